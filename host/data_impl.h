@@ -1,0 +1,21 @@
+/* data_impl.h: internal to the dataset layer (host/data*.c, host/load_*.c, host/gen.c). One function per source;
+ * tb_data_load() in data.c parses the SPEC and dispatches. Each source reads its keys through the tb_spec getters
+ * and calls tb_spec_check_unused() so an unknown key is an error. */
+#ifndef TB_DATA_IMPL_H
+#define TB_DATA_IMPL_H
+#include "tb_data.h"
+#include "tb_error.h"
+
+int tb_load_csv(tb_spec *spec, tb_dataset **out);
+int tb_load_libsvm(tb_spec *spec, tb_dataset **out);
+int tb_load_idx(tb_spec *spec, tb_dataset **out);
+int tb_load_hdf5(tb_spec *spec, tb_dataset **out);
+int tb_load_fashion_mnist(tb_spec *spec, tb_dataset **out);
+int tb_gen_classification(tb_spec *spec, tb_dataset **out);
+int tb_gen_friedman1(tb_spec *spec, tb_dataset **out);
+int tb_gen_rectangles(tb_spec *spec, tb_dataset **out);
+int tb_gen_convex(tb_spec *spec, tb_dataset **out);
+
+/* strdup that records TB_ERR_NOMEM; NULL in, NULL out. */
+char *tb_data_strdup(const char *s);
+#endif

@@ -1,0 +1,85 @@
+/* backend_impl.h: internal to kernels/. The table of functions that a backend (CPU or CUDA) fills, and the
+ * common part of a context. backend.c validates arguments, does the memory accounting and dispatches through
+ * the table; the backends do only the work. Not included outside kernels/. */
+#ifndef TB_BACKEND_IMPL_H
+#define TB_BACKEND_IMPL_H
+#include "tb_backend.h"
+#include "tb_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tb_backend_vtable {
+  const char *name;
+  /* lifecycle: open fills be->impl and be->desc; close releases be->impl */
+  int (*open)(tb_backend *be);
+  void (*close)(tb_backend *be);
+  int (*sync)(tb_backend *be);
+  /* raw memory: no accounting here (backend.c does it); out-of-memory must return TB_ERR_OOM */
+  int (*alloc)(tb_backend *be, size_t bytes, void **ptr);
+  void (*release)(tb_backend *be, void *ptr);
+  int (*upload)(tb_backend *be, void *dst, const void *src, size_t bytes);
+  int (*download)(tb_backend *be, void *dst, const void *src, size_t bytes);
+  int (*copy)(tb_backend *be, void *dst, const void *src, size_t bytes);
+  int (*fill)(tb_backend *be, size_t n, float value, float *x);
+  /* dense */
+  int (*gemm_batched)(tb_backend *be, tb_trans ta, tb_trans tb, int M, int N, int K, float alpha, const float *A,
+                      int lda, long long sa, const float *B, int ldb, long long sb, float beta, float *C, int ldc,
+                      long long sc, int batch);
+  int (*bias_add)(tb_backend *be, int K, int rows, int cols, float *X, const float *bias);
+  int (*col_sum)(tb_backend *be, int K, int rows, int cols, const float *X, float beta, float *Y);
+  int (*act_forward)(tb_backend *be, tb_act act, size_t n, const float *X, float *Y);
+  int (*act_backward)(tb_backend *be, tb_act act, size_t n, const float *Y, const float *dY, float *dX);
+  int (*mul)(tb_backend *be, size_t n, const float *a, const float *b, float *out);
+  int (*rng_uniform)(tb_backend *be, size_t n, uint64_t seed, uint64_t offset, float lo, float hi, float *out);
+  int (*rng_normal)(tb_backend *be, size_t n, uint64_t seed, uint64_t offset, float mean, float std, float *out);
+  int (*dropout_forward)(tb_backend *be, int K, size_t n, const float *p, uint64_t seed, uint64_t offset,
+                         const float *X, float *Y, float *mask);
+  int (*softmax_xent)(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,
+                      float grad_scale, float *loss_rows, float *dlogits);
+  int (*sq_err)(tb_backend *be, int K, int rows, int cols, const float *pred, const float *target,
+                float grad_scale, float *loss_rows, float *dpred);
+  int (*sum)(tb_backend *be, int K, size_t n, const float *x, double *sums);
+  int (*argmax)(tb_backend *be, int rows, int cols, const float *X, int32_t *idx);
+  int (*accuracy)(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,
+                  int64_t *correct);
+  int (*gather_rows)(tb_backend *be, size_t n_idx, int cols, const float *src, const uint32_t *idx, float *dst);
+  int (*gather_i32)(tb_backend *be, size_t n_idx, const int32_t *src, const uint32_t *idx, int32_t *dst);
+  int (*sgd_update)(tb_backend *be, int K, size_t n, float *W, const float *G, float *V, const tb_sgd_hparams *hp);
+  int (*adam_update)(tb_backend *be, int K, size_t n, float *W, const float *G, float *M, float *V,
+                     const tb_adam_hparams *hp);
+  /* trees */
+  int (*quantize)(tb_backend *be, size_t n_rows, int n_cols, const float *X, const float *cuts,
+                  const uint32_t *cut_ptr, uint8_t *bins);
+  int (*hist_build)(tb_backend *be, int n_cols, const uint8_t *bins, const uint32_t *cut_ptr, int total_bins,
+                    const uint32_t *rows, size_t n_rows, const int64_t *stats, int n_stats, int64_t *hist);
+  int (*hist_subtract)(tb_backend *be, size_t n, const int64_t *parent, const int64_t *child, int64_t *sibling);
+  int (*split_find)(tb_backend *be, const tb_split_params *params, int n_nodes, int n_cols, const uint32_t *cut_ptr,
+                    int total_bins, const int64_t *hist, int n_stats, const uint8_t *feature_mask,
+                    tb_split_result *out, int64_t *left_stats);
+  int (*partition)(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int feature,
+                   int bin, uint32_t *scratch, size_t *n_left);
+  int (*forest_predict)(tb_backend *be, const tb_forest_view *forest, size_t n_rows, int n_cols, const float *X,
+                        const uint8_t *bins, float scale, int n_out, float *out);
+} tb_backend_vtable;
+
+struct tb_backend {
+  const tb_backend_vtable *vt;
+  tb_device dev;      /* resolved device */
+  int n_threads;      /* CPU: OpenMP threads for this context (0 = all) */
+  char desc[256];     /* tb_backend_describe() */
+  size_t bytes_in_use, bytes_peak, budget;
+  void *impl;         /* backend-private state (CUDA: stream, cuBLAS handle, scratch) */
+};
+
+extern const tb_backend_vtable tb_cpu_vtable;
+#ifdef TB_HAVE_CUDA
+extern const tb_backend_vtable tb_cuda_vtable;
+int tb_cuda_device_count(void); /* kernels/cuda: number of devices, 0 on any error */
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif
