@@ -1,3 +1,72 @@
-/* PLACEHOLDER main: replaced during the session. */
+/* main.c: the `tunebench` command: global options and the dispatch to subcommands in host/cli/.
+ * Exit codes: 0 success, 1 a failure while running, 2 bad usage or input (unknown command, bad SPEC, a device
+ * that is not available). Tested by tests/test_cli.c. */
 #include <stdio.h>
-int main(void) { puts("tunebench " TB_VERSION); return 0; }
+#include <string.h>
+
+#include "cli/cli.h"
+#include "tb_backend.h"
+#include "tb_error.h"
+
+static void usage(FILE *f) {
+  fputs("usage: tunebench [--version] [--help] <command> [<args>]\n"
+        "\n"
+        "commands:\n"
+        "  data info SPEC             load a dataset and print rows, features, classes and class balance,\n"
+        "                             memory and a checksum of the loaded data\n"
+        "  device [--device D]        show the compute devices this build can use (D: auto, cpu, cuda, cuda:N)\n"
+        "  check [--data SPEC] [--device D] [--epochs N] [--batch N] [--seed N]\n"
+        "                             end-to-end check: trains a softmax regression through the backend ops\n"
+        "                             (default: fashion-mnist, 3 epochs, batch 128, Adam 1e-3)\n"
+        "\n"
+        "dataset SPECs:\n"
+        "  fashion-mnist[?part=train|test]          the Debian dataset-fashion-mnist package\n"
+        "  csv:PATH[?label=COL&header=1]            COL: column name or 0-based index (default: last)\n"
+        "  libsvm:PATH                              sparse 'label idx:val ...' lines\n"
+        "  idx:IMAGES,LABELS                        IDX files, plain or gzipped\n"
+        "  hdf5:PATH?x=NAME&y=NAME                  2-d features x, 1-d labels or targets y\n"
+        "  gen:classification?n=&d=&informative=&redundant=&classes=&class_sep=&flip=&seed=\n"
+        "  gen:friedman1?n=&d=&noise=&seed=\n"
+        "  gen:rectangles?n=&seed=     gen:convex?n=&seed=\n"
+        "\n"
+        "exit status: 0 success, 1 failure, 2 bad usage or input.\n",
+        f);
+}
+
+int tb_cli_fail(int rc, const char *what) {
+  const char *detail = tb_error_detail();
+  fprintf(stderr, "tunebench: %s: %s\n", what, detail[0] ? detail : tb_strerror(rc));
+  switch (rc) {
+  case TB_ERR_INVALID:
+  case TB_ERR_FORMAT:
+  case TB_ERR_NOT_FOUND:
+  case TB_ERR_RANGE:
+  case TB_ERR_UNSUPPORTED:
+  case TB_ERR_IO:
+    return TB_EXIT_USAGE;
+  default:
+    return TB_EXIT_FAILURE;
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return TB_EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+    printf("tunebench %s (%s backend%s)\n", TB_VERSION, tb_backend_cuda_built() ? "CPU + CUDA" : "CPU",
+           tb_backend_cuda_built() ? "s" : "; CUDA not built");
+    return TB_EXIT_OK;
+  }
+  if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    usage(stdout);
+    return TB_EXIT_OK;
+  }
+  if (!strcmp(cmd, "data")) return tb_cli_data(argc - 2, argv + 2);
+  if (!strcmp(cmd, "device")) return tb_cli_device(argc - 2, argv + 2);
+  if (!strcmp(cmd, "check")) return tb_cli_check(argc - 2, argv + 2);
+  fprintf(stderr, "tunebench: unknown command '%s' (commands: data, device, check; see tunebench --help)\n", cmd);
+  return TB_EXIT_USAGE;
+}

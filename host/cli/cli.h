@@ -1,0 +1,17 @@
+/* cli.h: the `tunebench` command's subcommands (host/cli/). Only this directory prints and chooses exit codes;
+ * it calls libtunebench for everything else. Tested by tests/test_cli.c, which runs the built binary. */
+#ifndef TB_CLI_H
+#define TB_CLI_H
+
+/* Exit codes of the command. */
+enum { TB_EXIT_OK = 0, TB_EXIT_FAILURE = 1, TB_EXIT_USAGE = 2 };
+
+/* Prints "tunebench: <what>: <detail of the last library error>" to stderr and returns the exit code that fits
+ * the error code (bad input or unsupported device: 2, other failures: 1). */
+int tb_cli_fail(int rc, const char *what);
+
+/* Each subcommand gets argv after its name ("data info X" -> argc 2, {"info", "X"}). */
+int tb_cli_data(int argc, char **argv);
+int tb_cli_device(int argc, char **argv);
+int tb_cli_check(int argc, char **argv);
+#endif
