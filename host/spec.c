@@ -38,6 +38,7 @@ int tb_spec_parse(const char *text, tb_spec *out) {
   if (!out->kind[0]) TB_FAIL(TB_ERR_INVALID, "SPEC '%s': missing source kind before ':'", text);
   if (q) {
     const char *p = q + 1;
+    if (!*p) TB_FAIL(TB_ERR_INVALID, "SPEC '%s': nothing after '?' (expected key=value&key=value)", text);
     while (*p) {
       const char *amp = strchr(p, '&');
       size_t len = amp ? (size_t)(amp - p) : strlen(p);
@@ -55,7 +56,7 @@ int tb_spec_parse(const char *text, tb_spec *out) {
       for (int i = 0; i < out->n_keys - 1; i++)
         if (!strcmp(out->keys[i], key)) TB_FAIL(TB_ERR_INVALID, "SPEC '%s': key '%s' given twice", text, key);
       p += len;
-      if (*p == '&') p++;
+      if (*p == '&' && !*++p) TB_FAIL(TB_ERR_INVALID, "SPEC '%s': trailing '&' with no key=value after it", text);
     }
   }
 done:

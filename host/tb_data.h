@@ -2,12 +2,13 @@
  *
  * A dataset is plain data (like liblinear's `struct problem`): float32 features row-major, and either class labels
  * (int32 in [0, n_classes)) or float targets. Every source is named by a SPEC string used everywhere (CLI, suites):
- *   fashion-mnist                         the Debian dataset-fashion-mnist files (60000 train + 10000 test rows,
- *                                         test rows marked in `fixed_split`); fashion-mnist?root=DIR to relocate
- *   csv:PATH[?label=COL&header=1]         COL is a column name (with header) or 0-based index; default: last column
- *   libsvm:PATH                           sparse "label idx:val ..." lines, 1-based indices
+ *   fashion-mnist[?part=all|train|test&root=DIR]   the Debian dataset-fashion-mnist files (60000 train + 10000
+ *                                         test rows; with part=all, the default, test rows are marked in `fixed_split`)
+ *   csv:PATH[?label=COL&header=1&task=]   COL is a column name (with header) or 0-based index; default: last column
+ *   libsvm:PATH[?task=]                   sparse "label idx:val ..." lines, 1-based indices
+ *   (task=classification|regression forces the task; by default integer labels mean classification)
  *   idx:IMAGES,LABELS                     IDX files (optionally .gz), as MNIST
- *   hdf5:PATH?x=NAME&y=NAME               2-d float/int dataset x, 1-d y
+ *   hdf5:PATH?x=NAME&y=NAME[&task=]       2-d float/int dataset x, 1-d y
  *   gen:classification?n=&d=&informative=&redundant=&classes=&class_sep=&flip=&seed=   (scikit-learn style)
  *   gen:friedman1?n=&d=&noise=&seed=      Friedman #1 regression
  *   gen:rectangles?n=&seed=               28x28 images, tall vs wide rectangle outline (Larochelle et al. 2007)
@@ -110,7 +111,8 @@ typedef struct tb_spec {
 int tb_spec_parse(const char *text, tb_spec *out);
 void tb_spec_free(tb_spec *s);
 /* Typed getters: return TB_OK and set *out (or leave the default in *out when the key is absent); a malformed
- * value is TB_ERR_INVALID naming the spec and the key. */
+ * value is TB_ERR_INVALID, one out of [lo, hi] TB_ERR_RANGE, naming the source kind and the key (tb_data_load
+ * prefixes the whole SPEC). */
 int tb_spec_get_long(tb_spec *s, const char *key, long lo, long hi, long *out);
 int tb_spec_get_double(tb_spec *s, const char *key, double lo, double hi, double *out);
 int tb_spec_get_str(tb_spec *s, const char *key, const char **out);

@@ -107,12 +107,13 @@ int tb_op_gemm_batched(tb_backend *be, tb_trans ta, tb_trans tb, int M, int N, i
 /* K models: X (K, rows, cols) += bias (K, cols) broadcast over rows. */
 int tb_op_bias_add(tb_backend *be, int K, int rows, int cols, float *X, const float *bias);
 
-/* K models: Y (K, cols) = beta * Y + sum over rows of X (K, rows, cols). The bias gradient. */
+/* K models: Y (K, cols) = beta * Y + sum over rows of X (K, rows, cols), summed in double in row order. The bias
+ * gradient. beta == 0 ignores Y's prior contents. */
 int tb_op_col_sum(tb_backend *be, int K, int rows, int cols, const float *X, float beta, float *Y);
 
 typedef enum { TB_ACT_IDENTITY = 0, TB_ACT_RELU = 1, TB_ACT_TANH = 2, TB_ACT_SIGMOID = 3 } tb_act;
 
-/* Y[i] = f(X[i]) for n elements (Y == X allowed). */
+/* Y[i] = f(X[i]) for n elements (Y == X allowed). relu is x < 0 ? 0 : x (NaN passes through). */
 int tb_op_act_forward(tb_backend *be, tb_act act, size_t n, const float *X, float *Y);
 /* dX[i] = dY[i] * f'(x) computed from the forward output Y (relu: Y > 0; tanh: 1 - Y^2; sigmoid: Y (1 - Y)).
  * dX == dY allowed. */
@@ -134,7 +135,9 @@ int tb_op_dropout_forward(tb_backend *be, int K, size_t n, const float *p, uint6
 
 /* K models share int32 labels (rows) in [0, classes). For model k, row i of logits (K, rows, classes):
  * loss_rows[k*rows+i] = logsumexp(z) - z[label] (if loss_rows != NULL) and
- * dlogits = (softmax(z) - onehot(label)) * grad_scale (if dlogits != NULL; may alias logits). */
+ * dlogits = (softmax(z) - onehot(label)) * grad_scale (if dlogits != NULL; may alias logits). Computed in double
+ * after subtracting the row max. A label outside [0, classes) gives NaN loss and gradient for its row (labels are
+ * checked when a dataset is loaded, not here). */
 int tb_op_softmax_xent(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,
                        float grad_scale, float *loss_rows, float *dlogits);
 
@@ -146,7 +149,8 @@ int tb_op_sq_err(tb_backend *be, int K, int rows, int cols, const float *pred, c
 /* Host out: sums[k] = sum of x[k*n .. k*n+n-1] in double, in a fixed order (same result every run). */
 int tb_op_sum(tb_backend *be, int K, size_t n, const float *x, double *sums);
 
-/* idx[i] = argmax over the row i of X (rows, cols); ties and NaN-free rows give the lowest index. */
+/* idx[i] = argmax over the row i of X (rows, cols); ties give the lowest index; a NaN counts as larger than any
+ * number, so the first NaN wins (as in PyTorch). */
 int tb_op_argmax(tb_backend *be, int rows, int cols, const float *X, int32_t *idx);
 
 /* Host out: correct[k] = number of rows whose argmax of logits (K, rows, classes) equals labels[i]. */
