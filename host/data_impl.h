@@ -3,6 +3,8 @@
  * and calls tb_spec_check_unused() so an unknown key is an error. */
 #ifndef TB_DATA_IMPL_H
 #define TB_DATA_IMPL_H
+#include <gsl/gsl_rng.h>
+
 #include "tb_data.h"
 #include "tb_error.h"
 
@@ -15,6 +17,11 @@ int tb_gen_classification(tb_spec *spec, tb_dataset **out);
 int tb_gen_friedman1(tb_spec *spec, tb_dataset **out);
 int tb_gen_rectangles(tb_spec *spec, tb_dataset **out);
 int tb_gen_convex(tb_spec *spec, tb_dataset **out);
+
+/* gen.c: reads the SPEC key `seed` (0..TB_GEN_SEED_MAX) and returns a GSL MT19937 generator seeded with seed + 1
+ * (GSL treats 0 as its default seed), for the generators. */
+#define TB_GEN_SEED_MAX 4294967294L
+int tb_gen_rng(tb_spec *spec, gsl_rng **out);
 
 /* strdup that records TB_ERR_NOMEM; NULL in, NULL out. */
 char *tb_data_strdup(const char *s);

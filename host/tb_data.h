@@ -9,7 +9,7 @@
  *   (task=classification|regression forces the task; by default integer labels mean classification)
  *   idx:IMAGES,LABELS                     IDX files (optionally .gz), as MNIST
  *   hdf5:PATH?x=NAME&y=NAME[&task=]       2-d float/int dataset x, 1-d y
- *   gen:classification?n=&d=&informative=&redundant=&classes=&class_sep=&flip=&seed=   (scikit-learn style)
+ *   gen:classification?n=&d=&informative=&redundant=&classes=&clusters=&class_sep=&flip=&seed=  (scikit-learn style)
  *   gen:friedman1?n=&d=&noise=&seed=      Friedman #1 regression
  *   gen:rectangles?n=&seed=               28x28 images, tall vs wide rectangle outline (Larochelle et al. 2007)
  *   gen:convex?n=&seed=                   28x28 images, convex vs non-convex white region
