@@ -1,78 +1,205 @@
-/* PLACEHOLDER: replaced by its owner during the session. */
+/* tree.c: the CPU backend's tree ops on quantised data: fixed-point histogram build and subtraction, stable row
+ * partition and forest prediction. Not here: quantile cuts and quantisation (quantile.c), split search
+ * (tree_split.c), the gain formulas (../split_gain.h), and the tree learners themselves (models/).
+ * Tested by tests/test_ops_tree.c against brute-force references, including bit-identical repeats and 1 vs 2 threads.
+ *
+ * Histograms are int64 sums, so the per-thread private histograms can be added in any order and the result is
+ * exact: the same on every run, thread count and backend. The histogram build is the hot loop of gradient
+ * boosting; its (g, h) case adds both statistics with one 128-bit integer add per (row, feature), into padded
+ * private histograms that avoid 4K aliasing (measured 5x on skewed bins, 250k rows x 28 features). */
 #include "cpu_impl.h"
 
-int tb_cpu_quantize(tb_backend *be, size_t n_rows, int n_cols, const float *X, const float *cuts,
-                    const uint32_t *cut_ptr, uint8_t *bins) {
-  (void)be;
-  (void)n_rows;
-  (void)n_cols;
-  (void)X;
-  (void)cuts;
-  (void)cut_ptr;
-  (void)bins;
-  return tb_error_set(TB_ERR_UNSUPPORTED, "%s: not built yet", __func__);
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* Rows per thread below which extra threads cost more (zeroing and adding a private histogram) than they save. */
+#define TB_HIST_ROWS_PER_THREAD 4096
+#define TB_PARTITION_PAR_MIN 32768
+/* Padding entries between features in the private histograms (see tb_cpu_hist_build). */
+#define TB_HIST_PAD 3u
+
+/* h (total_bins, 2) += stats[r, 0..1] at every feature's bin, for rows[lo..hi). */
+static void hist_rows_2(int64_t *restrict h, int n_cols, const uint8_t *restrict bins, const uint32_t *restrict off,
+                        const uint32_t *restrict rows, size_t lo, size_t hi, const int64_t *restrict stats) {
+  for (size_t i = lo; i < hi; i++) {
+    if (i + 16 < hi) __builtin_prefetch(bins + (size_t)rows[i + 16] * (size_t)n_cols);
+    size_t r = rows[i];
+    const uint8_t *b = bins + r * (size_t)n_cols;
+#ifdef __SSE2__
+    __m128i s = _mm_loadu_si128((const __m128i *)(stats + 2 * r));
+    for (int j = 0; j < n_cols; j++) {
+      __m128i *p = (__m128i *)(h + 2 * (size_t)(off[j] + b[j]));
+      _mm_storeu_si128(p, _mm_add_epi64(_mm_loadu_si128(p), s));
+    }
+#else
+    int64_t g = stats[2 * r], hs = stats[2 * r + 1];
+    for (int j = 0; j < n_cols; j++) {
+      int64_t *p = h + 2 * (size_t)(off[j] + b[j]);
+      p[0] += g;
+      p[1] += hs;
+    }
+#endif
+  }
 }
+
+/* General n_stats. */
+static void hist_rows_n(int64_t *restrict h, int n_cols, const uint8_t *restrict bins, const uint32_t *restrict off,
+                        const uint32_t *restrict rows, size_t lo, size_t hi, const int64_t *restrict stats,
+                        int n_stats) {
+  for (size_t i = lo; i < hi; i++) {
+    size_t r = rows[i];
+    const uint8_t *b = bins + r * (size_t)n_cols;
+    const int64_t *s = stats + r * (size_t)n_stats;
+    for (int j = 0; j < n_cols; j++) {
+      int64_t *p = h + (size_t)(off[j] + b[j]) * (size_t)n_stats;
+      for (int k = 0; k < n_stats; k++) p[k] += s[k];
+    }
+  }
+}
+
 int tb_cpu_hist_build(tb_backend *be, int n_cols, const uint8_t *bins, const uint32_t *cut_ptr, int total_bins,
                       const uint32_t *rows, size_t n_rows, const int64_t *stats, int n_stats, int64_t *hist) {
-  (void)be;
-  (void)n_cols;
-  (void)bins;
-  (void)cut_ptr;
-  (void)total_bins;
-  (void)rows;
-  (void)n_rows;
-  (void)stats;
-  (void)n_stats;
-  (void)hist;
-  return tb_error_set(TB_ERR_UNSUPPORTED, "%s: not built yet", __func__);
+  /* Each thread fills a private histogram whose feature j starts at cut_ptr[j] + TB_HIST_PAD * j entries: with the
+   * plain layout, features of 256 bins x 16 bytes start 4 KiB apart, and the hot low bins of different features
+   * alias in the store-forwarding check (4K aliasing), which made skewed data 5x slower. */
+  const size_t ns = (size_t)n_stats, padded = ((size_t)total_bins + TB_HIST_PAD * (size_t)n_cols) * ns;
+  int nt = tb_cpu_threads(be);
+  size_t useful = 1 + n_rows / TB_HIST_ROWS_PER_THREAD;
+  if ((size_t)nt > useful) nt = (int)useful;
+  uint32_t *offp = malloc(((size_t)n_cols + 1) * sizeof *offp);
+  int64_t *priv = malloc((size_t)nt * padded * sizeof *priv);
+  if (!offp || !priv) {
+    free(offp);
+    free(priv);
+    return tb_error_set(TB_ERR_NOMEM, "hist_build: out of host memory (%d x %zu bytes)", nt, padded * sizeof *priv);
+  }
+  for (int j = 0; j <= n_cols; j++) offp[j] = cut_ptr[j] + TB_HIST_PAD * (uint32_t)j;
+#pragma omp parallel num_threads(nt)
+  {
+    int t = omp_get_thread_num(), T = omp_get_num_threads();
+    int64_t *h = priv + (size_t)t * padded;
+    memset(h, 0, padded * sizeof *h);
+    size_t lo = n_rows * (size_t)t / (size_t)T, hi = n_rows * (size_t)(t + 1) / (size_t)T;
+    if (n_stats == 2) hist_rows_2(h, n_cols, bins, offp, rows, lo, hi, stats);
+    else hist_rows_n(h, n_cols, bins, offp, rows, lo, hi, stats, n_stats);
+#pragma omp barrier
+#pragma omp for schedule(static)
+    for (int j = 0; j < n_cols; j++) {
+      int64_t *dst = hist + (size_t)cut_ptr[j] * ns;
+      size_t len = (size_t)(cut_ptr[j + 1] - cut_ptr[j]) * ns;
+      memcpy(dst, priv + (size_t)offp[j] * ns, len * sizeof *dst);
+      for (int q = 1; q < T; q++) {
+        const int64_t *src = priv + (size_t)q * padded + (size_t)offp[j] * ns;
+        for (size_t e = 0; e < len; e++) dst[e] += src[e];
+      }
+    }
+  }
+  if (cut_ptr[n_cols] < (uint32_t)total_bins) /* entries past the last feature (none when cut_ptr is consistent) */
+    memset(hist + (size_t)cut_ptr[n_cols] * ns, 0, ((size_t)total_bins - cut_ptr[n_cols]) * ns * sizeof *hist);
+  free(priv);
+  free(offp);
+  return TB_OK;
 }
+
 int tb_cpu_hist_subtract(tb_backend *be, size_t n, const int64_t *parent, const int64_t *child, int64_t *sibling) {
-  (void)be;
-  (void)n;
-  (void)parent;
-  (void)child;
-  (void)sibling;
-  return tb_error_set(TB_ERR_UNSUPPORTED, "%s: not built yet", __func__);
+  long long m = (long long)n;
+#pragma omp parallel for if (n >= 65536) num_threads(tb_cpu_threads(be)) schedule(static)
+  for (long long i = 0; i < m; i++) sibling[i] = parent[i] - child[i];
+  return TB_OK;
 }
-int tb_cpu_split_find(tb_backend *be, const tb_split_params *params, int n_nodes, int n_cols, const uint32_t *cut_ptr,
-                      int total_bins, const int64_t *hist, int n_stats, const uint8_t *feature_mask,
-                      tb_split_result *out, int64_t *left_stats) {
-  (void)be;
-  (void)params;
-  (void)n_nodes;
-  (void)n_cols;
-  (void)cut_ptr;
-  (void)total_bins;
-  (void)hist;
-  (void)n_stats;
-  (void)feature_mask;
-  (void)out;
-  (void)left_stats;
-  return tb_error_set(TB_ERR_UNSUPPORTED, "%s: not built yet", __func__);
-}
+
+/* Stable partition: single pass, lefts compacted in place (never ahead of the reader), rights via scratch. Parallel:
+ * each thread counts its chunk's lefts, then scatters its chunk to scratch at its offsets, then scratch is copied
+ * back. Either way the output is the unique stable partition. */
 int tb_cpu_partition(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int feature,
                      int bin, uint32_t *scratch, size_t *n_left) {
-  (void)be;
-  (void)n_cols;
-  (void)bins;
-  (void)rows;
-  (void)n_rows;
-  (void)feature;
-  (void)bin;
-  (void)scratch;
-  (void)n_left;
-  return tb_error_set(TB_ERR_UNSUPPORTED, "%s: not built yet", __func__);
+  const uint8_t *col = bins + feature;
+  const size_t stride = (size_t)n_cols;
+  int nt = tb_cpu_threads(be);
+  if (nt > 64) nt = 64;
+  if (nt <= 1 || n_rows < TB_PARTITION_PAR_MIN) {
+    size_t nl = 0, nr = 0;
+    for (size_t i = 0; i < n_rows; i++) {
+      uint32_t r = rows[i];
+      if ((int)col[(size_t)r * stride] <= bin) rows[nl++] = r;
+      else scratch[nr++] = r;
+    }
+    memcpy(rows + nl, scratch, nr * sizeof *rows);
+    *n_left = nl;
+    return TB_OK;
+  }
+  size_t cnt[65] = {0};
+  int used = nt;
+#pragma omp parallel num_threads(nt)
+  {
+    int t = omp_get_thread_num(), T = omp_get_num_threads();
+#pragma omp single
+    used = T;
+    size_t lo = n_rows * (size_t)t / (size_t)T, hi = n_rows * (size_t)(t + 1) / (size_t)T, c = 0;
+    for (size_t i = lo; i < hi; i++) c += (int)col[(size_t)rows[i] * stride] <= bin;
+    cnt[t + 1] = c;
+#pragma omp barrier
+    size_t lpos = 0, total_left = 0;
+    for (int q = 0; q < T; q++) {
+      if (q <= t) lpos += cnt[q];
+      total_left += cnt[q + 1];
+    }
+    size_t rpos = total_left + (lo - lpos); /* rights before this chunk = rows before it - lefts before it */
+    for (size_t i = lo; i < hi; i++) {
+      uint32_t r = rows[i];
+      if ((int)col[(size_t)r * stride] <= bin) scratch[lpos++] = r;
+      else scratch[rpos++] = r;
+    }
+#pragma omp barrier
+    memcpy(rows + lo, scratch + lo, (hi - lo) * sizeof *rows);
+  }
+  size_t nl = 0;
+  for (int q = 1; q <= used; q++) nl += cnt[q];
+  *n_left = nl;
+  return TB_OK;
 }
+
+/* Walks one tree for one row. Raw values go left when value < threshold, so NaN goes right; quantised values go left
+ * when bin <= node bin. The two agree when thresholds are the cuts: v < cuts[b] <=> bin(v) <= b, and NaN is in the
+ * last bin, which is never a split bin. */
+static inline int32_t leaf_raw(const tb_tree_node *nodes, int32_t n, const float *x) {
+  while (nodes[n].feature >= 0) n = x[nodes[n].feature] < nodes[n].threshold ? nodes[n].left : nodes[n].right;
+  return nodes[n].leaf;
+}
+
+static inline int32_t leaf_bins(const tb_tree_node *nodes, int32_t n, const uint8_t *b) {
+  while (nodes[n].feature >= 0) n = (int32_t)b[nodes[n].feature] <= nodes[n].bin ? nodes[n].left : nodes[n].right;
+  return nodes[n].leaf;
+}
+
 int tb_cpu_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n_rows, int n_cols, const float *X,
                           const uint8_t *bins, float scale, int n_out, float *out) {
-  (void)be;
-  (void)forest;
-  (void)n_rows;
-  (void)n_cols;
-  (void)X;
-  (void)bins;
-  (void)scale;
-  (void)n_out;
-  (void)out;
-  return tb_error_set(TB_ERR_UNSUPPORTED, "%s: not built yet", __func__);
+  const int n_trees = forest->n_trees, width = forest->leaf_width;
+  const tb_tree_node *nodes = forest->nodes;
+  const int32_t *roots = forest->roots, *out_col = forest->out_col;
+  const float *values = forest->leaf_values;
+  for (int t = 0; t < n_trees; t++)
+    if (out_col[t] < 0 || out_col[t] + width > n_out)
+      return tb_error_set(TB_ERR_INVALID, "forest_predict: tree %d writes columns %d..%d of %d outputs", t,
+                          out_col[t], out_col[t] + width - 1, n_out);
+  long long n = (long long)n_rows;
+#pragma omp parallel for if (n_rows * (size_t)n_trees >= 4096) num_threads(tb_cpu_threads(be)) schedule(static)
+  for (long long i = 0; i < n; i++) {
+    float *o = out + (size_t)i * (size_t)n_out;
+    for (int t = 0; t < n_trees; t++) {
+      int32_t leaf = X ? leaf_raw(nodes, roots[t], X + (size_t)i * (size_t)n_cols)
+                       : leaf_bins(nodes, roots[t], bins + (size_t)i * (size_t)n_cols);
+      const float *v = values + (size_t)leaf * (size_t)width;
+      float *dst = o + out_col[t];
+      for (int k = 0; k < width; k++) {
+        float add = scale * v[k];
+        dst[k] = dst[k] + add;
+      }
+    }
+  }
+  return TB_OK;
 }
