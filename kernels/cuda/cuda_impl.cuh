@@ -1,0 +1,122 @@
+/* cuda_impl.cuh: internal to kernels/cuda. The CUDA backend's private context (stream, cuBLAS handle, scratch),
+ * the error mapping (TB_CUDA_TRY / TB_CUBLAS_TRY: CUDA and cuBLAS codes -> TB_ERR_OOM / TB_ERR_DEVICE /
+ * TB_ERR_DEVICE_FATAL with file:line and the CUDA error string), launch helpers and the declarations of the ops
+ * defined in cuda_dense.cu, cuda_loss.cu, cuda_optim.cu and cuda_tree.cu. Not a public header.
+ * Tested by tests/test_cuda_parity.c (every op against the CPU backend, on a GPU machine). */
+#ifndef TB_CUDA_IMPL_CUH
+#define TB_CUDA_IMPL_CUH
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include "backend_impl.h"
+
+/* Backend-private state of one context (be->impl). */
+typedef struct tb_cuda_ctx {
+  int device;               /* CUDA ordinal */
+  cudaStream_t stream;      /* every op of this context is queued here */
+  cublasHandle_t blas;      /* bound to `stream`, pure fp32 (no TF32) */
+  int n_sm;                 /* multiprocessors, for grid sizing */
+  size_t smem_optin;        /* largest dynamic shared memory a block may ask for */
+  void *dscratch;           /* device scratch for per-call small arrays (hyperparameters, partials, results) */
+  size_t dscratch_bytes;
+  void *hscratch;           /* pinned host staging for host->device hyperparameters and host-out results */
+  size_t hscratch_bytes;
+  cudaEvent_t hscratch_free; /* recorded after the last copy that read hscratch */
+} tb_cuda_ctx;
+
+static inline tb_cuda_ctx *tb_cuda_ctx_of(tb_backend *be) { return (tb_cuda_ctx *)be->impl; }
+
+/* Maps a CUDA error to a TB code, records "file:line: expr: cudaErrorName: string" and clears non-sticky errors.
+ * cudaSuccess -> TB_OK; cudaErrorMemoryAllocation -> TB_ERR_OOM; sticky (illegal address, launch failure, ...) ->
+ * TB_ERR_DEVICE_FATAL; anything else -> TB_ERR_DEVICE. */
+int tb_cuda_check(cudaError_t err, const char *file, int line, const char *expr);
+/* Same for cuBLAS statuses (CUBLAS_STATUS_ALLOC_FAILED -> TB_ERR_OOM; an execution failure looks at the CUDA
+ * error state to tell a sticky error from a recoverable one). */
+int tb_cublas_check(cublasStatus_t st, const char *file, int line, const char *expr);
+
+/* TB_CUDA_TRY(expr): expr returns cudaError_t; on failure sets rc and jumps to `done:`. */
+#define TB_CUDA_TRY(expr)                                         \
+  do {                                                            \
+    rc = tb_cuda_check((expr), __FILE__, __LINE__, #expr);        \
+    if (rc < 0) goto done;                                        \
+  } while (0)
+#define TB_CUBLAS_TRY(expr)                                       \
+  do {                                                            \
+    rc = tb_cublas_check((expr), __FILE__, __LINE__, #expr);      \
+    if (rc < 0) goto done;                                        \
+  } while (0)
+/* After a kernel launch: catches bad launch configurations and earlier sticky errors. */
+#define TB_CUDA_LAUNCHED() TB_CUDA_TRY(cudaGetLastError())
+
+/* Makes the context's device current on this thread; returns the context. */
+int tb_cuda_enter(tb_backend *be, tb_cuda_ctx **ctx);
+
+/* Device scratch of at least `bytes` (grown on demand; contents undefined). Stream-ordered: valid for work queued
+ * on the context's stream after this call. */
+int tb_cuda_dscratch(tb_cuda_ctx *ctx, size_t bytes, void **ptr);
+/* Copies `bytes` of host memory to the device scratch at byte offset `dst_off` through the pinned staging buffer,
+ * asynchronously on the stream (the host array may be reused as soon as this returns). */
+int tb_cuda_stage_upload(tb_cuda_ctx *ctx, const void *src, size_t bytes, size_t dst_off);
+/* Host out: copies `bytes` from device memory to host `dst` and waits for the stream. */
+int tb_cuda_fetch(tb_cuda_ctx *ctx, void *dst, const void *src, size_t bytes);
+
+/* Grid of 256-thread blocks for n independent elements (grid-stride loops cover the rest). */
+#define TB_CUDA_THREADS 256
+static inline unsigned tb_cuda_grid(const tb_cuda_ctx *ctx, size_t n) {
+  size_t blocks = (n + TB_CUDA_THREADS - 1) / TB_CUDA_THREADS;
+  size_t cap = (size_t)ctx->n_sm * 32;
+  if (blocks > cap) blocks = cap;
+  return blocks ? (unsigned)blocks : 1u;
+}
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* cuda_backend.cu */
+int tb_cuda_fill(tb_backend *be, size_t n, float value, float *x);
+/* cuda_dense.cu */
+int tb_cuda_gemm_batched(tb_backend *be, tb_trans ta, tb_trans tb, int M, int N, int K, float alpha, const float *A,
+                         int lda, long long sa, const float *B, int ldb, long long sb, float beta, float *C, int ldc,
+                         long long sc, int batch);
+int tb_cuda_bias_add(tb_backend *be, int K, int rows, int cols, float *X, const float *bias);
+int tb_cuda_col_sum(tb_backend *be, int K, int rows, int cols, const float *X, float beta, float *Y);
+int tb_cuda_act_forward(tb_backend *be, tb_act act, size_t n, const float *X, float *Y);
+int tb_cuda_act_backward(tb_backend *be, tb_act act, size_t n, const float *Y, const float *dY, float *dX);
+int tb_cuda_mul(tb_backend *be, size_t n, const float *a, const float *b, float *out);
+int tb_cuda_gather_rows(tb_backend *be, size_t n_idx, int cols, const float *src, const uint32_t *idx, float *dst);
+int tb_cuda_gather_i32(tb_backend *be, size_t n_idx, const int32_t *src, const uint32_t *idx, int32_t *dst);
+int tb_cuda_rng_uniform(tb_backend *be, size_t n, uint64_t seed, uint64_t offset, float lo, float hi, float *out);
+int tb_cuda_rng_normal(tb_backend *be, size_t n, uint64_t seed, uint64_t offset, float mean, float std, float *out);
+int tb_cuda_dropout_forward(tb_backend *be, int K, size_t n, const float *p, uint64_t seed, uint64_t offset,
+                            const float *X, float *Y, float *mask);
+/* cuda_loss.cu */
+int tb_cuda_softmax_xent(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,
+                         float grad_scale, float *loss_rows, float *dlogits);
+int tb_cuda_sq_err(tb_backend *be, int K, int rows, int cols, const float *pred, const float *target,
+                   float grad_scale, float *loss_rows, float *dpred);
+int tb_cuda_sum(tb_backend *be, int K, size_t n, const float *x, double *sums);
+int tb_cuda_argmax(tb_backend *be, int rows, int cols, const float *X, int32_t *idx);
+int tb_cuda_accuracy(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,
+                     int64_t *correct);
+/* cuda_optim.cu */
+int tb_cuda_sgd_update(tb_backend *be, int K, size_t n, float *W, const float *G, float *V,
+                       const tb_sgd_hparams *hp);
+int tb_cuda_adam_update(tb_backend *be, int K, size_t n, float *W, const float *G, float *M, float *V,
+                        const tb_adam_hparams *hp);
+/* cuda_tree.cu, cuda_split.cu */
+int tb_cuda_quantize(tb_backend *be, size_t n_rows, int n_cols, const float *X, const float *cuts,
+                     const uint32_t *cut_ptr, uint8_t *bins);
+int tb_cuda_hist_build(tb_backend *be, int n_cols, const uint8_t *bins, const uint32_t *cut_ptr, int total_bins,
+                       const uint32_t *rows, size_t n_rows, const int64_t *stats, int n_stats, int64_t *hist);
+int tb_cuda_hist_subtract(tb_backend *be, size_t n, const int64_t *parent, const int64_t *child, int64_t *sibling);
+int tb_cuda_split_find(tb_backend *be, const tb_split_params *params, int n_nodes, int n_cols,
+                       const uint32_t *cut_ptr, int total_bins, const int64_t *hist, int n_stats,
+                       const uint8_t *feature_mask, tb_split_result *out, int64_t *left_stats);
+int tb_cuda_partition(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int feature,
+                      int bin, uint32_t *scratch, size_t *n_left);
+int tb_cuda_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n_rows, int n_cols, const float *X,
+                           const uint8_t *bins, float scale, int n_out, float *out);
+#ifdef __cplusplus
+}
+#endif
+#endif

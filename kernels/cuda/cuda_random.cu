@@ -1,0 +1,82 @@
+/* cuda_random.cu: the CUDA backend's random ops: uniform and normal fills and inverted dropout. Element i is a pure
+ * function of (seed, offset + i) through kernels/tb_rng.h (Philox4x32-10, __host__ __device__ under nvcc), and the
+ * float formulas are those of kernels/cpu/random.c, so both backends produce the same numbers (uniform and dropout
+ * bit for bit; normal up to the last bit of the device's double log/cos). Not here: cuRAND (its streams differ).
+ * Tested by tests/test_cuda_parity.c against the CPU backend on a GPU machine. */
+#include "cuda_impl.cuh"
+
+#include "tb_rng.h"
+
+#define GRID_STRIDE(i, n) \
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
+
+static __global__ void rng_uniform_kernel(size_t n, uint64_t seed, uint64_t offset, float lo, float width,
+                                          float *out) {
+  GRID_STRIDE(i, n) out[i] = lo + width * tb_rng_uniform(seed, offset + i);
+}
+
+static __global__ void rng_normal_kernel(size_t n, uint64_t seed, uint64_t offset, float mean, float std,
+                                         float *out) {
+  GRID_STRIDE(i, n) out[i] = mean + std * tb_rng_normal(seed, offset + i);
+}
+
+extern "C" int tb_cuda_rng_uniform(tb_backend *be, size_t n, uint64_t seed, uint64_t offset, float lo, float hi,
+                                   float *out) {
+  int rc = TB_OK;
+  tb_cuda_ctx *ctx;
+  float width = hi - lo; /* rounded once on the host, as the CPU does */
+  TB_TRY(tb_cuda_enter(be, &ctx));
+  rng_uniform_kernel<<<tb_cuda_grid(ctx, n), TB_CUDA_THREADS, 0, ctx->stream>>>(n, seed, offset, lo, width, out);
+  TB_CUDA_LAUNCHED();
+done:
+  return rc;
+}
+
+extern "C" int tb_cuda_rng_normal(tb_backend *be, size_t n, uint64_t seed, uint64_t offset, float mean, float std,
+                                  float *out) {
+  int rc = TB_OK;
+  tb_cuda_ctx *ctx;
+  TB_TRY(tb_cuda_enter(be, &ctx));
+  rng_normal_kernel<<<tb_cuda_grid(ctx, n), TB_CUDA_THREADS, 0, ctx->stream>>>(n, seed, offset, mean, std, out);
+  TB_CUDA_LAUNCHED();
+done:
+  return rc;
+}
+
+/* Per model: the drop probability and the keep scale 1 / (1 - p), computed on the host exactly as the CPU does. */
+typedef struct {
+  float p, keep_scale;
+} dropout_model;
+
+static __global__ void dropout_kernel(int K, size_t n, const dropout_model *models, uint64_t seed, uint64_t offset,
+                                      const float *X, float *Y, float *mask) {
+  size_t total = (size_t)K * n;
+  GRID_STRIDE(t, total) {
+    dropout_model dm = models[t / n];
+    float m = tb_rng_uniform(seed, offset + t) >= dm.p ? dm.keep_scale : 0.0f; /* offset + k*n + i */
+    mask[t] = m;
+    Y[t] = X[t] * m;
+  }
+}
+
+extern "C" int tb_cuda_dropout_forward(tb_backend *be, int K, size_t n, const float *p, uint64_t seed,
+                                       uint64_t offset, const float *X, float *Y, float *mask) {
+  int rc = TB_OK;
+  tb_cuda_ctx *ctx;
+  void *dev;
+  dropout_model *host = (dropout_model *)malloc((size_t)K * sizeof *host);
+  if (!host) return tb_error_set(TB_ERR_NOMEM, "dropout: out of host memory");
+  for (int k = 0; k < K; k++) {
+    host[k].p = p[k];
+    host[k].keep_scale = p[k] < 1.0f ? 1.0f / (1.0f - p[k]) : 0.0f;
+  }
+  TB_TRY(tb_cuda_enter(be, &ctx));
+  TB_TRY(tb_cuda_dscratch(ctx, (size_t)K * sizeof *host, &dev));
+  TB_TRY(tb_cuda_stage_upload(ctx, host, (size_t)K * sizeof *host, 0));
+  dropout_kernel<<<tb_cuda_grid(ctx, (size_t)K * n), TB_CUDA_THREADS, 0, ctx->stream>>>(
+      K, n, (const dropout_model *)dev, seed, offset, X, Y, mask);
+  TB_CUDA_LAUNCHED();
+done:
+  free(host);
+  return rc;
+}
