@@ -212,6 +212,27 @@ int tb_op_gemm_batched(tb_backend *be, tb_trans ta, tb_trans tb, int M, int N, i
   return be->vt->gemm_batched(be, ta, tb, M, N, K, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch);
 }
 
+int tb_op_gemm_grouped(tb_backend *be, tb_trans ta, tb_trans tb, float alpha, float beta, int n_groups,
+                       const tb_gemm_group *groups) {
+  CHECK(n_groups >= 0 && (groups || !n_groups), "gemm_grouped: bad group list");
+  for (int g = 0; g < n_groups; g++) {
+    const tb_gemm_group *q = &groups[g];
+    CHECK(q->M >= 0 && q->N >= 0 && q->K >= 0, "gemm_grouped: group %d has a negative size", g);
+    if (!q->M || !q->N) continue;
+    CHECK(q->ldc >= q->N && (q->K == 0 || (q->lda >= (ta ? q->M : q->K) && q->ldb >= (tb ? q->K : q->N))),
+          "gemm_grouped: group %d has a leading dimension too small", g);
+    CHECK(q->C && (q->K == 0 || (q->A && q->B)), "gemm_grouped: group %d has a NULL matrix", g);
+  }
+  for (int g = 0; g < n_groups; g++) {
+    const tb_gemm_group *q = &groups[g];
+    if (!q->M || !q->N) continue;
+    int rc = be->vt->gemm_batched(be, ta, tb, q->M, q->N, q->K, alpha, q->A, q->lda, 0, q->B, q->ldb, 0, beta, q->C,
+                                  q->ldc, 0, 1);
+    if (rc < 0) return rc;
+  }
+  return TB_OK;
+}
+
 int tb_op_bias_add(tb_backend *be, int K, int rows, int cols, float *X, const float *bias) {
   CHECK(K >= 0 && rows >= 0 && cols >= 0, "bias_add: negative size");
   if (!K || !rows || !cols) return TB_OK;

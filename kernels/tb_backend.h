@@ -104,6 +104,23 @@ int tb_op_gemm_batched(tb_backend *be, tb_trans ta, tb_trans tb, int M, int N, i
                        const float *A, int lda, long long stride_a, const float *B, int ldb, long long stride_b,
                        float beta, float *C, int ldc, long long stride_c, int batch);
 
+/* One GEMM of a group whose shapes differ from the others' (models of different widths trained together). */
+typedef struct tb_gemm_group {
+  int M, N, K;
+  const float *A;
+  int lda;
+  const float *B;
+  int ldb;
+  float *C;
+  int ldc;
+} tb_gemm_group;
+
+/* Grouped GEMM: for each of the n_groups entries, C = alpha op(A) op(B) + beta C with that entry's shapes. Every
+ * entry is checked before any is computed; on the GPU the GEMMs are queued on the context's stream back to back
+ * (no synchronisation between them). */
+int tb_op_gemm_grouped(tb_backend *be, tb_trans ta, tb_trans tb, float alpha, float beta, int n_groups,
+                       const tb_gemm_group *groups);
+
 /* K models: X (K, rows, cols) += bias (K, cols) broadcast over rows. */
 int tb_op_bias_add(tb_backend *be, int K, int rows, int cols, float *X, const float *bias);
 

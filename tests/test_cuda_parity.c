@@ -180,6 +180,25 @@ static void body_gemm(tb_backend *ref, tb_backend *dev) {
         mfree(&A), mfree(&B), mfree(&C);
         free(a), free(b), free(c);
       }
+  /* grouped: two models of different shapes in one call (NaN-poisoned C, beta = 0) */
+  {
+    float *a1 = rand_f32(5 * 7, -1, 1), *b1 = rand_f32(7 * 3, -1, 1), *a2 = rand_f32(9 * 4, -1, 1);
+    float *b2 = rand_f32(4 * 11, -1, 1);
+    mirror A1 = mnew(5 * 7 * 4, a1), B1 = mnew(7 * 3 * 4, b1), C1 = mnew(5 * 3 * 4, NULL);
+    mirror A2 = mnew(9 * 4 * 4, a2), B2 = mnew(4 * 11 * 4, b2), C2 = mnew(9 * 11 * 4, NULL);
+    BOTH(tb_op_gemm_grouped(be, TB_NO_TRANS, TB_NO_TRANS, 1.0f, 0.0f, 2,
+                            (tb_gemm_group[]){{5, 3, 7, X(A1), 7, X(B1), 3, X(C1), 3},
+                                              {9, 11, 4, X(A2), 4, X(B2), 11, X(C2), 11}}));
+    float *r, *d;
+    mget(&C1, (void **)&r, (void **)&d);
+    CU_ASSERT(cmp_rel("gemm grouped 0", r, d, 15, 1e-5));
+    free(r), free(d);
+    mget(&C2, (void **)&r, (void **)&d);
+    CU_ASSERT(cmp_rel("gemm grouped 1", r, d, 99, 1e-5));
+    free(r), free(d);
+    mfree(&A1), mfree(&B1), mfree(&C1), mfree(&A2), mfree(&B2), mfree(&C2);
+    free(a1), free(b1), free(a2), free(b2);
+  }
   /* K = 0: C = beta C */
   float *c = rand_f32(12, -1, 1);
   mirror C = mnew(48, c);
@@ -389,6 +408,7 @@ static float *tree_data(void) {
     x[i * T_COLS + 6] = 1.0f;                               /* constant: one bin */
   }
   x[10] = NAN, x[11] = INFINITY, x[T_COLS * 7 + 2] = NAN;
+  x[T_COLS + 3] = x[T_COLS + 1]; /* keep feature 3 an exact copy of 1 (x[10] is row 1, feature 1) */
   return x;
 }
 
