@@ -1,0 +1,66 @@
+/* tb_sampler.h: samplers with one ask/tell interface: grid, random, sobol, halton, lhs, tpe, gp, cmaes,
+ * evolution, nsga2.
+ *
+ * A sampler proposes configurations of a finalized tb_space (see tb_space.h for the encoding) and learns from the
+ * results told back. ask(n) gives up to n suggestions at once for parallel trials; each gets a trial id. A trial
+ * stays pending until told; samplers that model results account for pending trials (constant liar, kriging
+ * believer). All objectives are minimised inside the sampler: a maximised objective is negated by the caller-facing
+ * tb_sampler_tell(). Every sampler is seeded: the same seed and the same sequence of asks and tells give the same
+ * suggestions. Options are name=value pairs ("gamma" -> "0.25") validated at creation; defaults follow the papers
+ * and are listed in docs/samplers.md. Tested by tests/test_sampler_*.c.
+ */
+#ifndef TB_SAMPLER_H
+#define TB_SAMPLER_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tb_space.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tb_sampler tb_sampler;
+
+typedef enum {
+  TB_TRIAL_COMPLETE = 0, /* values are valid */
+  TB_TRIAL_PRUNED = 1,   /* stopped early by a scheduler; values hold the last intermediate result (may be NAN) */
+  TB_TRIAL_FAILED = 2,   /* failed / diverged / oom: no usable values */
+} tb_trial_state;
+
+#define TB_MAX_OBJECTIVES 8
+
+typedef struct tb_sampler_config {
+  uint64_t seed;
+  int n_objectives;                   /* 1 for single-objective samplers; nsga2 and random accept more */
+  int maximize[TB_MAX_OBJECTIVES];    /* per objective: 1 = maximise, 0 = minimise */
+  int n_options;
+  const char *const *option_names;    /* e.g. {"gamma", "n_startup"} */
+  const char *const *option_values;   /* e.g. {"0.25", "10"} */
+} tb_sampler_config;
+
+/* Creates sampler `name` for sp (finalized; borrowed: it must outlive the sampler). Unknown name, unknown option,
+ * a malformed or out-of-range option value, or a space the sampler cannot handle (cmaes with categoricals) is
+ * TB_ERR_INVALID / TB_ERR_NOT_FOUND with a detail listing what is allowed. */
+int tb_sampler_create(const char *name, const tb_space *sp, const tb_sampler_config *cfg, tb_sampler **out);
+void tb_sampler_free(tb_sampler *s); /* NULL is a no-op */
+
+const char *tb_sampler_name(const tb_sampler *s);
+
+/* Up to n suggestions: xs (n, dim) row-major and their trial ids; *n_out is how many were given. A grid that is
+ * exhausted gives fewer (0 at the end) and returns TB_ERR_EXHAUSTED when it gave none. */
+int tb_sampler_ask(tb_sampler *s, int n, double *xs, int64_t *ids, int *n_out);
+
+/* Tells the result of trial `id` (from ask): values has n_objectives entries in the user's direction. */
+int tb_sampler_tell(tb_sampler *s, int64_t id, const double *values, tb_trial_state state);
+
+/* Adds a finished trial that this sampler did not suggest (warm start, resume): x, values, state as for tell. */
+int tb_sampler_add_observation(tb_sampler *s, const double *x, const double *values, tb_trial_state state);
+
+/* Names of all samplers, NULL-terminated (for `tunebench list` and error messages). */
+const char *const *tb_sampler_names(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
