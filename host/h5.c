@@ -1,8 +1,10 @@
 /* h5.c: the HDF5 wrapper declared in tb_h5.h; the only file of the project that includes <hdf5.h>. Reads numeric
  * datasets through HDF5's own type conversion (to native float, or to 64-bit integers then range-checked to int32)
  * and writes plain contiguous datasets. HDF5's automatic error printing is off: failures come back as TB_ERR_* with
- * the file, the dataset and HDF5's innermost message. Not here: groups, attributes, chunking, compression.
- * Tested by tests/test_data_load.c (good files, missing dataset, wrong rank, string class, non-HDF5 file). */
+ * the file, the dataset and HDF5's innermost message. For the results store: latest-format files and SWMR, groups,
+ * attributes, and tables (extendible chunked compound datasets, appended in packed rows, read column by column).
+ * Not here: compression, what the store's tables hold (store_h5.c). Tested by tests/test_data_load.c (good files,
+ * missing dataset, wrong rank, string class, non-HDF5 file) and tests/test_store.c (tables, attributes, SWMR). */
 #include "tb_h5.h"
 
 #include <errno.h>
@@ -223,6 +225,7 @@ int tb_h5_write(tb_h5_file *f, const char *name, tb_h5_type type, int rank, cons
   case TB_H5_I32: ftype = H5T_STD_I32LE, mtype = H5T_NATIVE_INT32; break;
   case TB_H5_I64: ftype = H5T_STD_I64LE, mtype = H5T_NATIVE_INT64; break;
   case TB_H5_U8: ftype = H5T_STD_U8LE, mtype = H5T_NATIVE_UINT8; break;
+  case TB_H5_U64: ftype = H5T_STD_U64LE, mtype = H5T_NATIVE_UINT64; break;
   case TB_H5_STR:
     if ((ftype = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(ftype, H5T_VARIABLE) < 0)
       TB_FAIL(TB_ERR_INVALID, "%s: cannot make a string type: %s", f->path, h5_msg(msg));
@@ -243,5 +246,429 @@ done:
   if (dset >= 0) H5Dclose(dset);
   if (space >= 0) H5Sclose(space);
   if (own_type && ftype >= 0) H5Tclose(ftype);
+  return rc;
+}
+
+/* ---- results store ---------------------------------------------------------------------------------------- */
+
+static hid_t latest_fapl(void) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+#if H5_VERSION_GE(1, 12, 0)
+  if (fapl >= 0) H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_LATEST);
+#else
+  if (fapl >= 0) H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+#endif
+  return fapl;
+}
+
+int tb_h5_create_latest(const char *path, tb_h5_file **out) {
+  char msg[160];
+  *out = NULL;
+  h5_quiet();
+  hid_t fapl = latest_fapl();
+  hid_t id = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  if (id < 0) return tb_error_set(TB_ERR_IO, "%s: cannot create HDF5 file: %s", path, h5_msg(msg));
+  return wrap(path, id, out);
+}
+
+int tb_h5_open_rw(const char *path, tb_h5_file **out) {
+  char msg[160];
+  *out = NULL;
+  h5_quiet();
+  hid_t fapl = latest_fapl();
+  hid_t id = H5Fopen(path, H5F_ACC_RDWR, fapl);
+  H5Pclose(fapl);
+  if (id < 0) return tb_error_set(TB_ERR_FORMAT, "%s: cannot open HDF5 file for writing: %s", path, h5_msg(msg));
+  return wrap(path, id, out);
+}
+
+int tb_h5_open_live(const char *path, tb_h5_file **out) {
+  char msg[160];
+  *out = NULL;
+  h5_quiet();
+  if (access(path, R_OK)) return tb_error_set(TB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  if (H5Fis_hdf5(path) <= 0) return tb_error_set(TB_ERR_FORMAT, "%s: not an HDF5 file", path);
+  hid_t id = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+  if (id >= 0) return wrap(path, id, out);
+  h5_msg(msg);
+  return tb_h5_open(path, out);
+}
+
+int tb_h5_swmr_start(tb_h5_file *f) {
+  char msg[160];
+  if (H5Fstart_swmr_write(f->id) < 0)
+    return tb_error_set(TB_ERR_IO, "%s: cannot start SWMR writing: %s", f->path, h5_msg(msg));
+  return TB_OK;
+}
+
+int tb_h5_flush(tb_h5_file *f) {
+  char msg[160];
+  if (H5Fflush(f->id, H5F_SCOPE_GLOBAL) < 0)
+    return tb_error_set(TB_ERR_IO, "%s: flush failed: %s", f->path, h5_msg(msg));
+  return TB_OK;
+}
+
+int tb_h5_group_create(tb_h5_file *f, const char *path) {
+  char msg[160];
+  hid_t g = H5Gcreate2(f->id, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (g < 0) return tb_error_set(TB_ERR_IO, "%s: cannot create group '%s': %s", f->path, path, h5_msg(msg));
+  H5Gclose(g);
+  return TB_OK;
+}
+
+void tb_h5_strs_free(char **s, size_t n) {
+  for (size_t i = 0; s && i < n; i++) free(s[i]);
+  free(s);
+}
+
+typedef struct {
+  char **names;
+  size_t n, cap;
+} name_list;
+
+static herr_t child_cb(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+  (void)g, (void)info;
+  name_list *l = data;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 16;
+    char **p = realloc(l->names, cap * sizeof *p);
+    if (!p) return -1;
+    l->names = p, l->cap = cap;
+  }
+  if (!(l->names[l->n] = strdup(name))) return -1;
+  l->n++;
+  return 0;
+}
+
+int tb_h5_children(tb_h5_file *f, const char *path, char ***names, size_t *n) {
+  char msg[160];
+  name_list l = {NULL, 0, 0};
+  *names = NULL, *n = 0;
+  hid_t g = H5Gopen2(f->id, path, H5P_DEFAULT);
+  if (g < 0) return tb_error_set(TB_ERR_NOT_FOUND, "%s: no group '%s': %s", f->path, path, h5_msg(msg));
+  herr_t e = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, child_cb, &l);
+  H5Gclose(g);
+  if (e < 0) {
+    tb_h5_strs_free(l.names, l.n);
+    return tb_error_set(TB_ERR_FORMAT, "%s: cannot list group '%s': %s", f->path, path, h5_msg(msg));
+  }
+  *names = l.names, *n = l.n;
+  return TB_OK;
+}
+
+int tb_h5_attr_write(tb_h5_file *f, const char *obj, const char *name, tb_h5_type type, size_t n, const void *data) {
+  char msg[160];
+  int rc = TB_OK;
+  hid_t t = -1, space = -1, a = -1;
+  switch (type) {
+  case TB_H5_F64: t = H5Tcopy(H5T_NATIVE_DOUBLE); break;
+  case TB_H5_I64: t = H5Tcopy(H5T_NATIVE_INT64); break;
+  case TB_H5_U64: t = H5Tcopy(H5T_NATIVE_UINT64); break;
+  case TB_H5_STR:
+    if ((t = H5Tcopy(H5T_C_S1)) >= 0) H5Tset_size(t, H5T_VARIABLE), H5Tset_cset(t, H5T_CSET_UTF8);
+    break;
+  default: return tb_error_set(TB_ERR_INVALID, "%s: attribute '%s': unsupported type %d", f->path, name, type);
+  }
+  hsize_t d = n;
+  if (t < 0 || (space = n ? H5Screate_simple(1, &d, NULL) : H5Screate(H5S_SCALAR)) < 0)
+    TB_FAIL(TB_ERR_INVALID, "%s: attribute '%s': %s", f->path, name, h5_msg(msg));
+  if (H5Aexists_by_name(f->id, obj, name, H5P_DEFAULT) > 0) H5Adelete_by_name(f->id, obj, name, H5P_DEFAULT);
+  if ((a = H5Acreate_by_name(f->id, obj, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+      H5Awrite(a, t, type == TB_H5_STR && !n ? (const void *)&data : data) < 0)
+    TB_FAIL(TB_ERR_IO, "%s: cannot write attribute '%s' of '%s': %s", f->path, name, obj, h5_msg(msg));
+done:
+  if (a >= 0) H5Aclose(a);
+  if (space >= 0) H5Sclose(space);
+  if (t >= 0) H5Tclose(t);
+  return rc;
+}
+
+/* Opens attribute name of obj; fills its element count. */
+static int attr_open(tb_h5_file *f, const char *obj, const char *name, hid_t *a, size_t *n) {
+  char msg[160];
+  *a = -1;
+  h5_quiet();
+  if (H5Aexists_by_name(f->id, obj, name, H5P_DEFAULT) <= 0) {
+    h5_msg(msg);
+    return tb_error_set(TB_ERR_NOT_FOUND, "%s: '%s' has no attribute '%s'", f->path, obj, name);
+  }
+  if ((*a = H5Aopen_by_name(f->id, obj, name, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+    return tb_error_set(TB_ERR_FORMAT, "%s: attribute '%s' of '%s': %s", f->path, name, obj, h5_msg(msg));
+  hid_t s = H5Aget_space(*a);
+  hssize_t k = s >= 0 ? H5Sget_simple_extent_npoints(s) : -1;
+  if (s >= 0) H5Sclose(s);
+  if (k < 0 || k > (1 << 24)) {
+    H5Aclose(*a);
+    *a = -1;
+    return tb_error_set(TB_ERR_FORMAT, "%s: attribute '%s' of '%s': bad shape", f->path, name, obj);
+  }
+  *n = (size_t)k;
+  return TB_OK;
+}
+
+int tb_h5_attr_read_strs(tb_h5_file *f, const char *obj, const char *name, char ***out, size_t *n) {
+  char msg[160];
+  hid_t a, ft = -1, mt = -1;
+  size_t k = 0;
+  char **res = NULL;
+  char *fixed = NULL;
+  *out = NULL, *n = 0;
+  int rc = attr_open(f, obj, name, &a, &k);
+  if (rc < 0) return rc;
+  ft = H5Aget_type(a);
+  if (ft < 0 || H5Tget_class(ft) != H5T_STRING)
+    TB_FAIL(TB_ERR_FORMAT, "%s: attribute '%s' of '%s' is not a string", f->path, name, obj);
+  if (!(res = calloc(k + 1, sizeof *res))) TB_FAIL(TB_ERR_NOMEM, "%s: out of host memory", f->path);
+  if (H5Tis_variable_str(ft) > 0) {
+    mt = H5Tcopy(H5T_C_S1);
+    H5Tset_size(mt, H5T_VARIABLE);
+    H5Tset_cset(mt, H5Tget_cset(ft));
+    if (H5Aread(a, mt, res) < 0) TB_FAIL(TB_ERR_FORMAT, "%s: attribute '%s': %s", f->path, name, h5_msg(msg));
+    for (size_t i = 0; i < k; i++) { /* HDF5 allocated them with its own allocator: copy into ours */
+      char *c = strdup(res[i] ? res[i] : "");
+      H5free_memory(res[i]);
+      res[i] = c;
+      if (!c) TB_FAIL(TB_ERR_NOMEM, "%s: out of host memory", f->path);
+    }
+  } else {
+    size_t len = H5Tget_size(ft);
+    mt = H5Tcopy(ft);
+    if (!(fixed = calloc(k ? k : 1, len + 1))) TB_FAIL(TB_ERR_NOMEM, "%s: out of host memory", f->path);
+    if (H5Aread(a, mt, fixed) < 0) TB_FAIL(TB_ERR_FORMAT, "%s: attribute '%s': %s", f->path, name, h5_msg(msg));
+    for (size_t i = 0; i < k; i++)
+      if (!(res[i] = strndup(fixed + i * len, len))) TB_FAIL(TB_ERR_NOMEM, "%s: out of host memory", f->path);
+  }
+  *out = res, *n = k, res = NULL;
+done:
+  if (res) tb_h5_strs_free(res, k);
+  free(fixed);
+  if (mt >= 0) H5Tclose(mt);
+  if (ft >= 0) H5Tclose(ft);
+  H5Aclose(a);
+  return rc;
+}
+
+int tb_h5_attr_read_str(tb_h5_file *f, const char *obj, const char *name, char **out) {
+  char **s;
+  size_t n;
+  *out = NULL;
+  int rc = tb_h5_attr_read_strs(f, obj, name, &s, &n);
+  if (rc < 0) return rc;
+  if (n != 1) {
+    tb_h5_strs_free(s, n);
+    return tb_error_set(TB_ERR_FORMAT, "%s: attribute '%s' of '%s' holds %zu strings, expected 1", f->path, name,
+                        obj, n);
+  }
+  *out = s[0];
+  free(s);
+  return TB_OK;
+}
+
+int tb_h5_attr_read_f64(tb_h5_file *f, const char *obj, const char *name, double *out, size_t max, size_t *n) {
+  char msg[160];
+  hid_t a;
+  size_t k = 0;
+  int rc = attr_open(f, obj, name, &a, &k);
+  if (rc < 0) return rc;
+  hid_t ft = H5Aget_type(a);
+  H5T_class_t cls = ft >= 0 ? H5Tget_class(ft) : H5T_NO_CLASS;
+  double *buf = malloc((k + 1) * sizeof *buf);
+  if (cls != H5T_INTEGER && cls != H5T_FLOAT)
+    rc = tb_error_set(TB_ERR_FORMAT, "%s: attribute '%s' of '%s' is not numeric", f->path, name, obj);
+  else if (!buf) rc = tb_error_set(TB_ERR_NOMEM, "%s: out of host memory", f->path);
+  else if (H5Aread(a, H5T_NATIVE_DOUBLE, buf) < 0)
+    rc = tb_error_set(TB_ERR_FORMAT, "%s: attribute '%s': %s", f->path, name, h5_msg(msg));
+  for (size_t i = 0; rc == TB_OK && i < k && i < max; i++) out[i] = buf[i];
+  if (n) *n = k;
+  free(buf);
+  if (ft >= 0) H5Tclose(ft);
+  H5Aclose(a);
+  return rc;
+}
+
+struct tb_h5_table {
+  tb_h5_file *f;
+  hid_t dset, mtype;
+  char *path;
+};
+
+size_t tb_h5_row_layout(int n_cols, const tb_h5_col *cols, size_t *offsets) {
+  size_t off = 0;
+  for (int i = 0; i < n_cols; i++) {
+    if (offsets) offsets[i] = off;
+    off += cols[i].type == TB_H5_STR ? cols[i].str_len : 8;
+  }
+  return off;
+}
+
+/* The packed compound type of cols: in memory (native) or in the file (little-endian). */
+static hid_t compound_type(int n_cols, const tb_h5_col *cols, int file) {
+  size_t off[256];
+  if (n_cols <= 0 || n_cols > 256) return -1;
+  hid_t t = H5Tcreate(H5T_COMPOUND, tb_h5_row_layout(n_cols, cols, off));
+  for (int i = 0; t >= 0 && i < n_cols; i++) {
+    hid_t m = -1;
+    switch (cols[i].type) {
+    case TB_H5_F64: m = H5Tcopy(file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE); break;
+    case TB_H5_I64: m = H5Tcopy(file ? H5T_STD_I64LE : H5T_NATIVE_INT64); break;
+    case TB_H5_U64: m = H5Tcopy(file ? H5T_STD_U64LE : H5T_NATIVE_UINT64); break;
+    case TB_H5_STR:
+      if (cols[i].str_len && (m = H5Tcopy(H5T_C_S1)) >= 0)
+        H5Tset_size(m, cols[i].str_len), H5Tset_strpad(m, H5T_STR_NULLTERM);
+      break;
+    default: break;
+    }
+    if (m < 0 || H5Tinsert(t, cols[i].name, off[i], m) < 0) {
+      if (m >= 0) H5Tclose(m);
+      H5Tclose(t);
+      return -1;
+    }
+    H5Tclose(m);
+  }
+  return t;
+}
+
+int tb_h5_table_create(tb_h5_file *f, const char *path, int n_cols, const tb_h5_col *cols, size_t chunk_rows) {
+  char msg[160];
+  int rc = TB_OK;
+  hsize_t zero = 0, unlim = H5S_UNLIMITED, chunk = chunk_rows ? chunk_rows : 256;
+  hid_t t = compound_type(n_cols, cols, 1), space = H5Screate_simple(1, &zero, &unlim);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE), d = -1;
+  if (t < 0) TB_FAIL(TB_ERR_INVALID, "%s: table '%s': bad columns (%d): %s", f->path, path, n_cols, h5_msg(msg));
+  if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 ||
+      (d = H5Dcreate2(f->id, path, t, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
+    TB_FAIL(TB_ERR_IO, "%s: cannot create table '%s': %s", f->path, path, h5_msg(msg));
+done:
+  if (d >= 0) H5Dclose(d);
+  if (dcpl >= 0) H5Pclose(dcpl);
+  if (space >= 0) H5Sclose(space);
+  if (t >= 0) H5Tclose(t);
+  return rc;
+}
+
+int tb_h5_table_open(tb_h5_file *f, const char *path, int n_cols, const tb_h5_col *cols, tb_h5_table **out) {
+  char msg[160];
+  *out = NULL;
+  tb_h5_table *t = calloc(1, sizeof *t);
+  if (!t || !(t->path = strdup(path))) {
+    free(t);
+    return tb_error_set(TB_ERR_NOMEM, "%s: out of host memory", f->path);
+  }
+  t->f = f;
+  t->mtype = compound_type(n_cols, cols, 0);
+  t->dset = H5Dopen2(f->id, path, H5P_DEFAULT);
+  if (t->mtype < 0 || t->dset < 0) {
+    int rc = tb_error_set(TB_ERR_FORMAT, "%s: cannot open table '%s': %s", f->path, path, h5_msg(msg));
+    tb_h5_table_close(t);
+    return rc;
+  }
+  *out = t;
+  return TB_OK;
+}
+
+int tb_h5_table_append(tb_h5_table *t, size_t n_rows, const void *rows) {
+  char msg[160];
+  int rc = TB_OK;
+  if (!n_rows) return TB_OK;
+  hid_t fs = H5Dget_space(t->dset), ms = -1;
+  hsize_t cur = 0, add = n_rows;
+  if (fs < 0) TB_FAIL(TB_ERR_FORMAT, "%s: table '%s': %s", t->f->path, t->path, h5_msg(msg));
+  H5Sget_simple_extent_dims(fs, &cur, NULL);
+  H5Sclose(fs);
+  hsize_t total = cur + add;
+  if (H5Dset_extent(t->dset, &total) < 0 || (fs = H5Dget_space(t->dset)) < 0 ||
+      H5Sselect_hyperslab(fs, H5S_SELECT_SET, &cur, NULL, &add, NULL) < 0 ||
+      (ms = H5Screate_simple(1, &add, NULL)) < 0 || H5Dwrite(t->dset, t->mtype, ms, fs, H5P_DEFAULT, rows) < 0)
+    TB_FAIL(TB_ERR_IO, "%s: cannot append %zu rows to '%s': %s", t->f->path, n_rows, t->path, h5_msg(msg));
+done:
+  if (ms >= 0) H5Sclose(ms);
+  if (fs >= 0) H5Sclose(fs);
+  return rc;
+}
+
+void tb_h5_table_close(tb_h5_table *t) {
+  if (!t) return;
+  if (t->dset >= 0) H5Dclose(t->dset);
+  if (t->mtype >= 0) H5Tclose(t->mtype);
+  free(t->path);
+  free(t);
+}
+
+void tb_h5_cols_free(tb_h5_col *cols, int n_cols) {
+  for (int i = 0; cols && i < n_cols; i++) free((char *)cols[i].name);
+  free(cols);
+}
+
+int tb_h5_table_columns(tb_h5_file *f, const char *path, int *n_cols, tb_h5_col **cols, size_t *n_rows) {
+  char msg[160];
+  tb_h5_info info;
+  hid_t d, t = -1;
+  tb_h5_col *c = NULL;
+  int n = 0;
+  *n_cols = 0, *cols = NULL, *n_rows = 0;
+  int rc = open_dataset(f, path, &d, &info);
+  if (rc < 0) return rc;
+  if (info.rank != 1) TB_FAIL(TB_ERR_FORMAT, "%s: '%s' is not a table (rank %d)", f->path, path, info.rank);
+  if ((t = H5Dget_type(d)) < 0 || H5Tget_class(t) != H5T_COMPOUND)
+    TB_FAIL(TB_ERR_FORMAT, "%s: '%s' is not a table (not compound): %s", f->path, path, h5_msg(msg));
+  n = H5Tget_nmembers(t);
+  if (n <= 0 || !(c = calloc((size_t)n, sizeof *c))) TB_FAIL(TB_ERR_FORMAT, "%s: table '%s' has no columns", f->path, path);
+  for (int i = 0; i < n; i++) {
+    char *name = H5Tget_member_name(t, (unsigned)i);
+    hid_t m = H5Tget_member_type(t, (unsigned)i);
+    c[i].name = name ? strdup(name) : NULL;
+    if (name) H5free_memory(name);
+    H5T_class_t cls = m >= 0 ? H5Tget_class(m) : H5T_NO_CLASS;
+    c[i].type = cls == H5T_FLOAT ? TB_H5_F64 : cls == H5T_STRING ? TB_H5_STR
+              : cls == H5T_INTEGER ? (H5Tget_sign(m) == H5T_SGN_NONE ? TB_H5_U64 : TB_H5_I64) : TB_H5_U8;
+    c[i].str_len = cls == H5T_STRING ? H5Tget_size(m) : 0;
+    if (m >= 0) H5Tclose(m);
+    if (!c[i].name) TB_FAIL(TB_ERR_NOMEM, "%s: out of host memory", f->path);
+    if (c[i].type == TB_H5_U8 || (cls == H5T_STRING && c[i].str_len == (size_t)-1))
+      TB_FAIL(TB_ERR_FORMAT, "%s: table '%s': column '%s' is neither a number nor a fixed-length string", f->path,
+              path, c[i].name);
+  }
+  *n_cols = n, *cols = c, *n_rows = info.dims[0], c = NULL;
+done:
+  tb_h5_cols_free(c, n);
+  if (t >= 0) H5Tclose(t);
+  H5Dclose(d);
+  return rc;
+}
+
+int tb_h5_table_read_col(tb_h5_file *f, const char *path, const char *col, tb_h5_type type, size_t n_rows,
+                         void *out) {
+  char msg[160];
+  int rc = TB_OK, n_cols = 0;
+  tb_h5_col *cols = NULL, want = {col, type, 0};
+  size_t rows = 0;
+  char *fixed = NULL;
+  hid_t d = -1, mt = -1;
+  TB_TRY(tb_h5_table_columns(f, path, &n_cols, &cols, &rows));
+  if (rows != n_rows) TB_FAIL(TB_ERR_INVALID, "%s: table '%s' has %zu rows, not %zu", f->path, path, rows, n_rows);
+  int k = -1;
+  for (int i = 0; i < n_cols; i++)
+    if (!strcmp(cols[i].name, col)) k = i;
+  if (k < 0) TB_FAIL(TB_ERR_NOT_FOUND, "%s: table '%s' has no column '%s'", f->path, path, col);
+  if ((type == TB_H5_STR) != (cols[k].type == TB_H5_STR))
+    TB_FAIL(TB_ERR_FORMAT, "%s: table '%s': column '%s' is %s", f->path, path, col,
+            type == TB_H5_STR ? "not a string" : "a string");
+  if (type == TB_H5_STR) {
+    want.str_len = cols[k].str_len;
+    if (!(fixed = calloc(n_rows ? n_rows : 1, want.str_len))) TB_FAIL(TB_ERR_NOMEM, "%s: out of host memory", f->path);
+  }
+  if ((mt = compound_type(1, &want, 0)) < 0 || (d = H5Dopen2(f->id, path, H5P_DEFAULT)) < 0)
+    TB_FAIL(TB_ERR_FORMAT, "%s: table '%s': %s", f->path, path, h5_msg(msg));
+  if (n_rows && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, type == TB_H5_STR ? (void *)fixed : out) < 0)
+    TB_FAIL(TB_ERR_FORMAT, "%s: table '%s': cannot read column '%s': %s", f->path, path, col, h5_msg(msg));
+  for (size_t i = 0; type == TB_H5_STR && i < n_rows; i++)
+    if (!(((char **)out)[i] = strndup(fixed + i * want.str_len, want.str_len)))
+      TB_FAIL(TB_ERR_NOMEM, "%s: out of host memory", f->path);
+done:
+  free(fixed);
+  if (d >= 0) H5Dclose(d);
+  if (mt >= 0) H5Tclose(mt);
+  tb_h5_cols_free(cols, n_cols);
   return rc;
 }

@@ -18,6 +18,13 @@ static void usage(FILE *f) {
         "  check [--data SPEC] [--device D] [--epochs N] [--batch N] [--seed N]\n"
         "                             end-to-end check: trains a softmax regression through the backend ops\n"
         "                             (default: fashion-mnist, 3 epochs, batch 128, Adam 1e-3)\n"
+        "  train --learner NAME --data SPEC [--set key=value ...] [--device D] [--seed N] [--units N]\n"
+        "        [--valid-frac F] [--test-frac F]\n"
+        "                             train one model (mlp, logreg, gbdt, forest), printing validation metrics\n"
+        "                             per epoch/round/tree, then test metrics, time, peak memory, parameters\n"
+        "  bench samplers|eval ...    sampler regret and cost per suggestion on test functions (scripts/bench/)\n"
+        "  inspect FILE.h5            a results file: experiments, trials by status, best per strategy, complete?\n"
+        "  export FILE.h5 --format csv|json [--table trials|curves|lineage|pareto|memory] [--out PATH]\n"
         "\n"
         "dataset SPECs:\n"
         "  fashion-mnist[?part=train|test]          the Debian dataset-fashion-mnist package\n"
@@ -67,6 +74,10 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "data")) return tb_cli_data(argc - 2, argv + 2);
   if (!strcmp(cmd, "device")) return tb_cli_device(argc - 2, argv + 2);
   if (!strcmp(cmd, "check")) return tb_cli_check(argc - 2, argv + 2);
+  if (!strcmp(cmd, "train")) return tb_cli_train(argc - 2, argv + 2);
+  if (!strcmp(cmd, "bench") && argc > 2 && !strcmp(argv[2], "store")) return tb_cli_bench_store(argc - 3, argv + 3);
+  if (!strcmp(cmd, "bench")) return tb_cli_bench(argc - 2, argv + 2);
+  if (!strcmp(cmd, "inspect") || !strcmp(cmd, "export")) return tb_cli_results(cmd, argc - 2, argv + 2);
   fprintf(stderr, "tunebench: unknown command '%s' (commands: data, device, check; see tunebench --help)\n", cmd);
   return TB_EXIT_USAGE;
 }

@@ -14,4 +14,9 @@ int tb_cli_fail(int rc, const char *what);
 int tb_cli_data(int argc, char **argv);
 int tb_cli_device(int argc, char **argv);
 int tb_cli_check(int argc, char **argv);
+int tb_cli_train(int argc, char **argv);
+int tb_cli_bench(int argc, char **argv);
+/* cli_results.c: cmd is "inspect" or "export"; tb_cli_bench_store is `bench store` (hidden). */
+int tb_cli_results(const char *cmd, int argc, char **argv);
+int tb_cli_bench_store(int argc, char **argv);
 #endif

@@ -1,0 +1,260 @@
+/* cli_train.c: `tunebench train`: trains one model of a built-in learner on a dataset and prints the validation
+ * metrics after every unit of fidelity (epoch, round, tree), then the test metrics, training time, samples/s, peak
+ * device memory and parameter count. It loads and splits the data (tb_data_split with --seed; a source's fixed test
+ * split is honoured), standardises the features on the training rows for every learner (trees are unaffected by
+ * this monotone map, the linear models need it), opens the device (auto falls back to the CPU with a notice; cuda
+ * without a GPU is exit 2), and builds the configuration from the learner's defaults plus --set key=value (applied
+ * parents first, so `--set l1_ratio=0.3 --set penalty=elasticnet` works in any order). It is not the tuner.
+ * Tested by tests/test_cli.c and tests/test_model_core.c (which run the built binary). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "tb_backend.h"
+#include "tb_data.h"
+#include "tb_error.h"
+#include "tb_model.h"
+
+#define MAX_SETS 64
+
+typedef struct {
+  const char *learner, *data, *device;
+  const char *sets[MAX_SETS];
+  int n_sets, units;
+  unsigned long long seed;
+  double valid_frac, test_frac;
+} train_opts;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void list_learners(FILE *f) {
+  const tb_learner *const *L = tb_learners();
+  for (int i = 0; L[i]; i++) fprintf(f, "%s%s", i ? ", " : "", tb_learner_name(L[i]));
+}
+
+/* Depth of hyperparameter `name` in its chain of conditions (0: unconditional; unknown names 0). */
+static int hp_depth(const tb_learner *L, const char *name) {
+  int depth = 0, n = tb_learner_n_hparams(L);
+  for (int guard = 0; name && guard <= n; guard++) {
+    const tb_hparam *h = NULL;
+    for (int i = 0; i < n && !h; i++)
+      if (!strcmp(tb_learner_hparam(L, i)->name, name)) h = tb_learner_hparam(L, i);
+    if (!h || !h->parent) break;
+    name = h->parent;
+    depth++;
+  }
+  return depth;
+}
+
+/* Applies the --set values, parents before children (stable in the command-line order otherwise). */
+static int apply_sets(const tb_learner *L, const tb_space *sp, double *x, const train_opts *o) {
+  int order[MAX_SETS], depth[MAX_SETS];
+  char key[128];
+  for (int i = 0; i < o->n_sets; i++) {
+    const char *eq = strchr(o->sets[i], '=');
+    if (!eq || eq == o->sets[i])
+      return tb_error_set(TB_ERR_INVALID, "--set '%s' is not key=value", o->sets[i]);
+    snprintf(key, sizeof key, "%.*s", (int)(eq - o->sets[i]), o->sets[i]);
+    depth[i] = hp_depth(L, key);
+    order[i] = i;
+  }
+  for (int i = 1; i < o->n_sets; i++) /* insertion sort by depth: stable */
+    for (int j = i; j > 0 && depth[order[j - 1]] > depth[order[j]]; j--) {
+      int t = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = t;
+    }
+  for (int k = 0; k < o->n_sets; k++) {
+    const char *s = o->sets[order[k]], *eq = strchr(s, '=');
+    snprintf(key, sizeof key, "%.*s", (int)(eq - s), s);
+    int rc = tb_learner_set(L, sp, x, key, eq + 1);
+    if (rc < 0) return rc;
+  }
+  return TB_OK;
+}
+
+/* The configured fidelity: the hyperparameter named after the unit ("epochs") or "n_<unit>"; 0 when none. */
+static int configured_units(const tb_learner *L, const tb_space *sp, const double *x) {
+  char alt[64];
+  const char *unit = tb_learner_fidelity_unit(L);
+  snprintf(alt, sizeof alt, "n_%s", unit);
+  int i = tb_space_find(sp, unit);
+  if (i < 0) i = tb_space_find(sp, alt);
+  return i >= 0 && isfinite(x[i]) ? (int)x[i] : 0;
+}
+
+/* "12.3 MiB" or "45.6 KiB" */
+static const char *fmt_bytes(double b, char *buf, size_t len) {
+  if (b >= 1048576.0) snprintf(buf, len, "%.1f MiB", b / 1048576.0);
+  else snprintf(buf, len, "%.1f KiB", b / 1024.0);
+  return buf;
+}
+
+static void print_metrics(const tb_metrics *m) {
+  if (isnan(m->rmse)) printf("loss %.4f  acc %.4f", m->loss, m->accuracy);
+  else printf("loss %.4f  rmse %.4f", m->loss, m->rmse);
+}
+
+static int run_train(const train_opts *o) {
+  int rc = TB_OK;
+  tb_dataset *ds = NULL;
+  tb_backend *be = NULL;
+  tb_devdata *dd = NULL;
+  tb_model *m = NULL;
+  tb_space *sp = NULL;
+  double *x = NULL;
+  tb_splits splits = {0};
+  tb_standardizer st = {0};
+  tb_device req, dev;
+  char notice[256], buf[512];
+
+  const tb_learner *L = tb_learner_find(o->learner);
+  if (!L) {
+    fprintf(stderr, "tunebench: train: unknown learner '%s'; learners: ", o->learner);
+    list_learners(stderr);
+    fputc('\n', stderr);
+    return tb_error_set(TB_ERR_NOT_FOUND, "unknown learner '%s'", o->learner);
+  }
+  TB_TRY(tb_learner_space(L, &sp));
+  x = malloc((size_t)tb_space_dim(sp) * sizeof *x);
+  if (!x) TB_FAIL(TB_ERR_NOMEM, "train: out of host memory");
+  tb_learner_defaults(L, sp, x);
+  TB_TRY(apply_sets(L, sp, x, o));
+  const char *msg = tb_learner_check(L, sp, x, buf, sizeof buf);
+  if (msg) TB_FAIL(TB_ERR_INVALID, "%s configuration rejected: %s", o->learner, msg);
+  int units = o->units > 0 ? o->units : configured_units(L, sp, x);
+  if (units < 1) TB_FAIL(TB_ERR_INVALID, "%s has no configured %s: give --units N", o->learner,
+                         tb_learner_fidelity_unit(L));
+
+  TB_TRY(tb_device_parse(o->device, &req));
+  TB_TRY(tb_device_resolve(&req, &dev, notice, sizeof notice));
+  if (notice[0]) fprintf(stderr, "tunebench: %s\n", notice);
+  TB_TRY(tb_data_load(o->data, &ds));
+  if (!tb_learner_supports(L, ds->task))
+    TB_FAIL(TB_ERR_INVALID, "%s does not do %s (dataset %s)", o->learner,
+            ds->task == TB_TASK_CLASSIFICATION ? "classification" : "regression", o->data);
+  tb_split_spec ss = tb_split_spec_default();
+  ss.seed = o->seed;
+  ss.valid_frac = o->valid_frac;
+  ss.test_frac = o->test_frac;
+  ss.stratify = ds->task == TB_TASK_CLASSIFICATION;
+  const char *smsg = tb_split_spec_check(&ss);
+  if (smsg) TB_FAIL(TB_ERR_INVALID, "train: %s", smsg);
+  TB_TRY(tb_data_split(ds, &ss, &splits));
+  if (!splits.n_train) TB_FAIL(TB_ERR_INVALID, "train: %s leaves no training rows", o->data);
+  TB_TRY(tb_standardizer_fit(ds, splits.train, splits.n_train, &st));
+  TB_TRY(tb_standardizer_apply(&st, ds));
+
+  TB_TRY(tb_backend_open(&dev, &be));
+  TB_TRY(tb_devdata_create(be, ds, &dd));
+  int n_out = ds->task == TB_TASK_CLASSIFICATION ? ds->n_classes : 1;
+  size_t est = 0;
+  TB_TRY(tb_model_estimate_bytes(L, sp, x, splits.n_train, ds->n_cols, n_out, &est));
+  tb_space_format_json(sp, x, buf, sizeof buf);
+  printf("train: %s on %s (%zu train, %zu valid, %zu test rows, %d features, %s)\n", o->learner, o->data,
+         splits.n_train, splits.n_valid, splits.n_test, ds->n_cols,
+         ds->task == TB_TASK_CLASSIFICATION ? "classification" : "regression");
+  printf("config: %s\n", buf);
+  printf("device: %s\n", tb_backend_describe(be));
+  tb_parts parts = {splits.train, splits.n_train, splits.valid, splits.n_valid};
+  double t_create = now_s();
+  TB_TRY(tb_model_create(L, sp, x, dd, &parts, o->seed, &m));
+  TB_TRY(tb_backend_sync(be));
+  double train_s = now_s() - t_create; /* training time counts model creation (buffers, gathered rows) too */
+  char mb[32];
+  printf("parameters: %zu  estimated model memory %s\n", tb_model_n_params(m), fmt_bytes((double)est, mb, sizeof mb));
+
+  for (int u = 1; u <= units; u++) {
+    double t0 = now_s();
+    TB_TRY(tb_model_train(m, 1));
+    TB_TRY(tb_backend_sync(be));
+    train_s += now_s() - t0;
+    printf("%s %d", tb_learner_fidelity_unit(L), u);
+    if (splits.n_valid) {
+      tb_metrics mv;
+      TB_TRY(tb_model_evaluate(m, splits.valid, splits.n_valid, &mv));
+      printf("  valid ");
+      print_metrics(&mv);
+    }
+    printf("  (%.3f s)\n", now_s() - t0);
+    fflush(stdout);
+  }
+  if (splits.n_test) {
+    tb_metrics mt;
+    TB_TRY(tb_model_evaluate(m, splits.test, splits.n_test, &mt));
+    printf("test ");
+    print_metrics(&mt);
+    printf("  (%zu rows)\n", mt.n);
+  }
+  tb_mem_stats ms;
+  tb_backend_mem(be, &ms);
+  printf("training time %.3f s  %.0f samples/s  peak device memory %s  parameters %zu\n", train_s,
+         train_s > 0 ? (double)splits.n_train * units / train_s : 0.0, fmt_bytes((double)ms.bytes_peak, mb, sizeof mb),
+         tb_model_n_params(m));
+done:
+  tb_model_free(m);
+  tb_devdata_free(dd);
+  tb_backend_free(be);
+  tb_standardizer_free(&st);
+  tb_splits_free(&splits);
+  tb_dataset_free(ds);
+  free(x);
+  tb_space_free(sp);
+  return rc;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out) {
+  char *end;
+  long v = s ? strtol(s, &end, 10) : 0;
+  if (!s || end == s || *end || v < lo || v > hi) return -1;
+  *out = v;
+  return 0;
+}
+static int parse_frac(const char *s, double *out) {
+  char *end;
+  double v = s ? strtod(s, &end) : 0;
+  if (!s || end == s || *end || !(v >= 0 && v < 1)) return -1;
+  *out = v;
+  return 0;
+}
+
+int tb_cli_train(int argc, char **argv) {
+  train_opts o = {.device = "auto", .valid_frac = 0.2, .test_frac = 0.2};
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    long n;
+    int ok = v != NULL;
+    if (!strcmp(a, "--learner") && v) o.learner = v;
+    else if (!strcmp(a, "--data") && v) o.data = v;
+    else if (!strcmp(a, "--device") && v) o.device = v;
+    else if (!strcmp(a, "--set") && v && o.n_sets < MAX_SETS) o.sets[o.n_sets++] = v;
+    else if (!strcmp(a, "--seed") && !parse_long(v, 0, 2147483647L, &n)) o.seed = (unsigned long long)n;
+    else if (!strcmp(a, "--units") && !parse_long(v, 1, 1000000L, &n)) o.units = (int)n;
+    else if (!strcmp(a, "--valid-frac") && !parse_frac(v, &o.valid_frac)) {}
+    else if (!strcmp(a, "--test-frac") && !parse_frac(v, &o.test_frac)) {}
+    else ok = 0;
+    if (!ok) {
+      fprintf(stderr, "tunebench: train: bad argument '%s'%s (usage: tunebench train --learner NAME --data SPEC "
+              "[--set key=value ...] [--device D] [--seed N] [--units N] [--valid-frac F] [--test-frac F])\n", a,
+              v ? "" : " (missing value?)");
+      return TB_EXIT_USAGE;
+    }
+    i++;
+  }
+  if (!o.learner || !o.data) {
+    fprintf(stderr, "tunebench: train: --learner and --data are required (learners: ");
+    list_learners(stderr);
+    fprintf(stderr, ")\n");
+    return TB_EXIT_USAGE;
+  }
+  int rc = run_train(&o);
+  if (rc == TB_ERR_NOT_FOUND && !tb_learner_find(o.learner)) return TB_EXIT_USAGE; /* already listed */
+  return rc < 0 ? tb_cli_fail(rc, "train") : TB_EXIT_OK;
+}

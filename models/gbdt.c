@@ -1,0 +1,526 @@
+/* gbdt.c: the gradient-boosted trees learner (histogram method, as XGBoost's `hist`): binary logistic, multiclass
+ * softmax (one tree per class per round) and squared error; depth-wise or loss-guided growth (tree_grow.c) on the
+ * dataset's shared quantised bins; learning rate, L1/L2 on leaf weights, gamma, min_child_weight, row subsampling per
+ * round and column subsampling per tree (both seeded), early stopping on the validation rows keeping the best round.
+ * It is not the tree grower (tree_grow.c) nor the tree storage (tree_set.c). Tested by tests/test_model_gbdt.c.
+ *
+ * State: margins (dataset rows, n_out) for EVERY row of the dataset, updated after each round by predicting the new
+ * trees on the bins (tb_op_forest_predict), so training gradients, validation loss and evaluation of any part cost a
+ * gather. Binary classification keeps two margin columns, column 0 fixed at 0 and the trees in column 1, so the
+ * softmax of a row is (1 - sigmoid, sigmoid) and every classification path is the softmax one.
+ * The one host-side step: per-row gradients. Margins of the training rows are downloaded, g and h computed on the
+ * host and quantised to int64 fixed point (scale from tb_fixed_scale), and uploaded; a backend op "gbdt_gradients"
+ * would keep this on the device. Leaf weight: learning_rate * -T_alpha(G) / (H + lambda) (XGBoost); base score: the
+ * log-odds / log class priors / mean of the training rows. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_impl.h"
+#include "split_gain.h"
+#include "tb_rng.h"
+#include "tree_grow.h"
+
+enum { OBJ_AUTO = 0, OBJ_LOGISTIC = 1, OBJ_SOFTMAX = 2, OBJ_SQUARED = 3 };
+static const int bins_choices[] = {16, 32, 64, 128, 256};
+#define GBDT_HIST_BYTES ((size_t)64 << 20)
+#define GBDT_MIN_GAIN 1e-6 /* XGBoost's kRtEps: gains below are rounding noise */
+
+static const tb_hparam gbdt_hparams[] = {
+  {.name = "objective", .type = TB_PARAM_CATEGORICAL, .n_choices = 4,
+   .choices = {"auto", "logistic", "softmax", "squared"}, .def = 0,
+   .help = "auto: logistic (2 classes), softmax (more), squared (regression); keep auto when tuning"},
+  {.name = "rounds", .type = TB_PARAM_INT, .lo = 1, .hi = 5000, .log = 1, .step = 1, .def = 100,
+   .help = "boosting rounds (the fidelity: `tunebench train` runs this many)"},
+  {.name = "learning_rate", .type = TB_PARAM_FLOAT, .lo = 0.01, .hi = 1, .log = 1, .def = 0.1,
+   .help = "shrinkage of each tree's leaf weights"},
+  {.name = "max_depth", .type = TB_PARAM_INT, .lo = 1, .hi = 12, .step = 1, .def = 6, .help = "maximum tree depth"},
+  {.name = "grow_policy", .type = TB_PARAM_CATEGORICAL, .n_choices = 2, .choices = {"depthwise", "lossguide"},
+   .def = 0, .help = "depthwise: level by level; lossguide: best leaf first up to max_leaves"},
+  {.name = "max_leaves", .type = TB_PARAM_INT, .lo = 2, .hi = 1024, .log = 1, .step = 1, .def = 31,
+   .parent = "grow_policy", .n_cond = 1, .cond_values = {1}, .help = "lossguide: maximum leaves per tree"},
+  {.name = "min_child_weight", .type = TB_PARAM_FLOAT, .lo = 1e-3, .hi = 100, .log = 1, .def = 1,
+   .help = "minimum hessian sum in a child"},
+  {.name = "lambda", .type = TB_PARAM_FLOAT, .lo = 1e-3, .hi = 1000, .log = 1, .def = 1,
+   .help = "L2 penalty on leaf weights"},
+  {.name = "alpha", .type = TB_PARAM_FLOAT, .lo = 0, .hi = 10, .def = 0, .help = "L1 penalty on leaf weights"},
+  {.name = "gamma", .type = TB_PARAM_FLOAT, .lo = 0, .hi = 10, .def = 0,
+   .help = "minimum loss reduction of a split (0.5 * gain formula - gamma must be > 0)"},
+  {.name = "subsample", .type = TB_PARAM_FLOAT, .lo = 0.1, .hi = 1, .def = 1,
+   .help = "fraction of training rows per round (Bernoulli, seeded)"},
+  {.name = "colsample_bytree", .type = TB_PARAM_FLOAT, .lo = 0.1, .hi = 1, .def = 1,
+   .help = "fraction of features per tree (seeded)"},
+  {.name = "max_bins", .type = TB_PARAM_CATEGORICAL, .n_choices = 5, .choices = {"16", "32", "64", "128", "256"},
+   .def = 4, .help = "quantile bins per feature (shared by all tree trials on a dataset)"},
+  {.name = "early_stopping_rounds", .type = TB_PARAM_INT, .lo = 0, .hi = 1000, .step = 1, .def = 0,
+   .help = "stop when the validation loss has not improved for this many rounds, keeping the best (0: off)"},
+};
+#define GBDT_N_HPARAMS ((int)(sizeof gbdt_hparams / sizeof gbdt_hparams[0]))
+
+typedef struct {
+  int obj, n_out, k_trees; /* margin columns; trees per round */
+  double lr;
+  int esr, n_rounds, best_round, stopped;
+  double best_loss;
+  tb_grow_params gp;
+  double colsample, subsample;
+  const tb_bins *bins;
+  tb_grow_ws *ws;
+  tb_treeset trees;
+  size_t n_all;
+  tb_buf margins, stats, train_idx, valid_idx, round_rows, gath, base_dev;
+  float *mhost, *base;
+  double *gh;     /* (n_train, k_trees, 2) host gradients */
+  int64_t *shost; /* (k_trees, n_all, 2) host stats */
+  uint32_t *rows_host;
+  uint32_t *tr; /* the training rows in ascending order: row lists stay sorted through stable partitions, so
+                   histogram builds read bins and stats nearly sequentially */
+  uint8_t *colmask;
+} gbdt;
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+static int resolve_obj(int obj, const tb_dataset *ds, int *out) {
+  int a = ds->task == TB_TASK_REGRESSION ? OBJ_SQUARED : ds->n_classes == 2 ? OBJ_LOGISTIC : OBJ_SOFTMAX;
+  if (obj == OBJ_AUTO) obj = a;
+  int ok = ds->task == TB_TASK_REGRESSION ? obj == OBJ_SQUARED : obj == OBJ_SOFTMAX || (obj == OBJ_LOGISTIC && a == OBJ_LOGISTIC);
+  if (!ok)
+    return tb_error_set(TB_ERR_INVALID, "gbdt: objective %s does not fit %s with %d classes (use auto)",
+                        gbdt_hparams[0].choices[obj], ds->task == TB_TASK_REGRESSION ? "regression" : "classification",
+                        ds->n_classes);
+  *out = obj;
+  return TB_OK;
+}
+
+static size_t hist_bytes(const tb_grow_params *gp, int total_bins) {
+  size_t slot = (size_t)total_bins * 2 * sizeof(int64_t);
+  size_t slots = gp->policy == TB_GROW_LOSSGUIDE ? 2 * ((size_t)gp->max_leaves + 1) : (size_t)1 << gp->max_depth;
+  size_t b = slots * slot;
+  return b < GBDT_HIST_BYTES ? b : GBDT_HIST_BYTES;
+}
+
+static int gbdt_estimate(const tb_space *sp, const double *x, size_t n_rows, int n_cols, int n_outputs,
+                         size_t *bytes) {
+  int k_trees = n_outputs > 2 ? n_outputs : 1;
+  tb_grow_params gp = {.policy = (tb_grow_policy)tb_space_value(sp, x, "grow_policy"),
+                       .max_depth = (int)tb_space_value(sp, x, "max_depth")};
+  if (gp.policy == TB_GROW_LOSSGUIDE) gp.max_leaves = (int)tb_space_value(sp, x, "max_leaves");
+  int tb = n_cols * bins_choices[(int)tb_space_value(sp, x, "max_bins")];
+  *bytes = n_rows * (size_t)n_outputs * sizeof(float) * 2 + (size_t)k_trees * n_rows * 2 * sizeof(int64_t) +
+           3 * n_rows * sizeof(uint32_t) + tb_grow_ws_bytes(n_cols, tb, n_rows, 2, hist_bytes(&gp, tb)) +
+           ((size_t)1 << 20);
+  return TB_OK;
+}
+
+/* Per-tree column mask: the first k of a seeded permutation. */
+static void tree_mask(void *ctx, int32_t node, int n_cols, uint8_t *mask) {
+  (void)node;
+  memcpy(mask, ctx, (size_t)n_cols);
+}
+
+static int recompute_margins(tb_model *m) {
+  gbdt *g = m->impl;
+  int rc = TB_OK;
+  TB_TRY(tb_op_fill(m->be, g->n_all * (size_t)g->n_out, 0.0f, g->margins.data));
+  TB_TRY(tb_op_bias_add(m->be, 1, (int)g->n_all, g->n_out, g->margins.data, g->base_dev.data));
+  TB_TRY(tb_treeset_sync(m->be, &g->trees));
+  tb_forest_view v = tb_treeset_view(&g->trees, 0, g->trees.n_trees);
+  if (v.n_trees)
+    TB_TRY(tb_op_forest_predict(m->be, &v, g->n_all, tb_devdata_dataset(m->dd)->n_cols, NULL, g->bins->bins, 1.0f,
+                                g->n_out, g->margins.data));
+done:
+  return rc;
+}
+
+static void gbdt_destroy(tb_model *m) {
+  gbdt *g = m->impl;
+  if (!g) return;
+  tb_grow_ws_free(g->ws);
+  tb_treeset_free(m->be, &g->trees);
+  tb_buf *bufs[] = {&g->margins, &g->stats, &g->train_idx, &g->valid_idx, &g->round_rows, &g->gath, &g->base_dev};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) tb_backend_release(m->be, bufs[i]);
+  free(g->mhost);
+  free(g->base);
+  free(g->gh);
+  free(g->shost);
+  free(g->rows_host);
+  free(g->tr);
+  free(g->colmask);
+  free(g);
+  m->impl = NULL;
+}
+
+static int gbdt_create(tb_model *m) {
+  int rc = TB_OK;
+  const tb_dataset *ds = tb_devdata_dataset(m->dd);
+  gbdt *g = calloc(1, sizeof *g);
+  if (!g) return tb_error_set(TB_ERR_NOMEM, "gbdt: out of host memory");
+  m->impl = g;
+  TB_TRY(resolve_obj((int)tb_model_hp(m, "objective"), ds, &g->obj));
+  g->n_out = m->n_outputs;
+  g->k_trees = g->obj == OBJ_SOFTMAX ? g->n_out : 1;
+  g->lr = tb_model_hp(m, "learning_rate");
+  g->esr = (int)tb_model_hp(m, "early_stopping_rounds");
+  g->subsample = tb_model_hp(m, "subsample");
+  g->colsample = tb_model_hp(m, "colsample_bytree");
+  g->best_loss = INFINITY;
+  g->n_all = ds->n_rows;
+  g->trees.leaf_width = 1;
+  tb_grow_params *gp = &g->gp;
+  gp->n_stats = 2;
+  gp->policy = (tb_grow_policy)tb_model_hp(m, "grow_policy");
+  gp->max_depth = (int)tb_model_hp(m, "max_depth");
+  gp->max_leaves = gp->policy == TB_GROW_LOSSGUIDE ? (int)tb_model_hp(m, "max_leaves") : 0;
+  gp->split = (tb_split_params){.criterion = TB_SPLIT_GRADIENT, .scale = 1.0, .lambda = tb_model_hp(m, "lambda"),
+                                .alpha = tb_model_hp(m, "alpha"), .gamma = tb_model_hp(m, "gamma"),
+                                .min_child_weight = tb_model_hp(m, "min_child_weight"), .min_gain = GBDT_MIN_GAIN};
+  TB_TRY(tb_devdata_bins(m->dd, bins_choices[(int)tb_model_hp(m, "max_bins")], m->train, m->n_train, &g->bins));
+  TB_TRY(tb_grow_ws_init(m->be, g->bins, ds->n_cols, m->n_train, 2, hist_bytes(gp, g->bins->total_bins), &g->ws));
+  const size_t nm = g->n_all * (size_t)g->n_out, nbig = m->n_train > m->n_valid ? m->n_train : m->n_valid;
+  TB_TRY(tb_backend_alloc(m->be, nm * sizeof(float), &g->margins));
+  TB_TRY(tb_backend_alloc(m->be, (size_t)g->k_trees * g->n_all * 2 * sizeof(int64_t), &g->stats));
+  TB_TRY(tb_backend_alloc(m->be, m->n_train * sizeof(uint32_t), &g->train_idx));
+  TB_TRY(tb_backend_alloc(m->be, m->n_valid * sizeof(uint32_t), &g->valid_idx));
+  TB_TRY(tb_backend_alloc(m->be, m->n_train * sizeof(uint32_t), &g->round_rows));
+  TB_TRY(tb_backend_alloc(m->be, nbig * (size_t)g->n_out * sizeof(float), &g->gath));
+  TB_TRY(tb_backend_alloc(m->be, (size_t)g->n_out * sizeof(float), &g->base_dev));
+  g->tr = malloc(m->n_train * sizeof *g->tr);
+  if (!g->tr) TB_FAIL(TB_ERR_NOMEM, "gbdt: out of host memory (%zu rows)", m->n_train);
+  memcpy(g->tr, m->train, m->n_train * sizeof *g->tr);
+  qsort(g->tr, m->n_train, sizeof *g->tr, cmp_u32);
+  TB_TRY(tb_backend_upload(m->be, g->train_idx.data, g->tr, m->n_train * sizeof(uint32_t)));
+  TB_TRY(tb_backend_upload(m->be, g->valid_idx.data, m->valid, m->n_valid * sizeof(uint32_t)));
+  g->mhost = malloc(m->n_train * (size_t)g->n_out * sizeof *g->mhost);
+  g->base = calloc((size_t)g->n_out, sizeof *g->base);
+  g->gh = malloc(m->n_train * (size_t)g->k_trees * 2 * sizeof *g->gh);
+  g->shost = calloc((size_t)g->k_trees * g->n_all * 2, sizeof *g->shost);
+  g->rows_host = malloc(m->n_train * sizeof *g->rows_host);
+  g->colmask = malloc((size_t)ds->n_cols);
+  if (!g->mhost || !g->base || !g->gh || !g->shost || !g->rows_host || !g->colmask)
+    TB_FAIL(TB_ERR_NOMEM, "gbdt: out of host memory (%zu rows)", g->n_all);
+  /* base score from the training rows */
+  if (g->obj == OBJ_SQUARED) {
+    double s = 0;
+    for (size_t i = 0; i < m->n_train; i++) s += ds->y_value[m->train[i]];
+    g->base[0] = (float)(s / (double)m->n_train);
+  } else {
+    double *cnt = calloc((size_t)g->n_out, sizeof *cnt);
+    if (!cnt) TB_FAIL(TB_ERR_NOMEM, "gbdt: out of host memory");
+    for (size_t i = 0; i < m->n_train; i++) cnt[ds->y_class[m->train[i]]] += 1.0;
+    for (int k = 0; k < g->n_out; k++) {
+      double p = (cnt[k] + 0.5) / ((double)m->n_train + 0.5 * g->n_out); /* smoothed: no log(0) */
+      g->base[k] = (float)log(p);
+    }
+    if (g->obj == OBJ_LOGISTIC) { /* column 0 fixed at 0, column 1 the log-odds */
+      g->base[1] = g->base[1] - g->base[0];
+      g->base[0] = 0.0f;
+    }
+    free(cnt);
+  }
+  TB_TRY(tb_backend_upload(m->be, g->base_dev.data, g->base, (size_t)g->n_out * sizeof(float)));
+  TB_TRY(recompute_margins(m));
+done:
+  return rc;
+}
+
+/* The host-side step: gradients of the training rows' margins, quantised into g->shost, uploaded. */
+static int compute_stats(tb_model *m, double *scale_out) {
+  gbdt *g = m->impl;
+  int rc = TB_OK;
+  const tb_dataset *ds = tb_devdata_dataset(m->dd);
+  const int K = g->k_trees, C = g->n_out, obj = g->obj;
+  const long long n = (long long)m->n_train;
+  TB_TRY(tb_op_gather_rows(m->be, m->n_train, C, g->margins.data, g->train_idx.data, g->gath.data));
+  TB_TRY(tb_backend_download(m->be, g->mhost, g->gath.data, m->n_train * (size_t)C * sizeof(float)));
+  double max_abs = 1.0;
+  int bad = 0;
+#pragma omp parallel for schedule(static) reduction(max : max_abs) reduction(| : bad)
+  for (long long i = 0; i < n; i++) {
+    const float *z = g->mhost + (size_t)i * (size_t)C;
+    double *o = g->gh + (size_t)i * (size_t)K * 2;
+    uint32_t r = g->tr[i];
+    if (obj == OBJ_SQUARED) {
+      o[0] = (double)z[0] - (double)ds->y_value[r];
+      o[1] = 1.0;
+    } else if (obj == OBJ_LOGISTIC) {
+      double p = 1.0 / (1.0 + exp(-(double)z[1]));
+      o[0] = p - (ds->y_class[r] == 1);
+      o[1] = fmax(p * (1.0 - p), 1e-16);
+    } else {
+      double mx = z[0], s = 0.0;
+      for (int k = 1; k < C; k++) mx = fmax(mx, (double)z[k]);
+      for (int k = 0; k < C; k++) s += exp((double)z[k] - mx);
+      for (int k = 0; k < C; k++) {
+        double p = exp((double)z[k] - mx) / s;
+        o[2 * k] = p - (ds->y_class[r] == k);
+        o[2 * k + 1] = fmax(2.0 * p * (1.0 - p), 1e-16); /* XGBoost's softmax hessian */
+      }
+    }
+    for (int k = 0; k < 2 * K; k++) {
+      if (!isfinite(o[k])) bad = 1;
+      else max_abs = fmax(max_abs, fabs(o[k]));
+    }
+  }
+  if (bad) TB_FAIL(TB_ERR_RANGE, "gbdt: diverged (non-finite gradient at round %d)", g->n_rounds + 1);
+  double scale = tb_fixed_scale(max_abs, m->n_train);
+#pragma omp parallel for schedule(static)
+  for (long long i = 0; i < n; i++) {
+    size_t r = g->tr[i];
+    for (int k = 0; k < K; k++) {
+      int64_t *s = g->shost + ((size_t)k * g->n_all + r) * 2;
+      s[0] = llround(g->gh[((size_t)i * (size_t)K + (size_t)k) * 2] * scale);
+      s[1] = llround(g->gh[((size_t)i * (size_t)K + (size_t)k) * 2 + 1] * scale);
+    }
+  }
+  TB_TRY(tb_backend_upload(m->be, g->stats.data, g->shost, (size_t)K * g->n_all * 2 * sizeof(int64_t)));
+  *scale_out = scale;
+done:
+  return rc;
+}
+
+/* Rows of this round (subsample) into g->round_rows; returns their number. */
+static int sample_rows(tb_model *m, size_t *n_rows) {
+  gbdt *g = m->impl;
+  if (g->subsample >= 1.0) {
+    *n_rows = m->n_train;
+    return tb_backend_copy(m->be, g->round_rows.data, g->train_idx.data, m->n_train * sizeof(uint32_t));
+  }
+  uint64_t seed = tb_rng_derive(tb_rng_derive(m->seed, 1), (uint64_t)g->n_rounds);
+  size_t k = 0;
+  for (size_t i = 0; i < m->n_train; i++)
+    if (tb_rng_uniform_double(seed, i) < g->subsample) g->rows_host[k++] = g->tr[i];
+  if (k == 0) g->rows_host[k++] = g->tr[0];
+  *n_rows = k;
+  return tb_backend_upload(m->be, g->round_rows.data, g->rows_host, k * sizeof(uint32_t));
+}
+
+static void sample_cols(tb_model *m, int tree, int n_cols) {
+  gbdt *g = m->impl;
+  int k = (int)floor(g->colsample * n_cols);
+  if (k < 1) k = 1;
+  memset(g->colmask, 0, (size_t)n_cols);
+  if (k >= n_cols) {
+    memset(g->colmask, 1, (size_t)n_cols);
+    return;
+  }
+  /* k distinct features drawn by rejection from the tree's seeded stream */
+  uint64_t seed = tb_rng_derive(tb_rng_derive(m->seed, 2), (uint64_t)tree);
+  for (int c = 0, drawn = 0; drawn < k; c++) {
+    int j = (int)(tb_rng_uniform_double(seed, (uint64_t)c) * n_cols);
+    if (!g->colmask[j]) {
+      g->colmask[j] = 1;
+      drawn++;
+    }
+  }
+}
+
+/* Validation loss (mean log-loss or 0.5 * MSE) of the current margins. */
+static int eval_dev(tb_model *m, const uint32_t *idx_dev, size_t n, tb_metrics *out);
+
+static int one_round(tb_model *m) {
+  gbdt *g = m->impl;
+  int rc = TB_OK;
+  const int n_cols = tb_devdata_dataset(m->dd)->n_cols;
+  tb_grown_tree t = {0};
+  float *vals = NULL;
+  double scale = 1.0;
+  size_t n_rows = 0;
+  TB_TRY(compute_stats(m, &scale));
+  TB_TRY(sample_rows(m, &n_rows));
+  g->gp.split.scale = scale;
+  int first = g->trees.n_trees;
+  for (int k = 0; k < g->k_trees; k++) {
+    const int tree_id = g->n_rounds * g->k_trees + k;
+    if (g->colsample < 1.0) {
+      sample_cols(m, tree_id, n_cols);
+      g->gp.mask = tree_mask;
+      g->gp.mask_ctx = g->colmask;
+    } else {
+      g->gp.mask = NULL;
+    }
+    TB_TRY(tb_backend_copy(m->be, tb_grow_ws_rows(g->ws), g->round_rows.data, n_rows * sizeof(uint32_t)));
+    TB_TRY(tb_grow_tree(g->ws, &g->gp, (const int64_t *)g->stats.data + (size_t)k * g->n_all * 2, n_rows, &t));
+    float *v = realloc(vals, (size_t)t.n_leaves * sizeof *v);
+    if (!v) TB_FAIL(TB_ERR_NOMEM, "gbdt: out of host memory");
+    vals = v;
+    for (int l = 0; l < t.n_leaves; l++)
+      vals[l] = (float)(g->lr * tb_split_leaf_weight((double)t.leaf_stats[2 * l] / scale,
+                                                     (double)t.leaf_stats[2 * l + 1] / scale, g->gp.split.lambda,
+                                                     g->gp.split.alpha));
+    TB_TRY(tb_treeset_add(&g->trees, &t, vals, g->obj == OBJ_LOGISTIC ? 1 : k));
+  }
+  TB_TRY(tb_treeset_sync(m->be, &g->trees));
+  tb_forest_view v = tb_treeset_view(&g->trees, first, g->k_trees);
+  TB_TRY(tb_op_forest_predict(m->be, &v, g->n_all, n_cols, NULL, g->bins->bins, 1.0f, g->n_out, g->margins.data));
+  g->n_rounds++;
+done:
+  if (rc < 0) tb_treeset_truncate(&g->trees, g->n_rounds * g->k_trees);
+  tb_grown_tree_free(&t);
+  free(vals);
+  return rc;
+}
+
+static int gbdt_train(tb_model *m, int units) {
+  gbdt *g = m->impl;
+  int rc = TB_OK;
+  for (int u = 0; u < units && !g->stopped; u++) {
+    TB_TRY(one_round(m));
+    if (g->esr > 0 && m->n_valid > 0) {
+      tb_metrics mt;
+      TB_TRY(eval_dev(m, g->valid_idx.data, m->n_valid, &mt));
+      if (mt.loss < g->best_loss) {
+        g->best_loss = mt.loss;
+        g->best_round = g->n_rounds;
+      } else if (g->n_rounds - g->best_round >= g->esr) {
+        g->stopped = 1;
+        g->n_rounds = g->best_round;
+        tb_treeset_truncate(&g->trees, g->n_rounds * g->k_trees);
+        TB_TRY(recompute_margins(m));
+      }
+    }
+  }
+  m->fidelity = g->n_rounds;
+done:
+  return rc;
+}
+
+static int eval_dev(tb_model *m, const uint32_t *idx_dev, size_t n, tb_metrics *out) {
+  gbdt *g = m->impl;
+  int rc = TB_OK;
+  tb_buf loss = {0}, y = {0}, pred = {0};
+  const int C = g->n_out;
+  double s = 0.0;
+  TB_TRY(tb_backend_alloc(m->be, n * sizeof(float), &loss));
+  TB_TRY(tb_backend_alloc(m->be, n * sizeof(float), &y));
+  TB_TRY(tb_backend_alloc(m->be, n * (size_t)C * sizeof(float), &pred));
+  TB_TRY(tb_op_gather_rows(m->be, n, C, g->margins.data, idx_dev, pred.data));
+  out->n = n;
+  if (g->obj == OBJ_SQUARED) {
+    TB_TRY(tb_op_gather_rows(m->be, n, 1, tb_devdata_targets(m->dd), idx_dev, y.data));
+    TB_TRY(tb_op_sq_err(m->be, 1, (int)n, 1, pred.data, y.data, 1.0f, loss.data, NULL));
+    TB_TRY(tb_op_sum(m->be, 1, n, loss.data, &s));
+    out->loss = s / (double)n;
+    out->rmse = sqrt(2.0 * out->loss);
+    out->accuracy = out->logloss = NAN;
+  } else {
+    int64_t correct = 0;
+    TB_TRY(tb_op_gather_i32(m->be, n, tb_devdata_labels(m->dd), idx_dev, y.data));
+    TB_TRY(tb_op_softmax_xent(m->be, 1, (int)n, C, pred.data, y.data, 1.0f, loss.data, NULL));
+    TB_TRY(tb_op_sum(m->be, 1, n, loss.data, &s));
+    TB_TRY(tb_op_accuracy(m->be, 1, (int)n, C, pred.data, y.data, &correct));
+    out->loss = out->logloss = s / (double)n;
+    out->accuracy = (double)correct / (double)n;
+    out->rmse = NAN;
+  }
+done:
+  tb_backend_release(m->be, &pred);
+  tb_backend_release(m->be, &y);
+  tb_backend_release(m->be, &loss);
+  return rc;
+}
+
+static int gbdt_evaluate(tb_model *m, const uint32_t *rows, size_t n_rows, tb_metrics *out) {
+  int rc = TB_OK;
+  tb_buf idx = {0};
+  TB_TRY(tb_backend_alloc(m->be, n_rows * sizeof(uint32_t), &idx));
+  TB_TRY(tb_backend_upload(m->be, idx.data, rows, n_rows * sizeof(uint32_t)));
+  TB_TRY(eval_dev(m, idx.data, n_rows, out));
+done:
+  tb_backend_release(m->be, &idx);
+  return rc;
+}
+
+/* out (n, n_out): base + trees on raw X, then class probabilities by softmax. The softmax comes from
+ * tb_op_softmax_xent with every label 0 (softmax - onehot(0)) plus onehot(0) added back, so column 0 carries an
+ * absolute rounding error up to 2^-24. */
+static int gbdt_predict(tb_model *m, const float *X, size_t n, float *out) {
+  gbdt *g = m->impl;
+  int rc = TB_OK;
+  tb_buf lab = {0}, one = {0};
+  const int C = g->n_out;
+  TB_TRY(tb_treeset_sync(m->be, &g->trees));
+  TB_TRY(tb_op_fill(m->be, n * (size_t)C, 0.0f, out));
+  TB_TRY(tb_op_bias_add(m->be, 1, (int)n, C, out, g->base_dev.data));
+  tb_forest_view v = tb_treeset_view(&g->trees, 0, g->trees.n_trees);
+  if (v.n_trees)
+    TB_TRY(tb_op_forest_predict(m->be, &v, n, tb_devdata_dataset(m->dd)->n_cols, X, NULL, 1.0f, C, out));
+  if (g->obj != OBJ_SQUARED) {
+    TB_TRY(tb_backend_alloc(m->be, n * sizeof(int32_t), &lab));
+    TB_TRY(tb_backend_alloc(m->be, (size_t)C * sizeof(float), &one));
+    TB_TRY(tb_op_fill(m->be, n, 0.0f, lab.data)); /* int32 zeros: 0.0f has all bits 0 */
+    TB_TRY(tb_op_fill(m->be, (size_t)C, 0.0f, one.data));
+    TB_TRY(tb_op_fill(m->be, 1, 1.0f, one.data));
+    TB_TRY(tb_op_softmax_xent(m->be, 1, (int)n, C, out, lab.data, 1.0f, NULL, out));
+    TB_TRY(tb_op_bias_add(m->be, 1, (int)n, C, out, one.data));
+  }
+done:
+  tb_backend_release(m->be, &one);
+  tb_backend_release(m->be, &lab);
+  return rc;
+}
+
+static size_t gbdt_n_params(const tb_model *m) { return ((const gbdt *)m->impl)->trees.n_nodes; }
+
+/* Blob: int32 obj, n_out, n_rounds, best_round, stopped, pad; double best_loss; float base[n_out]; trees. */
+static int gbdt_save(const tb_model *m, void **blob, size_t *len) {
+  const gbdt *g = m->impl;
+  int32_t h[6] = {g->obj, g->n_out, g->n_rounds, g->best_round, g->stopped, 0};
+  size_t n = sizeof h + sizeof(double) + (size_t)g->n_out * sizeof(float) + tb_treeset_blob_size(&g->trees);
+  unsigned char *b = malloc(n);
+  if (!b) return tb_error_set(TB_ERR_NOMEM, "gbdt save: out of host memory (%zu bytes)", n);
+  memcpy(b, h, sizeof h);
+  memcpy(b + sizeof h, &g->best_loss, sizeof(double));
+  memcpy(b + sizeof h + sizeof(double), g->base, (size_t)g->n_out * sizeof(float));
+  tb_treeset_write(&g->trees, b + sizeof h + sizeof(double) + (size_t)g->n_out * sizeof(float));
+  *blob = b;
+  *len = n;
+  return TB_OK;
+}
+
+static int gbdt_restore(tb_model *m, const void *blob, size_t len) {
+  gbdt *g = m->impl;
+  int rc = TB_OK;
+  int32_t h[6];
+  size_t used = 0, head = sizeof h + sizeof(double) + (size_t)g->n_out * sizeof(float);
+  const unsigned char *b = blob;
+  if (len < head) return tb_error_set(TB_ERR_FORMAT, "gbdt restore: state too short (%zu bytes)", len);
+  memcpy(h, b, sizeof h);
+  if (h[0] != g->obj || h[1] != g->n_out || h[2] < 0 || h[3] < 0 || h[3] > h[2])
+    return tb_error_set(TB_ERR_INVALID, "gbdt restore: the state is for objective %d with %d outputs, the model "
+                        "has %d and %d (or the state is corrupt)", h[0], h[1], g->obj, g->n_out);
+  int64_t nt;
+  if (len >= head + sizeof nt) memcpy(&nt, b + head, sizeof nt);
+  if (len < head + sizeof nt || nt != (int64_t)h[2] * g->k_trees)
+    return tb_error_set(TB_ERR_FORMAT, "gbdt restore: the state's trees do not match its %d rounds", h[2]);
+  TB_TRY(tb_treeset_read(m->be, &g->trees, b + head, len - head, tb_devdata_dataset(m->dd)->n_cols, g->n_out, &used));
+  memcpy(&g->best_loss, b + sizeof h, sizeof(double));
+  memcpy(g->base, b + sizeof h + sizeof(double), (size_t)g->n_out * sizeof(float));
+  g->n_rounds = h[2];
+  g->best_round = h[3];
+  g->stopped = h[4] != 0;
+  TB_TRY(tb_backend_upload(m->be, g->base_dev.data, g->base, (size_t)g->n_out * sizeof(float)));
+  TB_TRY(recompute_margins(m));
+done:
+  return rc;
+}
+
+const tb_learner tb_learner_gbdt = {
+  .name = "gbdt",
+  .fidelity_unit = "rounds",
+  .tasks = (1 << TB_TASK_CLASSIFICATION) | (1 << TB_TASK_REGRESSION),
+  .n_hparams = GBDT_N_HPARAMS,
+  .hparams = gbdt_hparams,
+  .check = NULL,
+  .estimate_bytes = gbdt_estimate,
+  .create = gbdt_create,
+  .train = gbdt_train,
+  .evaluate = gbdt_evaluate,
+  .predict_device = gbdt_predict,
+  .n_params = gbdt_n_params,
+  .save = gbdt_save,
+  .restore = gbdt_restore,
+  .destroy = gbdt_destroy,
+};

@@ -1,0 +1,485 @@
+/* tree_grow.c: grows one tree from fixed-point histograms (tree_grow.h), for gbdt.c and forest.c. It is not a
+ * learner: statistics, leaf values and prediction belong to the callers. Tested through tests/test_model_gbdt.c and
+ * tests/test_model_forest.c.
+ *
+ * Each node owns a contiguous range of the workspace's row list; splitting a node partitions its range in place
+ * (tb_op_partition), so the children own the two halves. Histograms use the subtraction trick: the smaller child's
+ * histogram is built (tb_op_hist_build over its rows) and its sibling's is parent - child (tb_op_hist_subtract).
+ * Histogram memory is bounded (ws->n_slots node histograms): a node whose parent's histogram was not kept gets both
+ * children built directly, which costs time, never results (histograms are exact integer sums either way).
+ *   depth-wise: level by level; the children of a level that can split at all (can_split: not pure, enough rows
+ *     and weight) get one contiguous block of histograms, so one tb_op_split_find call covers a whole level (in
+ *     chunks of n_slots/2 when the level is wider; then the level's histograms are not kept and the next level
+ *     builds its children directly). Children that cannot split get no histogram and no search.
+ *   loss-guided: the candidate leaf with the largest gain (ties: lowest node id) is split next, until max_leaves
+ *     leaves or no candidate; children histograms are allocated in pairs from a pool, with a scratch pair when the
+ *     pool is full (then the pair's histograms are used for the split search only and dropped).
+ * Node ids are given in creation order, which is deterministic, so per-node feature masks drawn from (seed, node id)
+ * are reproducible. */
+#include "tree_grow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tb_error.h"
+
+typedef struct {
+  uint32_t begin, count;
+  int32_t depth, slot;     /* slot: histogram slot index holding this node's histogram, -1 when none */
+  int32_t left, right;     /* children, -1 for leaves */
+  tb_split_result split;   /* best split (feature -1 when none or not searched) */
+} gnode;
+
+struct tb_grow_ws {
+  tb_backend *be;
+  const tb_bins *bins;
+  int n_cols, n_stats, n_slots;
+  size_t max_rows, slot_len; /* slot_len: int64 entries per node histogram (total_bins * n_stats) */
+  tb_buf rows, scratch, hist, hscratch; /* hscratch: one histogram for a sibling built only to subtract */
+  /* host: node records, node totals and left-child sums (n_stats each), grown per tree */
+  gnode *nodes;
+  int64_t *tot, *ltot;
+  int n_nodes, cap_nodes;
+  /* host: split_find batch scratch for up to n_slots nodes */
+  uint8_t *mask;
+  tb_split_result *res;
+  int64_t *lbatch;
+  int *pair_ref; /* loss-guided pool: live node histograms per slot pair (n_slots / 2) */
+};
+
+void tb_grown_tree_free(tb_grown_tree *t) {
+  if (!t) return;
+  free(t->nodes);
+  free(t->leaf_stats);
+  free(t->leaf_begin);
+  free(t->leaf_count);
+  memset(t, 0, sizeof *t);
+}
+
+static int slots_for(size_t hist_bytes, size_t slot_bytes) {
+  size_t s = hist_bytes / slot_bytes;
+  if (s > (1u << 16)) s = 1u << 16;
+  s &= ~(size_t)3; /* a multiple of 4: two halves of whole pairs */
+  return s < 4 ? 4 : (int)s;
+}
+
+size_t tb_grow_ws_bytes(int n_cols, int total_bins, size_t max_rows, int n_stats, size_t hist_bytes) {
+  (void)n_cols;
+  size_t slot_bytes = (size_t)total_bins * (size_t)n_stats * sizeof(int64_t);
+  return 2 * max_rows * sizeof(uint32_t) + ((size_t)slots_for(hist_bytes, slot_bytes) + 1) * slot_bytes;
+}
+
+int tb_grow_ws_init(tb_backend *be, const tb_bins *bins, int n_cols, size_t max_rows, int n_stats, size_t hist_bytes,
+                    tb_grow_ws **out) {
+  int rc = TB_OK;
+  tb_grow_ws *ws = NULL;
+  *out = NULL;
+  if (!be || !bins || n_cols < 1 || max_rows < 1 || n_stats < 1 || n_stats > TB_MAX_STATS)
+    return tb_error_set(TB_ERR_INVALID, "tree grow: bad workspace sizes (%d columns, %zu rows, %d stats)", n_cols,
+                        max_rows, n_stats);
+  ws = calloc(1, sizeof *ws);
+  if (!ws) return tb_error_set(TB_ERR_NOMEM, "tree grow: out of host memory");
+  ws->be = be;
+  ws->bins = bins;
+  ws->n_cols = n_cols;
+  ws->n_stats = n_stats;
+  ws->max_rows = max_rows;
+  ws->slot_len = (size_t)bins->total_bins * (size_t)n_stats;
+  ws->n_slots = slots_for(hist_bytes, ws->slot_len * sizeof(int64_t));
+  TB_TRY(tb_backend_alloc(be, max_rows * sizeof(uint32_t), &ws->rows));
+  TB_TRY(tb_backend_alloc(be, max_rows * sizeof(uint32_t), &ws->scratch));
+  TB_TRY(tb_backend_alloc(be, (size_t)ws->n_slots * ws->slot_len * sizeof(int64_t), &ws->hist));
+  TB_TRY(tb_backend_alloc(be, ws->slot_len * sizeof(int64_t), &ws->hscratch));
+  ws->mask = malloc((size_t)ws->n_slots * (size_t)n_cols);
+  ws->res = malloc((size_t)ws->n_slots * sizeof *ws->res);
+  ws->lbatch = malloc((size_t)ws->n_slots * (size_t)n_stats * sizeof *ws->lbatch);
+  ws->pair_ref = calloc((size_t)ws->n_slots / 2, sizeof *ws->pair_ref);
+  if (!ws->mask || !ws->res || !ws->lbatch || !ws->pair_ref) TB_FAIL(TB_ERR_NOMEM, "tree grow: out of host memory");
+  *out = ws;
+  ws = NULL;
+done:
+  tb_grow_ws_free(ws);
+  return rc;
+}
+
+void tb_grow_ws_free(tb_grow_ws *ws) {
+  if (!ws) return;
+  tb_backend_release(ws->be, &ws->hscratch);
+  tb_backend_release(ws->be, &ws->hist);
+  tb_backend_release(ws->be, &ws->scratch);
+  tb_backend_release(ws->be, &ws->rows);
+  free(ws->nodes);
+  free(ws->tot);
+  free(ws->ltot);
+  free(ws->mask);
+  free(ws->res);
+  free(ws->lbatch);
+  free(ws->pair_ref);
+  free(ws);
+}
+
+uint32_t *tb_grow_ws_rows(tb_grow_ws *ws) { return ws ? ws->rows.data : NULL; }
+
+/* ---- node records ------------------------------------------------------------------------------------------------ */
+static int new_node(tb_grow_ws *ws, uint32_t begin, uint32_t count, int depth, const int64_t *tot) {
+  if (ws->n_nodes == ws->cap_nodes) {
+    int cap = ws->cap_nodes ? 2 * ws->cap_nodes : 64;
+    gnode *n = realloc(ws->nodes, (size_t)cap * sizeof *n);
+    if (n) ws->nodes = n;
+    int64_t *t = realloc(ws->tot, (size_t)cap * (size_t)ws->n_stats * sizeof *t);
+    if (t) ws->tot = t;
+    int64_t *l = realloc(ws->ltot, (size_t)cap * (size_t)ws->n_stats * sizeof *l);
+    if (l) ws->ltot = l;
+    if (!n || !t || !l) return tb_error_set(TB_ERR_NOMEM, "tree grow: out of host memory (%d nodes)", cap);
+    ws->cap_nodes = cap;
+  }
+  int id = ws->n_nodes++;
+  gnode *g = &ws->nodes[id];
+  g->begin = begin;
+  g->count = count;
+  g->depth = depth;
+  g->slot = -1;
+  g->left = g->right = -1;
+  g->split = (tb_split_result){-1, -1, 0.0};
+  const size_t ns = (size_t)ws->n_stats;
+  if (tot) memcpy(ws->tot + (size_t)id * ns, tot, ns * sizeof *tot);
+  memset(ws->ltot + (size_t)id * ns, 0, ns * sizeof *ws->ltot);
+  return id;
+}
+
+static int64_t *slot_ptr(tb_grow_ws *ws, int slot) { return (int64_t *)ws->hist.data + (size_t)slot * ws->slot_len; }
+
+static int build_hist(tb_grow_ws *ws, const int64_t *stats, int node, int slot) {
+  const gnode *g = &ws->nodes[node];
+  return tb_op_hist_build(ws->be, ws->n_cols, ws->bins->bins, ws->bins->cut_ptr, ws->bins->total_bins,
+                          (const uint32_t *)ws->rows.data + g->begin, g->count, stats, ws->n_stats, slot_ptr(ws, slot));
+}
+
+/* Histograms of the children L, R of a node into slots sL, sR: the smaller built, the other by subtraction from the
+ * parent's slot pslot (when >= 0), else both built. */
+static int child_hists(tb_grow_ws *ws, const int64_t *stats, int L, int sL, int R, int sR, int pslot) {
+  int rc = TB_OK;
+  if (pslot < 0) {
+    TB_TRY(build_hist(ws, stats, L, sL));
+    TB_TRY(build_hist(ws, stats, R, sR));
+  } else {
+    int small = ws->nodes[L].count <= ws->nodes[R].count;
+    int cs = small ? L : R, ss = small ? sL : sR, so = small ? sR : sL;
+    TB_TRY(build_hist(ws, stats, cs, ss));
+    TB_TRY(tb_op_hist_subtract(ws->be, ws->slot_len, slot_ptr(ws, pslot), slot_ptr(ws, ss), slot_ptr(ws, so)));
+  }
+done:
+  return rc;
+}
+
+/* 0 when no split of node id can pass the constraints, judged from its totals alone (fewer than 2 rows, a pure
+ * class node, or too little weight for two children): such nodes need no histogram and no split search. Skipping
+ * them never changes the tree: tb_op_split_find would find no split for them. */
+static int can_split(const tb_grow_ws *ws, const tb_grow_params *p, int id) {
+  const int64_t *t = ws->tot + (size_t)id * (size_t)ws->n_stats;
+  const double need = 2.0 * p->split.min_child_weight * (1.0 - 1e-12), s = p->split.scale;
+  if (ws->nodes[id].count < 2) return 0;
+  switch (p->split.criterion) {
+  case TB_SPLIT_GRADIENT: return t[1] > 0 && (double)t[1] / s >= need;
+  case TB_SPLIT_VARIANCE: return (double)t[0] / s >= need;
+  default: {
+    int64_t w = 0;
+    int nz = 0;
+    for (int k = 0; k < ws->n_stats; k++) {
+      w += t[k];
+      nz += t[k] > 0;
+    }
+    return nz >= 2 && (double)w / s >= need;
+  }
+  }
+}
+
+/* Histograms of the children L, R of a node for the ones that need one (slot >= 0): both needed as child_hists; one
+ * needed: built directly when it is the smaller or there is no parent histogram, else parent - sibling (the sibling
+ * built into the scratch histogram). */
+static int pair_hists(tb_grow_ws *ws, const int64_t *stats, int L, int sL, int R, int sR, int pslot) {
+  int rc = TB_OK;
+  if (sL >= 0 && sR >= 0) return child_hists(ws, stats, L, sL, R, sR, pslot);
+  int x = sL >= 0 ? L : R, sx = sL >= 0 ? sL : sR, y = sL >= 0 ? R : L;
+  if (sx < 0) return TB_OK;
+  if (pslot < 0 || ws->nodes[x].count <= ws->nodes[y].count) return build_hist(ws, stats, x, sx);
+  const gnode *g = &ws->nodes[y];
+  TB_TRY(tb_op_hist_build(ws->be, ws->n_cols, ws->bins->bins, ws->bins->cut_ptr, ws->bins->total_bins,
+                          (const uint32_t *)ws->rows.data + g->begin, g->count, stats, ws->n_stats,
+                          ws->hscratch.data));
+  TB_TRY(tb_op_hist_subtract(ws->be, ws->slot_len, slot_ptr(ws, pslot), ws->hscratch.data, slot_ptr(ws, sx)));
+done:
+  return rc;
+}
+
+/* Best splits of the n nodes ids[0..n) whose histograms are contiguous from slot `first`. */
+static int find_splits(tb_grow_ws *ws, const tb_grow_params *p, const int *ids, int n, int first) {
+  int rc = TB_OK;
+  const size_t nc = (size_t)ws->n_cols, ns = (size_t)ws->n_stats;
+  if (p->mask)
+    for (int i = 0; i < n; i++) p->mask(p->mask_ctx, ids[i], ws->n_cols, ws->mask + (size_t)i * nc);
+  TB_TRY(tb_op_split_find(ws->be, &p->split, n, ws->n_cols, ws->bins->cut_ptr_host, ws->bins->total_bins,
+                          slot_ptr(ws, first), ws->n_stats, p->mask ? ws->mask : NULL, ws->res, ws->lbatch));
+  for (int i = 0; i < n; i++) {
+    ws->nodes[ids[i]].split = ws->res[i];
+    memcpy(ws->ltot + (size_t)ids[i] * ns, ws->lbatch + (size_t)i * ns, ns * sizeof *ws->lbatch);
+  }
+done:
+  return rc;
+}
+
+/* Partitions node id's rows by its split and creates its two children; *L, *R receive their ids. */
+static int split_node(tb_grow_ws *ws, int id, int *L, int *R) {
+  int rc = TB_OK;
+  size_t nl = 0;
+  const size_t ns = (size_t)ws->n_stats;
+  int64_t rt[TB_MAX_STATS];
+  gnode g = ws->nodes[id];
+  TB_TRY(tb_op_partition(ws->be, ws->n_cols, ws->bins->bins, (uint32_t *)ws->rows.data + g.begin, g.count,
+                         g.split.feature, g.split.bin, ws->scratch.data, &nl));
+  if (nl == 0 || nl == g.count)
+    TB_FAIL(TB_ERR_DEVICE, "tree grow: split of node %d (feature %d, bin %d) left %zu of %u rows on one side", id,
+            g.split.feature, g.split.bin, nl, g.count);
+  for (size_t k = 0; k < ns; k++) rt[k] = ws->tot[(size_t)id * ns + k] - ws->ltot[(size_t)id * ns + k];
+  int64_t lt[TB_MAX_STATS];
+  memcpy(lt, ws->ltot + (size_t)id * ns, ns * sizeof *lt);
+  rc = new_node(ws, g.begin, (uint32_t)nl, g.depth + 1, lt);
+  if (rc < 0) goto done;
+  *L = rc;
+  rc = new_node(ws, g.begin + (uint32_t)nl, g.count - (uint32_t)nl, g.depth + 1, rt);
+  if (rc < 0) goto done;
+  *R = rc;
+  rc = TB_OK;
+  ws->nodes[id].left = *L;
+  ws->nodes[id].right = *R;
+done:
+  return rc;
+}
+
+/* Root: histogram into `slot`, totals from its feature-0 bins. */
+static int make_root(tb_grow_ws *ws, const int64_t *stats, size_t n_rows, int slot) {
+  int rc = TB_OK;
+  const size_t ns = (size_t)ws->n_stats, nb0 = ws->bins->cut_ptr_host[1];
+  int64_t *h0 = malloc(nb0 * ns * sizeof *h0), tot[TB_MAX_STATS] = {0};
+  if (!h0) return tb_error_set(TB_ERR_NOMEM, "tree grow: out of host memory");
+  TB_TRY(new_node(ws, 0, (uint32_t)n_rows, 0, NULL));
+  ws->nodes[0].slot = slot;
+  TB_TRY(build_hist(ws, stats, 0, slot));
+  TB_TRY(tb_backend_download(ws->be, h0, slot_ptr(ws, slot), nb0 * ns * sizeof *h0));
+  for (size_t b = 0; b < nb0; b++)
+    for (size_t k = 0; k < ns; k++) tot[k] += h0[b * ns + k];
+  memcpy(ws->tot, tot, ns * sizeof *tot);
+done:
+  free(h0);
+  return rc;
+}
+
+static int grow_depthwise(tb_grow_ws *ws, const tb_grow_params *p, const int64_t *stats, size_t n_rows) {
+  int rc = TB_OK;
+  const int half = ws->n_slots / 2;
+  int base_p = 0, base_c = half; /* this level's histograms are in slots base_p.., the next level's in base_c.. */
+  int *level = NULL, *next = NULL, *parent_pos = NULL, *level_need = NULL, n_level = 1;
+  int cap = 0;
+  TB_TRY(make_root(ws, stats, n_rows, 0));
+  int root = 0;
+  TB_TRY(find_splits(ws, p, &root, 1, 0));
+  for (int depth = 0; depth < p->max_depth; depth++) {
+    if (!level) {
+      cap = 64;
+      level = malloc((size_t)cap * sizeof *level);
+      next = malloc((size_t)cap * sizeof *next);
+      parent_pos = malloc((size_t)cap * sizeof *parent_pos);
+      level_need = malloc((size_t)(half + 2) * sizeof *level_need);
+      if (!level || !next || !parent_pos || !level_need) TB_FAIL(TB_ERR_NOMEM, "tree grow: out of host memory");
+      level[0] = 0;
+    }
+    if (2 * n_level > cap) {
+      int nc = 2 * cap > 2 * n_level ? 2 * cap : 2 * n_level;
+      int *a = realloc(next, (size_t)nc * sizeof *a);
+      if (a) next = a;
+      int *b = realloc(parent_pos, (size_t)nc * sizeof *b);
+      if (b) parent_pos = b;
+      int *c = realloc(level, (size_t)nc * sizeof *c);
+      if (c) level = c;
+      if (!a || !b || !c) TB_FAIL(TB_ERR_NOMEM, "tree grow: out of host memory");
+      cap = nc;
+    }
+    int n_child = 0;
+    for (int i = 0; i < n_level; i++) {
+      if (ws->nodes[level[i]].split.feature < 0) continue;
+      int L, R;
+      TB_TRY(split_node(ws, level[i], &L, &R));
+      parent_pos[n_child / 2] = i;
+      next[n_child++] = L;
+      next[n_child++] = R;
+    }
+    if (n_child == 0 || depth + 1 >= p->max_depth) break;
+    /* children that can split get consecutive slots from base_c, in chunks of `half` searched together */
+    int n_need = 0;
+    for (int k = 0; k < n_child; k++) n_need += can_split(ws, p, next[k]);
+    int keep = n_need <= half, c = 0;
+    for (int k = 0; k < n_child; k += 2) {
+      int L = next[k], R = next[k + 1], nL = can_split(ws, p, L), nR = can_split(ws, p, R);
+      if (!nL && !nR) continue;
+      if (c + nL + nR > half) {
+        TB_TRY(find_splits(ws, p, level_need, c, base_c));
+        c = 0;
+      }
+      int sL = -1, sR = -1;
+      if (nL) { sL = base_c + c; level_need[c++] = L; }
+      if (nR) { sR = base_c + c; level_need[c++] = R; }
+      int parent = level[parent_pos[k / 2]];
+      TB_TRY(pair_hists(ws, stats, L, sL, R, sR, ws->nodes[parent].slot));
+      ws->nodes[L].slot = keep ? sL : -1;
+      ws->nodes[R].slot = keep ? sR : -1;
+    }
+    if (c > 0) TB_TRY(find_splits(ws, p, level_need, c, base_c));
+    int *t = level;
+    level = next;
+    next = t;
+    n_level = n_child;
+    if (keep) {
+      int sw = base_p;
+      base_p = base_c;
+      base_c = sw;
+    }
+  }
+done:
+  free(level);
+  free(next);
+  free(parent_pos);
+  free(level_need);
+  return rc;
+}
+
+/* Loss-guided pool: pair q holds slots 2q and 2q+1; pair 0 is the scratch pair, never kept. */
+static int take_pair(tb_grow_ws *ws) {
+  for (int q = 1; q < ws->n_slots / 2; q++)
+    if (ws->pair_ref[q] == 0) return q;
+  return 0;
+}
+
+static void drop_slot(tb_grow_ws *ws, int slot) {
+  if (slot >= 2) ws->pair_ref[slot / 2]--;
+}
+
+static int grow_lossguide(tb_grow_ws *ws, const tb_grow_params *p, const int64_t *stats, size_t n_rows) {
+  int rc = TB_OK;
+  int *cand = NULL, n_cand = 0, n_leaves = 1;
+  memset(ws->pair_ref, 0, (size_t)(ws->n_slots / 2) * sizeof *ws->pair_ref);
+  cand = malloc((size_t)(p->max_leaves + 1) * sizeof *cand);
+  if (!cand) return tb_error_set(TB_ERR_NOMEM, "tree grow: out of host memory");
+  ws->pair_ref[1] = 1;
+  TB_TRY(make_root(ws, stats, n_rows, 2));
+  int root = 0;
+  TB_TRY(find_splits(ws, p, &root, 1, 2));
+  if (ws->nodes[0].split.feature >= 0 && p->max_depth >= 1) cand[n_cand++] = 0;
+  else drop_slot(ws, 2);
+  while (n_cand > 0 && n_leaves < p->max_leaves) {
+    int bi = 0;
+    for (int i = 1; i < n_cand; i++) {
+      const tb_split_result *a = &ws->nodes[cand[i]].split, *b = &ws->nodes[cand[bi]].split;
+      if (a->gain > b->gain || (a->gain == b->gain && cand[i] < cand[bi])) bi = i;
+    }
+    int id = cand[bi], L, R;
+    cand[bi] = cand[--n_cand];
+    TB_TRY(split_node(ws, id, &L, &R));
+    n_leaves++;
+    int pslot = ws->nodes[id].slot;
+    if (ws->nodes[L].depth < p->max_depth && n_leaves < p->max_leaves) {
+      int q = take_pair(ws), ids[2] = {L, R};
+      TB_TRY(child_hists(ws, stats, L, 2 * q, R, 2 * q + 1, pslot));
+      TB_TRY(find_splits(ws, p, ids, 2, 2 * q));
+      for (int c = 0; c < 2; c++) {
+        if (ws->nodes[ids[c]].split.feature < 0) continue;
+        cand[n_cand++] = ids[c];
+        if (q > 0) {
+          ws->nodes[ids[c]].slot = 2 * q + c;
+          ws->pair_ref[q]++;
+        }
+      }
+    }
+    drop_slot(ws, pslot);
+    ws->nodes[id].slot = -1;
+  }
+done:
+  free(cand);
+  return rc;
+}
+
+int tb_grow_tree(tb_grow_ws *ws, const tb_grow_params *p, const int64_t *stats, size_t n_rows, tb_grown_tree *out) {
+  int rc = TB_OK;
+  tb_grown_tree_free(out);
+  if (!ws || !p || !stats || n_rows < 1 || n_rows > ws->max_rows || p->n_stats != ws->n_stats || p->max_depth < 1 ||
+      (p->policy == TB_GROW_LOSSGUIDE && p->max_leaves < 2))
+    return tb_error_set(TB_ERR_INVALID, "tree grow: bad arguments (%zu rows of at most %zu, depth %d)", n_rows,
+                        ws ? ws->max_rows : 0, p ? p->max_depth : 0);
+  ws->n_nodes = 0;
+  if (p->policy == TB_GROW_LOSSGUIDE) TB_TRY(grow_lossguide(ws, p, stats, n_rows));
+  else TB_TRY(grow_depthwise(ws, p, stats, n_rows));
+
+  const size_t ns = (size_t)ws->n_stats;
+  int n_leaves = 0;
+  for (int i = 0; i < ws->n_nodes; i++) n_leaves += ws->nodes[i].left < 0;
+  out->nodes = malloc((size_t)ws->n_nodes * sizeof *out->nodes);
+  out->leaf_stats = malloc((size_t)n_leaves * ns * sizeof *out->leaf_stats);
+  out->leaf_begin = malloc((size_t)n_leaves * sizeof *out->leaf_begin);
+  out->leaf_count = malloc((size_t)n_leaves * sizeof *out->leaf_count);
+  if (!out->nodes || !out->leaf_stats || !out->leaf_begin || !out->leaf_count)
+    TB_FAIL(TB_ERR_NOMEM, "tree grow: out of host memory (%d nodes)", ws->n_nodes);
+  out->n_nodes = out->cap_nodes = ws->n_nodes;
+  out->n_leaves = n_leaves;
+  out->depth = 0;
+  int leaf = 0;
+  for (int i = 0; i < ws->n_nodes; i++) {
+    const gnode *g = &ws->nodes[i];
+    tb_tree_node *t = &out->nodes[i];
+    if (g->left >= 0) {
+      t->feature = g->split.feature;
+      t->bin = g->split.bin;
+      t->threshold = ws->bins->cuts_host[ws->bins->cut_ptr_host[g->split.feature] + (uint32_t)g->split.bin];
+      t->left = g->left;
+      t->right = g->right;
+      t->leaf = -1;
+    } else {
+      *t = (tb_tree_node){.feature = -1, .bin = -1, .threshold = 0.0f, .left = -1, .right = -1, .leaf = leaf};
+      memcpy(out->leaf_stats + (size_t)leaf * ns, ws->tot + (size_t)i * ns, ns * sizeof *out->leaf_stats);
+      out->leaf_begin[leaf] = g->begin;
+      out->leaf_count[leaf] = g->count;
+      if (g->depth > out->depth) out->depth = g->depth;
+      leaf++;
+    }
+  }
+done:
+  if (rc < 0) tb_grown_tree_free(out);
+  return rc;
+}
+
+/* ---- growable device arrays ----------------------------------------------------------------------------------- */
+int tb_devvec_append(tb_backend *be, tb_devvec *v, const void *src, size_t bytes) {
+  int rc = TB_OK;
+  if (!bytes) return TB_OK;
+  if (v->len + bytes > v->buf.bytes) {
+    size_t cap = v->buf.bytes ? 2 * v->buf.bytes : 4096;
+    while (cap < v->len + bytes) cap *= 2;
+    tb_buf nb = {0};
+    TB_TRY(tb_backend_alloc(be, cap, &nb));
+    if (v->len) rc = tb_backend_copy(be, nb.data, v->buf.data, v->len);
+    if (rc < 0) {
+      tb_backend_release(be, &nb);
+      goto done;
+    }
+    tb_backend_release(be, &v->buf);
+    v->buf = nb;
+  }
+  TB_TRY(tb_backend_upload(be, (char *)v->buf.data + v->len, src, bytes));
+  v->len += bytes;
+done:
+  return rc;
+}
+
+void tb_devvec_free(tb_backend *be, tb_devvec *v) {
+  if (!v) return;
+  tb_backend_release(be, &v->buf);
+  v->len = 0;
+}
