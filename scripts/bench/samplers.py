@@ -211,10 +211,10 @@ def build_table(ours, quality, timing, args):
         if (fname, peer, T) in timing:
             return timing[(fname, peer, T)], ""
         meas = sorted(t for (f, p, t) in timing if f == fname and p == peer)
-        if len(meas) >= 2 and T > meas[-1]:  # linear in the trial count (TPE's cost is about O(n) per suggestion)
+        if peer == "tpe" and len(meas) >= 2 and T > meas[-1]:  # TPE's cost grows about linearly with the trials
             a, b = meas[-2], meas[-1]
             ta, tb = timing[(fname, peer, a)], timing[(fname, peer, b)]
-            return tb + (tb - ta) * (T - b) / (b - a), " (est.)"
+            return max(tb, tb + (tb - ta) * (T - b) / (b - a)), " (est.)"
         return None, ""
 
     hdr = ["function", "sampler", "ours regret ± se", "Optuna peer", "Optuna regret ± se"]
