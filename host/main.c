@@ -25,6 +25,12 @@ static void usage(FILE *f) {
         "  bench samplers|eval ...    sampler regret and cost per suggestion on test functions (scripts/bench/)\n"
         "  inspect FILE.h5            a results file: experiments, trials by status, best per strategy, complete?\n"
         "  export FILE.h5 --format csv|json [--table trials|curves|lineage|pareto|memory] [--out PATH]\n"
+        "  run SUITE [--out FILE.h5] [--device D] [--jobs N] [--seed N] [--resume] [--force] [--dry-run]\n"
+        "                             run a suite (a file, or a built-in name: tunebench list); docs/suites.md\n"
+        "  list                       learners and their hyperparameters, samplers, schedulers, datasets,\n"
+        "                             test functions, objectives, built-in suites\n"
+        "  report FILE.h5 [--out DIR]\n"
+        "                             Markdown summary and PNG figures of a study (docs/report.md)\n"
         "\n"
         "dataset SPECs:\n"
         "  fashion-mnist[?part=train|test]          the Debian dataset-fashion-mnist package\n"
@@ -76,8 +82,13 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "check")) return tb_cli_check(argc - 2, argv + 2);
   if (!strcmp(cmd, "train")) return tb_cli_train(argc - 2, argv + 2);
   if (!strcmp(cmd, "bench") && argc > 2 && !strcmp(argv[2], "store")) return tb_cli_bench_store(argc - 3, argv + 3);
+  if (!strcmp(cmd, "bench") && argc > 2 && !strcmp(argv[2], "latency")) return tb_cli_bench_latency(argc - 3, argv + 3);
+  if (!strcmp(cmd, "bench") && argc > 2 && !strcmp(argv[2], "fused")) return tb_cli_bench_fused(argc - 3, argv + 3);
   if (!strcmp(cmd, "bench")) return tb_cli_bench(argc - 2, argv + 2);
   if (!strcmp(cmd, "inspect") || !strcmp(cmd, "export")) return tb_cli_results(cmd, argc - 2, argv + 2);
+  if (!strcmp(cmd, "report")) return tb_cli_report(argc - 2, argv + 2);
+  if (!strcmp(cmd, "run")) return tb_cli_run(argc - 2, argv + 2);
+  if (!strcmp(cmd, "list")) return tb_cli_list(argc - 2, argv + 2);
   fprintf(stderr, "tunebench: unknown command '%s' (commands: data, device, check; see tunebench --help)\n", cmd);
   return TB_EXIT_USAGE;
 }

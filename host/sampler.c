@@ -21,6 +21,8 @@ const char *const *tb_sampler_names(void) {
 }
 
 const char *tb_sampler_name(const tb_sampler *s) { return s->vt->name; }
+const tb_space *tb_sampler_space(const tb_sampler *s) { return s->sp; }
+int tb_sampler_n_objectives(const tb_sampler *s) { return s->n_obj; }
 
 double tb_sampler_uniform(tb_sampler *s) { return tb_rng_uniform_double(s->seed, s->rng_pos++); }
 

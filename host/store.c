@@ -4,6 +4,7 @@
  * tb_store_history and rebuilds the .h5. Not here: the codec (store_codec.c), HDF5 (store_h5.c, h5.c).
  * Tested by tests/test_store.c and tests/test_store_kill.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -160,10 +161,24 @@ static int start_writer(tb_store *st) {
   return TB_OK;
 }
 
+/* fsync of the directory holding path, so a rename in it is durable. */
+static int sync_dir(const char *path) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
+  else snprintf(dir, sizeof dir, ".");
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return tb_error_set(TB_ERR_IO, "%s: cannot open to sync: %s", dir, strerror(errno));
+  int rc = fsync(fd) ? tb_error_set(TB_ERR_IO, "%s: fsync failed: %s", dir, strerror(errno)) : TB_OK;
+  close(fd);
+  return rc;
+}
+
 int tb_store_create(const char *path, const tb_store_study *study, const tb_store_options *opts, tb_store **out) {
   int rc = TB_OK;
   tb_store *st = NULL;
-  char host[256] = "";
+  char host[256] = "", tmp[4096];
   *out = NULL;
   if (!path || !*path || !study) return tb_error_set(TB_ERR_INVALID, "store: no path or no study");
   if (study->n_seeds < 0 || (study->n_seeds && !study->seeds))
@@ -171,7 +186,12 @@ int tb_store_create(const char *path, const tb_store_study *study, const tb_stor
   TB_TRY(store_new(path, opts, &st));
   if (!st->opts.force && access(path, F_OK) == 0)
     TB_FAIL(TB_ERR_INVALID, "%s: already exists (resume the study, or force to overwrite it)", path);
-  TB_TRY(tb_journal_create(st->jpath, st->opts.force, &st->j));
+  /* The journal appears under its name only once it holds the study record: it is written as NAME.new, synced
+   * and renamed, so a study killed while starting leaves either no journal or a resumable one. */
+  if (!st->opts.force && access(st->jpath, F_OK) == 0)
+    TB_FAIL(TB_ERR_INVALID, "%s: already exists (resume the study, or force to overwrite it)", st->jpath);
+  snprintf(tmp, sizeof tmp, "%s.new", st->jpath);
+  TB_TRY(tb_journal_create(tmp, 1, &st->j));
   if (st->opts.force) unlink(path);
   TB_TRY(tb_store_h5_create(path, &st->w));
   TB_TRY(start_writer(st));
@@ -184,6 +204,8 @@ int tb_store_create(const char *path, const tb_store_study *study, const tb_stor
   rc = emit(st, &ev, 0, 1);
   pthread_mutex_unlock(&st->mu);
   if (rc < 0) goto done;
+  if (rename(tmp, st->jpath)) TB_FAIL(TB_ERR_IO, "%s: cannot rename to %s: %s", tmp, st->jpath, strerror(errno));
+  TB_TRY(sync_dir(st->jpath));
   *out = st, st = NULL;
 done:
   if (st) tb_store_close(st);

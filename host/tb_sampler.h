@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "tb_space.h"
+#include "tb_trial.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -22,11 +23,7 @@ extern "C" {
 
 typedef struct tb_sampler tb_sampler;
 
-typedef enum {
-  TB_TRIAL_COMPLETE = 0, /* values are valid */
-  TB_TRIAL_PRUNED = 1,   /* stopped early by a scheduler; values hold the last intermediate result (may be NAN) */
-  TB_TRIAL_FAILED = 2,   /* failed / diverged / oom: no usable values */
-} tb_trial_state;
+/* tb_trial_state (tb_trial.h): samplers take COMPLETE, PRUNED or FAILED. */
 
 #define TB_MAX_OBJECTIVES 8
 
@@ -46,6 +43,8 @@ int tb_sampler_create(const char *name, const tb_space *sp, const tb_sampler_con
 void tb_sampler_free(tb_sampler *s); /* NULL is a no-op */
 
 const char *tb_sampler_name(const tb_sampler *s);
+const tb_space *tb_sampler_space(const tb_sampler *s); /* the space it samples (borrowed) */
+int tb_sampler_n_objectives(const tb_sampler *s);
 
 /* Up to n suggestions: xs (n, dim) row-major and their trial ids; *n_out is how many were given. A grid that is
  * exhausted gives fewer (0 at the end) and returns TB_ERR_EXHAUSTED when it gave none. */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "tb_space.h"
+#include "tb_trial.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,11 +26,7 @@ extern "C" {
 
 typedef struct tb_store tb_store; /* an open study (opaque) */
 
-/* How a trial ended. INTERRUPTED: it was running when the study stopped (written by the store on resume). */
-typedef enum {
-  TB_TRIAL_COMPLETE = 0, TB_TRIAL_PRUNED = 1, TB_TRIAL_FAILED = 2, TB_TRIAL_DIVERGED = 3, TB_TRIAL_OOM = 4,
-  TB_TRIAL_INTERRUPTED = 5, TB_TRIAL_N_STATUS = 6
-} tb_trial_status;
+/* How a trial ended: tb_trial_status of tb_trial.h. */
 const char *tb_trial_status_name(tb_trial_status s); /* "complete", ..., "interrupted"; "?" when out of range */
 
 typedef enum { TB_LINEAGE_EXPLOIT = 0, TB_LINEAGE_EXPLORE = 1 } tb_lineage_kind;

@@ -1,6 +1,7 @@
 /* tpe.c: the Tree-structured Parzen Estimator sampler (Bergstra et al. 2011) with Optuna 3.1's conventions: the
  * trials are split at the gamma-quantile into a good set (density l) and the rest (density g); each suggestion
- * draws n_ei_candidates from l and keeps the one maximising log l - log g (EI is monotone in l/g). Univariate by
+ * draws n_ei_candidates from l and keeps the one maximising log l - log g (EI is monotone in l/g; by default
+ * with Optuna 3.1's kernel score, score=optuna31, see tpe_impl.h; ints by their cell's mass). Univariate by
  * default (one estimator per parameter, built from the trials where it was active); multivariate=1 models all
  * unconditional parameters jointly (conditional ones stay univariate, like Optuna without `group`). Pending trials
  * join the bad set as the worst value with constant_liar=1. The first n_startup suggestions are uniform random.
@@ -36,7 +37,7 @@ typedef struct tpe {
   /* per-suggestion workspace (entries = observations: told trials, and pending ones as liars) */
   size_t cap;
   const double **ex, **eu; /* (cap) configuration and unit rows of each entry */
-  int *ecls;               /* (cap) 0 complete, 1 pruned with a value, 2 worst (pruned without value, liar) */
+  int *ecls;               /* (cap) 0 complete, 1 pruned with a value, 2 pruned without one, 3 pending (liar) */
   double *eval;            /* (cap) minimised value */
   size_t ne_hist;          /* entries 0..ne_hist-1 are history trials, the rest this ask's earlier suggestions */
   int *by_rank;            /* (cap) entries from best to worst */
@@ -95,6 +96,7 @@ static int tpe_create(tb_sampler *s) {
   TB_TRY(tb_sampler_opt_long(s, "multivariate", 0, 1, &mv));
   TB_TRY(tb_sampler_opt_long(s, "constant_liar", 0, 1, &liar));
   TB_TRY(tb_sampler_opt_enum(s, "weights", "optuna|uniform", &p->weights_mode));
+  TB_TRY(tb_sampler_opt_enum(s, "score", "optuna31|density", &p->o.density_scaled));
   p->o.consider_endpoints = (int)endpoints;
   p->o.consider_magic_clip = (int)clip;
   p->multivariate = (int)mv;
@@ -126,6 +128,18 @@ static int tpe_create(tb_sampler *s) {
   if (!p->cand) TB_FAIL(TB_ERR_NOMEM, "sampler tpe: out of host memory");
 done:
   return rc; /* on failure sampler.c frees s, which calls tpe_destroy */
+}
+
+/* Unit row of configuration x: tb_space_to_unit, except log-int parameters, which sit at log(v) in the log range
+ * [log(lo - 0.5), log(hi + 0.5)] as in Optuna 3.1 (the space puts them at their cell's log-centre). */
+static void unit_row(const tb_sampler *s, const double *x, double *u) {
+  tb_space_to_unit(s->sp, x, u);
+  for (int i = 0; i < s->dim; i++) {
+    const tb_param *pr = tb_space_param(s->sp, i);
+    if (pr->type != TB_PARAM_INT || !pr->log || isnan(x[i])) continue;
+    double a = log(pr->lo - 0.5), b = log(pr->hi + 0.5);
+    u[i] = (log(x[i]) - a) / (b - a);
+  }
 }
 
 static int grow(void **buf, size_t n, size_t size) {
@@ -171,7 +185,7 @@ static int reserve(tb_sampler *s, tpe *p, size_t need, int n_batch) {
   for (; p->uh_n < s->n_trials; p->uh_n++) {
     size_t t = p->uh_n;
     const double *x = s->x + t * dim, *u = p->uh + t * dim;
-    tb_space_to_unit(s->sp, x, p->uh + t * dim);
+    unit_row(s, x, p->uh + t * dim);
     for (size_t i = 0; i < dim; i++) {
       if (!p->sorted_param[i] || isnan(x[i])) continue;
       if (p->srt_n[i] == p->srt_cap[i]) {
@@ -232,7 +246,7 @@ static int collect(tb_sampler *s, tpe *p, const double *xs, int b, size_t *n_don
     p->ent_of[t] = -1;
     if (s->pending[t]) {
       if (!p->constant_liar) continue;
-      cls = 2;
+      cls = 3;
     } else if (s->state[t] == TB_TRIAL_FAILED) {
       continue;
     } else {
@@ -251,8 +265,8 @@ static int collect(tb_sampler *s, tpe *p, const double *xs, int b, size_t *n_don
   for (int j = 0; j < b && p->constant_liar; j++) {
     p->ex[ne] = xs + (size_t)j * dim;
     p->eu[ne] = p->ubatch + (size_t)j * dim;
-    tb_space_to_unit(s->sp, p->ex[ne], p->ubatch + (size_t)j * dim);
-    p->ecls[ne] = 2;
+    unit_row(s, p->ex[ne], p->ubatch + (size_t)j * dim);
+    p->ecls[ne] = 3;
     p->eval[ne++] = INFINITY;
   }
   rank_key *keys = malloc((ne ? ne : 1) * sizeof *keys);
@@ -266,18 +280,14 @@ static int collect(tb_sampler *s, tpe *p, const double *xs, int b, size_t *n_don
   return TB_OK;
 }
 
-/* Marks p->below for the best n_below(n) of the n entries where parameter `param` is active (all entries when
- * param < 0, the unconditional joint set); returns n. */
-static int split(tpe *p, size_t ne, int param) {
+/* Marks p->below for the best n_below(n) entries, n the finished ones (liars rank last and never count), as
+ * Optuna 3.1 splits all trials whatever parameter it models: the sets of a conditional parameter are then the
+ * entries of each part where it is active (the consumers skip the others). */
+static void split(tpe *p, size_t ne) {
   int n = 0;
-  for (size_t e = 0; e < ne; e++) n += param < 0 || !isnan(p->ex[e][param]);
-  int nb = n_below(p, n), k = 0;
-  for (size_t r = 0; r < ne; r++) {
-    int e = p->by_rank[r];
-    if (param >= 0 && isnan(p->ex[e][param])) continue;
-    p->below[e] = k++ < nb;
-  }
-  return n;
+  for (size_t e = 0; e < ne; e++) n += p->ecls[e] != 3;
+  int nb = n_below(p, n);
+  for (size_t r = 0; r < ne; r++) p->below[p->by_rank[r]] = (int)r < nb;
 }
 
 /* Categorical parameter i: fills p->u[i] with the centre of the chosen category's cell. */
@@ -312,7 +322,7 @@ static void emit(tpe *p, int e, double u, int *n_b, int *n_a) {
 static int suggest_one(tb_sampler *s, tpe *p, size_t ne, int i) {
   const tb_param *pr = tb_space_param(s->sp, i);
   int rc = TB_OK, n_b = 0, n_a = 0;
-  split(p, ne, i);
+  split(p, ne);
   if (pr->type == TB_PARAM_CATEGORICAL) {
     suggest_categorical(s, p, ne, i, pr->n_choices);
     return TB_OK;
@@ -343,10 +353,28 @@ static int suggest_one(tb_sampler *s, tpe *p, size_t ne, int i) {
   for (; jb < nbat; jb++) emit(p, p->bsorted[jb], p->eu[p->bsorted[jb]][i], &n_b, &n_a);
   if ((rc = tb_tpe_kde_fit(&p->kl, p->ob, p->wb, n_b, &p->o)) < 0) return rc;
   if ((rc = tb_tpe_kde_fit(&p->kg, p->oa, p->wa, n_a, &p->o)) < 0) return rc;
+  /* Optuna 3.1 scores a candidate by its value: an int by the mixtures' mass on the value's cell, a log-int by the
+   * density at log(value) (the draw rounded first), a float by the density at the draw. */
+  int is_int = pr->type == TB_PARAM_INT;
+  double m = is_int && !pr->log ? floor((pr->hi - pr->lo) / pr->step) + 1 : 0.0;
+  double la = is_int && pr->log ? log(pr->lo - 0.5) : 0.0, lb = is_int && pr->log ? log(pr->hi + 0.5) : 1.0;
   double pick = NAN, best = -INFINITY;
   for (long c = 0; c < p->n_ei; c++) {
-    double v = tb_tpe_kde_sample(&p->kl, s);
-    double score = tb_tpe_kde_log_pdf(&p->kl, v) - tb_tpe_kde_log_pdf(&p->kg, v);
+    double v = tb_tpe_kde_sample(&p->kl, s), score;
+    if (m > 0.0) {
+      double cell = floor(v * m);
+      cell = cell < m - 1 ? cell : m - 1;
+      v = (cell + 0.5) / m;
+      double a = cell / m, b = (cell + 1) / m;
+      score = tb_tpe_kde_log_mass(&p->kl, a, b) - tb_tpe_kde_log_mass(&p->kg, a, b);
+    } else {
+      if (is_int) { /* log-int: the value's own position */
+        double r = round(exp(la + v * (lb - la)));
+        r = r < pr->lo ? pr->lo : (r > pr->hi ? pr->hi : r);
+        v = (log(r) - la) / (lb - la);
+      }
+      score = tb_tpe_kde_log_pdf(&p->kl, v) - tb_tpe_kde_log_pdf(&p->kg, v);
+    }
     if (isnan(pick) || score > best) best = score, pick = v;
   }
   p->u[i] = pick;
@@ -356,7 +384,7 @@ static int suggest_one(tb_sampler *s, tpe *p, size_t ne, int i) {
 /* The jointly modelled parameters (multivariate=1): fills p->u at p->joint. */
 static int suggest_joint(tb_sampler *s, tpe *p, size_t ne) {
   int rc, m = p->m, n_b = 0, n_a = 0;
-  split(p, ne, -1);
+  split(p, ne);
   for (size_t e = 0; e < ne; e++) {
     double *row = p->below[e] ? p->mb + (size_t)n_b++ * (size_t)m : p->ma + (size_t)n_a++ * (size_t)m;
     for (int j = 0; j < m; j++) {
@@ -407,7 +435,8 @@ static int tpe_ask(tb_sampler *s, int n, double *xs, int *n_out) {
 const tb_sampler_vt tb_sampler_tpe_vt = {
     .name = "tpe",
     .options = "gamma, gamma_mode (optuna|hyperopt), prior_weight, n_ei_candidates, n_startup, "
-               "consider_endpoints, consider_magic_clip, multivariate, constant_liar, weights (optuna|uniform)",
+               "consider_endpoints, consider_magic_clip, multivariate, constant_liar, weights (optuna|uniform), "
+               "score (optuna31|density)",
     .max_objectives = 1,
     .create = tpe_create,
     .ask = tpe_ask,

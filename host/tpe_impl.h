@@ -10,6 +10,9 @@ typedef struct tb_tpe_opts {
   double prior_weight;     /* weight of the prior kernel (the observations' weights sum as given) */
   int consider_endpoints;  /* 1: the outermost kernels' sigma also sees the gap to 0 / 1 */
   int consider_magic_clip; /* 1: sigma clipped below at 1 / min(100, n_kernels + 1) */
+  int density_scaled;      /* 1: kernel densities divide by sigma (a true density); 0: Optuna 3.1's score, where
+                            * truncnorm.logpdf omits -log(sigma) (Optuna issue #5109, fixed in 3.5), so each
+                            * kernel counts in proportion to w_k sigma_k. Sampling is the same either way. */
 } tb_tpe_opts;
 
 /* Univariate numeric estimator: kernels 0..n-2 at the sorted observations, kernel n-1 the prior. Arrays are owned
@@ -20,10 +23,13 @@ typedef struct tb_tpe_kde {
   int n, cap;
   double *mu, *sigma;      /* (n) */
   double *inv_sigma;       /* (n) 1 / sigma */
-  double *coef;            /* (n) w_k / (sqrt(2 pi) sigma_k Z_k), Z_k the kernel's mass inside [0, 1] */
+  double *coef;            /* (n) w_k / (sqrt(2 pi) sigma_k Z_k), Z_k the kernel's mass inside [0, 1]; without the
+                            * sigma_k when o->density_scaled is 0 (then log_pdf is Optuna 3.1's score, not a density) */
   double *cumw;            /* (n) cumulative normalised weights, for choosing a kernel */
+  double *wz;              /* (n) w_k / Z_k, for cell masses (log_mass) */
   double *bsig;            /* (n / TB_TPE_BLOCK + 1) largest sigma of each block of observation kernels */
   double zc2;              /* squared cut-off in sigmas: the skipped terms sum to < 1e-20 of the density */
+  double zm2;              /* the same for cell masses (log_mass) */
   double *scratch;         /* (n + 1) the sorted means with the prior mean merged in */
 } tb_tpe_kde;
 
@@ -35,6 +41,9 @@ int tb_tpe_kde_fit(tb_tpe_kde *k, const double *obs, const double *w, int n_obs,
 /* One draw in [0, 1) from the sampler's stream: pick a kernel by weight, then its truncated normal. */
 double tb_tpe_kde_sample(const tb_tpe_kde *k, tb_sampler *s);
 double tb_tpe_kde_log_pdf(const tb_tpe_kde *k, double u);
+/* log of the mixture's mass on the cell [a, b] (0 <= a < b <= 1): Optuna's score for int parameters, which are
+ * scored by the probability of the value (the cell's mass), not a density. Independent of density_scaled. */
+double tb_tpe_kde_log_mass(const tb_tpe_kde *k, double a, double b);
 void tb_tpe_kde_free(tb_tpe_kde *k);
 
 /* Univariate categorical estimator (Optuna): kernel k < n_obs puts (a + [c == obs_k]) / (n_choices a + 1) on c

@@ -58,7 +58,7 @@ static int kde_reserve(tb_tpe_kde *k, int n) {
   if (n <= k->cap) return TB_OK;
   int cap = k->cap ? k->cap : 64;
   while (cap < n) cap *= 2;
-  double **arr[] = {&k->mu, &k->sigma, &k->inv_sigma, &k->coef, &k->cumw, &k->bsig, &k->scratch};
+  double **arr[] = {&k->mu, &k->sigma, &k->inv_sigma, &k->coef, &k->cumw, &k->bsig, &k->scratch, &k->wz};
   for (size_t a = 0; a < sizeof arr / sizeof *arr; a++) {
     double *p = realloc(*arr[a], (size_t)(cap + 1) * sizeof(double));
     if (!p) return tb_error_set(TB_ERR_NOMEM, "sampler tpe: out of host memory for %d kernels", cap);
@@ -96,13 +96,15 @@ int tb_tpe_kde_fit(tb_tpe_kde *k, const double *obs, const double *w, int n_obs,
   }
   k->mu[n_obs] = 0.5;
   k->sigma[n_obs] = 1.0;
-  double tot = n_obs ? weight_total(w, n_obs, o->prior_weight) : 1.0, cum = 0.0, cmax = 0.0;
+  double tot = n_obs ? weight_total(w, n_obs, o->prior_weight) : 1.0, cum = 0.0, cmax = 0.0, dmax = 0.0;
   for (int i = 0; i < n; i++) {
     double wi = (i < n_obs ? w[i] : (n_obs ? o->prior_weight : 1.0)) / tot;
     k->inv_sigma[i] = 1.0 / k->sigma[i];
-    k->coef[i] = wi / (SQRT_2PI * k->sigma[i] * trunc_mass(k->mu[i], k->sigma[i]));
+    k->wz[i] = wi / trunc_mass(k->mu[i], k->sigma[i]);
+    k->coef[i] = k->wz[i] / (SQRT_2PI * (o->density_scaled ? k->sigma[i] : 1.0));
     k->cumw[i] = (cum += wi);
     if (i < n_obs && k->coef[i] > cmax) cmax = k->coef[i];
+    if (i < n_obs && k->wz[i] * k->inv_sigma[i] > dmax) dmax = k->wz[i] * k->inv_sigma[i];
   }
   for (int b = 0; b * TB_TPE_BLOCK < n_obs; b++) {
     double m = 0.0;
@@ -114,6 +116,11 @@ int tb_tpe_kde_fit(tb_tpe_kde *k, const double *obs, const double *w, int n_obs,
    * 1e-20 of itself (far below double rounding); past z^2 = 1489 exp underflows anyway. */
   double zc2 = n_obs ? 2.0 * log((double)n_obs * cmax / (k->coef[n_obs] * exp(-0.125) * 1e-20)) : 1489.0;
   k->zc2 = isfinite(zc2) ? (zc2 < 1.0 ? 1.0 : (zc2 > 1489.0 ? 1489.0 : zc2)) : 1489.0;
+  /* Cell masses: a kernel whose mean is d from the cell has mass <= width w_k / (sqrt(2 pi) sigma_k Z_k)
+   * exp(-d^2 / (2 sigma_k^2)) there, the prior at least width w_p / (sqrt(2 pi) Z_p) exp(-1/8): same bound with
+   * the true-density coefficients (dmax / sqrt(2 pi) against the prior's). */
+  double zm2 = n_obs ? 2.0 * log((double)n_obs * dmax / (k->wz[n_obs] * exp(-0.125) * 1e-20)) : 1489.0;
+  k->zm2 = isfinite(zm2) ? (zm2 < 1.0 ? 1.0 : (zm2 > 1489.0 ? 1489.0 : zm2)) : 1489.0;
   return TB_OK;
 }
 
@@ -160,6 +167,29 @@ double tb_tpe_kde_log_pdf(const tb_tpe_kde *k, double u) {
   return mx + log(acc);
 }
 
+/* Mass of N(mu, sigma) on [a, b] with za <= zb the standardised ends, without cancellation in either tail. */
+static double norm_mass(double za, double zb) {
+  if (za > 0.0) return 0.5 * (erfc(za * M_SQRT1_2) - erfc(zb * M_SQRT1_2));
+  if (zb < 0.0) return 0.5 * (erfc(-zb * M_SQRT1_2) - erfc(-za * M_SQRT1_2));
+  return 1.0 - 0.5 * (erfc(-za * M_SQRT1_2) + erfc(zb * M_SQRT1_2));
+}
+
+double tb_tpe_kde_log_mass(const tb_tpe_kde *k, double a, double b) {
+  int n_obs = k->n - 1;
+  const double *mu = k->mu, *is = k->inv_sigma;
+  double sum = k->wz[n_obs] * norm_mass((a - mu[n_obs]) * is[n_obs], (b - mu[n_obs]) * is[n_obs]);
+  for (int blk = 0; blk * TB_TPE_BLOCK < n_obs; blk++) {
+    int i0 = blk * TB_TPE_BLOCK, i1 = i0 + TB_TPE_BLOCK < n_obs ? i0 + TB_TPE_BLOCK : n_obs;
+    double d = b < k->mu[i0] ? k->mu[i0] - b : (a > k->mu[i1 - 1] ? a - k->mu[i1 - 1] : 0.0);
+    if (d * d > k->zm2 * k->bsig[blk] * k->bsig[blk]) continue; /* every kernel of the block is past the cut-off */
+    for (int j = i0; j < i1; j++) {
+      double dj = b < k->mu[j] ? k->mu[j] - b : (a > k->mu[j] ? a - k->mu[j] : 0.0), z = dj * k->inv_sigma[j];
+      if (z * z < k->zm2) sum += k->wz[j] * norm_mass((a - mu[j]) * is[j], (b - mu[j]) * is[j]);
+    }
+  }
+  return log(sum);
+}
+
 void tb_tpe_kde_free(tb_tpe_kde *k) {
   if (!k) return;
   free(k->mu);
@@ -169,6 +199,7 @@ void tb_tpe_kde_free(tb_tpe_kde *k) {
   free(k->cumw);
   free(k->bsig);
   free(k->scratch);
+  free(k->wz);
   memset(k, 0, sizeof *k);
 }
 
@@ -245,7 +276,7 @@ int tb_tpe_mix_fit(tb_tpe_mix *k, const double *obs, const double *w, int n_obs,
         double mu = prior ? 0.5 : obs[ij], sg = prior ? 1.0 : sig;
         k->mu[ij] = mu;
         k->inv_sigma[ij] = 1.0 / sg;
-        k->lnorm[ij] = -log(SQRT_2PI * sg * trunc_mass(mu, sg));
+        k->lnorm[ij] = -log(SQRT_2PI * (o->density_scaled ? sg : 1.0) * trunc_mass(mu, sg));
         k->lother[ij] = 0.0;
       } else if (prior) {
         k->mu[ij] = -1.0;

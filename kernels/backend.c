@@ -4,6 +4,7 @@
  * Tested by tests/test_backend.c (device parsing, budgets, out-of-memory) and the op tests. */
 #include "backend_impl.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -430,4 +431,54 @@ int tb_op_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n_
   CHECK((X || bins) && out && forest->nodes && forest->roots && forest->out_col && forest->leaf_values,
         "forest_predict: NULL buffer");
   return be->vt->forest_predict(be, forest, n_rows, n_cols, X, bins, scale, n_out, out);
+}
+
+int tb_op_softmax(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs) {
+  CHECK(K >= 0 && rows >= 0 && classes >= 1, "softmax: bad size (K=%d rows=%d classes=%d)", K, rows, classes);
+  if (!K || !rows) return TB_OK;
+  CHECK(logits && probs, "softmax: NULL buffer");
+  return be->vt->softmax(be, K, rows, classes, logits, probs);
+}
+
+int tb_op_tree_grad_stats(tb_backend *be, tb_grad_objective obj, int K, size_t n_rows_all, size_t n_rows,
+                          const uint32_t *rows, const float *margins, int margin_cols, const int32_t *labels,
+                          const float *targets, double *scale, int64_t *stats) {
+  CHECK(obj >= TB_GRAD_LOGISTIC && obj <= TB_GRAD_SQUARED, "tree_grad_stats: unknown objective %d", (int)obj);
+  CHECK(scale, "tree_grad_stats: NULL scale");
+  CHECK(obj == TB_GRAD_SOFTMAX ? K >= 2 && margin_cols == K : K == 1 && margin_cols >= 1,
+        "tree_grad_stats: K=%d with %d margin columns does not fit the %s objective (softmax: K = margin columns "
+        ">= 2; logistic, squared: K = 1)", K, margin_cols,
+        obj == TB_GRAD_SOFTMAX ? "softmax" : obj == TB_GRAD_LOGISTIC ? "logistic" : "squared");
+  CHECK(K <= TB_MAX_STATS, "tree_grad_stats: %d classes (at most %d)", K, TB_MAX_STATS);
+  CHECK(rows || n_rows <= n_rows_all, "tree_grad_stats: %zu rows of %zu without a row list", n_rows, n_rows_all);
+  CHECK(n_rows_all <= SIZE_MAX / 16 / (size_t)K, "tree_grad_stats: %zu rows too many", n_rows_all);
+  if (!n_rows) {
+    if (*scale <= 0) *scale = tb_fixed_scale(1.0, 1);
+    return TB_OK;
+  }
+  CHECK(margins && stats && (obj == TB_GRAD_SQUARED ? targets != NULL : labels != NULL),
+        "tree_grad_stats: NULL buffer (the %s objective needs %s)",
+        obj == TB_GRAD_SQUARED ? "squared" : "classification", obj == TB_GRAD_SQUARED ? "targets" : "labels");
+  CHECK(!isnan(*scale) && !isinf(*scale), "tree_grad_stats: scale %g is not finite", *scale);
+  return be->vt->tree_grad_stats(be, obj, K, n_rows_all, n_rows, rows, margins, margin_cols, labels, targets, scale,
+                                 stats);
+}
+
+int tb_op_class_count_stats(tb_backend *be, size_t n_rows, const uint32_t *rows, const int32_t *labels,
+                            const int32_t *weights, int n_classes, double scale, int64_t *stats) {
+  CHECK(n_classes >= 1 && n_classes <= TB_MAX_STATS, "class_count_stats: n_classes %d outside 1..%d", n_classes,
+        TB_MAX_STATS);
+  CHECK(scale > 0 && !isinf(scale), "class_count_stats: scale %g must be finite and > 0", scale);
+  if (!n_rows) return TB_OK;
+  CHECK(labels && stats, "class_count_stats: NULL buffer");
+  return be->vt->class_count_stats(be, n_rows, rows, labels, weights, n_classes, scale, stats);
+}
+
+int tb_op_value_count_stats(tb_backend *be, size_t n_rows, const uint32_t *rows, const float *targets,
+                            const int32_t *weights, double scale_y, double scale_y2, int64_t *stats) {
+  CHECK(scale_y > 0 && scale_y2 > 0 && !isinf(scale_y) && !isinf(scale_y2),
+        "value_count_stats: scales %g, %g must be finite and > 0", scale_y, scale_y2);
+  if (!n_rows) return TB_OK;
+  CHECK(targets && stats, "value_count_stats: NULL buffer");
+  return be->vt->value_count_stats(be, n_rows, rows, targets, weights, scale_y, scale_y2, stats);
 }

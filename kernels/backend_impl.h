@@ -62,6 +62,15 @@ typedef struct tb_backend_vtable {
                    int bin, uint32_t *scratch, size_t *n_left);
   int (*forest_predict)(tb_backend *be, const tb_forest_view *forest, size_t n_rows, int n_cols, const float *X,
                         const uint8_t *bins, float scale, int n_out, float *out);
+  /* added after the first release: softmax and per-row tree statistics (positional CUDA table: keep the order) */
+  int (*softmax)(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs);
+  int (*tree_grad_stats)(tb_backend *be, tb_grad_objective obj, int K, size_t n_rows_all, size_t n_rows,
+                         const uint32_t *rows, const float *margins, int margin_cols, const int32_t *labels,
+                         const float *targets, double *scale, int64_t *stats);
+  int (*class_count_stats)(tb_backend *be, size_t n_rows, const uint32_t *rows, const int32_t *labels,
+                           const int32_t *weights, int n_classes, double scale, int64_t *stats);
+  int (*value_count_stats)(tb_backend *be, size_t n_rows, const uint32_t *rows, const float *targets,
+                           const int32_t *weights, double scale_y, double scale_y2, int64_t *stats);
 } tb_backend_vtable;
 
 struct tb_backend {

@@ -163,6 +163,11 @@ int tb_op_softmax_xent(tb_backend *be, int K, int rows, int classes, const float
 int tb_op_sq_err(tb_backend *be, int K, int rows, int cols, const float *pred, const float *target,
                  float grad_scale, float *loss_rows, float *dpred);
 
+/* K models: probs (K, rows, classes) = softmax of each row of logits, computed as tb_op_softmax_xent does (double,
+ * after subtracting the row max, so large logits do not overflow); probs may alias logits. A row holding NaN gives
+ * NaN probabilities; +inf logits give NaN (inf - inf), as in softmax_xent. */
+int tb_op_softmax(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs);
+
 /* Host out: sums[k] = sum of x[k*n .. k*n+n-1] in double, in a fixed order (same result every run). */
 int tb_op_sum(tb_backend *be, int K, size_t n, const float *x, double *sums);
 
@@ -281,6 +286,48 @@ int tb_op_split_find(tb_backend *be, const tb_split_params *params, int n_nodes,
  * their original order, then the others in order. scratch is n_rows uint32 of device memory. Host out: *n_left. */
 int tb_op_partition(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int feature,
                     int bin, uint32_t *scratch, size_t *n_left);
+
+/* ---- per-row tree statistics (the int64 fixed-point `stats` of tb_op_hist_build) --------------------------------- */
+typedef enum {
+  TB_GRAD_LOGISTIC = 0, /* K = 1, labels in {0, 1}; margin z = the row's last margin column; p = 1 / (1 + exp(-z)):
+                           g = p - y, h = max(p (1 - p), TB_GRAD_HESS_MIN) */
+  TB_GRAD_SOFTMAX = 1,  /* K = margin_cols >= 2 classes, labels in [0, K); p = softmax of the row (as tb_op_softmax):
+                           g_k = p_k - [y == k], h_k = max(2 p_k (1 - p_k), TB_GRAD_HESS_MIN) (XGBoost's hessian) */
+  TB_GRAD_SQUARED = 2,  /* K = 1, float targets; z = the row's last margin column: g = z - y, h = 1 */
+} tb_grad_objective;
+#define TB_GRAD_HESS_MIN 1e-16
+
+/* Gradient statistics of a boosting round. For each listed row r (rows[i], i < n_rows, device uint32; rows NULL
+ * lists 0..n_rows-1) and output k < K: g and h of `obj` at the row's margins (margins is (n_rows_all, margin_cols)
+ * float) against labels[r] (int32, logistic and softmax) or targets[r] (float, squared), in double, then
+ * stats[(k * n_rows_all + r) * 2 + {0, 1}] = llrint(g * scale), llrint(h * scale): stats is (K, n_rows_all, 2)
+ * int64, one (n_rows_all, 2) block per class, as tb_op_hist_build reads it; rows not listed are not written.
+ * Host out (synchronises): *scale <= 0 on entry asks for tb_fixed_scale(max(1, max |g|, |h| over the listed rows),
+ * n_rows), written back; a positive *scale is used as given. A non-finite g or h (a NaN margin or target, an infinite
+ * squared-error margin, a label out of range) fails with TB_ERR_RANGE naming the row, and nothing is written.
+ * K <= TB_MAX_STATS.
+ * Across backends: squared error is bit-identical; logistic and softmax call exp(), which may differ in the last ulp
+ * between glibc and CUDA, so a fixed-point value may differ by 1 unit (1/scale of g) in the rare rows where that ulp
+ * crosses a rounding boundary.
+ * Each backend is deterministic on its own, and split decisions are taken on that backend's own stats. */
+int tb_op_tree_grad_stats(tb_backend *be, tb_grad_objective obj, int K, size_t n_rows_all, size_t n_rows,
+                          const uint32_t *rows, const float *margins, int margin_cols, const int32_t *labels,
+                          const float *targets, double *scale, int64_t *stats);
+
+/* Class-count statistics (gini / entropy trees): for each listed row r (rows[i], i < n_rows; rows NULL lists
+ * 0..n_rows-1), stats[r, :] (stats is (n_rows_all, n_classes) int64) = 0 except stats[r, labels[r]] =
+ * llrint(w * scale), where w = weights[i] (device int32 per listed row, e.g. bootstrap counts; NULL = 1). Rows not
+ * listed are not written. Host out (synchronises): a label outside [0, n_classes) or a negative weight fails with
+ * TB_ERR_INVALID naming the first such position (nothing is written then). Bit-identical on every backend. */
+int tb_op_class_count_stats(tb_backend *be, size_t n_rows, const uint32_t *rows, const int32_t *labels,
+                            const int32_t *weights, int n_classes, double scale, int64_t *stats);
+
+/* Value statistics (variance trees): for each listed row r as above, with y = targets[r] (float) and w as above,
+ * stats[r, :] (stats is (n_rows_all, 3) int64) = (w, w * llrint(y * scale_y), w * llrint(y * y * scale_y2)), y*y
+ * in double. Host out (synchronises): a non-finite target or a negative weight fails with TB_ERR_INVALID naming the
+ * first such position (nothing is written then). Bit-identical on every backend. */
+int tb_op_value_count_stats(tb_backend *be, size_t n_rows, const uint32_t *rows, const float *targets,
+                            const int32_t *weights, double scale_y, double scale_y2, int64_t *stats);
 
 typedef struct tb_tree_node {
   int32_t feature;   /* split feature, -1 for a leaf */

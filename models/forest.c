@@ -9,7 +9,8 @@
  * thread each inside the loop (nested regions are inactive); every device buffer is allocated before the loop. On
  * other backends trees are grown one after another (one stream per context). Results do not depend on the thread
  * count: tree t's bootstrap and feature draws come from the stream (seed, t), and trees are added in order.
- * Per-row statistics (bootstrap counts times one-hot labels or targets) are made on the host and uploaded.
+ * Per-row statistics (bootstrap counts times one-hot labels, or count, sum y, sum y^2) are made on the device by
+ * tb_op_class_count_stats / tb_op_value_count_stats from the host's bootstrap counts (one int32 per drawn row).
  * State: sums (dataset rows, n_out) of every tree's output for every row, updated per train call, so evaluation of
  * any part is a gather; metrics (log-loss of averaged distributions) are computed on the host from the download. */
 #include <math.h>
@@ -49,10 +50,11 @@ static const tb_hparam forest_hparams[] = {
 /* One thread's scratch. */
 typedef struct {
   tb_grow_ws *ws;
-  tb_buf stats;      /* (dataset rows, n_stats) int64 */
-  int64_t *shost;    /* host copy */
+  tb_buf stats;      /* (dataset rows, n_stats) int64, written by tb_op_class/value_count_stats */
+  tb_buf wts;        /* (training rows) int32: the bootstrap count of each listed row */
   uint32_t *count;   /* bootstrap count per training position */
-  uint32_t *rows;    /* host row list */
+  uint32_t *rows;    /* host row list: the rows drawn at least once, ascending */
+  int32_t *wts_host; /* their counts */
   int *perm;         /* n_cols: feature draws */
   uint64_t tseed;    /* current tree's stream */
   int k, n_cols;     /* features per node */
@@ -88,7 +90,7 @@ static int forest_estimate(const tb_space *sp, const double *x, size_t n_rows, i
                            size_t *bytes) {
   int n_stats = n_outputs > 1 ? n_outputs : 3, threads = omp_get_max_threads();
   int tb = n_cols * bins_choices[(int)tb_space_value(sp, x, "max_bins")];
-  size_t per = n_rows * (size_t)n_stats * sizeof(int64_t) +
+  size_t per = n_rows * ((size_t)n_stats * sizeof(int64_t) + sizeof(int32_t)) +
                tb_grow_ws_bytes(n_cols, tb, n_rows, n_stats,
                                 hist_bytes((int)tb_space_value(sp, x, "max_depth"), tb, n_stats));
   *bytes = n_rows * (size_t)n_outputs * sizeof(float) + (size_t)threads * per + ((size_t)4 << 20);
@@ -121,7 +123,8 @@ static void forest_destroy(tb_model *m) {
     worker *w = &f->workers[i];
     tb_grow_ws_free(w->ws);
     tb_backend_release(m->be, &w->stats);
-    free(w->shost);
+    tb_backend_release(m->be, &w->wts);
+    free(w->wts_host);
     free(w->count);
     free(w->rows);
     free(w->perm);
@@ -153,11 +156,14 @@ static int ensure_workers(tb_model *m, int n) {
     TB_TRY(tb_grow_ws_init(m->be, f->bins, d, m->n_train, f->n_stats,
                            hist_bytes(f->gp.max_depth, f->bins->total_bins, f->n_stats), &w->ws));
     TB_TRY(tb_backend_alloc(m->be, f->n_all * (size_t)f->n_stats * sizeof(int64_t), &w->stats));
-    w->shost = calloc(f->n_all * (size_t)f->n_stats, sizeof *w->shost);
+    /* rows never listed are never written nor read; zero them once (0.0f has all bits 0) */
+    TB_TRY(tb_op_fill(m->be, w->stats.bytes / sizeof(float), 0.0f, w->stats.data));
+    TB_TRY(tb_backend_alloc(m->be, m->n_train * sizeof(int32_t), &w->wts));
+    w->wts_host = malloc(m->n_train * sizeof *w->wts_host);
     w->count = malloc(m->n_train * sizeof *w->count);
     w->rows = malloc(m->n_train * sizeof *w->rows);
     w->perm = malloc((size_t)d * sizeof *w->perm);
-    if (!w->shost || !w->count || !w->rows || !w->perm) TB_FAIL(TB_ERR_NOMEM, "forest: out of host memory");
+    if (!w->wts_host || !w->count || !w->rows || !w->perm) TB_FAIL(TB_ERR_NOMEM, "forest: out of host memory");
   }
 done:
   return rc;
@@ -214,7 +220,6 @@ done:
 static int grow_one(tb_model *m, worker *w, int t, tb_grown_tree *out, float **vals) {
   forest *f = m->impl;
   int rc = TB_OK;
-  const tb_dataset *ds = tb_devdata_dataset(m->dd);
   const size_t ns = (size_t)f->n_stats, n = m->n_train;
   w->tseed = tb_rng_derive(tb_rng_derive(m->seed, 3), (uint64_t)t);
   if (f->bootstrap) {
@@ -229,22 +234,21 @@ static int grow_one(tb_model *m, worker *w, int t, tb_grown_tree *out, float **v
   }
   size_t n_rows = 0;
   for (size_t i = 0; i < n; i++) {
-    size_t r = f->tr[i];
-    int64_t c = w->count[i], *s = w->shost + r * ns;
-    memset(s, 0, ns * sizeof *s);
-    if (!c) continue;
-    w->rows[n_rows++] = (uint32_t)r;
-    if (f->regression) {
-      double y = ds->y_value[r];
-      s[0] = c;
-      s[1] = c * llround(y * f->scale_y);
-      s[2] = c * llround(y * y * f->scale_y2);
-    } else {
-      s[ds->y_class[r]] = c;
-    }
+    if (!w->count[i]) continue;
+    w->wts_host[n_rows] = (int32_t)w->count[i];
+    w->rows[n_rows++] = f->tr[i];
   }
-  TB_TRY(tb_backend_upload(m->be, w->stats.data, w->shost, f->n_all * ns * sizeof *w->shost));
-  TB_TRY(tb_backend_upload(m->be, tb_grow_ws_rows(w->ws), w->rows, n_rows * sizeof *w->rows));
+  /* per-row statistics of the listed rows on the device: counts x one-hot labels, or (count, sum y, sum y^2) */
+  uint32_t *rows_dev = tb_grow_ws_rows(w->ws);
+  const int32_t *wts = f->bootstrap ? w->wts.data : NULL;
+  TB_TRY(tb_backend_upload(m->be, rows_dev, w->rows, n_rows * sizeof *w->rows));
+  if (f->bootstrap) TB_TRY(tb_backend_upload(m->be, w->wts.data, w->wts_host, n_rows * sizeof *w->wts_host));
+  if (f->regression)
+    TB_TRY(tb_op_value_count_stats(m->be, n_rows, rows_dev, tb_devdata_targets(m->dd), wts, f->scale_y,
+                                   f->scale_y2, w->stats.data));
+  else
+    TB_TRY(tb_op_class_count_stats(m->be, n_rows, rows_dev, tb_devdata_labels(m->dd), wts, f->n_out, 1.0,
+                                   w->stats.data));
   tb_grow_params gp = f->gp;
   gp.mask_ctx = w;
   TB_TRY(tb_grow_tree(w->ws, &gp, w->stats.data, n_rows, out));

@@ -8,11 +8,12 @@
  * trees on the bins (tb_op_forest_predict), so training gradients, validation loss and evaluation of any part cost a
  * gather. Binary classification keeps two margin columns, column 0 fixed at 0 and the trees in column 1, so the
  * softmax of a row is (1 - sigmoid, sigmoid) and every classification path is the softmax one.
- * The one host-side step: per-row gradients. Margins of the training rows are downloaded, g and h computed on the
- * host and quantised to int64 fixed point (scale from tb_fixed_scale), and uploaded; a backend op "gbdt_gradients"
- * would keep this on the device. Leaf weight: learning_rate * -T_alpha(G) / (H + lambda) (XGBoost); base score: the
- * log-odds / log class priors / mean of the training rows. */
+ * Per-row gradients are made on the device by tb_op_tree_grad_stats (int64 fixed point, scale from the largest
+ * magnitude) and never leave it; the host only keeps the tree bookkeeping.
+ * Leaf weight: learning_rate * -T_alpha(G) / (H + lambda) (XGBoost); base score: the log-odds / log class priors /
+ * mean of the training rows. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,10 +69,8 @@ typedef struct {
   tb_grow_ws *ws;
   tb_treeset trees;
   size_t n_all;
-  tb_buf margins, stats, train_idx, valid_idx, round_rows, gath, base_dev;
-  float *mhost, *base;
-  double *gh;     /* (n_train, k_trees, 2) host gradients */
-  int64_t *shost; /* (k_trees, n_all, 2) host stats */
+  tb_buf margins, stats, train_idx, valid_idx, round_rows, base_dev; /* stats: (k_trees, n_all, 2) int64 */
+  float *base;
   uint32_t *rows_host;
   uint32_t *tr; /* the training rows in ascending order: row lists stay sorted through stable partitions, so
                    histogram builds read bins and stats nearly sequentially */
@@ -140,12 +139,9 @@ static void gbdt_destroy(tb_model *m) {
   if (!g) return;
   tb_grow_ws_free(g->ws);
   tb_treeset_free(m->be, &g->trees);
-  tb_buf *bufs[] = {&g->margins, &g->stats, &g->train_idx, &g->valid_idx, &g->round_rows, &g->gath, &g->base_dev};
+  tb_buf *bufs[] = {&g->margins, &g->stats, &g->train_idx, &g->valid_idx, &g->round_rows, &g->base_dev};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) tb_backend_release(m->be, bufs[i]);
-  free(g->mhost);
   free(g->base);
-  free(g->gh);
-  free(g->shost);
   free(g->rows_host);
   free(g->tr);
   free(g->colmask);
@@ -179,13 +175,15 @@ static int gbdt_create(tb_model *m) {
                                 .min_child_weight = tb_model_hp(m, "min_child_weight"), .min_gain = GBDT_MIN_GAIN};
   TB_TRY(tb_devdata_bins(m->dd, bins_choices[(int)tb_model_hp(m, "max_bins")], m->train, m->n_train, &g->bins));
   TB_TRY(tb_grow_ws_init(m->be, g->bins, ds->n_cols, m->n_train, 2, hist_bytes(gp, g->bins->total_bins), &g->ws));
-  const size_t nm = g->n_all * (size_t)g->n_out, nbig = m->n_train > m->n_valid ? m->n_train : m->n_valid;
+  const size_t nm = g->n_all * (size_t)g->n_out;
   TB_TRY(tb_backend_alloc(m->be, nm * sizeof(float), &g->margins));
   TB_TRY(tb_backend_alloc(m->be, (size_t)g->k_trees * g->n_all * 2 * sizeof(int64_t), &g->stats));
+  /* rows outside the training set are never written by compute_stats nor read by the grower: zero them once
+   * (0.0f has all bits 0, so a float fill zeroes int64 too) */
+  TB_TRY(tb_op_fill(m->be, g->stats.bytes / sizeof(float), 0.0f, g->stats.data));
   TB_TRY(tb_backend_alloc(m->be, m->n_train * sizeof(uint32_t), &g->train_idx));
   TB_TRY(tb_backend_alloc(m->be, m->n_valid * sizeof(uint32_t), &g->valid_idx));
   TB_TRY(tb_backend_alloc(m->be, m->n_train * sizeof(uint32_t), &g->round_rows));
-  TB_TRY(tb_backend_alloc(m->be, nbig * (size_t)g->n_out * sizeof(float), &g->gath));
   TB_TRY(tb_backend_alloc(m->be, (size_t)g->n_out * sizeof(float), &g->base_dev));
   g->tr = malloc(m->n_train * sizeof *g->tr);
   if (!g->tr) TB_FAIL(TB_ERR_NOMEM, "gbdt: out of host memory (%zu rows)", m->n_train);
@@ -193,13 +191,10 @@ static int gbdt_create(tb_model *m) {
   qsort(g->tr, m->n_train, sizeof *g->tr, cmp_u32);
   TB_TRY(tb_backend_upload(m->be, g->train_idx.data, g->tr, m->n_train * sizeof(uint32_t)));
   TB_TRY(tb_backend_upload(m->be, g->valid_idx.data, m->valid, m->n_valid * sizeof(uint32_t)));
-  g->mhost = malloc(m->n_train * (size_t)g->n_out * sizeof *g->mhost);
   g->base = calloc((size_t)g->n_out, sizeof *g->base);
-  g->gh = malloc(m->n_train * (size_t)g->k_trees * 2 * sizeof *g->gh);
-  g->shost = calloc((size_t)g->k_trees * g->n_all * 2, sizeof *g->shost);
   g->rows_host = malloc(m->n_train * sizeof *g->rows_host);
   g->colmask = malloc((size_t)ds->n_cols);
-  if (!g->mhost || !g->base || !g->gh || !g->shost || !g->rows_host || !g->colmask)
+  if (!g->base || !g->rows_host || !g->colmask)
     TB_FAIL(TB_ERR_NOMEM, "gbdt: out of host memory (%zu rows)", g->n_all);
   /* base score from the training rows */
   if (g->obj == OBJ_SQUARED) {
@@ -226,59 +221,26 @@ done:
   return rc;
 }
 
-/* The host-side step: gradients of the training rows' margins, quantised into g->shost, uploaded. */
+/* Gradients of the training rows' margins in int64 fixed point, on the device: tb_op_tree_grad_stats writes
+ * g->stats (k_trees, n_all, 2) for the training rows and picks the scale from the largest |g|, |h| (1 for the
+ * classification objectives). A non-finite gradient means the model diverged. */
 static int compute_stats(tb_model *m, double *scale_out) {
   gbdt *g = m->impl;
-  int rc = TB_OK;
-  const tb_dataset *ds = tb_devdata_dataset(m->dd);
-  const int K = g->k_trees, C = g->n_out, obj = g->obj;
-  const long long n = (long long)m->n_train;
-  TB_TRY(tb_op_gather_rows(m->be, m->n_train, C, g->margins.data, g->train_idx.data, g->gath.data));
-  TB_TRY(tb_backend_download(m->be, g->mhost, g->gath.data, m->n_train * (size_t)C * sizeof(float)));
-  double max_abs = 1.0;
-  int bad = 0;
-#pragma omp parallel for schedule(static) reduction(max : max_abs) reduction(| : bad)
-  for (long long i = 0; i < n; i++) {
-    const float *z = g->mhost + (size_t)i * (size_t)C;
-    double *o = g->gh + (size_t)i * (size_t)K * 2;
-    uint32_t r = g->tr[i];
-    if (obj == OBJ_SQUARED) {
-      o[0] = (double)z[0] - (double)ds->y_value[r];
-      o[1] = 1.0;
-    } else if (obj == OBJ_LOGISTIC) {
-      double p = 1.0 / (1.0 + exp(-(double)z[1]));
-      o[0] = p - (ds->y_class[r] == 1);
-      o[1] = fmax(p * (1.0 - p), 1e-16);
-    } else {
-      double mx = z[0], s = 0.0;
-      for (int k = 1; k < C; k++) mx = fmax(mx, (double)z[k]);
-      for (int k = 0; k < C; k++) s += exp((double)z[k] - mx);
-      for (int k = 0; k < C; k++) {
-        double p = exp((double)z[k] - mx) / s;
-        o[2 * k] = p - (ds->y_class[r] == k);
-        o[2 * k + 1] = fmax(2.0 * p * (1.0 - p), 1e-16); /* XGBoost's softmax hessian */
-      }
-    }
-    for (int k = 0; k < 2 * K; k++) {
-      if (!isfinite(o[k])) bad = 1;
-      else max_abs = fmax(max_abs, fabs(o[k]));
-    }
+  const tb_grad_objective obj = g->obj == OBJ_SQUARED   ? TB_GRAD_SQUARED
+                                : g->obj == OBJ_LOGISTIC ? TB_GRAD_LOGISTIC /* margins (0, z): the last column */
+                                                         : TB_GRAD_SOFTMAX;
+  double scale = 0.0;
+  int rc = tb_op_tree_grad_stats(m->be, obj, g->k_trees, g->n_all, m->n_train, g->train_idx.data, g->margins.data,
+                                 g->n_out, tb_devdata_labels(m->dd), tb_devdata_targets(m->dd), &scale,
+                                 g->stats.data);
+  if (rc == TB_ERR_RANGE) {
+    char why[256];
+    snprintf(why, sizeof why, "%s", tb_error_detail());
+    return tb_error_set(rc, "gbdt: diverged at round %d (%s)", g->n_rounds + 1, why);
   }
-  if (bad) TB_FAIL(TB_ERR_RANGE, "gbdt: diverged (non-finite gradient at round %d)", g->n_rounds + 1);
-  double scale = tb_fixed_scale(max_abs, m->n_train);
-#pragma omp parallel for schedule(static)
-  for (long long i = 0; i < n; i++) {
-    size_t r = g->tr[i];
-    for (int k = 0; k < K; k++) {
-      int64_t *s = g->shost + ((size_t)k * g->n_all + r) * 2;
-      s[0] = llround(g->gh[((size_t)i * (size_t)K + (size_t)k) * 2] * scale);
-      s[1] = llround(g->gh[((size_t)i * (size_t)K + (size_t)k) * 2 + 1] * scale);
-    }
-  }
-  TB_TRY(tb_backend_upload(m->be, g->stats.data, g->shost, (size_t)K * g->n_all * 2 * sizeof(int64_t)));
+  if (rc < 0) return rc;
   *scale_out = scale;
-done:
-  return rc;
+  return TB_OK;
 }
 
 /* Rows of this round (subsample) into g->round_rows; returns their number. */
@@ -433,13 +395,10 @@ done:
   return rc;
 }
 
-/* out (n, n_out): base + trees on raw X, then class probabilities by softmax. The softmax comes from
- * tb_op_softmax_xent with every label 0 (softmax - onehot(0)) plus onehot(0) added back, so column 0 carries an
- * absolute rounding error up to 2^-24. */
+/* out (n, n_out): base + trees on raw X, then class probabilities by softmax (tb_op_softmax, in place). */
 static int gbdt_predict(tb_model *m, const float *X, size_t n, float *out) {
   gbdt *g = m->impl;
   int rc = TB_OK;
-  tb_buf lab = {0}, one = {0};
   const int C = g->n_out;
   TB_TRY(tb_treeset_sync(m->be, &g->trees));
   TB_TRY(tb_op_fill(m->be, n * (size_t)C, 0.0f, out));
@@ -447,18 +406,8 @@ static int gbdt_predict(tb_model *m, const float *X, size_t n, float *out) {
   tb_forest_view v = tb_treeset_view(&g->trees, 0, g->trees.n_trees);
   if (v.n_trees)
     TB_TRY(tb_op_forest_predict(m->be, &v, n, tb_devdata_dataset(m->dd)->n_cols, X, NULL, 1.0f, C, out));
-  if (g->obj != OBJ_SQUARED) {
-    TB_TRY(tb_backend_alloc(m->be, n * sizeof(int32_t), &lab));
-    TB_TRY(tb_backend_alloc(m->be, (size_t)C * sizeof(float), &one));
-    TB_TRY(tb_op_fill(m->be, n, 0.0f, lab.data)); /* int32 zeros: 0.0f has all bits 0 */
-    TB_TRY(tb_op_fill(m->be, (size_t)C, 0.0f, one.data));
-    TB_TRY(tb_op_fill(m->be, 1, 1.0f, one.data));
-    TB_TRY(tb_op_softmax_xent(m->be, 1, (int)n, C, out, lab.data, 1.0f, NULL, out));
-    TB_TRY(tb_op_bias_add(m->be, 1, (int)n, C, out, one.data));
-  }
+  if (g->obj != OBJ_SQUARED) TB_TRY(tb_op_softmax(m->be, 1, (int)n, C, out, out));
 done:
-  tb_backend_release(m->be, &one);
-  tb_backend_release(m->be, &lab);
   return rc;
 }
 

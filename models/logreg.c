@@ -56,8 +56,8 @@ typedef struct {
   tb_buf P, G, M1, M2;  /* parameters, gradient, optimiser moments (sgd: M1; adam: M1, M2) */
   tb_buf Xtr, ytr;      /* lbfgs: the training rows, gathered once */
   tb_buf perm, loss;    /* epoch order (sgd/adam); per-row losses of the training rows */
-  tb_buf xb, yb, idx, logits, lossc, onehot0, zeros; /* scratch of `cap` rows; predict helpers */
-  size_t cap, zeros_cap;
+  tb_buf xb, yb, idx, logits, lossc; /* scratch of `cap` rows */
+  size_t cap;
   tb_lbfgs opt;
   float *host_p;        /* n_p floats for transfers */
   uint32_t *order;      /* n_train host rows, shuffled per epoch */
@@ -98,7 +98,7 @@ static int logreg_estimate(const tb_space *sp, const double *x, size_t n_rows, i
   }
   size_t b = n_p * f * (solver == SOLVER_ADAM ? 4 : solver == SOLVER_SGD ? 3 : 2); /* P, G, moments */
   b += n_rows * f;                                                                  /* per-row losses */
-  b += cap * (d + C + 3) * f + C * f;                                               /* scratch */
+  b += cap * (d + C + 3) * f;                                                       /* scratch */
   if (solver == SOLVER_LBFGS) b += n_rows * (d + 1) * f;                            /* gathered rows */
   else b += n_rows * sizeof(uint32_t);                                              /* epoch order */
   *bytes = b;
@@ -109,7 +109,7 @@ static void logreg_destroy(tb_model *m) {
   logreg *lr = impl(m);
   if (!lr) return;
   tb_buf *bufs[] = {&lr->P, &lr->G, &lr->M1, &lr->M2, &lr->Xtr, &lr->ytr, &lr->perm, &lr->loss, &lr->xb, &lr->yb,
-                    &lr->idx, &lr->logits, &lr->lossc, &lr->onehot0, &lr->zeros};
+                    &lr->idx, &lr->logits, &lr->lossc};
   for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) tb_backend_release(m->be, bufs[i]);
   tb_lbfgs_free(&lr->opt);
   free(lr->host_p);
@@ -151,10 +151,6 @@ static int logreg_create(tb_model *m) {
   TB_TRY(tb_backend_alloc(be, lr->cap * sizeof(uint32_t), &lr->idx));
   TB_TRY(tb_backend_alloc(be, lr->cap * C * f, &lr->logits));
   TB_TRY(tb_backend_alloc(be, lr->cap * f, &lr->lossc));
-  TB_TRY(tb_backend_alloc(be, C * f, &lr->onehot0));
-  lr->host_p[0] = 1.0f; /* (1, 0, ..., 0): predict's softmax is softmax_xent's gradient for label 0 plus this */
-  TB_TRY(tb_backend_upload(be, lr->onehot0.data, lr->host_p, C * f));
-  lr->host_p[0] = 0.0f;
   if (lr->solver == SOLVER_LBFGS) {
     lr->n_hist = (int)tb_model_hp(m, "history");
     TB_TRY(tb_lbfgs_init(&lr->opt, (int)lr->n_p, lr->n_hist, (int)lr->n_w, lr->lambda1));
@@ -335,17 +331,9 @@ static int logreg_predict(tb_model *m, const float *X, size_t n, float *out) {
   tb_backend *be = m->be;
   const int d = lr->d, C = lr->C;
   const float *W = lr->P.data, *b = W + lr->n_w;
-  if (n > lr->zeros_cap) { /* label 0 for every row, so softmax_xent's gradient is softmax - onehot(0) */
-    tb_backend_release(be, &lr->zeros);
-    lr->zeros_cap = 0;
-    TB_TRY(tb_backend_alloc(be, n * sizeof(int32_t), &lr->zeros));
-    TB_TRY(tb_op_fill(be, n, 0.0f, lr->zeros.data)); /* 0.0f and int32 0 share their bits */
-    lr->zeros_cap = n;
-  }
   TB_TRY(tb_op_gemm(be, TB_NO_TRANS, TB_NO_TRANS, (int)n, C, d, 1.0f, X, d, W, C, 0.0f, out, C));
   TB_TRY(tb_op_bias_add(be, 1, (int)n, C, out, b));
-  TB_TRY(tb_op_softmax_xent(be, 1, (int)n, C, out, lr->zeros.data, 1.0f, NULL, out));
-  TB_TRY(tb_op_bias_add(be, 1, (int)n, C, out, lr->onehot0.data));
+  TB_TRY(tb_op_softmax(be, 1, (int)n, C, out, out));
 done:
   return rc;
 }

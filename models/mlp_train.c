@@ -212,20 +212,9 @@ done:
   return rc;
 }
 
-/* Class probabilities of the logits in p->out (rows, k) into probs: with a = argmax of each row,
- * softmax_xent(label a) gives softmax - onehot(a), and adding onehot(a) (identity rows gathered, a GEMM with
- * beta 1) gives the softmax; the largest probability (>= 1/k) is the one rounded twice, so the error stays at
- * float rounding of values near 1. */
+/* Class probabilities of the logits in p->out (rows, k) into probs (tb_op_softmax). */
 static int class_probs(tb_model *m, tb_mlp *p, int rows, float *probs) {
-  int rc = TB_OK;
-  const int k = p->n_out;
-  TB_TRY(tb_op_argmax(m->be, rows, k, p->out.data, p->amax.data));
-  TB_TRY(tb_op_gather_rows(m->be, (size_t)rows, k, p->cst.data, (const uint32_t *)p->amax.data, p->onehot.data));
-  TB_TRY(tb_op_softmax_xent(m->be, 1, rows, k, p->out.data, p->amax.data, 1.0f, NULL, probs));
-  TB_TRY(tb_op_gemm(m->be, TB_NO_TRANS, TB_NO_TRANS, rows, k, k, 1.0f, p->onehot.data, k, p->cst.data, k, 1.0f,
-                    probs, k));
-done:
-  return rc;
+  return tb_op_softmax(m->be, 1, rows, p->n_out, p->out.data, probs);
 }
 
 int tb_mlp_predict_device(tb_model *m, const float *X, size_t n, float *out) {

@@ -6,7 +6,9 @@
  * code claims bit-identity there), histograms also over 16 repeated runs. Also: device OOM recovery, budgets,
  * device resolution. Without a CUDA build or GPU the program exits 77 (CTest: skipped).
  * `test_cuda_parity --bench` prints GEMM TFLOP/s (tb_op_gemm vs raw cuBLAS) and histogram GB/s vs a D2D copy;
- * `test_cuda_parity --self` runs the op bodies CPU against CPU (checks the test itself where there is no GPU). */
+ * `test_cuda_parity --self` runs the op bodies CPU against CPU (checks the test itself where there is no GPU).
+ * The softmax and tree-statistics bodies cover tb_op_softmax, tb_op_tree_grad_stats (gradients within 1 fixed-point
+ * unit: exp() may differ in the last ulp) and tb_op_class_count_stats / tb_op_value_count_stats (exact). */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -636,6 +638,119 @@ static void body_forest(tb_backend *ref, tb_backend *dev) {
   free(x), free(cuts), free(cut_ptr), free(leaves), free(o0);
 }
 
+/* ---- row softmax and per-row tree statistics ---------------------------------------------------------------- */
+static void body_softmax(tb_backend *ref, tb_backend *dev) {
+  (void)ref, (void)dev;
+  const int K = 2, rows = 129, class_counts[3] = {1, 10, 300}; /* one, fewer and more classes than warp lanes */
+  for (int t = 0; t < 3; t++) {
+    int classes = class_counts[t];
+    size_t n = (size_t)K * rows * classes;
+    float *z = rand_f32(n, -8, 8);
+    z[3] = 1e4f;                /* large logit: no overflow */
+    z[(size_t)9 * classes] = NAN; /* a NaN row stays NaN on both */
+    mirror Z = mnew(n * 4, z), P = mnew(n * 4, NULL);
+    BOTH(tb_op_softmax(be, K, rows, classes, X(Z), X(P)));
+    check_f32("softmax", &P);
+    BOTH(tb_op_softmax(be, K, rows, classes, X(Z), X(Z))); /* probs aliases logits */
+    check_f32("softmax in place", &Z);
+    mfree(&Z), mfree(&P);
+    free(z);
+  }
+}
+
+/* |dev - ref| <= tol per int64 element (tol 0: exact); unwritten poison (-1) differs from any written value but
+ * -1..1, which the exact checks and the ranges of the inputs here exclude in practice. */
+static int cmp_i64(const char *what, const int64_t *r, const int64_t *d, size_t n, int64_t tol) {
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t diff = d[i] > r[i] ? d[i] - r[i] : r[i] - d[i];
+    if (diff > tol && bad++ < 5)
+      fprintf(stderr, "\n  %s[%zu]: cpu %lld cuda %lld", what, i, (long long)r[i], (long long)d[i]);
+  }
+  if (bad) fprintf(stderr, "\n  %s: %zu of %zu elements differ by more than %lld\n", what, bad, n, (long long)tol);
+  return bad == 0;
+}
+
+/* Gradient statistics of the three objectives on a random subset of rows; rows not listed keep the 0xFF poison on
+ * both. Squared error must match exactly; logistic and softmax call exp(), whose last ulp may differ between glibc
+ * and CUDA, so their fixed-point values may differ by 1 unit (documented at tb_op_tree_grad_stats); the scale, a
+ * function of max(1, |g|, |h|), must be equal. On the device: 16 repeats bit-identical. */
+static void body_tree_stats(tb_backend *ref, tb_backend *dev) {
+  (void)ref, (void)dev;
+  const size_t n_all = 5003;
+  uint32_t *rows = malloc(n_all * 4);
+  size_t n = 0;
+  for (size_t i = 0; i < n_all; i++)
+    if (urand(0, 1) < 0.7f) rows[n++] = (uint32_t)i;
+  mirror R = mnew(n * 4, rows);
+  const tb_grad_objective objs[4] = {TB_GRAD_LOGISTIC, TB_GRAD_SOFTMAX, TB_GRAD_SQUARED, TB_GRAD_SOFTMAX};
+  const int Ks[4] = {1, 4, 1, 40}, mcs[4] = {2, 4, 1, 40};
+  for (int o = 0; o < 4; o++) {
+    const int K = Ks[o], mc = mcs[o];
+    float *m = rand_f32(n_all * mc, -6, 6), *t = rand_f32(n_all, -10, 10);
+    int32_t *lab = malloc(n_all * 4);
+    for (size_t i = 0; i < n_all; i++) lab[i] = (int32_t)urand_u32(objs[o] == TB_GRAD_LOGISTIC ? 2 : (uint32_t)K);
+    mirror M = mnew(n_all * mc * 4, m), T = mnew(n_all * 4, t), L = mnew(n_all * 4, lab);
+    mirror S = mnew((size_t)K * n_all * 2 * 8, NULL);
+    double sc[2] = {0, 0};
+    BOTH(tb_op_tree_grad_stats(be, objs[o], K, n_all, n, X(R), X(M), mc, X(L), X(T), &sc[side_], X(S)));
+    CU_ASSERT_EQUAL(sc[0], sc[1]);
+    int64_t *sr, *sd, *s2 = malloc(S.bytes);
+    mget(&S, (void **)&sr, (void **)&sd);
+    CU_ASSERT(cmp_i64("tree_grad_stats", sr, sd, (size_t)K * n_all * 2, objs[o] == TB_GRAD_SQUARED ? 0 : 1));
+    for (int rep = 0; rep < 16; rep++) {
+      double again = 0;
+      TB_CHECK_OK(tb_op_tree_grad_stats(g_dev, objs[o], K, n_all, n, R.d.data, M.d.data, mc, L.d.data, T.d.data,
+                                        &again, S.d.data));
+      TB_CHECK_OK(tb_backend_download(g_dev, s2, S.d.data, S.bytes));
+      CU_ASSERT(again == sc[1] && memcmp(s2, sd, S.bytes) == 0);
+    }
+    /* all rows (no list), a given scale */
+    mpoison(&S);
+    BOTH(tb_op_tree_grad_stats(be, objs[o], K, n_all, n_all, NULL, X(M), mc, X(L), X(T), &(double){4096.0}, X(S)));
+    free(sr), free(sd);
+    mget(&S, (void **)&sr, (void **)&sd);
+    CU_ASSERT(cmp_i64("tree_grad_stats (all rows)", sr, sd, (size_t)K * n_all * 2, objs[o] == TB_GRAD_SQUARED ? 0 : 1));
+    /* a NaN margin of a listed row: TB_ERR_RANGE on both */
+    m[(size_t)rows[n / 3] * mc + mc - 1] = NAN;
+    mirror Mb = mnew(n_all * mc * 4, m);
+    double z0 = 0, z1 = 0;
+    CU_ASSERT_EQUAL(tb_op_tree_grad_stats(g_ref, objs[o], K, n_all, n, R.r.data, Mb.r.data, mc, L.r.data, T.r.data,
+                                          &z0, S.r.data), TB_ERR_RANGE);
+    CU_ASSERT_EQUAL(tb_op_tree_grad_stats(g_dev, objs[o], K, n_all, n, R.d.data, Mb.d.data, mc, L.d.data, T.d.data,
+                                          &z1, S.d.data), TB_ERR_RANGE);
+    mfree(&M), mfree(&T), mfree(&L), mfree(&S), mfree(&Mb);
+    free(m), free(t), free(lab), free(sr), free(sd), free(s2);
+  }
+  /* forest statistics: exact */
+  const int C = 6;
+  int32_t *lab = malloc(n_all * 4), *w = malloc(n * 4);
+  for (size_t i = 0; i < n_all; i++) lab[i] = (int32_t)urand_u32(C);
+  for (size_t i = 0; i < n; i++) w[i] = (int32_t)urand_u32(5);
+  float *y = rand_f32(n_all, -50, 50);
+  mirror L = mnew(n_all * 4, lab), W = mnew(n * 4, w), Y = mnew(n_all * 4, y);
+  mirror SC = mnew(n_all * C * 8, NULL), SV = mnew(n_all * 3 * 8, NULL);
+  BOTH(tb_op_class_count_stats(be, n, X(R), X(L), X(W), C, 1.0, X(SC)));
+  check_exact("class_count_stats", &SC, 8);
+  BOTH(tb_op_class_count_stats(be, n_all, NULL, X(L), NULL, C, 2.5, X(SC)));
+  check_exact("class_count_stats (all rows)", &SC, 8);
+  const double sy = tb_fixed_scale(50, n), sy2 = tb_fixed_scale(2500, n);
+  BOTH(tb_op_value_count_stats(be, n, X(R), X(Y), X(W), sy, sy2, X(SV)));
+  check_exact("value_count_stats", &SV, 8);
+  BOTH(tb_op_value_count_stats(be, n_all, NULL, X(Y), NULL, sy, sy2, X(SV)));
+  check_exact("value_count_stats (all rows)", &SV, 8);
+  lab[rows[5]] = C; /* a label out of range / a non-finite target: TB_ERR_INVALID on both */
+  y[rows[7]] = NAN;
+  mirror Lb = mnew(n_all * 4, lab), Yb = mnew(n_all * 4, y);
+  CU_ASSERT_EQUAL(tb_op_class_count_stats(g_ref, n, R.r.data, Lb.r.data, W.r.data, C, 1.0, SC.r.data), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_op_class_count_stats(g_dev, n, R.d.data, Lb.d.data, W.d.data, C, 1.0, SC.d.data), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_op_value_count_stats(g_ref, n, R.r.data, Yb.r.data, W.r.data, sy, sy2, SV.r.data), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_op_value_count_stats(g_dev, n, R.d.data, Yb.d.data, W.d.data, sy, sy2, SV.d.data), TB_ERR_INVALID);
+  check_exact("value_count_stats (untouched after an error)", &SV, 8);
+  mfree(&R), mfree(&L), mfree(&W), mfree(&Y), mfree(&SC), mfree(&SV), mfree(&Lb), mfree(&Yb);
+  free(rows), free(lab), free(w), free(y);
+}
+
 /* ---- device memory, budgets, resolution ------------------------------------------------------------------- */
 static void body_memory(tb_backend *ref, tb_backend *dev) {
   (void)ref;
@@ -710,6 +825,8 @@ CASE(tree)
 CASE(hist_global)
 CASE(split_find)
 CASE(forest)
+CASE(softmax)
+CASE(tree_stats)
 CASE(memory)
 CASE(resolve)
 
@@ -718,6 +835,7 @@ static const tb_test_case cases[] = {
     {"random", test_random},       {"losses", test_losses},           {"reductions", test_reductions},
     {"gather_copy", test_gather_copy}, {"optim", test_optim},         {"tree", test_tree},
     {"hist_global", test_hist_global}, {"split_find", test_split_find}, {"forest", test_forest},
+    {"softmax", test_softmax},     {"tree_stats", test_tree_stats},
     {"memory", test_memory},       {"resolve", test_resolve},         {NULL, NULL}};
 
 /* ---- --bench: GEMM 4096^3 through tb_op_gemm vs raw cuBLAS, histogram GB/s vs a device-to-device copy ------
@@ -835,6 +953,7 @@ static const tb_test_case self_cases[] = {
     {"random", test_random},       {"losses", test_losses},           {"reductions", test_reductions},
     {"gather_copy", test_gather_copy}, {"optim", test_optim},         {"tree", test_tree},
     {"hist_global", test_hist_global}, {"split_find", test_split_find}, {"forest", test_forest},
+    {"softmax", test_softmax},     {"tree_stats", test_tree_stats},
     {NULL, NULL}};
 
 /* `--self` runs the op bodies with a second CPU context in the device's place: it checks the test itself (inputs,

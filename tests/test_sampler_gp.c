@@ -471,7 +471,7 @@ static void test_time_per_suggestion(void) {
     }
   printf("\n  time per suggestion at 500 trials (6-d): mean %.1f ms, median %.1f ms, max %.1f ms (first, with a fit: "
          "%.1f ms)\n", total / 20, (sorted[9] + sorted[10]) / 2, sorted[19], ms[0]);
-  CU_ASSERT(total / 20 < 2000.0); /* a loose guard; the 100 ms target is measured by the benchmark */
+  /* no timing assertion: the 100 ms target is measured by the benchmark (scripts/bench/samplers.py) */
   tb_sampler_free(s);
   tb_space_free(sp);
 }

@@ -1,8 +1,8 @@
 /* test_sampler_tpe.c: the TPE sampler (host/tpe.c) through tb_sampler_*: bad options, determinism, startup trials,
  * Hartmann6 regret against random search (20 seeds, univariate and multivariate), maximisation, categorical
- * concentration, conditional spaces with fixed, log and int parameters and pruned and failed trials, constant liar,
- * and the time per suggestion at 1000 trials (printed, not asserted). The estimators themselves are checked against
- * a double reference by tests/test_sampler_tpe_parzen.c. */
+ * and int / log-int concentration, conditional spaces with fixed, log and int parameters and pruned and failed
+ * trials, constant liar, and the time per suggestion at 1000 trials (printed, not asserted). The estimators
+ * themselves are checked against a double reference by tests/test_sampler_tpe_parzen.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +87,8 @@ static void test_bad_options(void) {
                           {"gamma_mode", "optunaa"}, {"prior_weight", "0"},  {"prior_weight", "-1"},
                           {"n_ei_candidates", "0"}, {"n_startup", "-1"},     {"n_startup", "2.5"},
                           {"multivariate", "2"},    {"constant_liar", "yes"}, {"consider_endpoints", "-1"},
-                          {"consider_magic_clip", "3"}, {"weights", "linear"}, {"no_such_option", "1"}};
+                          {"consider_magic_clip", "3"}, {"weights", "linear"}, {"score", "exact"},
+                          {"no_such_option", "1"}};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     const char *nm = bad[i][0], *vl = bad[i][1];
     int rc = make(sp, 1, 0, 1, &nm, &vl, &s);
@@ -98,9 +99,9 @@ static void test_bad_options(void) {
   tb_sampler_config two = {.seed = 1, .n_objectives = 2}; /* TPE is single-objective */
   CU_ASSERT_EQUAL(tb_sampler_create("tpe", sp, &two, &s), TB_ERR_INVALID);
   const char *nm[] = {"gamma", "gamma_mode", "prior_weight", "n_ei_candidates", "n_startup", "consider_endpoints",
-                      "consider_magic_clip", "multivariate", "constant_liar", "weights"};
-  const char *vl[] = {"0.25", "hyperopt", "2", "8", "3", "1", "0", "1", "1", "uniform"};
-  TB_CHECK_OK(make(sp, 1, 0, 10, nm, vl, &s)); /* every option accepted at a valid value, and it runs */
+                      "consider_magic_clip", "multivariate", "constant_liar", "weights", "score"};
+  const char *vl[] = {"0.25", "hyperopt", "2", "8", "3", "1", "0", "1", "1", "uniform", "density"};
+  TB_CHECK_OK(make(sp, 1, 0, 11, nm, vl, &s)); /* every option accepted at a valid value, and it runs */
   for (int t = 0; t < 12; t++) {
     double x[2], v;
     int64_t id;
@@ -195,6 +196,38 @@ static void test_categorical_concentrates(void) {
   }
   printf("\n  categorical 5x5: best pair in %d of the last %d suggestions (random: 4%%)\n", hits, total);
   CU_ASSERT(hits > total * 3 / 10);
+}
+
+/* Int parameters are scored by their cell's mass and log-ints at log(value) (Optuna 3.1): both must concentrate
+ * on the optimum, an int with step 3 in 0..27 at 15 and a log-int in 1..1000 near 30, and stay valid values. */
+static void test_int_concentrates(void) {
+  int hits_i = 0, hits_l = 0, total = 0;
+  for (uint64_t seed = 0; seed < 5; seed++) {
+    tb_space *sp = NULL;
+    tb_sampler *s = NULL;
+    TB_CHECK_OK(tb_space_init(&sp));
+    TB_CHECK_OK(tb_space_add_int(sp, "k", 0, 27, 3, 0));
+    TB_CHECK_OK(tb_space_add_int(sp, "n", 1, 1000, 1, 1));
+    TB_CHECK_OK(tb_space_finalize(sp));
+    TB_CHECK_OK(make(sp, seed, 0, 0, NULL, NULL, &s));
+    for (int t = 0; t < 60; t++) {
+      double x[2], v;
+      int64_t id;
+      int got;
+      TB_CHECK_OK(tb_sampler_ask(s, 1, x, &id, &got));
+      CU_ASSERT(x[0] == 3 * floor(x[0] / 3) && x[0] >= 0 && x[0] <= 27);
+      CU_ASSERT(x[1] == floor(x[1]) && x[1] >= 1 && x[1] <= 1000);
+      v = fabs(x[0] - 15) / 3 + fabs(log(x[1] / 30.0)) + 0.05 * rnd();
+      TB_CHECK_OK(tb_sampler_tell(s, id, &v, TB_TRIAL_COMPLETE));
+      if (t >= 40) total++, hits_i += x[0] == 15, hits_l += x[1] >= 20 && x[1] <= 45;
+    }
+    tb_sampler_free(s);
+    tb_space_free(sp);
+  }
+  printf("\n  int 0..27 step 3: best value in %d of the last %d suggestions (random: 10%%); log-int 1..1000: "
+         "20..45 in %d (random: 6%%)\n", hits_i, total, hits_l);
+  CU_ASSERT(hits_i > total * 3 / 10);
+  CU_ASSERT(hits_l > total * 3 / 10);
 }
 
 /* model in {lin, tree}; lin -> lr (log float); tree -> depth (int) -> leaves (log int, active for depth 4, 5, 6);
@@ -335,6 +368,7 @@ static const tb_test_case cases[] = {{"bad_options", test_bad_options},
                                      {"hartmann6_regret", test_hartmann6_regret},
                                      {"maximize", test_maximize},
                                      {"categorical_concentrates", test_categorical_concentrates},
+                                     {"int_concentrates", test_int_concentrates},
                                      {"conditional", test_conditional},
                                      {"constant_liar", test_constant_liar},
                                      {"time_per_suggestion", test_time_per_suggestion},

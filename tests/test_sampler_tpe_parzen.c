@@ -1,7 +1,9 @@
 /* test_sampler_tpe_parzen.c: the Parzen estimators of the TPE sampler (host/tpe_parzen.c) against a plain double
  * reference written here: Optuna's bandwidth rule (neighbour gaps with the prior mean, endpoints, magic clip, ties),
  * truncation to [0, 1], observation weights, categorical rows, the multivariate mixture of products; densities
- * integrate to 1; draws follow the density (empirical CDF). The sampler is tested by tests/test_sampler_tpe.c. */
+ * integrate to 1; cell masses (int parameters) against the integrated reference; Optuna 3.1's score
+ * (density_scaled 0: each kernel times its sigma) against the same reference; draws follow the density (empirical
+ * CDF). The sampler is tested by tests/test_sampler_tpe.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +25,10 @@ static double norm_pdf(double x, double mu, double s) {
 }
 static double norm_cdf(double x, double mu, double s) { return 0.5 * erfc(-(x - mu) / (s * sqrt(2.0))); }
 
-/* Optuna's univariate rule written plainly: neighbours found by scanning (distinct values), prior mean included. */
-static double ref_kde_pdf(const double *obs, const double *w, int n, double pw, int endpoints, int clip, double x) {
+/* Optuna's univariate rule written plainly: neighbours found by scanning (distinct values), prior mean included.
+ * scaled 0: Optuna 3.1's score, each kernel's truncated density times its sigma (its logpdf omits -log sigma). */
+static double ref_kde_score(const double *obs, const double *w, int n, double pw, int endpoints, int clip, int scaled,
+                            double x) {
   double mus[64], sig[64], wt[64], tot = 0.0;
   for (int i = 0; i < n; i++) mus[i] = obs[i], wt[i] = w[i], tot += w[i];
   mus[n] = 0.5, wt[n] = n ? pw : 1.0, tot += wt[n];
@@ -46,8 +50,61 @@ static double ref_kde_pdf(const double *obs, const double *w, int n, double pw, 
   sig[n] = 1.0;
   double p = 0.0;
   for (int i = 0; i <= n; i++)
-    p += wt[i] / tot * norm_pdf(x, mus[i], sig[i]) / (norm_cdf(1, mus[i], sig[i]) - norm_cdf(0, mus[i], sig[i]));
+    p += wt[i] / tot * norm_pdf(x, mus[i], sig[i]) / (norm_cdf(1, mus[i], sig[i]) - norm_cdf(0, mus[i], sig[i])) *
+         (scaled ? 1.0 : sig[i]);
   return p;
+}
+static double ref_kde_pdf(const double *obs, const double *w, int n, double pw, int endpoints, int clip, double x) {
+  return ref_kde_score(obs, w, n, pw, endpoints, clip, 1, x);
+}
+
+/* Cell masses (int parameters): the reference mixture's mass on [a, b], integrated numerically. */
+static double ref_kde_mass(const double *obs, const double *w, int n, double pw, double a, double b) {
+  double p = 0.0;
+  const int q = 400; /* Simpson on the reference density: smooth on the cell scale (sigma >= 1/24 here) */
+  for (int j = 0; j <= q; j++) {
+    double x = a + (b - a) * j / q, c = (j == 0 || j == q) ? 1 : (j % 2 ? 4 : 2);
+    p += c * ref_kde_pdf(obs, w, n, pw, 0, 1, x);
+  }
+  return p * (b - a) / (3.0 * q);
+}
+
+static void test_kde_mass(void) {
+  tb_tpe_kde k = {0};
+  for (int trial = 0; trial < 8; trial++) {
+    int n = 1 + trial * 3, m = 3 + trial * 5; /* observations at distinct cell centres, as int parameters give
+                                               * them (ties: test_kde_reference) */
+    double obs[32], w[32];
+    int used[64] = {0};
+    for (int i = 0; i < n; i++) {
+      int c = (int)(rnd() * m);
+      while (used[c]) c = (c + 1) % m;
+      used[c] = 1;
+      obs[i] = (c + 0.5) / m, w[i] = 0.2 + rnd();
+    }
+    for (int i = 1; i < n; i++)
+      for (int j = i; j > 0 && obs[j - 1] > obs[j]; j--) {
+        double t = obs[j]; obs[j] = obs[j - 1]; obs[j - 1] = t;
+        t = w[j]; w[j] = w[j - 1]; w[j - 1] = t;
+      }
+    tb_tpe_opts o = {.prior_weight = 1.0, .consider_endpoints = 0, .consider_magic_clip = 1};
+    TB_CHECK_OK(tb_tpe_kde_fit(&k, obs, w, n, &o));
+    double tot = 0.0;
+    for (int c = 0; c < m; c++) { /* relative 1e-8 against the integrated reference; the cells sum to 1 */
+      double got = exp(tb_tpe_kde_log_mass(&k, (double)c / m, (c + 1.0) / m));
+      double ref = ref_kde_mass(obs, w, n, 1.0, (double)c / m, (c + 1.0) / m);
+      CU_ASSERT(fabs(got - ref) <= 1e-8 * ref);
+      tot += got;
+    }
+    CU_ASSERT_DOUBLE_EQUAL(tot, 1.0, 1e-12);
+  }
+  /* a cell far out in the tail of every observation kernel still gets the prior's mass, not 0 */
+  double far[3] = {0.01, 0.011, 0.012}, fw[3] = {1, 1, 1};
+  tb_tpe_opts o = {.prior_weight = 1.0, .consider_endpoints = 0, .consider_magic_clip = 0};
+  TB_CHECK_OK(tb_tpe_kde_fit(&k, far, fw, 3, &o));
+  double lm = tb_tpe_kde_log_mass(&k, 0.99, 1.0);
+  CU_ASSERT(isfinite(lm) && lm > log(0.01 * 0.25 * 0.2));
+  tb_tpe_kde_free(&k);
 }
 
 static void test_weights(void) {
@@ -72,7 +129,8 @@ static void test_kde_reference(void) {
         double t = obs[j]; obs[j] = obs[j - 1]; obs[j - 1] = t;
         t = w[j]; w[j] = w[j - 1]; w[j - 1] = t;
       }
-    tb_tpe_opts o = {.prior_weight = 0.5 + rnd(), .consider_endpoints = endpoints, .consider_magic_clip = clip};
+    tb_tpe_opts o = {.prior_weight = 0.5 + rnd(), .consider_endpoints = endpoints, .consider_magic_clip = clip,
+                     .density_scaled = 1};
     TB_CHECK_OK(tb_tpe_kde_fit(&k, obs, w, n, &o));
     double integral = 0.0;
     const int q = 20000; /* midpoint rule, the density is smooth on the grid scale for clip=1 */
@@ -85,13 +143,27 @@ static void test_kde_reference(void) {
       for (int j = 0; j < q; j++) integral += exp(tb_tpe_kde_log_pdf(&k, (j + 0.5) / q)) / q;
       CU_ASSERT_DOUBLE_EQUAL(integral, 1.0, 1e-6);
     }
+    /* Optuna 3.1's score (density_scaled 0): the same mixture with each kernel times its sigma; relative 1e-12.
+     * Not a density: with observations its integral is below 1 (every observation kernel has sigma < 1). */
+    o.density_scaled = 0;
+    TB_CHECK_OK(tb_tpe_kde_fit(&k, obs, w, n, &o));
+    for (int j = 0; j < 50; j++) {
+      double x = rnd(), ref = ref_kde_score(obs, w, n, o.prior_weight, endpoints, clip, 0, x);
+      double got = tb_tpe_kde_log_pdf(&k, x);
+      CU_ASSERT(fabs(got - log(ref)) <= 1e-12 * fmax(1.0, fabs(log(ref))));
+    }
+    if (n >= 2) {
+      integral = 0.0;
+      for (int j = 0; j < q; j++) integral += exp(tb_tpe_kde_log_pdf(&k, (j + 0.5) / q)) / q;
+      CU_ASSERT(integral < 1.0 - 1e-3);
+    }
   }
   /* ties (int parameters): in sorted order with the prior mean merged before equal values, an inner tied kernel
    * sees gaps of 0 on both sides; the first (endpoints off) takes its right gap, the last of the ties the gap to
    * the prior mean 0.5. Here with the clip off: 1e-12, 1e-12, 0.3, and 0.2 for 0.7 (the last, endpoints off). */
   {
     double to[4] = {0.2, 0.2, 0.2, 0.7}, tw[4] = {1, 1, 1, 1};
-    tb_tpe_opts o = {.prior_weight = 1.0, .consider_endpoints = 0, .consider_magic_clip = 0};
+    tb_tpe_opts o = {.prior_weight = 1.0, .consider_endpoints = 0, .consider_magic_clip = 0, .density_scaled = 1};
     TB_CHECK_OK(tb_tpe_kde_fit(&k, to, tw, 4, &o));
     CU_ASSERT_EQUAL(k.n, 5);
     CU_ASSERT_DOUBLE_EQUAL(k.sigma[0], 1e-12, 1e-20);
@@ -123,7 +195,8 @@ static void test_kde_reference(void) {
   TB_CHECK_OK(tb_space_finalize(sp));
   TB_CHECK_OK(tb_sampler_create("tpe", sp, &cfg, &s));
   double obs[5] = {0.1, 0.15, 0.6, 0.62, 0.95}, w[5] = {1, 1, 2, 1, 0.5};
-  tb_tpe_opts o = {.prior_weight = 1.0, .consider_endpoints = 0, .consider_magic_clip = 1};
+  tb_tpe_opts o = {.prior_weight = 1.0, .consider_endpoints = 0, .consider_magic_clip = 1}; /* sampling ignores
+                                                                                              * density_scaled */
   TB_CHECK_OK(tb_tpe_kde_fit(&k, obs, w, 5, &o));
   enum { ND = 20000 };
   static double d[ND];
@@ -165,7 +238,7 @@ static void test_cat_and_mix_reference(void) {
     ob[i * 3] = rnd(), ob[i * 3 + 1] = (int)(rnd() * 3), ob[i * 3 + 2] = rnd();
     wm[i] = 0.5 + rnd();
   }
-  tb_tpe_opts o = {.prior_weight = 1.3, .consider_endpoints = 0, .consider_magic_clip = 1};
+  tb_tpe_opts o = {.prior_weight = 1.3, .consider_endpoints = 0, .consider_magic_clip = 1, .density_scaled = 1};
   TB_CHECK_OK(tb_tpe_mix_fit(&k, ob, wm, n, m, nc, &o));
   double sg = fmax(0.2 * pow(n, -1.0 / (m + 4)), 1.0 / 9.0), wt = o.prior_weight, am = o.prior_weight / (n + 1);
   for (int i = 0; i < n; i++) wt += wm[i];
@@ -188,11 +261,28 @@ static void test_cat_and_mix_reference(void) {
         integral += got / (q * q);
       }
   CU_ASSERT_DOUBLE_EQUAL(integral, 1.0, 1e-3);
+  /* Optuna 3.1's score: every numeric factor times its sigma (sg for observations, 1 for the prior); 1e-12 */
+  o.density_scaled = 0;
+  TB_CHECK_OK(tb_tpe_mix_fit(&k, ob, wm, n, m, nc, &o));
+  for (int j = 0; j < 40; j++) {
+    int c = (int)(rnd() * 3);
+    double x[3] = {rnd(), c, rnd()}, ref = 0.0;
+    for (int i = 0; i <= n; i++) {
+      int pr = i == n;
+      double s0 = pr ? 1.0 : sg, m0 = pr ? 0.5 : ob[i * 3], m2 = pr ? 0.5 : ob[i * 3 + 2];
+      double pc = pr ? 1.0 / 3 : (am + (ob[i * 3 + 1] == c)) / (3 * am + 1);
+      double f0 = s0 * norm_pdf(x[0], m0, s0) / (norm_cdf(1, m0, s0) - norm_cdf(0, m0, s0));
+      double f2 = s0 * norm_pdf(x[2], m2, s0) / (norm_cdf(1, m2, s0) - norm_cdf(0, m2, s0));
+      ref += (pr ? o.prior_weight : wm[i]) / wt * f0 * pc * f2;
+    }
+    CU_ASSERT(fabs(tb_tpe_mix_log_pdf(&k, x) - log(ref)) <= 1e-12 * fmax(1.0, fabs(log(ref))));
+  }
   tb_tpe_mix_free(&k);
 }
 
 static const tb_test_case cases[] = {{"weights", test_weights},
                                      {"kde_reference", test_kde_reference},
+                                     {"kde_mass", test_kde_mass},
                                      {"cat_and_mix_reference", test_cat_and_mix_reference},
                                      {NULL, NULL}};
 TB_TEST_MAIN("sampler_tpe_parzen", cases)

@@ -50,7 +50,10 @@ static int child(void) {
   } else {
     tb_store_study s = {"kill", "suite: kill\n", 0, NULL, NULL, "cpu", "", NULL, 0};
     tb_store_experiment e = {"exp", "mlp", "gen", sp, 2, fx_obj, fx_max};
-    if (tb_store_create(path, &s, NULL, &st) < 0 || tb_store_add_experiment(st, &e, NULL) < 0) return 5;
+    /* no journal yet: the study never started (a kill while creating may have left FILE.h5 alone) */
+    tb_store_options o = tb_store_options_default();
+    o.force = 1;
+    if (tb_store_create(path, &s, &o, &st) < 0 || tb_store_add_experiment(st, &e, NULL) < 0) return 5;
   }
   int64_t lg = 0;
   for (; lg < N_TRIALS; lg++) {

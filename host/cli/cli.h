@@ -19,4 +19,12 @@ int tb_cli_bench(int argc, char **argv);
 /* cli_results.c: cmd is "inspect" or "export"; tb_cli_bench_store is `bench store` (hidden). */
 int tb_cli_results(const char *cmd, int argc, char **argv);
 int tb_cli_bench_store(int argc, char **argv);
+int tb_cli_report(int argc, char **argv); /* cli_report.c: `report FILE.h5 [--out DIR]` (scripts/report.py) */
+/* cli_bench_latency.c: `bench latency` (a learner's predict latency; used by scripts/bench/learners.py). */
+int tb_cli_bench_latency(int argc, char **argv);
+int tb_cli_bench_fused(int argc, char **argv); /* cli_bench_fused.c: `bench fused` (hidden) */
+/* cli_run.c: `run SUITE [--out FILE.h5] [--device D] [--jobs N] [--seed N] [--resume] [--force] [--dry-run]` */
+int tb_cli_run(int argc, char **argv);
+/* cli_list.c: `list` (learners and their hyperparameters, samplers, schedulers, datasets, functions, suites) */
+int tb_cli_list(int argc, char **argv);
 #endif

@@ -7,7 +7,9 @@
  * value - known minimum, reported as mean and standard error over seeds (hit problems: the hit rate, next to random
  * search's theory 1 - 0.99^N). Cost: for each count T of --timing, a separate run of T trials (seed 0) and the
  * median wall time of ask() over its last 10% of trials; a run longer than --timing-budget seconds is cut and
- * larger counts are skipped (--seeds 0: cost only; --timing none: quality only). A sampler whose creation fails
+ * larger counts are skipped (--seeds 0: cost only; --timing none: quality only). --timing-budget SAMPLER=S gives
+ * one sampler its own budget (e.g. gp=900 to reach 500 trials, tpe=600 to reach 10,000) and --timing-max
+ * SAMPLER=T skips that sampler's counts above T. A sampler whose creation fails
  * (not built yet, or the space does not suit it) is reported as unavailable, one whose ask or evaluation fails
  * mid-run as failed; neither stops the benchmark.
  */
@@ -35,6 +37,12 @@ typedef struct {
   long timing[MAX_TIMING];
   int n_timing;
   double budget_s;
+  int n_budget; /* --timing-budget SAMPLER=S: per-sampler budgets that replace budget_s */
+  char budget_sampler[MAX_LIST][32];
+  double budget_for[MAX_LIST];
+  int n_tmax; /* --timing-max SAMPLER=T */
+  char tmax_sampler[MAX_LIST][32];
+  long tmax[MAX_LIST];
   int json;
   int n_opt; /* --option SAMPLER:NAME=VALUE, split into its three parts */
   char opt_sampler[MAX_LIST][32], opt_name[MAX_LIST][64], opt_value[MAX_LIST][64];
@@ -139,6 +147,13 @@ static void set_status(bench_result *r, const char *status, int rc) {
   snprintf(r->detail, sizeof r->detail, "%s", d[0] ? d : tb_strerror(rc));
 }
 
+static double budget_of(const bench_opts *o, const char *name) {
+  double b = o->budget_s;
+  for (int i = 0; i < o->n_budget; i++)
+    if (!strcmp(o->budget_sampler[i], name)) b = o->budget_for[i];
+  return b;
+}
+
 static void bench_one(const bench_opts *o, const tb_testfn *f, const tb_space *sp, const char *name,
                       bench_result *r) {
   double *ask_s = malloc((size_t)(o->trials * o->seeds + 1) * sizeof *ask_s), best;
@@ -169,12 +184,20 @@ static void bench_one(const bench_opts *o, const tb_testfn *f, const tb_space *s
   }
   r->ask_med_ms = 1e3 * median(ask_s, n_ask);
   free(ask_s);
+  long tmax = 0;
+  for (int i = 0; i < o->n_tmax; i++)
+    if (!strcmp(o->tmax_sampler[i], name)) tmax = o->tmax[i];
   for (int i = 0; i < o->n_timing; i++) {
     long T = o->timing[i], from = T - (T / 10 > 1 ? T / 10 : 1);
+    if (tmax && T > tmax) {
+      snprintf(r->timing_detail[i], sizeof r->timing_detail[i], "skipped (--timing-max %s=%ld)", name, tmax);
+      continue;
+    }
     double *ts = malloc((size_t)T * sizeof *ts);
     if (!ts) break;
     tb_error_clear();
-    int rc = one_run(o, f, sp, name, 0, T, o->budget_s, &best, ts, &done, &exhausted, &stage);
+    double budget = budget_of(o, name);
+    int rc = one_run(o, f, sp, name, 0, T, budget, &best, ts, &done, &exhausted, &stage);
     if (rc < 0 && !strcmp(stage, "create")) {
       set_status(r, "unavailable", rc);
       free(ts);
@@ -184,7 +207,7 @@ static void bench_one(const bench_opts *o, const tb_testfn *f, const tb_space *s
     } else if (exhausted) {
       snprintf(r->timing_detail[i], sizeof r->timing_detail[i], "exhausted after %ld trials", done);
     } else if (done < T) {
-      snprintf(r->timing_detail[i], sizeof r->timing_detail[i], "cut at trial %ld (budget %g s)", done, o->budget_s);
+      snprintf(r->timing_detail[i], sizeof r->timing_detail[i], "cut at trial %ld (budget %g s)", done, budget);
     } else {
       r->timing_ms[i] = 1e3 * median(ts + from, (size_t)(T - from));
     }
@@ -327,7 +350,8 @@ static int usage_err(const char *fmt, const char *arg) {
   fprintf(stderr, "tunebench: bench: ");
   fprintf(stderr, fmt, arg);
   fprintf(stderr, "\nusage: tunebench bench samplers [--function NAME ...] [--sampler NAME ...] [--trials N] "
-                  "[--seeds K]\n                               [--timing T1,T2,...] [--timing-budget S] "
+                  "[--seeds K]\n                               [--timing T1,T2,...] [--timing-budget [SAMPLER=]S ...]\n"
+                  "                               [--timing-max SAMPLER=T ...] "
                   "[--format table|json]\n                               [--option SAMPLER:NAME=VALUE ...]\n"
                   "       tunebench bench eval --function NAME --x V1,V2,... [--seed S]\n");
   return TB_EXIT_USAGE;
@@ -368,10 +392,23 @@ static int bench_samplers(int argc, char **argv) {
       snprintf(o.opt_sampler[o.n_opt], 32, "%.*s", (int)(colon - v), v);
       snprintf(o.opt_name[o.n_opt], 64, "%.*s", (int)(eq - colon - 1), colon + 1);
       snprintf(o.opt_value[o.n_opt++], 64, "%s", eq + 1);
+    } else if (!strcmp(a, "--timing-max")) {
+      const char *eq = strchr(v, '=');
+      if (!eq || eq == v || eq - v >= 32 || o.n_tmax >= MAX_LIST || parse_long(eq + 1, 1, 1000000, &o.tmax[o.n_tmax]))
+        return usage_err("--timing-max '%s': need SAMPLER=TRIALS (e.g. gp=500)", v);
+      snprintf(o.tmax_sampler[o.n_tmax++], 32, "%.*s", (int)(eq - v), v);
     } else if (!strcmp(a, "--timing-budget")) {
+      const char *eq = strchr(v, '='), *num = eq ? eq + 1 : v;
       char *end;
-      o.budget_s = strtod(v, &end);
-      if (end == v || *end || !(o.budget_s > 0)) return usage_err("--timing-budget '%s': need seconds > 0", v);
+      double b = strtod(num, &end);
+      if (end == num || *end || !(b > 0) || (eq && (eq == v || eq - v >= 32 || o.n_budget >= MAX_LIST)))
+        return usage_err("--timing-budget '%s': need seconds > 0, or SAMPLER=SECONDS (e.g. gp=900)", v);
+      if (!eq) {
+        o.budget_s = b;
+        continue;
+      }
+      snprintf(o.budget_sampler[o.n_budget], 32, "%.*s", (int)(eq - v), v);
+      o.budget_for[o.n_budget++] = b;
     } else if (!strcmp(a, "--format")) {
       if (strcmp(v, "table") && strcmp(v, "json")) return usage_err("--format '%s': table or json", v);
       o.json = !strcmp(v, "json");
@@ -400,8 +437,11 @@ static int bench_samplers(int argc, char **argv) {
   }
   if (!o.json) {
     printf("%ld trials x %ld seeds; regret = best - known minimum; ms/ask = median ask() time of those runs;\n"
-           "ms@T = median ask() time over the last 10%% of a run to T trials (budget %g s a run)\n\n",
+           "ms@T = median ask() time over the last 10%% of a run to T trials (budget %g s a run",
            o.trials, o.seeds, o.budget_s);
+    for (int i = 0; i < o.n_budget; i++) printf("; %s %g s", o.budget_sampler[i], o.budget_for[i]);
+    for (int i = 0; i < o.n_tmax; i++) printf("; %s up to %ld trials", o.tmax_sampler[i], o.tmax[i]);
+    printf(")\n\n");
     for (int i = 0; i < o.n_opt; i++) printf("option: %s %s=%s\n", o.opt_sampler[i], o.opt_name[i], o.opt_value[i]);
     if (o.n_opt) printf("\n");
     print_header(&o);

@@ -70,4 +70,8 @@ const tb_backend_vtable tb_cpu_vtable = {
     .split_find = tb_cpu_split_find,
     .partition = tb_cpu_partition,
     .forest_predict = tb_cpu_forest_predict,
+    .softmax = tb_cpu_softmax,
+    .tree_grad_stats = tb_cpu_tree_grad_stats,
+    .class_count_stats = tb_cpu_class_count_stats,
+    .value_count_stats = tb_cpu_value_count_stats,
 };

@@ -55,4 +55,16 @@ int tb_cpu_partition(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *
                      int bin, uint32_t *scratch, size_t *n_left);
 int tb_cpu_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n_rows, int n_cols, const float *X,
                           const uint8_t *bins, float scale, int n_out, float *out);
+
+/* softmax.c */
+int tb_cpu_softmax(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs);
+
+/* tree_stats.c */
+int tb_cpu_tree_grad_stats(tb_backend *be, tb_grad_objective obj, int K, size_t n_rows_all, size_t n_rows,
+                           const uint32_t *rows, const float *margins, int margin_cols, const int32_t *labels,
+                           const float *targets, double *scale, int64_t *stats);
+int tb_cpu_class_count_stats(tb_backend *be, size_t n_rows, const uint32_t *rows, const int32_t *labels,
+                             const int32_t *weights, int n_classes, double scale, int64_t *stats);
+int tb_cpu_value_count_stats(tb_backend *be, size_t n_rows, const uint32_t *rows, const float *targets,
+                             const int32_t *weights, double scale_y, double scale_y2, int64_t *stats);
 #endif

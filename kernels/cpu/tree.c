@@ -6,7 +6,8 @@
  * Histograms are int64 sums, so the per-thread private histograms can be added in any order and the result is
  * exact: the same on every run, thread count and backend. The histogram build is the hot loop of gradient
  * boosting; its (g, h) case adds both statistics with one 128-bit integer add per (row, feature), into padded
- * private histograms that avoid 4K aliasing (measured 5x on skewed bins, 250k rows x 28 features). */
+ * private histograms that avoid 4K aliasing (measured 5x on skewed bins, 250k rows x 28 features). Tiny nodes
+ * (deep trees, forests) skip the private histograms and add into the output directly. */
 #include "cpu_impl.h"
 
 #include <omp.h>
@@ -21,6 +22,10 @@
 #define TB_PARTITION_PAR_MIN 32768
 /* Padding entries between features in the private histograms (see tb_cpu_hist_build). */
 #define TB_HIST_PAD 3u
+/* A single-threaded build of at most this many rows per statistic adds straight into the output (see
+ * tb_cpu_hist_build): measured 1.8-6x faster on 16-32 row nodes, on uniform and on skewed bins; beyond it, 4K
+ * aliasing of the unpadded output makes skewed bins up to 10x slower than the padded private histogram. */
+#define TB_HIST_DIRECT_ROWS_PER_STAT 8
 
 /* h (total_bins, 2) += stats[r, 0..1] at every feature's bin, for rows[lo..hi). */
 static void hist_rows_2(int64_t *restrict h, int n_cols, const uint8_t *restrict bins, const uint32_t *restrict off,
@@ -70,6 +75,15 @@ int tb_cpu_hist_build(tb_backend *be, int n_cols, const uint8_t *bins, const uin
   int nt = tb_cpu_threads(be);
   size_t useful = 1 + n_rows / TB_HIST_ROWS_PER_THREAD;
   if ((size_t)nt > useful) nt = (int)useful;
+  if (omp_in_parallel()) nt = 1; /* called from a parallel loop (forest trees): nested regions are inactive */
+  if (nt == 1 && n_rows <= TB_HIST_DIRECT_ROWS_PER_STAT * ns) {
+    /* Tiny node (deep trees, forests): accumulate straight into hist. No private histogram to allocate, clear and
+     * copy (for many stats an mmap'ed block and its page faults on every call); few rows keep 4K aliasing cheap. */
+    memset(hist, 0, (size_t)total_bins * ns * sizeof *hist);
+    if (n_stats == 2) hist_rows_2(hist, n_cols, bins, cut_ptr, rows, 0, n_rows, stats);
+    else hist_rows_n(hist, n_cols, bins, cut_ptr, rows, 0, n_rows, stats, n_stats);
+    return TB_OK;
+  }
   uint32_t *offp = malloc(((size_t)n_cols + 1) * sizeof *offp);
   int64_t *priv = malloc((size_t)nt * padded * sizeof *priv);
   if (!offp || !priv) {

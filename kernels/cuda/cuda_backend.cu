@@ -292,4 +292,8 @@ extern "C" const tb_backend_vtable tb_cuda_vtable = {
     tb_cuda_split_find,
     tb_cuda_partition,
     tb_cuda_forest_predict,
+    tb_cuda_softmax,
+    tb_cuda_tree_grad_stats,
+    tb_cuda_class_count_stats,
+    tb_cuda_value_count_stats,
 };

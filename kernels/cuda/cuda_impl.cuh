@@ -1,7 +1,8 @@
 /* cuda_impl.cuh: internal to kernels/cuda. The CUDA backend's private context (stream, cuBLAS handle, scratch),
  * the error mapping (TB_CUDA_TRY / TB_CUBLAS_TRY: CUDA and cuBLAS codes -> TB_ERR_OOM / TB_ERR_DEVICE /
  * TB_ERR_DEVICE_FATAL with file:line and the CUDA error string), launch helpers and the declarations of the ops
- * defined in cuda_dense.cu, cuda_loss.cu, cuda_optim.cu and cuda_tree.cu. Not a public header.
+ * defined in cuda_dense.cu, cuda_loss.cu, cuda_optim.cu, cuda_tree.cu, cuda_split.cu and cuda_stats.cu.
+ * Not a public header.
  * Tested by tests/test_cuda_parity.c (every op against the CPU backend, on a GPU machine). */
 #ifndef TB_CUDA_IMPL_CUH
 #define TB_CUDA_IMPL_CUH
@@ -116,6 +117,15 @@ int tb_cuda_partition(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t 
                       int bin, uint32_t *scratch, size_t *n_left);
 int tb_cuda_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n_rows, int n_cols, const float *X,
                            const uint8_t *bins, float scale, int n_out, float *out);
+/* cuda_stats.cu */
+int tb_cuda_softmax(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs);
+int tb_cuda_tree_grad_stats(tb_backend *be, tb_grad_objective obj, int K, size_t n_rows_all, size_t n_rows,
+                            const uint32_t *rows, const float *margins, int margin_cols, const int32_t *labels,
+                            const float *targets, double *scale, int64_t *stats);
+int tb_cuda_class_count_stats(tb_backend *be, size_t n_rows, const uint32_t *rows, const int32_t *labels,
+                              const int32_t *weights, int n_classes, double scale, int64_t *stats);
+int tb_cuda_value_count_stats(tb_backend *be, size_t n_rows, const uint32_t *rows, const float *targets,
+                              const int32_t *weights, double scale_y, double scale_y2, int64_t *stats);
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,8 @@ What it is not: a unit test (tests/ has those) and not a plot. The Python functi
 independently of host/testfn.c and checked against `tunebench bench eval` at a few points before any run.
 Needs /usr/bin/python3 with Debian's python3-optuna (3.1), numpy, scipy, cmaes: scripts/bench/setup installs them.
 Usage: scripts/bench/samplers.py [--quick] [--build DIR] [--seeds K] [--trials N] [--functions ...] [--samplers ...]
+       [--timing T1,T2,...|none] [--timing-budget [SAMPLER=]S ...] [--timing-max SAMPLER=T ...]
+With --samplers, only the Optuna peers of those samplers run (all four when one of them has no peer).
 """
 import argparse
 import datetime
@@ -89,6 +91,10 @@ def ours_cmd(binary, args, quality):
     else:
         cmd += ["--seeds", "0", "--timing", ",".join(map(str, args.timing_ours)),
                 "--timing-budget", str(args.timing_budget)]
+        for b in args.timing_budget_for:
+            cmd += ["--timing-budget", b]
+        for m in args.timing_max or []:
+            cmd += ["--timing-max", m]
     for f in args.functions:
         cmd += ["--function", f]
     for s in args.samplers or []:
@@ -141,11 +147,18 @@ def optuna_run(optuna, fname, sname, seed, n_trials, window=None):
     return study.best_value, times
 
 
+def optuna_samplers(args):
+    """Optuna's samplers this run needs: the peers of --samplers (all when one of them is compared with 'best')."""
+    if not args.samplers or any(s not in PEERS for s in args.samplers):
+        return OPTUNA_SAMPLERS
+    return [p for p in OPTUNA_SAMPLERS if p in {PEERS[s] for s in args.samplers}]
+
+
 def optuna_quality(optuna, args):
     quality = {}
     for fname in args.functions:
         opt = FUNCTIONS[fname][3]
-        for sname in OPTUNA_SAMPLERS:
+        for sname in optuna_samplers(args):
             quality[(fname, sname)] = [optuna_run(optuna, fname, sname, seed, args.trials)[0] - opt
                                        for seed in range(args.seeds)]
     return quality
@@ -159,7 +172,7 @@ def optuna_timing(optuna, args):
         for T in args.timing_optuna:
             if T != args.timing_optuna[0] and fname != args.timing_function:
                 continue
-            for sname in OPTUNA_SAMPLERS:
+            for sname in optuna_samplers(args):
                 _, times = optuna_run(optuna, fname, sname, 0, T, window=(T - max(1, T // 10), T))
                 timing[(fname, sname, T)] = statistics.median(times) * 1e3
     return timing
@@ -181,6 +194,8 @@ def run_all(binary, args):
         sys.exit(f"samplers.py: {' '.join(qcmd)} failed ({proc.returncode}):\n{err.strip()}")
     ours_q = parse_ours(out, qcmd)
     print(f"quality: Optuna {t1 - t0:.0f} s, ours {time.time() - t0:.0f} s (in parallel)", file=sys.stderr)
+    if not args.timing_ours:  # --timing none: quality only
+        return optuna.__version__, list(ours_q.values()), quality, {}
     t0 = time.time()
     tcmd = ours_cmd(binary, args, quality=False)
     ours_t = parse_ours(run(tcmd), tcmd)
@@ -233,7 +248,7 @@ def build_table(ours, quality, timing, args):
         peer = PEERS.get(s, "best")
         label = peer
         if peer == "best":  # Optuna's best sampler on this function (by mean regret)
-            peer = min(OPTUNA_SAMPLERS, key=lambda p: statistics.fmean(quality[(fname, p)]))
+            peer = min(optuna_samplers(args), key=lambda p: statistics.fmean(quality[(fname, p)]))
             label = f"{peer} (best)"
         m, se = mean_se(quality[(fname, peer)])
         row += [label, f"{m:.4g} ± {se:.2g}"]
@@ -285,16 +300,28 @@ def main():
     ap.add_argument("--option", action="append", help="an option of one of our samplers, SAMPLER:NAME=VALUE")
     ap.add_argument("--timing-function", default="hartmann6", choices=list(FUNCTIONS),
                     help="the function on which Optuna's cost is measured past the smallest count (default hartmann6)")
-    ap.add_argument("--timing-budget", type=float, default=30.0,
-                    help="seconds allowed to one of our long cost runs before it is cut (default 30)")
+    ap.add_argument("--timing-budget", action="append", default=[],
+                    help="seconds allowed to one of our long cost runs before it is cut (default 30); SAMPLER=S "
+                    "sets one sampler's budget (e.g. gp=900); repeatable")
+    ap.add_argument("--timing", help="our cost windows, comma-separated trial counts (default 100,1000,10000), "
+                    "or 'none' for quality only")
+    ap.add_argument("--timing-max", action="append",
+                    help="SAMPLER=T: skip that sampler's cost runs above T trials (e.g. gp=500); repeatable")
     ap.add_argument("--out", default=os.path.join(ROOT, "results", "bench"))
     args = ap.parse_args()
+    budgets = [b for b in args.timing_budget if "=" not in b]
+    args.timing_budget_for = [b for b in args.timing_budget if "=" in b]
+    args.timing_budget = float(budgets[-1]) if budgets else 30.0
     if args.quick:
         args.seeds = min(args.seeds, 3)
         args.timing_ours, args.timing_optuna = [100, 1000], [100]
         args.timing_budget = min(args.timing_budget, 10.0)
     else:
         args.timing_ours, args.timing_optuna = [100, 1000, 10000], [100, 1000]
+    if args.timing == "none":
+        args.timing_ours, args.timing_optuna = [], []
+    elif args.timing:
+        args.timing_ours = [int(t) for t in args.timing.split(",")]
     if args.seeds < 2:
         sys.exit("samplers.py: --seeds must be at least 2 (the standard error needs two)")
     binary = os.path.join(args.build, "tunebench")
@@ -316,23 +343,30 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, f"samplers-{date}{'-quick' if args.quick else ''}.md")
     counts = ", ".join(map(str, args.timing_optuna))
+    if not args.timing_ours:
+        cost = "- cost: not measured in this run (--timing none)"
+    else:
+        extra = "".join(f"; {b.replace('=', ' after ')} s" for b in args.timing_budget_for)
+        extra += "".join(f"; {m.replace('=', ' only up to ')} trials" for m in args.timing_max or [])
+        cost = (f"- cost: median time per suggestion over the last 10% of one run to T trials (ours: ask(); Optuna: "
+                f"ask() plus the suggest_float calls, where its samplers do their work), measured with nothing else of "
+                f"ours running. Optuna: every sampler at {args.timing_optuna[0]} trials on every function; {counts} "
+                f"trials on {args.timing_function} only; larger counts are linear extrapolations, marked (est.). "
+                f"Ratio = Optuna peer's time / ours. Our runs stop after {args.timing_budget:g} s{extra}: '-' is a run "
+                f"cut there or not run.")
     notes = [
         f"# Sampler benchmark, {date}{' (quick)' if args.quick else ''}",
         "",
         f"- machine: {machine()}; samplers run on the CPU (no GPU involved); total wall time "
         f"{time.time() - t_start:.0f} s",
         f"- tunebench: {run([binary, '--version']).strip()}; Optuna {version} (Debian python3-optuna) with "
-        "TPESampler, RandomSampler, CmaEsSampler (python3-cmaes) and QMCSampler (scrambled Sobol, python3-scipy), "
-        "all with default settings",
+        f"{', '.join(optuna_samplers(args))} (TPESampler, RandomSampler, CmaEsSampler from python3-cmaes, "
+        "QMCSampler with scrambled Sobol from python3-scipy), all with default settings",
         f"- quality: {args.trials} trials x {args.seeds} seeds (0..{args.seeds - 1}) per function and sampler, "
         "sequential ask / evaluate / tell; regret = best value found - known minimum; ± is the standard error over "
         "seeds; 'best' = Optuna's sampler with the lowest mean regret on that function. Our runs and Optuna's ran "
         "at the same time, one per core.",
-        f"- cost: median time per suggestion over the last 10% of one run to T trials (ours: ask(); Optuna: ask() "
-        f"plus the suggest_float calls, where its samplers do their work), measured with nothing else of ours "
-        f"running. Optuna: every sampler at {args.timing_optuna[0]} trials on every function; {counts} trials on "
-        f"{args.timing_function} only; larger counts are linear extrapolations, marked (est.). "
-        f"Ratio = Optuna peer's time / ours. Our runs stop after {args.timing_budget:g} s: '-' is a run cut there.",
+        cost,
         f"- command: {' '.join(sys.argv)}",
         "",
         markdown(hdr, rows),

@@ -1,0 +1,178 @@
+/* cli_bench_latency.c: `tunebench bench latency`: the inference latency of a learner's predict path
+ * (tb_model_predict: host features in, class probabilities or values out) for a small batch, as scripts/bench/
+ * learners.py compares it with PyTorch's. It builds a model like `tunebench train` (defaults plus --set, data
+ * split with --seed and standardised on the training rows), optionally trains --units units, then times --runs
+ * calls of tb_model_predict on --batch consecutive test rows each (cycling through the test part) after --warmup
+ * untimed calls, and prints the percentiles. It is not a throughput benchmark (large batches: see `train`'s
+ * samples/s) and not the tuner. Tested by tests/test_cli_bench_latency.c (runs the built binary). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "tb_backend.h"
+#include "tb_data.h"
+#include "tb_error.h"
+#include "tb_model.h"
+
+#define LAT_MAX_SETS 32
+#define LAT_USAGE                                                                                                     \
+  "usage: tunebench bench latency --learner NAME --data SPEC [--set key=value ...] [--units N] [--batch N] "         \
+  "[--runs N] [--warmup N] [--device D] [--seed N]"
+
+typedef struct {
+  const char *learner, *data, *device;
+  const char *sets[LAT_MAX_SETS];
+  int n_sets, units, batch, runs, warmup;
+  unsigned long long seed;
+} lat_opts;
+
+static double lat_now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Value at quantile q of sorted v[0..n) (nearest rank). */
+static double quantile(const double *v, int n, double q) {
+  int k = (int)(q * (double)n + 0.5) - 1;
+  return v[k < 0 ? 0 : k >= n ? n - 1 : k];
+}
+
+static int lat_run(const lat_opts *o) {
+  int rc = TB_OK;
+  tb_space *sp = NULL;
+  double *x = NULL, *us = NULL;
+  tb_dataset *ds = NULL;
+  tb_splits splits = {0};
+  tb_standardizer st = {0};
+  tb_backend *be = NULL;
+  tb_devdata *dd = NULL;
+  tb_model *m = NULL;
+  float *in = NULL, *outp = NULL;
+  tb_device req, dev;
+  char notice[256], buf[512];
+
+  const tb_learner *L = tb_learner_find(o->learner);
+  if (!L) TB_FAIL(TB_ERR_NOT_FOUND, "unknown learner '%s' (learners: mlp, logreg, gbdt, forest)", o->learner);
+  TB_TRY(tb_learner_space(L, &sp));
+  x = malloc((size_t)tb_space_dim(sp) * sizeof *x);
+  if (!x) TB_FAIL(TB_ERR_NOMEM, "bench latency: out of host memory");
+  tb_learner_defaults(L, sp, x);
+  for (int i = 0; i < o->n_sets; i++) { /* in the given order: set a parent before its children */
+    const char *eq = strchr(o->sets[i], '=');
+    if (!eq || eq == o->sets[i]) TB_FAIL(TB_ERR_INVALID, "--set '%s' is not key=value", o->sets[i]);
+    snprintf(buf, sizeof buf, "%.*s", (int)(eq - o->sets[i]), o->sets[i]);
+    TB_TRY(tb_learner_set(L, sp, x, buf, eq + 1));
+  }
+  const char *msg = tb_learner_check(L, sp, x, buf, sizeof buf);
+  if (msg) TB_FAIL(TB_ERR_INVALID, "%s configuration rejected: %s", o->learner, msg);
+
+  TB_TRY(tb_device_parse(o->device, &req));
+  TB_TRY(tb_device_resolve(&req, &dev, notice, sizeof notice));
+  if (notice[0]) fprintf(stderr, "tunebench: %s\n", notice);
+  TB_TRY(tb_data_load(o->data, &ds));
+  if (!tb_learner_supports(L, ds->task)) TB_FAIL(TB_ERR_INVALID, "%s does not do the task of %s", o->learner, o->data);
+  tb_split_spec ss = tb_split_spec_default();
+  ss.seed = o->seed;
+  ss.stratify = ds->task == TB_TASK_CLASSIFICATION;
+  TB_TRY(tb_data_split(ds, &ss, &splits));
+  if (!splits.n_train || !splits.n_test) TB_FAIL(TB_ERR_INVALID, "bench latency: %s is too small to split", o->data);
+  if ((size_t)o->batch > splits.n_test)
+    TB_FAIL(TB_ERR_INVALID, "bench latency: --batch %d exceeds the %zu test rows of %s", o->batch, splits.n_test,
+            o->data);
+  TB_TRY(tb_standardizer_fit(ds, splits.train, splits.n_train, &st));
+  TB_TRY(tb_standardizer_apply(&st, ds));
+
+  TB_TRY(tb_backend_open(&dev, &be));
+  TB_TRY(tb_devdata_create(be, ds, &dd));
+  tb_parts parts = {splits.train, splits.n_train, splits.valid, splits.n_valid};
+  TB_TRY(tb_model_create(L, sp, x, dd, &parts, o->seed, &m));
+  if (o->units > 0) TB_TRY(tb_model_train(m, o->units));
+  TB_TRY(tb_backend_sync(be));
+
+  /* the test rows, contiguous, so each call reads `batch` consecutive rows of real inputs */
+  size_t d = (size_t)ds->n_cols, k = (size_t)tb_model_n_outputs(m), nt = splits.n_test;
+  in = malloc(nt * d * sizeof *in);
+  outp = malloc((size_t)o->batch * k * sizeof *outp);
+  us = malloc((size_t)o->runs * sizeof *us);
+  if (!in || !outp || !us) TB_FAIL(TB_ERR_NOMEM, "bench latency: out of host memory");
+  for (size_t i = 0; i < nt; i++) memcpy(in + i * d, ds->X + (size_t)splits.test[i] * d, d * sizeof *in);
+  size_t pos = 0;
+  for (int r = -o->warmup; r < o->runs; r++) {
+    if (pos + (size_t)o->batch > nt) pos = 0;
+    double t0 = lat_now_s();
+    TB_TRY(tb_model_predict(m, in + pos * d, (size_t)o->batch, outp));
+    double t = lat_now_s() - t0;
+    if (r >= 0) us[r] = 1e6 * t;
+    pos += (size_t)o->batch;
+  }
+  double mean = 0;
+  for (int r = 0; r < o->runs; r++) mean += us[r];
+  mean /= o->runs;
+  qsort(us, (size_t)o->runs, sizeof *us, cmp_double);
+  tb_space_format_json(sp, x, buf, sizeof buf);
+  printf("latency: %s on %s, %zu features -> %zu outputs, batch %d, %d runs after %d warm-up, %d units trained\n",
+         o->learner, o->data, d, k, o->batch, o->runs, o->warmup, o->units);
+  printf("config: %s\n", buf);
+  printf("device: %s\n", tb_backend_describe(be));
+  printf("latency_us p50 %.2f p90 %.2f p99 %.2f min %.2f mean %.2f\n", quantile(us, o->runs, 0.5),
+         quantile(us, o->runs, 0.9), quantile(us, o->runs, 0.99), us[0], mean);
+done:
+  free(us);
+  free(outp);
+  free(in);
+  tb_model_free(m);
+  tb_devdata_free(dd);
+  tb_backend_free(be);
+  tb_standardizer_free(&st);
+  tb_splits_free(&splits);
+  tb_dataset_free(ds);
+  free(x);
+  tb_space_free(sp);
+  return rc;
+}
+
+static int lat_int(const char *s, long lo, long hi, int *out) {
+  char *end;
+  long v = s ? strtol(s, &end, 10) : 0;
+  if (!s || end == s || *end || v < lo || v > hi) return -1;
+  *out = (int)v;
+  return 0;
+}
+
+int tb_cli_bench_latency(int argc, char **argv) {
+  lat_opts o = {.device = "cpu", .batch = 1, .runs = 2000, .warmup = 200};
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    int ok = v != NULL, seed;
+    if (!strcmp(a, "--learner") && v) o.learner = v;
+    else if (!strcmp(a, "--data") && v) o.data = v;
+    else if (!strcmp(a, "--device") && v) o.device = v;
+    else if (!strcmp(a, "--set") && v && o.n_sets < LAT_MAX_SETS) o.sets[o.n_sets++] = v;
+    else if (!strcmp(a, "--units")) ok = !lat_int(v, 0, 100000, &o.units);
+    else if (!strcmp(a, "--batch")) ok = !lat_int(v, 1, 1 << 20, &o.batch);
+    else if (!strcmp(a, "--runs")) ok = !lat_int(v, 1, 10000000, &o.runs);
+    else if (!strcmp(a, "--warmup")) ok = !lat_int(v, 0, 10000000, &o.warmup);
+    else if (!strcmp(a, "--seed") && !lat_int(v, 0, 2147483647L, &seed)) o.seed = (unsigned long long)seed;
+    else ok = 0;
+    if (!ok) {
+      fprintf(stderr, "tunebench: bench latency: bad argument '%s'%s (" LAT_USAGE ")\n", a,
+              v ? "" : " (missing value?)");
+      return TB_EXIT_USAGE;
+    }
+    i++;
+  }
+  if (!o.learner || !o.data) {
+    fprintf(stderr, "tunebench: bench latency: --learner and --data are required (" LAT_USAGE ")\n");
+    return TB_EXIT_USAGE;
+  }
+  int rc = lat_run(&o);
+  return rc < 0 ? tb_cli_fail(rc, "bench latency") : TB_EXIT_OK;
+}

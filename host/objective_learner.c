@@ -1,0 +1,237 @@
+/* objective_learner.c: the learner objective: a tb_model trained unit by unit on the train rows of a tb_eval_data
+ * view, evaluated on its valid rows after every unit (the value reported to the scheduler), then measured:
+ * validation metrics, training time, predict latency at batch 1 and 256 (p50/p99 over >= 100 timed calls after 10
+ * warm-ups, wall clock around tb_model_predict, which synchronises: tb_backend.h has no event API), parameters,
+ * saved-state bytes and peak device memory of the model. It never sees test rows (the view has none).
+ * Memory: the per-trial budget applies to the model on top of what the worker's context already holds (the
+ * uploaded data); tb_model_estimate_bytes is checked against it before the model is created.
+ * Not the executor; not fused trials (models/). Tested by tests/test_objective.c and tests/test_study.c. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "objective_impl.h"
+#include "tb_error.h"
+#include "tb_model.h"
+#include "tb_validate.h"
+
+enum { M_LOSS, M_ACC, M_RMSE, M_TIME, M_L1_50, M_L1_99, M_L256_50, M_L256_99, M_NPARAMS, M_BYTES, M_PEAK, M_ENERGY,
+       M_N };
+static const char *const learner_metrics[M_N] = {
+    "valid_loss", "valid_accuracy", "valid_rmse", "train_time_s", "latency_b1_p50_us", "latency_b1_p99_us",
+    "latency_b256_p50_us", "latency_b256_p99_us", "n_params", "model_bytes", "peak_memory_bytes", "energy_j"};
+
+typedef struct learner_impl {
+  const tb_learner *L;
+  const tb_eval_data *data;
+  int latency_runs;
+} learner_impl;
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* p50 and p99 of `runs` timed predict calls on n rows of X. */
+static int time_predict(tb_model *m, const float *X, size_t n, int runs, double *p50, double *p99) {
+  int rc = TB_OK;
+  float *out = malloc(n * (size_t)tb_model_n_outputs(m) * sizeof *out);
+  double *t = malloc((size_t)runs * sizeof *t);
+  if (!out || !t) TB_FAIL(TB_ERR_NOMEM, "latency: out of host memory");
+  for (int i = 0; i < 10; i++) TB_TRY(tb_model_predict(m, X, n, out));
+  for (int i = 0; i < runs; i++) {
+    double t0 = tb_objective_now();
+    TB_TRY(tb_model_predict(m, X, n, out));
+    t[i] = tb_objective_now() - t0;
+  }
+  qsort(t, (size_t)runs, sizeof *t, cmp_double);
+  *p50 = t[(runs - 1) / 2];
+  *p99 = t[(size_t)ceil(0.99 * runs) - 1];
+done:
+  free(out);
+  free(t);
+  return rc;
+}
+
+static int measure_latency(learner_impl *li, tb_model *m, tb_trial_run *run) {
+  int rc = TB_OK;
+  const tb_dataset *ds = li->data->ds;
+  size_t nb = 256;
+  float *X = malloc(nb * (size_t)ds->n_cols * sizeof *X);
+  if (!X) return tb_error_set(TB_ERR_NOMEM, "latency: out of host memory");
+  const uint32_t *rows = li->data->n_valid ? li->data->valid : li->data->train;
+  size_t nr = li->data->n_valid ? li->data->n_valid : li->data->n_train;
+  for (size_t i = 0; i < nb; i++)
+    memcpy(X + i * (size_t)ds->n_cols, ds->X + (size_t)rows[i % nr] * (size_t)ds->n_cols,
+           (size_t)ds->n_cols * sizeof *X);
+  TB_TRY(time_predict(m, X, 1, li->latency_runs, &run->latency_p50[0], &run->latency_p99[0]));
+  TB_TRY(time_predict(m, X, nb, li->latency_runs, &run->latency_p50[1], &run->latency_p99[1]));
+  run->metrics[M_L1_50] = run->latency_p50[0] * 1e6, run->metrics[M_L1_99] = run->latency_p99[0] * 1e6;
+  run->metrics[M_L256_50] = run->latency_p50[1] * 1e6, run->metrics[M_L256_99] = run->latency_p99[1] * 1e6;
+done:
+  free(X);
+  return rc;
+}
+
+/* Maps a model error to the trial's status. */
+static int model_fail(tb_trial_run *run, int rc, const char *what) {
+  if (rc == TB_ERR_RANGE) return tb_objective_run_fail(run, TB_RUN_DIVERGED, "%s: %s", what, tb_error_detail());
+  if (rc == TB_ERR_OOM) return tb_objective_run_fail(run, TB_RUN_OOM, "%s: %s", what, tb_error_detail());
+  if (rc == TB_ERR_DEVICE_FATAL) return rc; /* the process must restart: not a trial failure */
+  return tb_objective_run_fail(run, TB_RUN_FAILED, "%s: %s: %s", what, tb_strerror(rc), tb_error_detail());
+}
+
+static void put_metrics(const tb_metrics *mt, tb_trial_run *run) {
+  run->metrics[M_LOSS] = mt->loss;
+  run->metrics[M_ACC] = mt->accuracy;
+  run->metrics[M_RMSE] = mt->rmse;
+}
+
+static int learner_run(tb_objective *o, tb_trial_run *run) {
+  learner_impl *li = o->impl;
+  const tb_eval_data *v = li->data;
+  tb_worker_ctx *wk = run->wk;
+  tb_model *m = NULL;
+  int rc = TB_OK;
+  size_t est = 0;
+  double train_time = 0, t0 = tb_objective_now();
+  if (!wk || !wk->be) return tb_error_set(TB_ERR_INVALID, "learner objective: no backend context");
+  int n_out = v->ds->task == TB_TASK_CLASSIFICATION ? v->ds->n_classes : 1;
+  rc = tb_model_estimate_bytes(li->L, o->space, run->x, v->n_train, v->ds->n_cols, n_out, &est);
+  if (rc < 0) return model_fail(run, rc, "configuration");
+  if (run->memory_budget && est > run->memory_budget)
+    return tb_objective_run_fail(run, TB_RUN_OOM, "estimated %zu bytes exceed the trial memory budget of %zu bytes",
+                                 est, run->memory_budget);
+  if (!wk->devdata) {
+    tb_backend_set_budget(wk->be, 0);
+    rc = tb_devdata_create(wk->be, v->ds, (tb_devdata **)&wk->devdata);
+    if (rc < 0) return rc; /* the data does not fit the worker's context: a study error, not a trial's */
+  }
+  tb_mem_stats ms;
+  tb_backend_mem(wk->be, &ms);
+  size_t base = ms.bytes_in_use;
+  tb_backend_set_budget(wk->be, run->memory_budget ? base + run->memory_budget : 0);
+  tb_backend_mem_reset_peak(wk->be);
+  tb_parts parts = {v->train, v->n_train, v->valid, v->n_valid};
+  rc = tb_model_create(li->L, o->space, run->x, wk->devdata, &parts, run->seed, &m);
+  if (rc < 0) {
+    rc = model_fail(run, rc, "create");
+    goto done;
+  }
+  if (run->state_in) {
+    rc = tb_model_restore(m, run->state_in, run->state_in_len);
+    if (rc < 0) {
+      rc = model_fail(run, rc, "restore");
+      goto done;
+    }
+  } else if (run->fidelity_from >= 1) { /* a paused trial whose state was not kept (study resume): retrain */
+    double t1 = tb_objective_now();
+    rc = tb_model_train(m, (int)floor(run->fidelity_from));
+    train_time += tb_objective_now() - t1;
+    if (rc < 0) {
+      rc = model_fail(run, rc, "train");
+      goto done;
+    }
+  }
+  tb_metrics mt = {0};
+  int target = (int)ceil(run->fidelity_to - 1e-9);
+  while (tb_model_fidelity(m) < target) {
+    if (run->interrupt && *run->interrupt) {
+      rc = tb_objective_run_fail(run, TB_RUN_INTERRUPTED, "study stopped");
+      goto done;
+    }
+    double t1 = tb_objective_now();
+    rc = tb_model_train(m, 1);
+    train_time += tb_objective_now() - t1;
+    run->fidelity = tb_model_fidelity(m);
+    if (rc < 0) {
+      rc = model_fail(run, rc, "train");
+      goto done;
+    }
+    if (v->n_valid) {
+      rc = tb_model_evaluate(m, v->valid, v->n_valid, &mt);
+      if (rc < 0) {
+        rc = model_fail(run, rc, "evaluate");
+        goto done;
+      }
+      put_metrics(&mt, run);
+    }
+    double val = run->metrics[run->report_metric >= 0 && run->report_metric < M_N ? run->report_metric : M_LOSS];
+    if (!isfinite(run->metrics[M_LOSS])) {
+      rc = tb_objective_run_fail(run, TB_RUN_DIVERGED, "validation loss is %g at %s %g", run->metrics[M_LOSS],
+                                 tb_learner_fidelity_unit(li->L), run->fidelity);
+      goto done;
+    }
+    run->last_value = val;
+    int stop = 0;
+    if (run->report) {
+      rc = run->report(run->rctx, run->fidelity, val, NAN, tb_objective_now() - t0, &stop);
+      if (rc < 0) goto done;
+    }
+    if (stop) {
+      run->status = TB_RUN_PRUNED;
+      break;
+    }
+  }
+  run->train_time = train_time;
+  run->metrics[M_TIME] = train_time;
+  run->n_params = (int64_t)tb_model_n_params(m);
+  run->metrics[M_NPARAMS] = (double)run->n_params;
+  rc = tb_model_save(m, &run->state_out, &run->state_out_len);
+  if (rc < 0) {
+    rc = model_fail(run, rc, "save");
+    goto done;
+  }
+  run->metrics[M_BYTES] = (double)run->state_out_len;
+  tb_backend_mem(wk->be, &ms);
+  run->peak_memory = (int64_t)(ms.bytes_peak > base ? ms.bytes_peak - base : 0);
+  run->metrics[M_PEAK] = (double)run->peak_memory;
+  if (li->latency_runs > 0) {
+    rc = measure_latency(li, m, run);
+    if (rc < 0) {
+      rc = model_fail(run, rc, "latency");
+      goto done;
+    }
+  }
+done:
+  if (isnan(run->train_time)) run->train_time = train_time;
+  tb_model_free(m);
+  tb_backend_set_budget(wk->be, 0);
+  return rc;
+}
+
+static void impl_free(tb_objective *o) { free(o->impl); }
+static const tb_objective_vt learner_vt = {learner_run, impl_free};
+
+int tb_objective_learner(const struct tb_learner *L, const struct tb_eval_data *data, int latency_runs,
+                         tb_objective **out) {
+  int rc = TB_OK;
+  tb_space *sp = NULL;
+  tb_objective *o = NULL;
+  if (!out) return tb_error_set(TB_ERR_INVALID, "learner objective: NULL output");
+  *out = NULL;
+  if (!L || !data || !data->ds || !data->n_train)
+    return tb_error_set(TB_ERR_INVALID, "learner objective: NULL learner or data without train rows");
+  if (!data->n_valid) return tb_error_set(TB_ERR_INVALID, "learner objective: the data has no validation rows");
+  if (latency_runs != 0 && latency_runs < 100)
+    return tb_error_set(TB_ERR_INVALID, "learner objective: latency_runs %d < 100 (0 turns latency off)", latency_runs);
+  if (!tb_learner_supports(L, data->ds->task))
+    return tb_error_set(TB_ERR_UNSUPPORTED, "learner objective: %s does not handle %s", tb_learner_name(L),
+                        data->ds->task == TB_TASK_CLASSIFICATION ? "classification" : "regression");
+  TB_TRY(tb_learner_space(L, &sp));
+  TB_TRY(tb_objective_alloc_common(TB_OBJECTIVE_LEARNER, &learner_vt, sp, 1, M_N, learner_metrics, &o));
+  sp = NULL;
+  learner_impl *li = calloc(1, sizeof *li);
+  if (!li) TB_FAIL(TB_ERR_NOMEM, "learner objective: out of host memory");
+  li->L = L, li->data = data, li->latency_runs = latency_runs;
+  o->impl = li;
+  o->maximize[M_ACC] = 1;
+  for (int i = M_TIME; i < M_N; i++) o->intermediate[i] = 0;
+  *out = o;
+  o = NULL;
+done:
+  tb_space_free(sp);
+  tb_objective_free(o);
+  return rc;
+}

@@ -1,0 +1,175 @@
+/* tb_suite.h: suite files: what a study compares, read from YAML (libfyaml) and checked against what this build
+ * has (learners, samplers, schedulers, dataset kinds, test functions, objectives). The format is docs/suites.md.
+ *
+ * A suite holds experiments (learner x dataset, a test function, or a command objective), strategies (sampler +
+ * scheduler with options), budgets, seeds of the repetitions, parallelism, device, memory budget, objectives and
+ * report options. Every error names file:line:column and the key ("quickstart.yaml:12:5: strategies[1].sampler:
+ * unknown sampler 'tpee' (did you mean 'tpe'?; allowed: grid, random, ...)"). Not here: running trials (tb_study),
+ * the results file (tb_store) or the report. Tested by tests/test_suite.c with the broken suites of
+ * tests/suites_bad/. */
+#ifndef TB_SUITE_H
+#define TB_SUITE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tb_model.h"
+#include "tb_space.h"
+#include "tb_testfn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TB_SUITE_MAX_OBJECTIVES 8
+#define TB_SUITE_MAX_OPTIONS 16
+
+typedef struct tb_suite_loc {
+  int line, col; /* 1-based position in the suite file of the key or value (0: none) */
+} tb_suite_loc;
+
+/* One parameter of a search space as written in the suite. For a learner, an omitted type is the declared one. */
+typedef struct tb_suite_param {
+  char *name;
+  tb_param_type type;
+  double lo, hi;            /* float/int range */
+  int log;                  /* float/int: log scale */
+  double step;              /* int step (1 by default) */
+  int n_choices;            /* categorical */
+  char **choices;           /* categorical labels (owned) */
+  double value;             /* fixed: the value (a learner's categorical: the declared choice index) */
+  char *parent;             /* command spaces: `when` parent, or NULL */
+  int n_cond;
+  char **cond;              /* the parent's values (labels or numbers as written) that make it active */
+  tb_suite_loc loc;
+} tb_suite_param;
+
+typedef struct tb_suite_dataset {
+  char *spec;               /* dataset SPEC (tb_data.h) */
+  char *name;               /* short name for experiment names ([A-Za-z0-9_.-]); default from the SPEC */
+  double valid_frac, test_frac; /* split fractions (tb_split_spec) */
+  int stratify;             /* 1: stratified split (classification) */
+  uint64_t split_seed;      /* the split's shuffling seed */
+  tb_suite_loc loc;
+} tb_suite_dataset;
+
+typedef struct tb_suite_learner {
+  char *name;               /* learner name (tb_learner_find) */
+  const tb_learner *learner;
+  int others_declared;      /* hyperparameters the suite does not list: 1 searched over the declared range,
+                               0 fixed at their defaults */
+  int n_params;
+  tb_suite_param *params;   /* the listed ones (overrides) */
+  tb_suite_loc loc;
+} tb_suite_learner;
+
+typedef struct tb_suite_command {
+  char *run;                /* shell command: the configuration on stdin as JSON, prints step=/value= lines */
+  double timeout;           /* seconds per trial (0: none) */
+  int n_params;
+  tb_suite_param *params;   /* its search space */
+  tb_suite_loc loc;
+} tb_suite_command;
+
+typedef struct tb_suite_strategy {
+  char *name;               /* unique; recorded per trial (< 32 bytes) */
+  char *sampler;            /* tb_sampler_names() */
+  int n_sampler_options;
+  char *sampler_option_names[TB_SUITE_MAX_OPTIONS], *sampler_option_values[TB_SUITE_MAX_OPTIONS];
+  char *scheduler;          /* tb_scheduler_names(); "none" by default */
+  int n_scheduler_options;
+  char *scheduler_option_names[TB_SUITE_MAX_OPTIONS], *scheduler_option_values[TB_SUITE_MAX_OPTIONS];
+  long trials;              /* overrides budget.trials for this strategy (0: the suite's) */
+  tb_suite_loc loc;
+} tb_suite_strategy;
+
+typedef struct tb_suite_objective {
+  char *name;               /* tb_suite_objective_names() for learners; value (f1, f2 for zdt) for test
+                               functions; value (or any name the command prints as name=...) for commands */
+  int maximize;
+  tb_suite_loc loc;
+} tb_suite_objective;
+
+typedef struct tb_suite {
+  char *path;               /* the file it was read from */
+  char *text;               /* the whole file (recorded in the results) */
+  char *name, *description;
+  int n_datasets;
+  tb_suite_dataset *datasets;
+  int n_learners;
+  tb_suite_learner *learners;
+  int n_functions;
+  const tb_testfn **functions;
+  tb_suite_command *command; /* NULL unless the suite tunes a command */
+  int n_strategies;
+  tb_suite_strategy *strategies;
+  /* budget */
+  long trials;              /* new trials per strategy and repetition and experiment */
+  double fidelity_min, fidelity_max; /* in the learner's unit (epochs, rounds, trees); 1, 1 for functions */
+  double total_budget;      /* fidelity units per strategy and repetition (0: none) */
+  double wall_clock;        /* seconds for the whole study (0: none) */
+  /* repetitions */
+  int n_seeds;
+  uint64_t *seeds;
+  int jobs;                 /* parallel trials (>= 1) */
+  char *device;             /* "auto", "cpu", "cuda", "cuda:N" */
+  size_t memory_budget;     /* bytes for all trials in flight (0: none) */
+  int n_objectives;
+  tb_suite_objective objectives[TB_SUITE_MAX_OBJECTIVES];
+  /* report */
+  int report;               /* 1: write a report after the run */
+  char *report_dir;         /* where (NULL: beside the results file) */
+  int report_figures;       /* 1: PNG figures too */
+} tb_suite;
+
+/* Reads and checks path. On failure *out is NULL and the error detail is "path:line:col: key: what (how to fix)".
+ * TB_ERR_IO: unreadable; TB_ERR_FORMAT: not YAML; TB_ERR_INVALID / TB_ERR_NOT_FOUND / TB_ERR_RANGE: bad content. */
+int tb_suite_load(const char *path, tb_suite **out);
+/* As tb_suite_load from text in memory; `path` names it in messages. */
+int tb_suite_parse(const char *path, const char *text, size_t len, tb_suite **out);
+void tb_suite_free(tb_suite *s); /* NULL is a no-op */
+
+/* Experiments in study order: learners x datasets (learner-major), then functions, then the command. */
+int tb_suite_n_experiments(const tb_suite *s);
+typedef struct tb_suite_experiment {
+  char name[64];                      /* "<learner>.<dataset>", "<function>" or "command" */
+  const tb_suite_learner *learner;    /* or NULL */
+  const tb_suite_dataset *dataset;    /* or NULL */
+  const tb_testfn *function;          /* or NULL */
+  const tb_suite_command *command;    /* or NULL */
+} tb_suite_experiment;
+int tb_suite_experiment_get(const tb_suite *s, int i, tb_suite_experiment *out);
+
+/* The finalized search space of experiment e (the caller frees it). A learner's space lists every declared
+ * hyperparameter in declared order (as tb_model_create requires): listed ones as the suite says, the others
+ * searched or fixed at their default (others_declared); declared conditions are kept. A categorical restricted to
+ * some of its choices keeps them in declared order; tb_suite_learner_config maps the space's choice indices back
+ * to the declared ones. A function's space is tb_testfn_space; a command's is its params. */
+int tb_suite_space(const tb_suite *s, const tb_suite_experiment *e, tb_space **out);
+/* x (the space's encoding) -> xl (the learner's declared encoding: categorical indices of the declared choices;
+ * parameters the declared conditions switch off set to NAN). */
+int tb_suite_learner_config(const tb_suite_learner *l, const tb_space *sp, const double *x, double *xl);
+/* 1 when the learner's space needs tb_suite_learner_config (a restricted categorical), else 0. */
+int tb_suite_learner_remaps(const tb_suite_learner *l);
+
+/* Learner objectives, the learner objective's metrics (tb_objective.h): valid_loss, valid_accuracy, valid_rmse,
+ * train_time_s, latency_b1_p50_us, ..., n_params, model_bytes, peak_memory_bytes; NULL-terminated. */
+const char *const *tb_suite_objective_names(void);
+int tb_suite_objective_natural(const char *name, int *maximize); /* 1 known (sets *maximize), 0 unknown */
+
+/* Names the suite's dataset SPECs may start with (fashion-mnist, csv, libsvm, idx, hdf5, gen:...). */
+const char *const *tb_suite_dataset_kinds(void);
+/* Schedulers known to suites (tb_scheduler.h's list). */
+const char *const *tb_suite_scheduler_names(void);
+
+/* Resolves a suite argument: an existing file path as given, else a bare name in dir (dir/NAME.yaml). Writes the
+ * path into buf. TB_ERR_NOT_FOUND (listing the suites of dir) when neither exists. */
+int tb_suite_resolve(const char *arg, const char *dir, char *buf, size_t len);
+
+/* Levenshtein distance, and the closest of names (NULL-terminated) within distance max(2, len/3), or NULL. */
+int tb_suite_edit_distance(const char *a, const char *b);
+const char *tb_suite_closest(const char *word, const char *const *names);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,445 @@
+#!/usr/bin/python3
+"""report.py FILE.h5 [--out DIR]: the report of a tunebench study (run by `tunebench report`): DIR/report.md, a
+Markdown summary (study, per experiment the strategies' final best with 95% CIs, trials by status, best
+configurations, statistical tests), and PNG figures beside it, each drawn only when its data exist (what was skipped
+and why is listed in the report). Details and definitions: docs/report.md. Input layout: docs/results-format.md.
+Exit status: 0 written; 1 written, but a section failed (named in the report and on stderr); 2 bad usage, an input
+that is not a tunebench results file, or a missing Python package (then run scripts/setup).
+Not here: the statistics (report_stats.py), the figures (report_figs.py, report_figs_extra.py), reading the file
+(report_load.py). Tested by tests/test_report.c and scripts/report_selftest.py.
+"""
+import argparse
+import datetime
+import math
+import os
+import sys
+import tempfile
+import traceback
+
+if "MPLCONFIGDIR" not in os.environ and not os.access(os.path.expanduser("~"), os.W_OK):
+    # matplotlib wants a writable config/cache directory (a build user may have no writable home)
+    os.environ["MPLCONFIGDIR"] = os.path.join(tempfile.gettempdir(), "tunebench-mpl-%d" % os.getuid())
+
+MISSING = []
+for _mod in ("numpy", "h5py", "matplotlib"):
+    try:
+        __import__(_mod)
+    except ImportError:
+        MISSING.append(_mod)
+
+
+def fmt(v, spec="%.6g"):
+    return spec % v if v is not None and math.isfinite(v) else "n/a"
+
+
+def when(t):
+    if not t or not math.isfinite(t) or t <= 0:
+        return "-"
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class Report:
+    def __init__(self, study, out_dir):
+        self.st, self.out = study, out_dir
+        self.md = []
+        self.failed = []
+        t0 = study.attrs.get("start_time", 0)
+        self.t0 = float(t0) if t0 is not None else 0.0
+
+    def w(self, line=""):
+        self.md.append(line)
+
+    def fig(self, name, caption):
+        self.w("![%s](%s)" % (caption, name))
+        self.w()
+
+    def section(self, what, skipped, fn, *args):
+        """Runs one figure/table; an exception is reported (exit status 1) instead of ending the report."""
+        try:
+            return fn(*args)
+        except Exception as ex:  # noqa: BLE001 - a report section must not take the whole report down
+            self.failed.append("%s: %s" % (what, ex))
+            skipped.append("%s: failed (%s: %s)" % (what, type(ex).__name__, ex))
+            traceback.print_exc(file=sys.stderr)
+            return None
+
+    # ---- study ---------------------------------------------------------------------------------------------------
+    def study_info(self):
+        a = self.st.attrs
+        g = lambda k, d="": RL.text(a[k]) if k in a else d  # noqa: E731
+        end = float(a.get("end_time", 0) or 0)
+        seeds = [int(s) for s in np.atleast_1d(a["seeds"])] if "seeds" in a else []
+        self.w("# tunebench report: %s" % (g("suite_name") or "(unnamed suite)"))
+        self.w()
+        self.w("| | |")
+        self.w("|---|---|")
+        rows = [("file", self.st.path), ("suite", g("suite_name")), ("tunebench", g("tunebench_version")),
+                ("device", g("device") + (" (%s)" % g("card") if g("card") else "")), ("host", g("host")),
+                ("started", when(self.t0)), ("ended", when(end) if end > 0 else "not ended (running or stopped)"),
+                ("duration", "%.1f s" % (end - self.t0) if end > 0 and self.t0 > 0 else "-"),
+                ("complete", "yes" if int(a.get("complete", 0) or 0) == 1 else "no"),
+                ("seeds", ", ".join(str(s) for s in seeds) or "-"),
+                ("experiments", str(len(self.st.experiments)))]
+        for k, v in rows:
+            self.w("| %s | %s |" % (k, str(v).replace("|", "/")))
+        self.w()
+
+    # ---- one experiment ------------------------------------------------------------------------------------------
+    def experiment(self, e):
+        skipped = []
+        self.w("## Experiment %s" % e.name)
+        self.w()
+        ptxt = ", ".join("%s (%s)" % (p, t) for p, t in zip(e.params, e.param_types)) or "-"
+        otxt = ", ".join("%s (%s)" % (o, "maximise" if m else "minimise") for o, m in zip(e.objectives, e.maximize))
+        self.w("Learner `%s`, dataset `%s`. Parameters: %s. Objectives: %s." % (e.learner, e.dataset, ptxt,
+                                                                                 otxt or "-"))
+        if math.isfinite(e.optimum):
+            self.w("Known optimum of %s: %.6g (from the %s): curves show the regret." % (e.objectives[0], e.optimum,
+                                                                                   e.optimum_source))
+        self.w()
+        n = 0 if e.trials is None else len(e.trials)
+        if n == 0 or not e.objectives:
+            self.w("No trials recorded%s." % ("" if e.objectives else " and no objectives"))
+            self.w()
+            skipped.append("every table and figure: no trials")
+            self.skipped(skipped)
+            return
+        obj = e.objectives[0]
+        allruns = RS.runs(e)
+        finals = {s: RS.final_best(r, e.maximize[0]) for s, r in allruns.items()}
+        self.strategy_table(e, allruns, finals)
+        self.status_table(e)
+        self.best_configs(e)
+        have = {s: any(math.isfinite(v) for v in f.values()) for s, f in finals.items()}
+        if not any(have.values()):
+            skipped.append("anytime curves, ranks, tests, importance: no complete trial with a finite %s" % obj)
+        else:
+            self.w("### Anytime performance")
+            self.w()
+            f = self.section("best-so-far by trials", skipped, RF.curves_by_trials, e, allruns, self.out)
+            if f:
+                self.fig(f, "best so far by trials")
+            f = self.section("best-so-far by wall-clock", skipped, RF.curves_by_time, e, allruns, self.out)
+            if f:
+                self.fig(f, "best so far by wall-clock")
+            valued = {s: r for s, r in allruns.items() if have[s]}
+            if len(valued) < len(allruns):
+                skipped.append("ranks and tests leave out %s: no complete trial with a finite %s" % (
+                    ", ".join(sorted(set(allruns) - set(valued))), obj))
+            if len(valued) >= 2:
+                common = set.intersection(*[set(r) for r in valued.values()])
+                if common:
+                    r = self.section("average rank", skipped, RF.rank_plot, e, valued, self.out)
+                    if r:
+                        self.fig(r[0], "average rank")
+                else:
+                    skipped.append("average rank: no repetition is shared by every strategy")
+                self.section("statistical tests", skipped, self.tests, e, {s: finals[s] for s in valued}, skipped)
+            else:
+                skipped.append("average rank and tests: only one strategy with results (%s)" % next(iter(valued)))
+        self.section("random-experiment efficiency", skipped, self.efficiency, e, skipped)
+        self.section("Pareto fronts", skipped, self.pareto, e, skipped)
+        self.section("PBT lineage", skipped, self.pbt, e, skipped)
+        self.section("parameter importance", skipped, self.importance, e, skipped)
+        self.skipped(skipped)
+
+    def skipped(self, skipped):
+        if skipped:
+            self.w("### Skipped")
+            self.w()
+            for s in skipped:
+                self.w("- %s" % s)
+            self.w()
+
+    def strategy_table(self, e, allruns, finals):
+        obj = e.objectives[0]
+        self.w("### Strategies")
+        self.w()
+        self.w("Best %s at the end of each repetition (complete trials only), over repetitions: mean ± 95%% "
+               "t-interval half-width, median, range." % obj)
+        self.w()
+        self.w("| strategy | repetitions | trials | best %s: mean ± 95%% CI | median | min | max |" % obj)
+        self.w("|---|---|---|---|---|---|---|")
+        for s in sorted(allruns):
+            v = np.array([x for x in finals[s].values() if math.isfinite(x)])
+            mu, half, k = RS.mean_ci(v)
+            ntr = sum(len(vals) for vals, _ in allruns[s].values())
+            self.w("| %s | %d | %d | %s ± %s | %s | %s | %s |" % (
+                s, len(allruns[s]), ntr, fmt(mu), fmt(half, "%.3g"), fmt(float(np.median(v)) if k else math.nan),
+                fmt(v.min() if k else math.nan), fmt(v.max() if k else math.nan)))
+        self.w()
+
+    def status_table(self, e):
+        st, strat = e.status(), e.strategy()
+        self.w("### Trials by status")
+        self.w()
+        self.w("| strategy | " + " | ".join(RL.STATUSES) + " | total |")
+        self.w("|---|" + "---|" * (len(RL.STATUSES) + 1))
+        for s in sorted(set(strat)):
+            c = [sum(1 for a, b in zip(strat, st) if a == s and b == x) for x in RL.STATUSES]
+            self.w("| %s | %s | %d |" % (s, " | ".join(str(x) for x in c), sum(c)))
+        self.w()
+
+    def best_configs(self, e):
+        t, st, strat = e.trials, e.status(), e.strategy()
+        col, mx = "obj_" + e.objectives[0], e.maximize[0]
+        shown = [p for p, ty in zip(e.params, e.param_types) if ty != "fixed"]
+        self.w("### Best configuration per strategy")
+        self.w()
+        self.w("| strategy | trial | repetition | %s | %s |" % (e.objectives[0], " | ".join(shown)))
+        self.w("|---|---|---|---|" + "---|" * len(shown))
+        for s in sorted(set(strat)):
+            idx = [i for i in range(len(t)) if strat[i] == s and st[i] == "complete" and math.isfinite(t[col][i])]
+            if not idx:
+                self.w("| %s | - | - | no complete trial |%s" % (s, " |" * len(shown)))
+                continue
+            b = max(idx, key=lambda i: t[col][i]) if mx else min(idx, key=lambda i: t[col][i])
+            vals = [RL.param_label(e, p, float(t["param_" + p][b])) if "param_" + p in t.dtype.names else "?"
+                    for p in shown]
+            self.w("| %s | %d | %d | %s | %s |" % (s, t["id"][b], t["repetition"][b], fmt(t[col][b]),
+                                                    " | ".join(vals)))
+        self.w()
+
+    def tests(self, e, finals, skipped):
+        self.w("### Statistical tests on the final best")
+        self.w()
+        if RS.sps is None:
+            skipped.append("p-values: scipy is not installed (run scripts/setup)")
+        rows = RS.pairwise_tests(finals)
+        ps = [p for *_, p in rows if math.isfinite(p)]
+        adj = iter(RS.holm(ps)) if ps else iter(())
+        self.w("Wilcoxon signed-rank, paired by repetition seed (Mann-Whitney U when fewer than two repetitions "
+               "are shared); two-sided; Holm's correction over the %d pairs." % len(rows))
+        self.w()
+        self.w("| strategy A | strategy B | test | n | p | p (Holm) |")
+        self.w("|---|---|---|---|---|---|")
+        for a, b, test, n, p in rows:
+            self.w("| %s | %s | %s | %d | %s | %s |" % (a, b, test, n, fmt(p, "%.4g"),
+                                                        fmt(next(adj), "%.4g") if math.isfinite(p) else "n/a"))
+        self.w()
+        if len(finals) < 3:
+            skipped.append("Friedman test and critical-difference diagram: fewer than three strategies")
+            return
+        fr = RS.friedman(finals, e.maximize[0])
+        if fr is None:
+            skipped.append("Friedman test: fewer than two repetitions where every strategy has a result")
+            return
+        self.w("Friedman test over %d strategies and %d repetitions: chi² = %s, p = %s; Nemenyi critical "
+               "difference (alpha 0.05) = %s. Average ranks (1 = best): %s." % (
+                   len(fr["names"]), fr["n_blocks"], fmt(fr["stat"], "%.4g"), fmt(fr["p"], "%.4g"),
+                   fmt(fr["cd"], "%.3g"),
+                   ", ".join("%s %.2f" % (s, r) for s, r in sorted(fr["avg_ranks"].items(), key=lambda x: x[1]))))
+        self.w()
+        f = self.section("critical-difference diagram", skipped, RF.cd_diagram, e, fr, self.out)
+        if f:
+            self.fig(f, "critical-difference diagram")
+
+    def efficiency(self, e, skipped):
+        strat = {s.lower() for s in e.strategy()}
+        if "random" not in strat or "grid" not in strat:
+            skipped.append("random-experiment efficiency: needs a 'random' and a 'grid' strategy")
+            return
+        vi = next((i for i, o in enumerate(e.objectives) if not o.lower().startswith("test")), None)
+        ti = next((i for i, o in enumerate(e.objectives) if o.lower().startswith("test")), None)
+        if vi is None:
+            skipped.append("random-experiment efficiency: no validation objective")
+            return
+        t, st, sname = e.trials, e.status(), [s.lower() for s in e.strategy()]
+        vcol = "obj_" + e.objectives[vi]
+        tcol = "obj_" + e.objectives[ti] if ti is not None else None
+
+        def pool(name):
+            idx = [i for i in np.argsort(t["id"], kind="mergesort") if sname[i] == name and st[i] == "complete"
+                   and math.isfinite(t[vcol][i]) and (tcol is None or math.isfinite(t[tcol][i]))]
+            return (t[vcol][idx], t[tcol][idx] if tcol else None)
+        rv, rt = pool("random")
+        gv, gt = pool("grid")
+        if len(rv) < 16:
+            skipped.append("random-experiment efficiency: %d complete random trials (needs 16)" % len(rv))
+            return
+        vmax = e.maximize[vi]
+        eff = RS.efficiency(rv, rt, e.n_valid, vmax)
+        gscore = RS.bb_score(gv, gt, e.n_valid, vmax, np.random.default_rng(0)) if len(gv) else math.nan
+        shown = e.objectives[ti] if ti is not None else e.objectives[vi]
+        better_max = e.maximize[ti] if ti is not None else vmax
+        if ti is None:
+            score = "its best %s (no test_* objective recorded, so no test score)" % shown
+        elif e.n_valid > 1:
+            score = ("the %s expected under validation uncertainty: trials weighted by P(lowest %s) with "
+                     "n_valid = %d (Bergstra & Bengio 2012, Sec. 2.1)" % (shown, e.objectives[vi], e.n_valid))
+        else:
+            score = ("the %s of its best trial by %s (n_valid not recorded: no validation-uncertainty "
+                     "weighting)" % (shown, e.objectives[vi]))
+        self.w("### Random-experiment efficiency")
+        self.w()
+        self.w("Pool: %d complete random trials (in trial-id order, all repetitions); grid: %d complete trials. "
+               "For each size s the pool is split into disjoint experiments of s trials; an experiment's score is "
+               "%s. The grid is scored the same way over all its trials." % (len(rv), len(gv), score))
+        self.w()
+        self.w("| size | experiments | median %s | mean | share at least as good as the grid |" % shown)
+        self.w("|---|---|---|---|---|")
+        for s, sc in eff:
+            share = (np.mean(sc >= gscore) if better_max else np.mean(sc <= gscore)) if math.isfinite(gscore) \
+                else math.nan
+            self.w("| %d | %d | %s | %s | %s |" % (s, len(sc), fmt(float(np.median(sc))), fmt(float(sc.mean())),
+                                                   fmt(share, "%.2f")))
+        self.w()
+        self.w("Grid score: %s." % fmt(gscore))
+        self.w()
+        f = RF.efficiency_plot(e, eff, gscore, shown, self.out)
+        self.fig(f, "random-experiment efficiency")
+
+    def pareto(self, e, skipped):
+        tuned = [i for i, o in enumerate(e.objectives) if not o.lower().startswith("test")]
+        multi = len(tuned) >= 2
+        rec = e.pareto is not None and len(e.pareto) > 0
+        if not multi and not rec:
+            skipped.append("Pareto fronts: fewer than two objectives (test_* objectives are not tuned) and no "
+                           "pareto table")
+            return
+        self.w("### Pareto fronts")
+        self.w()
+        if multi:
+            self.fig(RFX.pareto_plot(e, tuned[0], tuned[1], self.out), "Pareto fronts")
+            if len(tuned) > 2:
+                self.w("Plotted: %s against %s (the first two tuned objectives of %d)." % (
+                    e.objectives[tuned[1]], e.objectives[tuned[0]], len(tuned)))
+                self.w()
+        else:
+            skipped.append("Pareto front plot: fewer than two tuned objectives")
+        if rec:
+            self.fig(RFX.hypervolume_plot(e, self.t0, self.out), "hypervolume over time")
+            snaps = len(np.unique(e.pareto["snapshot"]))
+            self.w("%d front snapshots recorded; the last has hypervolume %s." % (
+                snaps, fmt(float(e.pareto["hypervolume"][np.argmax(e.pareto["snapshot"])]))))
+            self.w()
+        else:
+            skipped.append("hypervolume over time: no pareto table")
+
+    def pbt(self, e, skipped):
+        if e.lineage is None or len(e.lineage) == 0:
+            skipped.append("PBT lineage and schedules: no lineage table")
+            return
+        kinds = RL.col_text(e.lineage, "kind")
+        self.w("### PBT lineage")
+        self.w()
+        self.w("%d events (%d exploit, %d explore) over %d members." % (
+            len(kinds), kinds.count("exploit"), kinds.count("explore"), len(np.unique(e.lineage["member"]))))
+        self.w()
+        self.fig(RFX.lineage_plot(e, self.t0, self.out), "PBT lineage")
+        sched = RFX.schedules(e, self.t0)
+        if sched:
+            self.fig(RFX.schedule_plot(e, sched, self.t0, self.out), "PBT hyperparameter schedules")
+        else:
+            skipped.append("PBT schedules: no numeric hyperparameters in the lineage JSON")
+
+    def importance(self, e, skipped):
+        t, st = e.trials, e.status()
+        col = "obj_" + e.objectives[0]
+        names = [p for p, ty in zip(e.params, e.param_types) if ty != "fixed" and "param_" + p in t.dtype.names]
+        ok = np.array([s == "complete" for s in st]) & np.isfinite(t[col])
+        if not names or ok.sum() < 8:
+            skipped.append("parameter importance: needs >= 8 complete trials and a tuned parameter (%d, %d)"
+                           % (ok.sum(), len(names)))
+            return
+        X = np.column_stack([t["param_" + p][ok].astype(float) for p in names])
+        cat = [e.param_types[e.params.index(p)] == "categorical" for p in names]
+        imp = RS.importance(X, t[col][ok].astype(float), cat)
+        self.w("### Parameter importance")
+        self.w()
+        self.w("First-order share of the variance of the ranks of %s explained by each parameter (quantile bins; "
+               "see docs/report.md), over %d complete trials of all strategies." % (e.objectives[0], ok.sum()))
+        self.w()
+        self.w("| parameter | importance |")
+        self.w("|---|---|")
+        for i in np.argsort(-imp, kind="mergesort"):
+            self.w("| %s | %.3f |" % (names[i], imp[i]))
+        self.w()
+        self.fig(RFX.importance_plot(e, names, imp, int(ok.sum()), self.out), "parameter importance")
+
+    def memory(self):
+        skipped = []
+        mem = self.st.memory
+        peaks = any(e.trials is not None and "peak_memory" in (e.trials.dtype.names or ())
+                    and np.any(e.trials["peak_memory"] >= 0) for e in self.st.experiments)
+        self.w("## Memory")
+        self.w()
+        if (mem is None or len(mem) == 0) and not peaks:
+            self.w("No memory samples and no trial peak memory recorded: memory figure skipped.")
+            self.w()
+            return
+        if mem is not None and len(mem):
+            self.w("%d memory samples; the largest: %.1f MiB." % (len(mem), float(mem["bytes"].max()) / 2 ** 20))
+            self.w()
+        f = self.section("memory figure", skipped, RFX.memory_plot, self.st, self.t0, self.out)
+        if f:
+            self.fig(f, "memory")
+        self.skipped(skipped)
+
+    def write(self):
+        self.study_info()
+        if not self.st.experiments:
+            self.w("The file holds no experiment: nothing to compare.")
+            self.w()
+        for e in self.st.experiments:
+            self.experiment(e)
+        self.memory()
+        if self.failed:
+            self.w("## Sections that failed")
+            self.w()
+            for f in self.failed:
+                self.w("- %s" % f)
+            self.w()
+        self.w("---")
+        self.w("Written by scripts/report.py on %s; definitions in docs/report.md." % when(
+            datetime.datetime.now(datetime.timezone.utc).timestamp()))
+        with open(os.path.join(self.out, "report.md"), "w") as f:
+            f.write("\n".join(self.md) + "\n")
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="tunebench report", description="Markdown and PNG report of a study")
+    ap.add_argument("file", help="results file FILE.h5")
+    ap.add_argument("--out", help="output directory (default: FILE-report beside FILE.h5)")
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as ex:
+        return 0 if ex.code == 0 else 2
+    if MISSING:
+        print("tunebench report: /usr/bin/python3 lacks %s: run scripts/setup (installs python3-h5py, "
+              "python3-matplotlib, python3-numpy, python3-scipy)" % ", ".join(MISSING), file=sys.stderr)
+        return 2
+    if not os.path.exists(args.file):
+        print("tunebench report: %s: no such file" % args.file, file=sys.stderr)
+        return 2
+    out = args.out or (args.file[:-3] if args.file.endswith(".h5") else args.file) + "-report"
+    global np, RL, RS, RF, RFX
+    import numpy as np
+    import report_load as RL
+    import report_stats as RS
+    import report_figs as RF
+    import report_figs_extra as RFX
+    try:
+        study = RL.load(args.file)
+    except RL.ReportInputError as ex:
+        print("tunebench report: %s" % ex, file=sys.stderr)
+        return 2
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as ex:
+        print("tunebench report: cannot create the output directory %s: %s" % (out, ex), file=sys.stderr)
+        return 2
+    rep = Report(study, out)
+    rep.write()
+    figs = sorted(f for f in os.listdir(out) if f.endswith(".png"))
+    print("tunebench report: wrote %s and %d figure%s" % (os.path.join(out, "report.md"), len(figs),
+                                                         "" if len(figs) == 1 else "s"))
+    if rep.failed:
+        print("tunebench report: %d section(s) failed: %s" % (len(rep.failed), "; ".join(rep.failed)),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
