@@ -2,8 +2,9 @@
  *   idx:IMAGES,LABELS       magic 0x00000803 (uint8 images, n x rows x cols) and 0x00000801 (uint8 labels, n);
  *                           gzip or plain (zlib's gzread reads both); features are pixel/255 in [0, 1];
  *                           classes are the label values, n_classes = largest label + 1.
- *   fashion-mnist[?root=DIR&part=all|train|test]   the Debian dataset-fashion-mnist files: 60000 train rows then
- *                           10000 test rows, the test rows marked TB_SPLIT_TEST in fixed_split (part=all).
+ *   fashion-mnist[?root=DIR&part=all|train|test&n=N]   the Debian dataset-fashion-mnist files: 60000 train rows
+ *                           then 10000 test rows, the test rows marked TB_SPLIT_TEST in fixed_split (part=all);
+ *                           n=N keeps the first N rows of the part (part=all: N train rows and N/6 test rows).
  * Errors name the file: truncated payloads, bad magic, count mismatch, corrupt gzip streams. Not here: IDX element
  * types other than uint8. Tested by tests/test_data_load.c. */
 #include "data_impl.h"
@@ -162,7 +163,9 @@ int tb_load_fashion_mnist(tb_spec *spec, tb_dataset **out) {
   if (spec->path) TB_FAIL(TB_ERR_INVALID, "fashion-mnist takes no path (use fashion-mnist?root=DIR)");
   TB_TRY(tb_spec_get_str(spec, "root", &root));
   TB_TRY(tb_spec_get_str(spec, "part", &part));
-  TB_TRY(tb_spec_check_unused(spec, "root, part"));
+  long n_max = 0; /* n=N: the first N rows of the part (with part=all: N train rows and N/6 test rows) */
+  TB_TRY(tb_spec_get_long(spec, "n", 1, 70000, &n_max));
+  TB_TRY(tb_spec_check_unused(spec, "root, part, n"));
   int first = 0, last = 1;
   if (!strcmp(part, "train")) last = 0;
   else if (!strcmp(part, "test")) first = 1;
@@ -178,6 +181,10 @@ int tb_load_fashion_mnist(tb_spec *spec, tb_dataset **out) {
                 "dataset-fashion-mnist), or point root=DIR at a copy", file, strerror(errno));
     }
     TB_TRY(read_pair(img[p], lbl[p], &pix[p], &lab[p], &n[p], &n_cols[p]));
+    if (n_max > 0) {
+      size_t cap = (size_t)(p == 1 && first == 0 ? (n_max / 6 > 0 ? n_max / 6 : 1) : n_max);
+      if (n[p] > cap) n[p] = cap;
+    }
     for (size_t i = 0; i < n[p]; i++)
       if (lab[p][i] >= 10) TB_FAIL(TB_ERR_FORMAT, "%s: label %d at item %zu is outside 0..9", lbl[p], lab[p][i], i);
   }

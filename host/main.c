@@ -33,7 +33,7 @@ static void usage(FILE *f) {
         "                             Markdown summary and PNG figures of a study (docs/report.md)\n"
         "\n"
         "dataset SPECs:\n"
-        "  fashion-mnist[?part=train|test]          the Debian dataset-fashion-mnist package\n"
+        "  fashion-mnist[?part=train|test&n=N]      the Debian dataset-fashion-mnist package (n: first N rows)\n"
         "  csv:PATH[?label=COL&header=1]            COL: column name or 0-based index (default: last)\n"
         "  libsvm:PATH                              sparse 'label idx:val ...' lines\n"
         "  idx:IMAGES,LABELS                        IDX files, plain or gzipped\n"

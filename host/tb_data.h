@@ -2,8 +2,9 @@
  *
  * A dataset is plain data (like liblinear's `struct problem`): float32 features row-major, and either class labels
  * (int32 in [0, n_classes)) or float targets. Every source is named by a SPEC string used everywhere (CLI, suites):
- *   fashion-mnist[?part=all|train|test&root=DIR]   the Debian dataset-fashion-mnist files (60000 train + 10000
- *                                         test rows; with part=all, the default, test rows are marked in `fixed_split`)
+ *   fashion-mnist[?part=all|train|test&root=DIR&n=N]   the Debian dataset-fashion-mnist files (60000 train +
+ *                                         10000 test rows; with part=all, the default, test rows are marked in
+ *                                         `fixed_split`; n=N keeps the first N rows, with part=all N train + N/6 test)
  *   csv:PATH[?label=COL&header=1&task=]   COL is a column name (with header) or 0-based index; default: last column
  *   libsvm:PATH[?task=]                   sparse "label idx:val ..." lines, 1-based indices
  *   (task=classification|regression forces the task; by default integer labels mean classification)

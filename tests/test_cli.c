@@ -107,6 +107,11 @@ static void test_fashion_mnist(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "test 10000"));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "features  784"));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "10 classes"));
+  CU_ASSERT_EQUAL(run("data info 'fashion-mnist?n=6000'", out, sizeof out), 0); /* a subset: N train + N/6 test */
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "rows      7000 (train 6000, valid 0, test 1000"));
+  CU_ASSERT_EQUAL(run("data info 'fashion-mnist?part=test&n=500'", out, sizeof out), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "rows      500"));
+  CU_ASSERT_EQUAL(run("data info 'fashion-mnist?n=0'", out, sizeof out), 2);
 }
 
 static void test_device(void) {
