@@ -1,7 +1,8 @@
 /* mlp_impl.h: internal to the MLP learner (models/mlp.c: declarations, configuration, buffers, save/restore;
- * models/mlp_train.c: forward, backward, optimizer step, schedules, evaluation, prediction). Nothing outside these
- * two files and tests/test_model_mlp.c (which checks the learning-rate schedules against their formulas) includes
- * it. Tested by tests/test_model_mlp.c. */
+ * models/mlp_train.c: forward, backward, optimizer step, schedules, evaluation, prediction). Also included by the
+ * fused trials (models/mlp_fused_impl.h: the configuration decoder, schedules and the state an extracted member
+ * becomes) and by tests/test_model_mlp.c (which checks the schedules against their formulas). Tested by
+ * tests/test_model_mlp.c and tests/test_model_fused.c. */
 #ifndef TB_MLP_IMPL_H
 #define TB_MLP_IMPL_H
 #include "model_impl.h"
