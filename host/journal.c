@@ -1,7 +1,9 @@
 /* journal.c: the append-only framed journal of tb_journal.h (format described there). Writes go through a 256 KiB
- * buffer; tb_journal_sync adds fsync. Reading maps the file and validates every frame; a bad frame is a torn tail
- * when no valid frame follows it, else corruption in the middle. Not here: record contents (store_codec.c).
- * Tested by tests/test_journal.c (round trip, torn tail at every byte, mid-file corruption, foreign files). */
+ * buffer; tb_journal_sync adds fsync, and tb_journal_fsync alone may run beside appends (the store's group commit).
+ * Reading maps the file and validates every frame; a bad frame is a torn tail when no valid frame follows it, else
+ * corruption in the middle. Not here: record contents (store_codec.c).
+ * Tested by tests/test_journal.c (round trip, torn tail at every byte, mid-file corruption, foreign files, fsync
+ * beside appends). */
 #include "tb_journal.h"
 
 #include <errno.h>
@@ -140,10 +142,13 @@ int tb_journal_append(tb_journal *j, uint32_t type, const void *payload, size_t 
   return TB_OK;
 }
 
+int tb_journal_fsync(tb_journal *j) {
+  return fsync(j->fd) ? tb_error_set(TB_ERR_IO, "%s: fsync failed: %s", j->path, strerror(errno)) : TB_OK;
+}
+
 int tb_journal_sync(tb_journal *j) {
   int rc = tb_journal_flush(j);
-  if (rc == TB_OK && fsync(j->fd)) rc = tb_error_set(TB_ERR_IO, "%s: fsync failed: %s", j->path, strerror(errno));
-  return rc;
+  return rc < 0 ? rc : tb_journal_fsync(j);
 }
 
 int tb_journal_close(tb_journal *j) {

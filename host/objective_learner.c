@@ -2,7 +2,10 @@
  * view, evaluated on its valid rows after every unit (the value reported to the scheduler), then measured:
  * validation metrics, training time, predict latency at batch 1 and 256 (p50/p99 over >= 100 timed calls after 10
  * warm-ups, wall clock around tb_model_predict, which synchronises: tb_backend.h has no event API), parameters,
- * saved-state bytes and peak device memory of the model. It never sees test rows (the view has none).
+ * saved-state bytes and peak device memory of the model. The search space may be a restricted copy of the declared
+ * one (narrower ranges, fewer choices, fixed values): each configuration is mapped to the declared encoding first.
+ * The view has no test rows; optional held-out test rows (a separate dataset) give test_* metrics of the finished
+ * model, which a study records but never tunes on.
  * Memory: the per-trial budget applies to the model on top of what the worker's context already holds (the
  * uploaded data); tb_model_estimate_bytes is checked against it before the model is created.
  * Not the executor; not fused trials (models/). Tested by tests/test_objective.c and tests/test_study.c. */
@@ -17,16 +20,77 @@
 #include "tb_validate.h"
 
 enum { M_LOSS, M_ACC, M_RMSE, M_TIME, M_L1_50, M_L1_99, M_L256_50, M_L256_99, M_NPARAMS, M_BYTES, M_PEAK, M_ENERGY,
-       M_N };
-static const char *const learner_metrics[M_N] = {
+       M_N, M_TEST_ACC = M_N, M_TEST_LOSS, M_TEST_RMSE, M_NT };
+static const char *const learner_metrics[M_NT] = {
     "valid_loss", "valid_accuracy", "valid_rmse", "train_time_s", "latency_b1_p50_us", "latency_b1_p99_us",
-    "latency_b256_p50_us", "latency_b256_p99_us", "n_params", "model_bytes", "peak_memory_bytes", "energy_j"};
+    "latency_b256_p50_us", "latency_b256_p99_us", "n_params", "model_bytes", "peak_memory_bytes", "energy_j",
+    "test_accuracy", "test_loss", "test_rmse"};
 
 typedef struct learner_impl {
   const tb_learner *L;
   const tb_eval_data *data;
   int latency_runs;
+  tb_space *decl;           /* the learner's declared space (tb_model_create's), owned */
+  int remap;                /* 1: the objective's space differs from decl (configurations are mapped) */
+  const tb_dataset *test;   /* test rows (borrowed) or NULL */
 } learner_impl;
+
+/* x (the objective's space) -> xl (the declared encoding): categorical labels to declared indices, parameters the
+ * declared conditions switch off to NAN, an inactive value the declared space needs to its default. */
+static int to_declared(const learner_impl *li, const tb_space *sp, const double *x, double *xl) {
+  int d = tb_space_dim(sp);
+  for (int i = 0; i < d; i++) {
+    const tb_param *p = tb_space_param(sp, i), *q = tb_space_param(li->decl, i);
+    xl[i] = x[i];
+    if (isnan(x[i]) || p->type != TB_PARAM_CATEGORICAL || q->type != TB_PARAM_CATEGORICAL) continue;
+    int k = (int)x[i], j = -1;
+    if (k < 0 || k >= p->n_choices) return tb_error_set(TB_ERR_INVALID, "%s = %g is not a choice index", p->name, x[i]);
+    for (int c = 0; c < q->n_choices && j < 0; c++)
+      if (!strcmp(q->choices[c], p->choices[k])) j = c;
+    if (j < 0) return tb_error_set(TB_ERR_INVALID, "%s: '%s' is not a declared choice", p->name, p->choices[k]);
+    xl[i] = j;
+  }
+  for (int pass = 0; pass <= d; pass++) {
+    int changed = 0;
+    for (int i = 0; i < d; i++) {
+      int on = tb_space_active(li->decl, xl, i);
+      if (!on && !isnan(xl[i])) xl[i] = NAN, changed = 1;
+      else if (on && isnan(xl[i])) xl[i] = tb_learner_hparam(li->L, i)->def, changed = 1;
+    }
+    if (!changed) break;
+  }
+  return TB_OK;
+}
+
+/* Scores the finished model on the test rows: accuracy and log-loss, or RMSE. */
+static int measure_test(const learner_impl *li, tb_model *m, tb_trial_run *run) {
+  const tb_dataset *t = li->test;
+  int k = tb_model_n_outputs(m), rc = TB_OK;
+  float *out = malloc(t->n_rows * (size_t)k * sizeof *out);
+  if (!out) return tb_error_set(TB_ERR_NOMEM, "test score: out of host memory");
+  TB_TRY(tb_model_predict(m, t->X, t->n_rows, out));
+  double hit = 0, ll = 0, se = 0;
+  for (size_t i = 0; i < t->n_rows; i++) {
+    const float *o = out + i * (size_t)k;
+    if (t->task == TB_TASK_CLASSIFICATION) {
+      int best = 0;
+      for (int c = 1; c < k; c++)
+        if (o[c] > o[best]) best = c;
+      hit += best == t->y_class[i];
+      double p = k == 1 ? (t->y_class[i] ? o[0] : 1 - o[0]) : o[t->y_class[i]];
+      ll -= log(p > 1e-15 ? p : 1e-15);
+    } else {
+      double e = (double)o[0] - (double)t->y_value[i];
+      se += e * e;
+    }
+  }
+  double n = (double)(t->n_rows ? t->n_rows : 1);
+  if (t->task == TB_TASK_CLASSIFICATION) run->metrics[M_TEST_ACC] = hit / n, run->metrics[M_TEST_LOSS] = ll / n;
+  else run->metrics[M_TEST_RMSE] = sqrt(se / n), run->metrics[M_TEST_LOSS] = 0.5 * se / n;
+done:
+  free(out);
+  return rc;
+}
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -95,18 +159,37 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
   tb_model *m = NULL;
   int rc = TB_OK;
   size_t est = 0;
-  double train_time = 0, t0 = tb_objective_now();
+  double train_time = 0, t0 = tb_objective_now(), *xl = NULL;
+  const double *x = run->x;
   if (!wk || !wk->be) return tb_error_set(TB_ERR_INVALID, "learner objective: no backend context");
+  if (li->remap) {
+    if (!(xl = malloc((size_t)tb_space_dim(li->decl) * sizeof *xl)))
+      return tb_error_set(TB_ERR_NOMEM, "learner objective: out of host memory");
+    rc = to_declared(li, o->space, run->x, xl);
+    x = xl;
+    if (rc < 0) {
+      free(xl);
+      return model_fail(run, rc, "configuration");
+    }
+  }
   int n_out = v->ds->task == TB_TASK_CLASSIFICATION ? v->ds->n_classes : 1;
-  rc = tb_model_estimate_bytes(li->L, o->space, run->x, v->n_train, v->ds->n_cols, n_out, &est);
-  if (rc < 0) return model_fail(run, rc, "configuration");
-  if (run->memory_budget && est > run->memory_budget)
+  rc = tb_model_estimate_bytes(li->L, li->decl, x, v->n_train, v->ds->n_cols, n_out, &est);
+  if (rc < 0) {
+    free(xl);
+    return model_fail(run, rc, "configuration");
+  }
+  if (run->memory_budget && est > run->memory_budget) {
+    free(xl);
     return tb_objective_run_fail(run, TB_RUN_OOM, "estimated %zu bytes exceed the trial memory budget of %zu bytes",
                                  est, run->memory_budget);
+  }
   if (!wk->devdata) {
     tb_backend_set_budget(wk->be, 0);
     rc = tb_devdata_create(wk->be, v->ds, (tb_devdata **)&wk->devdata);
-    if (rc < 0) return rc; /* the data does not fit the worker's context: a study error, not a trial's */
+    if (rc < 0) { /* the data does not fit the worker's context: a study error, not a trial's */
+      free(xl);
+      return rc;
+    }
   }
   tb_mem_stats ms;
   tb_backend_mem(wk->be, &ms);
@@ -114,7 +197,7 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
   tb_backend_set_budget(wk->be, run->memory_budget ? base + run->memory_budget : 0);
   tb_backend_mem_reset_peak(wk->be);
   tb_parts parts = {v->train, v->n_train, v->valid, v->n_valid};
-  rc = tb_model_create(li->L, o->space, run->x, wk->devdata, &parts, run->seed, &m);
+  rc = tb_model_create(li->L, li->decl, x, wk->devdata, &parts, run->seed, &m);
   if (rc < 0) {
     rc = model_fail(run, rc, "create");
     goto done;
@@ -194,23 +277,58 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
       goto done;
     }
   }
+  if (li->test && li->test->n_rows && run->status == TB_RUN_COMPLETE) {
+    rc = measure_test(li, m, run);
+    if (rc < 0) {
+      rc = model_fail(run, rc, "test score");
+      goto done;
+    }
+  }
 done:
+  free(xl);
   if (isnan(run->train_time)) run->train_time = train_time;
   tb_model_free(m);
   tb_backend_set_budget(wk->be, 0);
   return rc;
 }
 
-static void impl_free(tb_objective *o) { free(o->impl); }
+static void impl_free(tb_objective *o) {
+  learner_impl *li = o->impl;
+  if (li) tb_space_free(li->decl);
+  free(li);
+}
 static const tb_objective_vt learner_vt = {learner_run, impl_free};
 
 int tb_objective_learner(const struct tb_learner *L, const struct tb_eval_data *data, int latency_runs,
                          tb_objective **out) {
+  tb_objective_learner_params p = {L, data, latency_runs, NULL, NULL};
+  return tb_objective_learner_create(&p, out);
+}
+
+/* 1 when sp equals the declared space decl parameter by parameter (then no mapping is needed). */
+static int same_space(const tb_space *sp, const tb_space *decl) {
+  for (int i = 0; i < tb_space_dim(decl); i++) {
+    const tb_param *p = tb_space_param(sp, i), *q = tb_space_param(decl, i);
+    if (p->type != q->type || p->parent != q->parent) return 0;
+    if (p->type == TB_PARAM_CATEGORICAL) {
+      if (p->n_choices != q->n_choices) return 0;
+      for (int c = 0; c < p->n_choices; c++)
+        if (strcmp(p->choices[c], q->choices[c])) return 0;
+    }
+  }
+  return 1;
+}
+
+int tb_objective_learner_create(const tb_objective_learner_params *p, tb_objective **out) {
   int rc = TB_OK;
-  tb_space *sp = NULL;
+  tb_space *decl = NULL;
   tb_objective *o = NULL;
   if (!out) return tb_error_set(TB_ERR_INVALID, "learner objective: NULL output");
   *out = NULL;
+  if (!p) return tb_error_set(TB_ERR_INVALID, "learner objective: NULL parameters");
+  const tb_learner *L = p->learner;
+  const tb_eval_data *data = p->data;
+  int latency_runs = p->latency_runs;
   if (!L || !data || !data->ds || !data->n_train)
     return tb_error_set(TB_ERR_INVALID, "learner objective: NULL learner or data without train rows");
   if (!data->n_valid) return tb_error_set(TB_ERR_INVALID, "learner objective: the data has no validation rows");
@@ -219,19 +337,40 @@ int tb_objective_learner(const struct tb_learner *L, const struct tb_eval_data *
   if (!tb_learner_supports(L, data->ds->task))
     return tb_error_set(TB_ERR_UNSUPPORTED, "learner objective: %s does not handle %s", tb_learner_name(L),
                         data->ds->task == TB_TASK_CLASSIFICATION ? "classification" : "regression");
-  TB_TRY(tb_learner_space(L, &sp));
-  TB_TRY(tb_objective_alloc_common(TB_OBJECTIVE_LEARNER, &learner_vt, sp, 1, M_N, learner_metrics, &o));
-  sp = NULL;
+  if (p->test && (p->test->n_cols != data->ds->n_cols || p->test->task != data->ds->task ||
+                  p->test->n_classes != data->ds->n_classes))
+    return tb_error_set(TB_ERR_INVALID, "learner objective: the test rows do not match the data (columns, task)");
+  TB_TRY(tb_learner_space(L, &decl));
+  if (p->space) {
+    if (!tb_space_finalized(p->space) || tb_space_dim(p->space) != tb_space_dim(decl))
+      TB_FAIL(TB_ERR_INVALID, "learner objective: the space has %d parameters, %s declares %d",
+              tb_space_dim(p->space), tb_learner_name(L), tb_space_dim(decl));
+    for (int i = 0; i < tb_space_dim(decl); i++)
+      if (strcmp(tb_space_param(p->space, i)->name, tb_space_param(decl, i)->name))
+        TB_FAIL(TB_ERR_INVALID, "learner objective: parameter %d of the space is '%s', %s declares '%s' there", i,
+                tb_space_param(p->space, i)->name, tb_learner_name(L), tb_space_param(decl, i)->name);
+  }
+  int n_metrics = p->test ? M_NT : M_N;
+  if (p->space) TB_TRY(tb_objective_alloc_common(TB_OBJECTIVE_LEARNER, &learner_vt, (tb_space *)p->space, 0,
+                                                 n_metrics, learner_metrics, &o));
+  else {
+    tb_space *own = NULL;
+    TB_TRY(tb_learner_space(L, &own));
+    TB_TRY(tb_objective_alloc_common(TB_OBJECTIVE_LEARNER, &learner_vt, own, 1, n_metrics, learner_metrics, &o));
+  }
   learner_impl *li = calloc(1, sizeof *li);
   if (!li) TB_FAIL(TB_ERR_NOMEM, "learner objective: out of host memory");
-  li->L = L, li->data = data, li->latency_runs = latency_runs;
+  li->L = L, li->data = data, li->latency_runs = latency_runs, li->test = p->test;
+  li->decl = decl, decl = NULL;
+  li->remap = !same_space(o->space, li->decl);
   o->impl = li;
   o->maximize[M_ACC] = 1;
-  for (int i = M_TIME; i < M_N; i++) o->intermediate[i] = 0;
+  if (p->test) o->maximize[M_TEST_ACC] = 1;
+  for (int i = M_TIME; i < n_metrics; i++) o->intermediate[i] = 0;
   *out = o;
   o = NULL;
 done:
-  tb_space_free(sp);
+  tb_space_free(decl);
   tb_objective_free(o);
   return rc;
 }

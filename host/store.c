@@ -1,5 +1,6 @@
 /* store.c: the results store's public API (tb_store.h): argument checks, the journal (every call is encoded and
- * appended; fsync at each finished trial, study start and end), and the single HDF5 writer thread fed by a queue
+ * appended; fsync at each finished trial, shared by trials finishing together (store_commit.c), study start and
+ * end), and the single HDF5 writer thread fed by a queue
  * of the same encoded records, so the .h5 is always what the journal says. Resume replays the journal into a
  * tb_store_history and rebuilds the .h5. Not here: the codec (store_codec.c), HDF5 (store_h5.c, h5.c).
  * Tested by tests/test_store.c and tests/test_store_kill.c. */
@@ -15,10 +16,11 @@
 
 #include "store_impl.h"
 #include "tb_error.h"
+#include "store_commit.h"
 #include "tb_journal.h"
 
 typedef struct node { struct node *next; uint32_t type; size_t len; uint8_t data[]; } node; /* type 0: a flush */
-typedef struct { int dim, n_obj; char name[TB_STORE_NAME_MAX]; } exp_dims;
+typedef struct { int dim, n_obj; char name[TB_STORE_NAME_MAX]; int64_t next_snapshot; } exp_dims;
 
 struct tb_store {
   char *path, *jpath;
@@ -31,6 +33,7 @@ struct tb_store {
   int n_exps;
   tb_idmap known;   /* id -> (void *)(experiment + 1) */
   tb_idmap running; /* id -> (void *)1 */
+  int64_t next_id;  /* 1 + the largest trial id begun or reserved */
   /* the writer thread */
   pthread_t thread;
   int thread_up, stop;
@@ -39,6 +42,7 @@ struct tb_store {
   tb_store_h5 *w;
   int w_rc;          /* first HDF5 error and its detail (the writer's thread has its own detail) */
   char w_msg[512];
+  tb_store_commit commit; /* group commit of finished trials, cost counters (store_commit.c) */
 };
 
 const char *tb_trial_status_name(tb_trial_status s) {
@@ -119,7 +123,8 @@ static int emit(tb_store *st, const tb_store_event *ev, int n_values, int sync) 
   }
   uint32_t type = TB_STORE_REC_TYPE(ev->type);
   TB_TRY(tb_journal_append(st->j, type, st->enc.p, st->enc.n));
-  if (sync == 1) TB_TRY(tb_journal_sync(st->j));
+  st->commit.n_appended++;
+  if (sync == 1) TB_TRY(tb_store_commit_sync_locked(&st->commit, st->j));
   if (sync == 2) TB_TRY(tb_journal_flush(st->j));
   TB_TRY(enqueue(st, type, st->enc.p, st->enc.n));
 done:
@@ -150,6 +155,7 @@ static int store_new(const char *path, const tb_store_options *opts, tb_store **
   pthread_mutex_init(&st->mu, NULL);
   pthread_cond_init(&st->cv_work, NULL);
   pthread_cond_init(&st->cv_done, NULL);
+  tb_store_commit_init(&st->commit);
   *out = st;
   return TB_OK;
 }
@@ -179,6 +185,7 @@ int tb_store_create(const char *path, const tb_store_study *study, const tb_stor
   int rc = TB_OK;
   tb_store *st = NULL;
   char host[256] = "", tmp[4096];
+  uint64_t t0 = tb_store_commit_clock();
   *out = NULL;
   if (!path || !*path || !study) return tb_error_set(TB_ERR_INVALID, "store: no path or no study");
   if (study->n_seeds < 0 || (study->n_seeds && !study->seeds))
@@ -206,6 +213,7 @@ int tb_store_create(const char *path, const tb_store_study *study, const tb_stor
   if (rc < 0) goto done;
   if (rename(tmp, st->jpath)) TB_FAIL(TB_ERR_IO, "%s: cannot rename to %s: %s", tmp, st->jpath, strerror(errno));
   TB_TRY(sync_dir(st->jpath));
+  tb_store_commit_charge(&st->commit, t0);
   *out = st, st = NULL;
 done:
   if (st) tb_store_close(st);
@@ -232,10 +240,27 @@ static int record(tb_store *st, const tb_store_event *ev) {
       if (!name_ok(x->objective_names[i], TB_STORE_NAME_MAX))
         return tb_error_set(TB_ERR_INVALID, "experiment '%s': objective name '%s': use [A-Za-z0-9_.-]", x->name,
                             x->objective_names[i] ? x->objective_names[i] : "");
+    int na = ev->u.experiment.n_attrs;
+    if (na < 0 || na > TB_STORE_MAX_ATTRS || (na && (!ev->u.experiment.attr_names || !ev->u.experiment.attr_values)))
+      return tb_error_set(TB_ERR_INVALID, "experiment '%s': %d attributes (0..%d, with names and values)", x->name,
+                          na, TB_STORE_MAX_ATTRS);
+    for (int i = 0; i < na; i++) {
+      const char *an = ev->u.experiment.attr_names[i];
+      int clash = 0;
+      for (const char *const *r = (const char *const[]){"index", "learner", "dataset", "parameters",
+                                                         "parameter_types", "objectives", "objective_directions",
+                                                         NULL};
+           *r; r++)
+        clash |= an && !strcmp(an, *r);
+      for (int k = 0; k < i; k++) clash |= an && !strcmp(an, ev->u.experiment.attr_names[k]);
+      if (!name_ok(an, TB_STORE_NAME_MAX) || clash)
+        return tb_error_set(TB_ERR_INVALID, "experiment '%s': attribute name '%s': %s", x->name, an ? an : "",
+                            clash ? "used twice or reserved" : "use [A-Za-z0-9_.-]");
+    }
     exp_dims *ne = realloc(st->exps, (size_t)(st->n_exps + 1) * sizeof *ne);
     if (!ne) return tb_error_set(TB_ERR_NOMEM, "out of host memory");
     st->exps = ne;
-    ne[st->n_exps] = (exp_dims){tb_space_dim(x->space), x->n_objectives, ""};
+    ne[st->n_exps] = (exp_dims){tb_space_dim(x->space), x->n_objectives, "", 0};
     snprintf(ne[st->n_exps].name, sizeof ne->name, "%s", x->name);
     break;
   }
@@ -264,7 +289,7 @@ static int record(tb_store *st, const tb_store_event *ev) {
                           TB_STORE_REASON_MAX - 1);
     n_values = st->exps[(intptr_t)tb_idmap_get(&st->known, r->id) - 1].n_obj;
     if (!r->objectives) return tb_error_set(TB_ERR_INVALID, "trial %lld: no objective values", (long long)r->id);
-    sync = st->opts.sync_per_trial;
+    sync = 0; /* made durable by tb_store_trial_end's group commit (sync_per_trial) */
     break;
   }
   case TB_STORE_EV_CURVE:
@@ -301,6 +326,11 @@ static int record(tb_store *st, const tb_store_event *ev) {
     e = ev->u.trial.experiment;
     if ((rc = tb_idmap_put(&st->known, ev->u.trial.id, (void *)(intptr_t)(e + 1))) == TB_OK)
       rc = tb_idmap_put(&st->running, ev->u.trial.id, (void *)1);
+    if (ev->u.trial.id >= st->next_id) st->next_id = ev->u.trial.id + 1;
+    break;
+  case TB_STORE_EV_PARETO:
+    e = ev->u.pareto.experiment;
+    if (ev->u.pareto.snapshot >= st->exps[e].next_snapshot) st->exps[e].next_snapshot = ev->u.pareto.snapshot + 1;
     break;
   case TB_STORE_EV_TRIAL_END: tb_idmap_del(&st->running, ev->u.result.id); break;
   default: break;
@@ -310,21 +340,52 @@ static int record(tb_store *st, const tb_store_event *ev) {
 
 static int locked_record(tb_store *st, const tb_store_event *ev) {
   if (!st) return tb_error_set(TB_ERR_INVALID, "store: NULL");
+  uint64_t t0 = tb_store_commit_clock();
   pthread_mutex_lock(&st->mu);
   int rc = record(st, ev);
+  /* a finished trial is durable before this returns; callers finishing together share one fsync */
+  if (rc == TB_OK && ev->type == TB_STORE_EV_TRIAL_END && st->opts.sync_per_trial)
+    rc = tb_store_commit_wait(&st->commit, &st->mu, st->j, st->commit.n_appended);
   pthread_mutex_unlock(&st->mu);
+  tb_store_commit_charge(&st->commit, t0);
   return rc;
 }
 
 int tb_store_add_experiment(tb_store *st, const tb_store_experiment *exp, int *index) {
+  return tb_store_add_experiment_attrs(st, exp, 0, NULL, NULL, index);
+}
+
+int tb_store_add_experiment_attrs(tb_store *st, const tb_store_experiment *exp, int n_attrs,
+                                  const char *const *attr_names, const double *attr_values, int *index) {
   if (!st || !exp) return tb_error_set(TB_ERR_INVALID, "store: NULL experiment");
+  uint64_t t0 = tb_store_commit_clock();
   pthread_mutex_lock(&st->mu);
-  tb_store_event ev = {.type = TB_STORE_EV_EXPERIMENT, .u.experiment = {st->n_exps, *exp}};
+  tb_store_event ev = {.type = TB_STORE_EV_EXPERIMENT};
+  ev.u.experiment.index = st->n_exps, ev.u.experiment.exp = *exp;
+  ev.u.experiment.n_attrs = n_attrs, ev.u.experiment.attr_names = attr_names;
+  ev.u.experiment.attr_values = attr_values;
   int rc = record(st, &ev);
   if (rc == TB_OK && index) *index = st->n_exps - 1;
   pthread_mutex_unlock(&st->mu);
+  tb_store_commit_charge(&st->commit, t0);
   return rc;
 }
+int64_t tb_store_next_trial_id(tb_store *st) {
+  if (!st) return -1;
+  pthread_mutex_lock(&st->mu);
+  int64_t id = st->next_id++;
+  pthread_mutex_unlock(&st->mu);
+  return id;
+}
+
+int64_t tb_store_next_snapshot(tb_store *st, int experiment) {
+  if (!st) return -1;
+  pthread_mutex_lock(&st->mu);
+  int64_t k = experiment >= 0 && experiment < st->n_exps ? st->exps[experiment].next_snapshot++ : -1;
+  pthread_mutex_unlock(&st->mu);
+  return k;
+}
+
 int tb_store_trial_begin(tb_store *st, const tb_store_trial *t) {
   return locked_record(st, &(tb_store_event){.type = TB_STORE_EV_TRIAL_BEGIN, .u.trial = *t});
 }
@@ -350,13 +411,27 @@ int tb_store_study_end(tb_store *st, double end_time, int complete) {
 }
 
 int tb_store_sync(tb_store *st) {
+  if (!st) return tb_error_set(TB_ERR_INVALID, "store: NULL");
+  uint64_t t0 = tb_store_commit_clock();
   pthread_mutex_lock(&st->mu);
-  int rc = tb_journal_sync(st->j);
+  int rc = tb_store_commit_wait(&st->commit, &st->mu, st->j, st->commit.n_appended);
   pthread_mutex_unlock(&st->mu);
+  tb_store_commit_charge(&st->commit, t0);
   return rc;
 }
 
+int tb_store_stats(tb_store *st, tb_store_cost *out) {
+  if (!st || !out) return tb_error_set(TB_ERR_INVALID, "store: NULL store or output");
+  pthread_mutex_lock(&st->mu);
+  out->n_records = st->commit.n_appended;
+  pthread_mutex_unlock(&st->mu);
+  out->n_calls = atomic_load(&st->commit.n_calls), out->call_s = 1e-9 * (double)atomic_load(&st->commit.call_ns);
+  out->n_fsync = atomic_load(&st->commit.n_fsync), out->fsync_s = 1e-9 * (double)atomic_load(&st->commit.fsync_ns);
+  return TB_OK;
+}
+
 int tb_store_wait(tb_store *st) {
+  uint64_t t0 = tb_store_commit_clock();
   pthread_mutex_lock(&st->mu);
   int rc = st->thread_up ? enqueue(st, 0, NULL, 0) : TB_OK;
   uint64_t target = st->n_queued;
@@ -364,6 +439,7 @@ int tb_store_wait(tb_store *st) {
   if (rc == TB_OK && st->w_rc < 0)
     rc = tb_error_set(st->w_rc, "%s: %s (the journal is intact: rebuild the file with resume)", st->path, st->w_msg);
   pthread_mutex_unlock(&st->mu);
+  tb_store_commit_charge(&st->commit, t0);
   return rc;
 }
 
@@ -384,6 +460,7 @@ int tb_store_close(tb_store *st) {
   tb_idmap_free(&st->known), tb_idmap_free(&st->running);
   pthread_mutex_destroy(&st->mu);
   pthread_cond_destroy(&st->cv_work), pthread_cond_destroy(&st->cv_done);
+  tb_store_commit_destroy(&st->commit);
   free(st->exps), free(st->path), free(st->jpath), free(st);
   return rc;
 }
@@ -498,7 +575,7 @@ int tb_store_open_resume(const char *path, const tb_store_options *opts, tb_stor
       exp_dims *ne = realloc(st->exps, (size_t)(st->n_exps + 1) * sizeof *ne);
       if (!ne) TB_FAIL(TB_ERR_NOMEM, "out of host memory");
       st->exps = ne;
-      ne[st->n_exps] = (exp_dims){tb_space_dim(ev->u.experiment.exp.space), ev->u.experiment.exp.n_objectives, ""};
+      ne[st->n_exps] = (exp_dims){tb_space_dim(ev->u.experiment.exp.space), ev->u.experiment.exp.n_objectives, "", 0};
       snprintf(ne[st->n_exps++].name, sizeof ne->name, "%s", ev->u.experiment.exp.name);
     } else if (ev->type == TB_STORE_EV_TRIAL_BEGIN) {
       TB_TRY(tb_idmap_put(&st->known, ev->u.trial.id, (void *)(intptr_t)(ev->u.trial.experiment + 1)));
@@ -509,9 +586,13 @@ int tb_store_open_resume(const char *path, const tb_store_options *opts, tb_stor
     } else if (ev->type == TB_STORE_EV_TRIAL_END) {
       tb_idmap_del(&st->running, ev->u.result.id);
       n_prev += ev->u.result.status == TB_TRIAL_INTERRUPTED;
+    } else if (ev->type == TB_STORE_EV_PARETO && ev->u.pareto.experiment >= 0 && ev->u.pareto.experiment < st->n_exps) {
+      exp_dims *x = &st->exps[ev->u.pareto.experiment];
+      if (ev->u.pareto.snapshot >= x->next_snapshot) x->next_snapshot = ev->u.pareto.snapshot + 1;
     }
   }
   h->pub.next_trial_id = next;
+  st->next_id = next;
   if ((st->running.n || n_prev) &&
       !(h->pub.interrupted = calloc(st->running.n + n_prev, sizeof *h->pub.interrupted)))
     TB_FAIL(TB_ERR_NOMEM, "out of host memory");
@@ -528,8 +609,8 @@ int tb_store_open_resume(const char *path, const tb_store_options *opts, tb_stor
       h->pub.interrupted[h->pub.n_interrupted++] = t;
   }
   tb_idmap_free(&begins), tb_idmap_free(&retried);
-  if (access(path, F_OK) == 0 && unlink(path))
-    TB_FAIL(TB_ERR_IO, "%s: cannot replace it: %s", path, strerror(errno));
+  /* rebuilt in place (truncated, not unlinked first): FILE.h5 never disappears, so a kill during this resume leaves
+   * a study that the next `run --resume` finds (tests/test_kill_resume.c) */
   TB_TRY(rebuild(path, h, &st->w));
   TB_TRY(start_writer(st));
   double t_now = now(), nan4[TB_STORE_MAX_OBJECTIVES];

@@ -64,6 +64,11 @@ void tb_store_encode(const tb_store_event *ev, int n_values, tb_buf *b) {
     }
     put_u32(b, (uint32_t)x->n_objectives);
     for (int i = 0; i < x->n_objectives; i++) put_str(b, x->objective_names[i]), put_u32(b, (uint32_t)x->maximize[i]);
+    if (e->u.experiment.n_attrs > 0) { /* optional tail: records without attributes end before it */
+      put_u32(b, (uint32_t)e->u.experiment.n_attrs);
+      for (int i = 0; i < e->u.experiment.n_attrs; i++)
+        put_str(b, e->u.experiment.attr_names[i]), put_f64(b, e->u.experiment.attr_values[i]);
+    }
     break;
   }
   case TB_STORE_EV_TRIAL_BEGIN: {
@@ -251,6 +256,15 @@ int tb_store_decode(uint32_t type, const uint8_t *p, size_t n, tb_store_event *e
     if (!names || !mx) return tb_error_set(TB_ERR_NOMEM, "out of host memory");
     for (int i = 0; i < x->n_objectives; i++) names[i] = get_str(&r), mx[i] = (int)get_u32(&r);
     x->objective_names = names, x->maximize = mx;
+    if (!r.bad && r.off < n) {
+      int na = ev->u.experiment.n_attrs = (int)get_u32(&r);
+      if (na < 0 || na > TB_STORE_MAX_ATTRS) return r.bad = 1, TB_ERR_FORMAT;
+      const char **an = tb_arena_alloc(a, sizeof *an * (TB_STORE_MAX_ATTRS + 1));
+      double *av = tb_arena_alloc(a, sizeof *av * (TB_STORE_MAX_ATTRS + 1));
+      if (!an || !av) return tb_error_set(TB_ERR_NOMEM, "out of host memory");
+      for (int i = 0; i < na; i++) an[i] = get_str(&r), av[i] = get_f64(&r);
+      ev->u.experiment.attr_names = an, ev->u.experiment.attr_values = av;
+    }
     break;
   }
   case TB_STORE_EV_TRIAL_BEGIN: {

@@ -220,6 +220,8 @@ static int add_experiment(tb_store_h5 *w, const tb_store_event *ev) {
   if (d) TB_TRY(tb_h5_attr_write(w->f, g, "parameter_types", TB_H5_STR, (size_t)d, pt));
   TB_TRY(tb_h5_attr_write(w->f, g, "objectives", TB_H5_STR, (size_t)k, x->objective_names));
   TB_TRY(tb_h5_attr_write(w->f, g, "objective_directions", TB_H5_STR, (size_t)k, dirs));
+  for (int i = 0; i < ev->u.experiment.n_attrs; i++)
+    TB_TRY(tb_h5_attr_write(w->f, g, ev->u.experiment.attr_names[i], TB_H5_F64, 0, &ev->u.experiment.attr_values[i]));
   for (int i = 0; i < d; i++) {
     const tb_param *p = tb_space_param(x->space, i);
     if (p->type != TB_PARAM_CATEGORICAL) continue;

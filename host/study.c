@@ -26,6 +26,12 @@ typedef struct coord {
   double *xbuf;
 } coord;
 
+static double mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static study_rec *rec_get(tb_study *s, int64_t id) {
   if ((size_t)id >= s->cap_rec) {
     size_t cap = s->cap_rec ? s->cap_rec : 64;
@@ -84,6 +90,8 @@ static study_row *match_row(tb_study *s, int64_t parent, const double *x) {
   return NULL;
 }
 
+static void note_end(tb_study *s, const study_rec *r);
+
 /* A finished history row replayed into the scheduler as if its job had just run. */
 static int replay(coord *c, study_rec *r, study_row *w) {
   tb_study *s = c->s;
@@ -100,7 +108,7 @@ static int replay(coord *c, study_rec *r, study_row *w) {
   r->pub.store_id = w->store_id, r->pub.parent_id = w->parent_id, r->pub.retry_of = w->retry_of;
   r->pub.seed = w->seed;
   r->pub.replayed = 1;
-  rec_result(r, w->status, w->values, s->n_obj, w->fidelity);
+  rec_result(r, w->status, w->values, s->n_rec_obj, w->fidelity);
   r->pub.train_time_s = w->train_time, r->pub.peak_memory = w->peak_memory, r->pub.n_params = w->n_params;
   memcpy(r->pub.latency_p50, w->lat50, sizeof w->lat50);
   memcpy(r->pub.latency_p99, w->lat99, sizeof w->lat99);
@@ -110,8 +118,21 @@ static int replay(coord *c, study_rec *r, study_row *w) {
   free(r->state); /* the state is not in the journal: a later RESUME retrains from scratch */
   r->state = NULL, r->state_len = 0;
   TB_TRY(tell_end(c, r, w->status, w->fidelity, w->values, last));
+  if (w->status != TB_RUN_INTERRUPTED) s->n_replayed++, note_end(s, r);
 done:
   return rc;
+}
+
+/* After a finished (or replayed) job: the best value so far and the progress callback. */
+static void note_end(tb_study *s, const study_rec *r) {
+  if (r->pub.status == TB_RUN_COMPLETE && !isnan(r->pub.values[0])) {
+    double v = r->pub.values[0];
+    if (!s->have_best || (s->p.maximize[0] ? v > s->best : v < s->best)) s->best = v, s->have_best = 1;
+  }
+  if (!s->p.progress) return;
+  tb_study_progress pr = {(long)(s->n_ended + s->n_replayed), (long)s->n_rec, s->p.n_trials, s->have_best, s->have_best ? s->best : NAN,
+                          mono_now() - s->t_start};
+  s->p.progress(s->p.progress_ctx, &pr);
 }
 
 /* Stores lineage records of scheduler events (PBT exploit + explore); promotions and stops need no record. */
@@ -190,7 +211,7 @@ static int start_job(coord *c, const tb_job *job, study_worker *w, int *assigned
   }
   r->pub.parent_id = parent;
   r->pub.retry_of = retry_of;
-  r->pub.store_id = s->next_store_id++;
+  r->pub.store_id = study_next_store_id(s);
   r->pub.replayed = 0;
   r->pub.status = -1;
   r->running = 1;
@@ -230,9 +251,9 @@ static int handle_end(coord *c, study_worker *w) {
   tb_trial_run *run = &w->run;
   study_rec *r = &s->rec[w->job.trial];
   double values[TB_STUDY_MAX_OBJECTIVES];
-  for (int i = 0; i < s->n_obj; i++) values[i] = run->metrics[s->metric[i]];
+  for (int i = 0; i < s->n_rec_obj; i++) values[i] = run->metrics[s->metric[i]];
   r->running = 0;
-  rec_result(r, run->status, values, s->n_obj, run->fidelity);
+  rec_result(r, run->status, values, s->n_rec_obj, run->fidelity);
   r->pub.train_time_s = run->train_time, r->pub.peak_memory = run->peak_memory, r->pub.n_params = run->n_params;
   memcpy(r->pub.latency_p50, run->latency_p50, sizeof run->latency_p50);
   memcpy(r->pub.latency_p99, run->latency_p99, sizeof run->latency_p99);
@@ -250,16 +271,11 @@ static int handle_end(coord *c, study_worker *w) {
   if (!s->stop || run->status != TB_RUN_INTERRUPTED) TB_TRY(tell_end(c, r, run->status, run->fidelity, values, run->last_value));
   TB_TRY(drain_events(c));
   s->n_ended++;
+  note_end(s, r);
   if (s->p.stop_after > 0 && (long)s->n_ended >= s->p.stop_after) s->stop = 1;
 done:
   w->state = W_IDLE;
   return rc;
-}
-
-static double mono_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* The coordinator's loop (called with s->mu held). */
@@ -328,7 +344,8 @@ int tb_study_run(tb_study *s, const tb_store_history *history) {
   if (!s) return tb_error_set(TB_ERR_INVALID, "study run: NULL study");
   s->stop = 0;
   s->stopped = 0;
-  s->n_ended = 0;
+  s->n_ended = 0, s->n_replayed = 0;
+  s->have_best = 0, s->best = NAN, s->t_start = mono_now();
   const tb_space *sp = tb_objective_space(s->obj);
   tb_sampler_config sc = {tb_rng_derive(s->p.seed, UINT64_MAX), s->n_obj, {0}, s->p.n_sampler_options,
                           s->p.sampler_option_names, s->p.sampler_option_values};

@@ -65,7 +65,8 @@ typedef struct study_rec {
 struct tb_study {
   tb_objective *obj;
   tb_study_params p;
-  int dim, n_obj;
+  int dim, n_obj;               /* n_obj: tuned objectives */
+  int n_rec_obj;                /* recorded objectives (n_obj tuned first, then recorded-only ones) */
   int metric[TB_STUDY_MAX_OBJECTIVES]; /* objective i = metric metric[i] of the objective */
   int report_metric, report_to_scheduler;
   char strategy[32];
@@ -74,12 +75,14 @@ struct tb_study {
   /* store */
   tb_store *store;
   int experiment;
-  int64_t next_store_id;
-  int64_t next_snapshot;        /* next Pareto snapshot number */
+  int64_t next_store_id;        /* without a store (with one, tb_store_next_trial_id) */
+  int64_t next_snapshot;        /* next Pareto snapshot number without a store */
   /* trials */
   study_rec *rec;
   size_t n_rec, cap_rec;
-  size_t n_ended;
+  size_t n_ended, n_replayed;   /* jobs ended in this run; history rows replayed */
+  int have_best;                /* progress: best complete value of the first objective so far */
+  double best, t_start;
   /* resume */
   study_row *rows;
   size_t n_rows;
@@ -105,7 +108,9 @@ int study_store_lineage(tb_study *s, int64_t member, int64_t from, int64_t to, i
                         const double *new_x);
 int study_store_pareto(tb_study *s, const int64_t *store_ids, size_t n, double hv);
 int study_store_sync(tb_study *s);
-/* Loads the rows of s's experiment from h into s->rows and sets s->next_store_id. */
+/* The next store row id (the store's when attached, else s->next_store_id++). */
+int64_t study_next_store_id(tb_study *s);
+/* Loads the rows of s's experiment, strategy and repetition from h into s->rows and sets s->next_store_id. */
 int study_history_load(tb_study *s, const tb_store_history *h);
 void study_rows_free(tb_study *s);
 

@@ -32,6 +32,8 @@ const char *tb_study_check_params(const tb_study_params *p) {
   if (!(p->min_fidelity > 0) || !(p->max_fidelity >= p->min_fidelity) || !isfinite(p->max_fidelity))
     return "fidelities must satisfy 0 < min_fidelity <= max_fidelity";
   if (p->n_objectives < 1 || p->n_objectives > TB_STUDY_MAX_OBJECTIVES) return "n_objectives outside [1, 8]";
+  if (p->n_recorded && (p->n_recorded < p->n_objectives || p->n_recorded > TB_STUDY_MAX_OBJECTIVES))
+    return "n_recorded outside [n_objectives, 8]";
   if (p->n_trials < 0 || p->max_budget < 0 || p->max_wall_s < 0 || p->stop_after < 0) return "negative budget";
   if (p->n_objectives > 1 && p->n_trials == 0) return "a multi-objective study needs n_trials";
   if (p->n_trials == 0 && p->max_budget == 0) return "neither n_trials nor max_budget is set";
@@ -54,10 +56,11 @@ int tb_study_create(tb_objective *obj, const tb_study_params *p, tb_study **out)
   s->p = *p;
   s->dim = tb_space_dim(tb_objective_space(obj));
   s->n_obj = p->n_objectives;
+  s->n_rec_obj = p->n_recorded ? p->n_recorded : p->n_objectives;
   s->experiment = -1;
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
-  for (int i = 0; i < s->n_obj; i++) {
+  for (int i = 0; i < s->n_rec_obj; i++) {
     const char *name = p->objectives[i];
     s->metric[i] = name ? tb_objective_metric_find(obj, name) : (i == 0 ? 0 : -1);
     if (s->metric[i] < 0) {

@@ -22,8 +22,8 @@ static double unix_now(void) {
 void tb_study_describe_experiment(const tb_study *s, struct tb_store_experiment *exp) {
   static const char *names[TB_STUDY_MAX_OBJECTIVES];
   exp->space = tb_objective_space(s->obj);
-  exp->n_objectives = s->n_obj;
-  for (int i = 0; i < s->n_obj; i++) names[i] = tb_objective_metric_name(s->obj, s->metric[i]);
+  exp->n_objectives = s->n_rec_obj;
+  for (int i = 0; i < s->n_rec_obj; i++) names[i] = tb_objective_metric_name(s->obj, s->metric[i]);
   exp->objective_names = names;
   exp->maximize = s->p.maximize;
 }
@@ -70,8 +70,12 @@ int study_store_lineage(tb_study *s, int64_t member, int64_t from, int64_t to, i
 int study_store_pareto(tb_study *s, const int64_t *store_ids, size_t n, double hv) {
   if (!s->store) return TB_OK;
   tb_store_pareto p = {s->experiment, 0, unix_now(), hv, (int)n, store_ids};
-  p.snapshot = s->next_snapshot++; /* follows the history's snapshots on resume */
+  p.snapshot = tb_store_next_snapshot(s->store, s->experiment); /* unique per experiment, after the journal's */
   return tb_store_pareto_add(s->store, &p);
+}
+
+int64_t study_next_store_id(tb_study *s) {
+  return s->store ? tb_store_next_trial_id(s->store) : s->next_store_id++;
 }
 
 int study_store_sync(tb_study *s) { return s->store ? tb_store_sync(s->store) : TB_OK; }
@@ -98,7 +102,9 @@ int study_history_load(tb_study *s, const tb_store_history *h) {
   if (cap && !(s->rows = calloc(cap, sizeof *s->rows))) return tb_error_set(TB_ERR_NOMEM, "resume: out of memory");
   for (size_t i = 0; i < h->n_events; i++) {
     const tb_store_event *ev = &h->events[i];
-    if (ev->type == TB_STORE_EV_TRIAL_BEGIN && ev->u.trial.experiment == s->experiment) {
+    if (ev->type == TB_STORE_EV_TRIAL_BEGIN && ev->u.trial.experiment == s->experiment &&
+        ev->u.trial.repetition == s->p.repetition && ev->u.trial.strategy &&
+        !strcmp(ev->u.trial.strategy, s->strategy)) {
       study_row *r = &s->rows[s->n_rows++];
       r->store_id = ev->u.trial.id, r->parent_id = ev->u.trial.parent_id, r->retry_of = ev->u.trial.retry_of;
       r->seed = ev->u.trial.seed;
@@ -122,7 +128,7 @@ int study_history_load(tb_study *s, const tb_store_history *h) {
       if (!r) continue;
       const tb_store_result *x = &ev->u.result;
       r->status = x->status;
-      for (int k = 0; k < s->n_obj; k++) r->values[k] = x->objectives ? x->objectives[k] : NAN;
+      for (int k = 0; k < s->n_rec_obj; k++) r->values[k] = x->objectives ? x->objectives[k] : NAN;
       r->fidelity = x->fidelity, r->train_time = x->train_time, r->peak_memory = x->peak_memory;
       r->lat50[0] = x->latency_p50[0], r->lat50[1] = x->latency_p50[1];
       r->lat99[0] = x->latency_p99[0], r->lat99[1] = x->latency_p99[1];

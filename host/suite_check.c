@@ -98,7 +98,8 @@ static int check_objectives(const sx *c, struct fy_node *root, tb_suite *s) {
       o->maximize = natural;
       for (int d = 0; d < s->n_datasets; d++) {
         int t = spec_task(s->datasets[d].spec);
-        if ((t == 1 && !strcmp(o->name, "valid_accuracy")) || (t == 0 && !strcmp(o->name, "valid_rmse")))
+        if ((t == 1 && (!strcmp(o->name, "valid_accuracy") || !strcmp(o->name, "test_accuracy"))) ||
+            (t == 0 && (!strcmp(o->name, "valid_rmse") || !strcmp(o->name, "test_rmse"))))
           return sx_fail(c, n, key, TB_ERR_INVALID, "%s does not apply to dataset %s (a %s task)", o->name,
                          s->datasets[d].name, t ? "regression" : "classification");
       }
@@ -123,6 +124,18 @@ static int check_objectives(const sx *c, struct fy_node *root, tb_suite *s) {
       if (o->maximize < 0) o->maximize = 0;
     }
   }
+  if (s->n_learners) { /* test_* objectives are recorded, not tuned: they go last */
+    tb_suite_objective tmp[TB_SUITE_MAX_OBJECTIVES];
+    int k = 0;
+    for (int pass = 0; pass < 2; pass++)
+      for (int i = 0; i < s->n_objectives; i++)
+        if ((strncmp(s->objectives[i].name, "test_", 5) != 0) == (pass == 0)) tmp[k++] = s->objectives[i];
+    memcpy(s->objectives, tmp, sizeof tmp[0] * (size_t)k);
+    if (tb_suite_n_tuned(s) == 0)
+      return sx_fail(c, at(root, "objectives", 0, NULL), "objectives", TB_ERR_INVALID,
+                     "only test_* objectives: they are scored on the held-out test rows and never tuned; list a "
+                     "validation objective first (e.g. valid_accuracy)");
+  }
   return TB_OK;
 }
 
@@ -144,7 +157,7 @@ static int check_budget(const sx *c, struct fy_node *root, tb_suite *s) {
       return sx_fail(c, n, key, TB_ERR_INVALID,
                      "scheduler %s needs budget.fidelity.max (the full budget of one trial, e.g. 27 epochs)",
                      t->scheduler);
-    if (s->n_objectives > 1)
+    if (tb_suite_n_tuned(s) > 1)
       return sx_fail(c, n, key, TB_ERR_INVALID,
                      "scheduler %s compares one objective; multi-objective strategies use scheduler none",
                      t->scheduler);
@@ -169,10 +182,10 @@ static int check_samplers(const sx *c, struct fy_node *root, tb_suite *s) {
     TB_TRY(tb_suite_space(s, &ex, &sp));
     for (int i = 0; i < s->n_strategies; i++) {
       const tb_suite_strategy *t = &s->strategies[i];
-      tb_sampler_config cfg = {.seed = 0, .n_objectives = s->n_objectives, .n_options = t->n_sampler_options,
+      tb_sampler_config cfg = {.seed = 0, .n_objectives = tb_suite_n_tuned(s), .n_options = t->n_sampler_options,
                                .option_names = (const char *const *)t->sampler_option_names,
                                .option_values = (const char *const *)t->sampler_option_values};
-      for (int k = 0; k < s->n_objectives; k++) cfg.maximize[k] = s->objectives[k].maximize;
+      for (int k = 0; k < tb_suite_n_tuned(s); k++) cfg.maximize[k] = s->objectives[k].maximize;
       rc = tb_sampler_create(t->sampler, sp, &cfg, &smp);
       if (rc < 0) {
         char key[64], detail[512];
@@ -181,7 +194,7 @@ static int check_samplers(const sx *c, struct fy_node *root, tb_suite *s) {
         rc = sx_fail(c, at(root, "strategies", i, "sampler"), key, rc, "on %s: %s", ex.name, detail);
         goto done;
       }
-      if (strcmp(t->scheduler, "none") && s->n_objectives == 1) { /* its options, on this sampler */
+      if (strcmp(t->scheduler, "none") && tb_suite_n_tuned(s) == 1) { /* its options, on this sampler */
         tb_scheduler_config sc = {.min_fidelity = s->fidelity_min, .max_fidelity = s->fidelity_max,
                                   .max_trials = t->trials ? t->trials : s->trials, .max_budget = s->total_budget,
                                   .maximize = s->objectives[0].maximize, .seed = 0,

@@ -42,6 +42,9 @@ int tb_journal_append(tb_journal *j, uint32_t type, const void *payload, size_t 
 int tb_journal_flush(tb_journal *j);
 /* Flush, then fsync: survives a power loss. */
 int tb_journal_sync(tb_journal *j);
+/* Fsyncs what tb_journal_flush has written, without touching the buffer: one thread may run it while others
+ * append and flush under the caller's lock (the store's group commit fsyncs outside its lock this way). */
+int tb_journal_fsync(tb_journal *j);
 /* Syncs and closes; NULL is a no-op. Returns the first error of the sync. */
 int tb_journal_close(tb_journal *j);
 

@@ -38,6 +38,26 @@ struct tb_eval_data;
 int tb_objective_learner(const struct tb_learner *L, const struct tb_eval_data *data, int latency_runs,
                          tb_objective **out);
 
+struct tb_dataset;
+/* The learner objective with a given search space and, optionally, held-out test rows. */
+typedef struct tb_objective_learner_params {
+  const struct tb_learner *learner;
+  const struct tb_eval_data *data; /* train and valid rows (borrowed) */
+  int latency_runs;                /* as tb_objective_learner */
+  const tb_space *space;           /* the search space (copied), or NULL: the learner's declared space. It lists the
+                                      learner's hyperparameters in declared order (same names), each possibly
+                                      restricted: a narrower range, some of the categorical choices (the space's own
+                                      indices, mapped to the declared ones by label), or fixed (a categorical fixed
+                                      at its declared choice index). Each configuration is mapped to the learner's
+                                      declared encoding (declared conditions switch parameters off) before
+                                      tb_model_create; the store records it in this space. */
+  const struct tb_dataset *test;   /* or NULL. Test rows only (borrowed): adds the metrics test_accuracy, test_loss
+                                      (classification: log-loss) or test_rmse (regression), measured on the finished
+                                      model of every complete trial. A study must never tune on them (tb_study's
+                                      n_recorded); they are recorded as B&B 2012 score every trial on test data. */
+} tb_objective_learner_params;
+int tb_objective_learner_create(const tb_objective_learner_params *p, tb_objective **out);
+
 /* Test function f (instance `instance` for the seeded hit problems). Metrics: "value" (1 objective) or "f1", "f2"
  * (zdt1/zdt2). noise = 0: the fidelity is ignored; noise > 0: the value reported at fidelity r of R is
  * f(x) + noise * (R / r - 1) * z, z ~ N(0, 1) from the trial seed and r (exact at the full budget). */

@@ -1,8 +1,9 @@
 /* tb_store.h: the results store of a study: FILE.h5 (HDF5, layout in docs/results-format.md) and its journal
  * FILE.h5.journal (tb_journal.h), the source of truth. Every call is first appended to the journal (fsync'ed at
- * each finished trial and at study start and end), then queued to one writer thread that appends to the .h5 and
- * flushes it per finished trial (SWMR: readers may open the file while the study runs). The caller never waits
- * for HDF5. On resume the journal is replayed, handed back as an event history, and the .h5 is rebuilt from it.
+ * each finished trial, one fsync shared by trials finishing together, and at study start and end), then queued to
+ * one writer thread that appends to the .h5 and flushes it per finished trial (SWMR: readers may open the file
+ * while the study runs). The caller never waits for HDF5. On resume the journal is replayed, handed back as an
+ * event history, and the .h5 is rebuilt from it.
  * Not here: running trials (the executor), choosing configurations (samplers). All calls are thread-safe.
  * Tested by tests/test_store.c, tests/test_store_kill.c and tests/test_store_h5py.c. */
 #ifndef TB_STORE_H
@@ -23,6 +24,7 @@ extern "C" {
 #define TB_STORE_REASON_MAX 128   /* failure reasons */
 #define TB_STORE_JSON_MAX 1024    /* lineage hyperparameters as JSON text */
 #define TB_STORE_MAX_OBJECTIVES 8
+#define TB_STORE_MAX_ATTRS 8      /* numeric attributes of an experiment */
 
 typedef struct tb_store tb_store; /* an open study (opaque) */
 
@@ -123,15 +125,37 @@ int tb_store_create(const char *path, const tb_store_study *study, const tb_stor
 
 /* Adds an experiment; its index is returned in *index. Experiments may be added at any time. */
 int tb_store_add_experiment(tb_store *st, const tb_store_experiment *exp, int *index);
+/* The same with numeric attributes of the experiment group (n_attrs 0..TB_STORE_MAX_ATTRS, [A-Za-z0-9_.-] names),
+ * e.g. `optimum` (a known optimum of the first objective) and `n_valid` (validation rows): docs/results-format.md. */
+int tb_store_add_experiment_attrs(tb_store *st, const tb_store_experiment *exp, int n_attrs,
+                                  const char *const *attr_names, const double *attr_values, int *index);
 int tb_store_trial_begin(tb_store *st, const tb_store_trial *t);
 int tb_store_curve_add(tb_store *st, const tb_store_curve *c);
-/* Ends a begun trial; the journal is fsync'ed before this returns (sync_per_trial). */
+/* Ends a begun trial; with sync_per_trial its record is fsync'ed before this returns. Threads ending trials at the
+ * same time share one fsync (group commit): the first writes the journal out and fsyncs; the others wait for it. */
 int tb_store_trial_end(tb_store *st, const tb_store_result *r);
 int tb_store_lineage_add(tb_store *st, const tb_store_lineage *l);
 int tb_store_pareto_add(tb_store *st, const tb_store_pareto *p);
 int tb_store_memory_add(tb_store *st, const tb_store_memory *m);
-/* Fsyncs the journal (use it for group commit with sync_per_trial = 0). */
+/* Reserves a trial id: 1 + the largest id begun or reserved so far (a resumed journal's included), so several
+ * studies writing into one store never collide. -1 when st is NULL. */
+int64_t tb_store_next_trial_id(tb_store *st);
+/* Reserves the next Pareto snapshot number of an experiment (1 + the largest recorded or reserved, from 0); -1 when
+ * st is NULL or the experiment unknown. */
+int64_t tb_store_next_snapshot(tb_store *st, int experiment);
+/* Fsyncs every record journaled so far (with sync_per_trial = 0: the caller's own commit points). */
 int tb_store_sync(tb_store *st);
+
+/* What logging has cost so far (tb_store_stats). */
+typedef struct tb_store_cost {
+  uint64_t n_calls;   /* tb_store_* calls on this store (create, experiments, trials, curves, ..., sync, wait) */
+  double call_s;      /* wall seconds the callers spent inside them, summed over the calling threads */
+  uint64_t n_records; /* journal records appended */
+  uint64_t n_fsync;   /* fsyncs of the journal (group commit: one may cover several finished trials) */
+  double fsync_s;     /* wall seconds spent in them */
+} tb_store_cost;
+/* Fills *out; TB_ERR_INVALID when st or out is NULL. tb_store_close's own time is not counted. */
+int tb_store_stats(tb_store *st, tb_store_cost *out);
 /* Records the end of the study (complete: 1 when every planned trial ran) and its end time (0: now). */
 int tb_store_study_end(tb_store *st, double end_time, int complete);
 /* Waits for the writer to empty its queue and flush the .h5 (readers then see every record). */
@@ -150,7 +174,13 @@ typedef struct tb_store_event {
   tb_store_event_type type;
   union {
     tb_store_study study;
-    struct { int index; tb_store_experiment exp; } experiment;
+    struct {
+      int index;
+      tb_store_experiment exp;
+      int n_attrs;                 /* numeric attributes (tb_store_add_experiment_attrs) */
+      const char *const *attr_names;
+      const double *attr_values;
+    } experiment;
     tb_store_trial trial;
     tb_store_curve curve;
     tb_store_result result;

@@ -26,6 +26,16 @@ typedef struct tb_store tb_store;                 /* tb_store.h */
 typedef struct tb_store_history tb_store_history; /* tb_store.h */
 struct tb_store_experiment;
 
+/* What the progress callback gets after every finished job (tb_study_params.progress). */
+typedef struct tb_study_progress {
+  long n_ended;             /* jobs ended in this run (replayed ones included) */
+  long n_trials;            /* trials started so far (scheduler ids) */
+  long n_trials_max;        /* n_trials of the parameters (0: none) */
+  int have_best;            /* 1 when a complete trial has a value */
+  double best;              /* best value of the first objective so far (in its direction) */
+  double elapsed_s;         /* seconds since tb_study_run started */
+} tb_study_progress;
+
 typedef struct tb_study_params {
   const char *sampler;                  /* tb_sampler_names(): "random", "grid", "tpe", "nsga2", ... */
   int n_sampler_options;
@@ -45,11 +55,18 @@ typedef struct tb_study_params {
   int n_objectives;                     /* 1..TB_STUDY_MAX_OBJECTIVES */
   const char *objectives[TB_STUDY_MAX_OBJECTIVES]; /* metric names of the objective (NULL first: its metric 0) */
   int maximize[TB_STUDY_MAX_OBJECTIVES];
+  int n_recorded;                       /* 0 (= n_objectives) or n_objectives..TB_STUDY_MAX_OBJECTIVES: objectives
+                                           [n_objectives, n_recorded) are measured and recorded (trial values, the
+                                           store) but never told to the sampler or scheduler, nor used for the best
+                                           trial or the Pareto front (e.g. test_accuracy on held-out rows) */
   const double *ref_point;              /* hypervolume reference (n_objectives values) or NULL: derived */
   double max_wall_s;                    /* stop (as tb_study_request_stop) after this long (0: none) */
   long stop_after;                      /* stop once this many trials have ended (0: none; tests of resume) */
   int repetition;                       /* seed repetition index, for the store */
   const char *strategy;                 /* store strategy name (NULL: the sampler's name) */
+  /* called by the coordinator thread after every finished job (NULL: none); keep it short: workers wait */
+  void (*progress)(void *ctx, const tb_study_progress *p);
+  void *progress_ctx;
 } tb_study_params;
 
 tb_study_params tb_study_params_default(void); /* random / none, 1 worker, cpu, fidelity 1..1, seed 0 */
@@ -61,15 +78,18 @@ int tb_study_create(tb_objective *obj, const tb_study_params *p, tb_study **out)
 void tb_study_free(tb_study *s); /* NULL is a no-op */
 
 /* Records every trial into st (borrowed) as experiment `experiment` (added by the caller, e.g. with the fields of
- * tb_study_describe_experiment). */
+ * tb_study_describe_experiment). Trial ids (store rows) and Pareto snapshot numbers are then reserved from the
+ * store (tb_store_next_trial_id, tb_store_next_snapshot), so several studies write into one store without
+ * collisions; without a store, rows are numbered from 0 (or from the history's next id). */
 int tb_study_attach_store(tb_study *s, tb_store *st, int experiment);
 /* Fills exp's space, objective names and directions from the study (name, learner, dataset are the caller's). */
 void tb_study_describe_experiment(const tb_study *s, struct tb_store_experiment *exp);
 
 /* Runs the study until the scheduler is done, the trial budget is spent or a stop is requested. history (may be
- * NULL): the store history of an earlier run of the same study (tb_store_open_resume): its finished trials are
- * replayed into the sampler and scheduler in order, its interrupted ones re-run with their configuration and seed
- * (retry_of). Returns TB_OK also when trials failed or the study was stopped (tb_study_stopped tells); an error
+ * NULL): the store history of an earlier run (tb_store_open_resume), possibly of a whole suite: only the trials of
+ * this study's experiment, strategy (p.strategy, or the sampler's name) and repetition are used. Its finished
+ * trials are replayed into the sampler and scheduler in order, its interrupted ones re-run with their configuration
+ * and seed (retry_of). Returns TB_OK also when trials failed or the study was stopped (tb_study_stopped tells); an error
  * only when the study itself cannot go on (bad sampler name, no device, store write error). */
 int tb_study_run(tb_study *s, const tb_store_history *history);
 
@@ -87,7 +107,7 @@ typedef struct tb_study_trial {
   int status;                 /* tb_trial_status number (see above) */
   int replayed;               /* 1: taken from the resume history, not run now */
   const double *x;            /* configuration (tb_space_dim of the objective's space) */
-  double values[TB_STUDY_MAX_OBJECTIVES]; /* chosen objectives (NAN when not measured) */
+  double values[TB_STUDY_MAX_OBJECTIVES]; /* chosen objectives, then the recorded-only ones (NAN: not measured) */
   double fidelity;            /* reached */
   double train_time_s;
   int64_t peak_memory;        /* bytes, -1 unknown */

@@ -113,7 +113,7 @@ typedef struct tb_suite {
   int jobs;                 /* parallel trials (>= 1) */
   char *device;             /* "auto", "cpu", "cuda", "cuda:N" */
   size_t memory_budget;     /* bytes for all trials in flight (0: none) */
-  int n_objectives;
+  int n_objectives;         /* the tuned ones first, then test_* ones (tb_suite_n_tuned) */
   tb_suite_objective objectives[TB_SUITE_MAX_OBJECTIVES];
   /* report */
   int report;               /* 1: write a report after the run */
@@ -155,6 +155,9 @@ int tb_suite_learner_remaps(const tb_suite_learner *l);
  * train_time_s, latency_b1_p50_us, ..., n_params, model_bytes, peak_memory_bytes; NULL-terminated. */
 const char *const *tb_suite_objective_names(void);
 int tb_suite_objective_natural(const char *name, int *maximize); /* 1 known (sets *maximize), 0 unknown */
+/* Objectives the strategies tune: all but a learner suite's test_* ones (test_accuracy, test_loss, test_rmse:
+ * scored on the held-out test rows, recorded per trial, never tuned on), which the loader moves to the end. */
+int tb_suite_n_tuned(const tb_suite *s);
 
 /* Names the suite's dataset SPECs may start with (fashion-mnist, csv, libsvm, idx, hdf5, gen:...). */
 const char *const *tb_suite_dataset_kinds(void);

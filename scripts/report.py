@@ -291,22 +291,19 @@ class Report:
 
     def pareto(self, e, skipped):
         tuned = [i for i, o in enumerate(e.objectives) if not o.lower().startswith("test")]
-        multi = len(tuned) >= 2
         rec = e.pareto is not None and len(e.pareto) > 0
-        if not multi and not rec:
-            skipped.append("Pareto fronts: fewer than two objectives (test_* objectives are not tuned) and no "
-                           "pareto table")
+        if len(tuned) < 2:
+            # one tuned objective: each study's "front" is its best trial; no front or hypervolume worth drawing
+            skipped.append("Pareto fronts and hypervolume: fewer than two tuned objectives (test_* objectives are "
+                           "not tuned)")
             return
         self.w("### Pareto fronts")
         self.w()
-        if multi:
-            self.fig(RFX.pareto_plot(e, tuned[0], tuned[1], self.out), "Pareto fronts")
-            if len(tuned) > 2:
-                self.w("Plotted: %s against %s (the first two tuned objectives of %d)." % (
-                    e.objectives[tuned[1]], e.objectives[tuned[0]], len(tuned)))
-                self.w()
-        else:
-            skipped.append("Pareto front plot: fewer than two tuned objectives")
+        self.fig(RFX.pareto_plot(e, tuned[0], tuned[1], self.out), "Pareto fronts")
+        if len(tuned) > 2:
+            self.w("Plotted: %s against %s (the first two tuned objectives of %d)." % (
+                e.objectives[tuned[1]], e.objectives[tuned[0]], len(tuned)))
+            self.w()
         if rec:
             self.fig(RFX.hypervolume_plot(e, self.t0, self.out), "hypervolume over time")
             snaps = len(np.unique(e.pareto["snapshot"]))

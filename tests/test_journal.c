@@ -1,8 +1,10 @@
 /* test_journal.c: the framed journal (host/journal.c): round trip of random records of every type and size,
  * a torn tail cut at every byte of the last record (dropped, counted), a flipped byte in the last record (torn),
  * a flipped byte in the middle (error naming the offset and record number), foreign and empty files, refusing to
- * overwrite, appending after a torn tail, and the writer lock. */
+ * overwrite, appending after a torn tail, the writer lock, and tb_journal_fsync running in another thread while
+ * records are appended and flushed (as the store's group commit does): every record reads back, in order. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -157,7 +159,78 @@ static void test_foreign(void) {
   unlink(path);
 }
 
+/* Record i holds payload[i % NREC] with type i % NREC % 9 + 1. */
+static int cycle_cb(void *ctx, uint64_t index, uint64_t offset, uint32_t type, const uint8_t *p, size_t len) {
+  seen *s = ctx;
+  size_t k = (size_t)(index % NREC);
+  (void)offset;
+  if (index != (uint64_t)s->n || type != (uint32_t)(k % 9 + 1) || len != plen[k] || memcmp(p, payload[k], len)) s->bad++;
+  s->n++;
+  return 0;
+}
+
+/* One thread fsyncs in a loop while the main thread appends and flushes under a lock (the store's pattern). */
+typedef struct { tb_journal *j; pthread_mutex_t mu; int stop, n_fsync, bad; } fsync_ctx;
+static void *fsync_loop(void *arg) {
+  fsync_ctx *c = arg;
+  for (;;) {
+    pthread_mutex_lock(&c->mu);
+    int stop = c->stop;
+    pthread_mutex_unlock(&c->mu);
+    if (stop) break;
+    int rc = tb_journal_fsync(c->j);
+    pthread_mutex_lock(&c->mu);
+    c->bad += rc != TB_OK;
+    c->n_fsync++;
+    pthread_mutex_unlock(&c->mu);
+  }
+  return NULL;
+}
+
+static void test_fsync_beside_appends(void) {
+  setup();
+  fsync_ctx c = {.stop = 0};
+  pthread_mutex_init(&c.mu, NULL);
+  TB_CHECK_OK(tb_journal_create(path, 1, &c.j));
+  pthread_t th;
+  CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, fsync_loop, &c), 0);
+  uint64_t x = 99;
+  for (int i = 0; i < NREC * 50; i++) {
+    int k = i % NREC;
+    if (i < NREC) {
+      plen[k] = (size_t)(i * 13 + 1) % 300;
+      for (size_t b = 0; b < plen[k]; b++) x = x * 6364136223846793005ull + 1442695040888963407ull, payload[k][b] = (uint8_t)(x >> 56);
+    }
+    pthread_mutex_lock(&c.mu);
+    for (int want = c.n_fsync + 1; i % 200 == 0 && c.n_fsync < want;) { /* every 200 records, >= 1 fsync between */
+      pthread_mutex_unlock(&c.mu);
+      usleep(100);
+      pthread_mutex_lock(&c.mu);
+    }
+    TB_CHECK_OK(tb_journal_append(c.j, (uint32_t)(k % 9 + 1), payload[k], plen[k]));
+    if (i % 3 == 0) TB_CHECK_OK(tb_journal_flush(c.j));
+    pthread_mutex_unlock(&c.mu);
+  }
+  pthread_mutex_lock(&c.mu);
+  c.stop = 1;
+  pthread_mutex_unlock(&c.mu);
+  pthread_join(th, NULL);
+  TB_CHECK_OK(tb_journal_close(c.j));
+  CU_ASSERT_EQUAL(c.bad, 0);
+  CU_ASSERT(c.n_fsync >= NREC * 50 / 200);
+  seen s = {0, 0};
+  tb_journal_stats st;
+  TB_CHECK_OK(tb_journal_read(path, cycle_cb, &s, &st));
+  CU_ASSERT_EQUAL(s.n, NREC * 50);
+  CU_ASSERT_EQUAL(s.bad, 0);
+  CU_ASSERT_EQUAL(st.n_records, (uint64_t)NREC * 50);
+  CU_ASSERT_EQUAL(st.n_torn, 0);
+  pthread_mutex_destroy(&c.mu);
+  unlink(path);
+}
+
 static const tb_test_case cases[] = {{"round_trip", test_round_trip},
+                                     {"fsync_beside_appends", test_fsync_beside_appends},
                                      {"torn_tail_every_byte", test_torn_tail_every_byte},
                                      {"corruption", test_corruption},
                                      {"foreign", test_foreign},

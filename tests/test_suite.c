@@ -3,7 +3,9 @@
  * table below lists each one, and a file missing from the table fails the test); "did you mean" distances; spaces
  * built from suites (learner overrides with a restricted categorical mapped back to declared indices, fixed and
  * never-active parameters, command spaces with `when`); `tunebench run --dry-run quickstart`; `tunebench list`;
- * refusing an existing --out; a tiny suite on a test function run end to end and its .h5 read by `inspect`. */
+ * refusing an existing --out; a tiny suite on a test function run end to end (the report at the end, --report-dir,
+ * --no-report, --resume) and its .h5 read by `inspect`; a learner suite with a restricted mlp space and a
+ * recorded-only test_accuracy run end to end, its trials exported (tuned objectives first, then test_accuracy). */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -283,21 +285,39 @@ static void test_cli_run_end_to_end(void) {
         "  - {name: tpe, sampler: {name: tpe, n_startup: 3}}\nbudget: {trials: 6}\nrepetitions: 2\n",
         f);
   fclose(f);
-  CU_ASSERT_EQUAL(run(tmp, "run tiny.yaml --out tiny.h5", out, sizeof out), 0);
+  CU_ASSERT_EQUAL(run(tmp, "run tiny.yaml --out tiny.h5 --report-dir rep", out, sizeof out), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "tiny: complete"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "report: written")); /* the run ends with the report */
+  snprintf(path, sizeof path, "%s/rep/report.md", tmp);
+  CU_ASSERT_EQUAL(access(path, F_OK), 0);
   CU_ASSERT_EQUAL(run(tmp, "inspect tiny.h5", out, sizeof out), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "complete"));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "branin: 24 trials")); /* 2 strategies x 2 repetitions x 6 */
   /* an existing --out is refused without --force, and replaced with it */
   CU_ASSERT_EQUAL(run(tmp, "run tiny.yaml --out tiny.h5", out, sizeof out), 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "already exists"));
-  CU_ASSERT_EQUAL(run(tmp, "run tiny.yaml --out tiny.h5 --force --seed 5", out, sizeof out), 0);
+  CU_ASSERT_EQUAL(run(tmp, "run tiny.yaml --out tiny.h5 --force --seed 5 --no-report", out, sizeof out), 0);
+  CU_ASSERT_PTR_NULL(strstr(out, "report:"));
   CU_ASSERT_EQUAL(run(tmp, "inspect tiny.h5", out, sizeof out), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "branin: 24 trials"));
   /* resuming a complete study runs nothing new */
-  CU_ASSERT_EQUAL(run(tmp, "run tiny.yaml --out tiny.h5 --resume --seed 5", out, sizeof out), 0);
+  CU_ASSERT_EQUAL(run(tmp, "run tiny.yaml --out tiny.h5 --resume --seed 5 --no-report", out, sizeof out), 0);
   CU_ASSERT_EQUAL(run(tmp, "inspect tiny.h5", out, sizeof out), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "branin: 24 trials"));
+  /* a learner with a restricted space and a recorded-only test objective */
+  snprintf(path, sizeof path, "%s/lr.yaml", tmp);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f = fopen(path, "w"));
+  fputs("name: lr\ndatasets: [{spec: \"gen:classification?n=300&d=6&informative=4&classes=3&seed=2\", name: g}]\n"
+        "learners:\n  - name: mlp\n    space:\n      act: {choices: [sigmoid, tanh]}\n      units: {low: 16, high: 32}\n"
+        "strategies: [{name: random, sampler: random}, {name: hb, sampler: random, scheduler: hyperband}]\n"
+        "budget: {trials: 3, fidelity: {max: 3}}\nobjectives: [test_accuracy, valid_accuracy]\n",
+        f);
+  fclose(f);
+  CU_ASSERT_EQUAL(run(tmp, "run lr.yaml --out lr.h5 --no-report", out, sizeof out), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "lr: complete"));
+  CU_ASSERT_EQUAL(run(tmp, "export lr.h5 --format csv --table trials", out, sizeof out), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "obj_valid_accuracy,obj_test_accuracy")); /* tuned first, then recorded */
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "mlp.g"));
   char cmd[512];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
   CU_ASSERT_EQUAL(system(cmd), 0);

@@ -6,7 +6,8 @@
  * Quality: for each function and sampler, K seeds x N trials, sequential ask(1) / evaluate / tell; regret = best
  * value - known minimum, reported as mean and standard error over seeds (hit problems: the hit rate, next to random
  * search's theory 1 - 0.99^N). Cost: for each count T of --timing, a separate run of T trials (seed 0) and the
- * median wall time of ask() over its last 10% of trials; a run longer than --timing-budget seconds is cut and
+ * median wall time of ask() over its last 10% of trials (JSON also gives the median process CPU time,
+ * ask_cpu_ms, steadier on a shared machine); a run longer than --timing-budget seconds is cut and
  * larger counts are skipped (--seeds 0: cost only; --timing none: quality only). --timing-budget SAMPLER=S gives
  * one sampler its own budget (e.g. gp=900 to reach 500 trials, tpe=600 to reach 10,000) and --timing-max
  * SAMPLER=T skips that sampler's counts above T. A sampler whose creation fails
@@ -54,12 +55,19 @@ typedef struct {
   double *regrets;   /* (seeds) */
   double ask_med_ms; /* median ask() time over all quality runs */
   double timing_ms[MAX_TIMING]; /* NAN: cut or not run */
+  double timing_cpu_ms[MAX_TIMING]; /* the same window's median process CPU time */
   char timing_detail[MAX_TIMING][96];
 } bench_result;
 
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double cpu_s(void) { /* CPU time of the process (all threads): less sensitive to a loaded machine */
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -79,11 +87,12 @@ static double dom(const tb_testfn *f, int j, int upper) {
   return f->lower ? f->lower[j] : f->lo;
 }
 
-/* One sequential run of n trials of sampler `name` on f; *best the best value, ask times in ask_s[0..n) (may be
- * NULL). Returns TB_OK, or the failing rc with *stage "create" or "run". Stops at budget_s (0: none): *done is
- * the number of trials run. A grid that is exhausted ends the run early (not an error; *exhausted is set). */
+/* One sequential run of n trials of sampler `name` on f; *best the best value, ask wall times in ask_s[0..n) and
+ * process CPU times in ask_cpu[0..n) (either may be NULL). Returns TB_OK, or the failing rc with *stage "create" or
+ * "run". Stops at budget_s (0: none): *done is the number of trials run. A grid that is exhausted ends the run early
+ * (not an error; *exhausted is set). */
 static int one_run(const bench_opts *o, const tb_testfn *f, const tb_space *sp, const char *name, uint64_t seed,
-                   long n, double budget_s, double *best, double *ask_s, long *done, int *exhausted,
+                   long n, double budget_s, double *best, double *ask_s, double *ask_cpu, long *done, int *exhausted,
                    const char **stage) {
   tb_sampler *s = NULL;
   const char *names[MAX_LIST], *values[MAX_LIST];
@@ -108,9 +117,9 @@ static int one_run(const bench_opts *o, const tb_testfn *f, const tb_space *sp, 
   for (long t = 0; t < n; t++) {
     int64_t id;
     int got = 0;
-    double t0 = now_s();
+    double c0 = cpu_s(), t0 = now_s();
     rc = tb_sampler_ask(s, 1, xp, &id, &got);
-    double t1 = now_s();
+    double t1 = now_s(), c1 = cpu_s();
     if (rc == TB_ERR_EXHAUSTED || (rc >= 0 && got == 0)) {
       *exhausted = 1;
       rc = TB_OK;
@@ -121,6 +130,7 @@ static int one_run(const bench_opts *o, const tb_testfn *f, const tb_space *sp, 
       goto done;
     }
     if (ask_s) ask_s[t] = t1 - t0;
+    if (ask_cpu) ask_cpu[t] = c1 - c0;
     rc = tb_testfn_eval_seeded(f, HIT_SEED_BASE + seed, xp, &y);
     if (rc < 0) {
       rc = tb_error_prefix(rc, "trial %ld: the sampler's suggestion: ", t);
@@ -162,7 +172,7 @@ static void bench_one(const bench_opts *o, const tb_testfn *f, const tb_space *s
   int exhausted;
   const char *stage;
   snprintf(r->status, sizeof r->status, "ok");
-  for (int i = 0; i < o->n_timing; i++) r->timing_ms[i] = NAN;
+  for (int i = 0; i < o->n_timing; i++) r->timing_ms[i] = r->timing_cpu_ms[i] = NAN;
   r->ask_med_ms = NAN;
   if (!ask_s) {
     snprintf(r->status, sizeof r->status, "failed");
@@ -171,7 +181,8 @@ static void bench_one(const bench_opts *o, const tb_testfn *f, const tb_space *s
   }
   for (long sd = 0; sd < o->seeds; sd++) {
     tb_error_clear();
-    int rc = one_run(o, f, sp, name, (uint64_t)sd, o->trials, 0, &best, ask_s + n_ask, &done, &exhausted, &stage);
+    int rc = one_run(o, f, sp, name, (uint64_t)sd, o->trials, 0, &best, ask_s + n_ask, NULL, &done, &exhausted,
+                     &stage);
     if (rc < 0) {
       set_status(r, strcmp(stage, "create") ? "failed" : "unavailable", rc);
       free(ask_s);
@@ -193,11 +204,11 @@ static void bench_one(const bench_opts *o, const tb_testfn *f, const tb_space *s
       snprintf(r->timing_detail[i], sizeof r->timing_detail[i], "skipped (--timing-max %s=%ld)", name, tmax);
       continue;
     }
-    double *ts = malloc((size_t)T * sizeof *ts);
+    double *ts = malloc(2 * (size_t)T * sizeof *ts), *tc = ts + T; /* wall, CPU */
     if (!ts) break;
     tb_error_clear();
     double budget = budget_of(o, name);
-    int rc = one_run(o, f, sp, name, 0, T, budget, &best, ts, &done, &exhausted, &stage);
+    int rc = one_run(o, f, sp, name, 0, T, budget, &best, ts, tc, &done, &exhausted, &stage);
     if (rc < 0 && !strcmp(stage, "create")) {
       set_status(r, "unavailable", rc);
       free(ts);
@@ -210,6 +221,7 @@ static void bench_one(const bench_opts *o, const tb_testfn *f, const tb_space *s
       snprintf(r->timing_detail[i], sizeof r->timing_detail[i], "cut at trial %ld (budget %g s)", done, budget);
     } else {
       r->timing_ms[i] = 1e3 * median(ts + from, (size_t)(T - from));
+      r->timing_cpu_ms[i] = 1e3 * median(tc + from, (size_t)(T - from));
     }
     free(ts);
     if (isnan(r->timing_ms[i])) { /* larger counts would take longer still */
@@ -291,6 +303,8 @@ static void print_json(const bench_opts *o, const tb_testfn *f, const char *name
     for (int i = 0; i < o->n_timing; i++) {
       printf("%s{\"trials\": %ld, \"ask_ms\": ", i ? ", " : "", o->timing[i]);
       json_num(r->timing_ms[i]);
+      printf(", \"ask_cpu_ms\": ");
+      json_num(r->timing_cpu_ms[i]);
       printf(", \"detail\": ");
       json_str(r->timing_detail[i]);
       printf("}");

@@ -1,8 +1,6 @@
 /* cli_results.c: `tunebench inspect FILE.h5`, `tunebench export FILE.h5 --format csv|json [--table T] [--out P]`
- * and the hidden `tunebench bench store [--trials N] [--curve-points M] [--group-commit]`, which writes N trials
- * with M curve points each through the full store API (journal, fsync, HDF5 writer) into a temporary directory
- * and prints records/s. Reads files with host/h5.c only (SWMR: works while a study runs). Not here: the layout
- * (store_h5.c). Tested by tests/test_cli_results.c. */
+ * (the store's benchmark, `bench store`, is in cli_bench_store.c). Reads files with host/h5.c only (SWMR: works
+ * while a study runs). Not here: the layout (store_h5.c). Tested by tests/test_cli_results.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,70 +196,6 @@ static int inspect_cmd(int argc, char **argv) {
   tb_h5_strs_free(exps, ne);
   tb_h5_close(f);
   return rc < 0 ? tb_cli_fail(rc, "inspect") : TB_EXIT_OK;
-}
-
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-int tb_cli_bench_store(int argc, char **argv) {
-  long n = 20000, m = 10;
-  int group = 0;
-  for (int i = 0; i < argc; i++) {
-    if (!strcmp(argv[i], "--trials") && i + 1 < argc) n = atol(argv[++i]);
-    else if (!strcmp(argv[i], "--curve-points") && i + 1 < argc) m = atol(argv[++i]);
-    else if (!strcmp(argv[i], "--group-commit")) group = 1;
-    else return fprintf(stderr, "usage: tunebench bench store [--trials N] [--curve-points M] [--group-commit]\n"),
-                TB_EXIT_USAGE;
-  }
-  if (n < 1 || m < 0) return fputs("tunebench bench store: --trials >= 1, --curve-points >= 0\n", stderr), TB_EXIT_USAGE;
-  char dir[] = "/tmp/tb_bench_store_XXXXXX", path[64], jpath[80];
-  if (!mkdtemp(dir)) return perror("mkdtemp"), TB_EXIT_FAILURE;
-  snprintf(path, sizeof path, "%s/bench.h5", dir), snprintf(jpath, sizeof jpath, "%s.journal", path);
-  tb_space *sp = NULL;
-  tb_store *st = NULL;
-  const char *obj[1] = {"loss"};
-  int mx[1] = {0}, rc = TB_OK;
-  TB_TRY(tb_space_init(&sp));
-  TB_TRY(tb_space_add_float(sp, "lr", 1e-4, 1, 1));
-  TB_TRY(tb_space_add_int(sp, "units", 8, 512, 8, 0));
-  TB_TRY(tb_space_finalize(sp));
-  tb_store_options o = tb_store_options_default();
-  o.sync_per_trial = !group;
-  tb_store_study s = {"bench", "", 0, NULL, NULL, "cpu", "", NULL, 0};
-  tb_store_experiment e = {"bench", "none", "none", sp, 1, obj, mx};
-  double t0 = now_s(), t_api = 0;
-  TB_TRY(tb_store_create(path, &s, &o, &st));
-  TB_TRY(tb_store_add_experiment(st, &e, NULL));
-  for (long i = 0; i < n; i++) {
-    double x[2] = {0.001 * (double)(i % 997 + 1), 8.0 * (double)(i % 64 + 1)}, v = 1.0 / (double)(i + 1);
-    tb_store_trial t = {i, 0, "random", 0, (uint64_t)i, -1, -1, (double)i, x};
-    TB_TRY(tb_store_trial_begin(st, &t));
-    for (long k = 0; k < m; k++) {
-      tb_store_curve c = {i, k, (double)k, 1.0 / (double)(k + 1), v, 0.01 * (double)k};
-      TB_TRY(tb_store_curve_add(st, &c));
-    }
-    tb_store_result r = {i, TB_TRIAL_COMPLETE, &v, (double)m, (double)i + 1, 1, 1000, {NAN, NAN}, {NAN, NAN}, 10, NULL};
-    TB_TRY(tb_store_trial_end(st, &r));
-    if (group && i % 64 == 63) TB_TRY(tb_store_sync(st)); /* group commit: one fsync per 64 finished trials */
-  }
-  t_api = now_s() - t0;
-  TB_TRY(tb_store_study_end(st, 0, 1));
-  rc = tb_store_close(st), st = NULL;
-  double t_all = now_s() - t0;
-  if (rc == TB_OK)
-    printf("store bench: %ld trials x %ld curve points, fsync %s\n"
-           "  caller: %.3f s, %.0f trial records/s (%.0f records/s with curve points)\n"
-           "  until the .h5 is complete and closed: %.3f s, %.0f trial records/s\n",
-           n, m, group ? "per 64 trials (group commit)" : "per finished trial", t_api, (double)n / t_api,
-           (double)n * (double)(m + 2) / t_api, t_all, (double)n / t_all);
-done:
-  tb_store_close(st);
-  tb_space_free(sp);
-  unlink(path), unlink(jpath), rmdir(dir);
-  return rc < 0 ? tb_cli_fail(rc, "bench store") : TB_EXIT_OK;
 }
 
 int tb_cli_results(const char *cmd, int argc, char **argv) {

@@ -1,7 +1,8 @@
 /* cli_run.c: `tunebench run SUITE [--out FILE.h5] [--device D] [--jobs N] [--seed N] [--resume] [--force]
- * [--dry-run]`: loads a suite (a file, or a built-in name resolved in suites/), prints the plan with --dry-run
- * (strategies, trial counts, fidelity budget, memory estimate; writes nothing), else runs every experiment x
- * strategy x repetition as a tb_study into one results file (cli_run_study.c). Not here: parsing (host/suite*.c)
+ * [--dry-run] [--no-report] [--report-dir DIR]`: loads a suite (a file, or a built-in name resolved in suites/),
+ * prints the plan with --dry-run (strategies, trial counts, fidelity budget, memory estimate; writes nothing), else
+ * runs every experiment x strategy x repetition as a tb_study into one results file (cli_run_study.c), then the
+ * report (`tunebench report`) unless the suite or --no-report turns it off. Not here: parsing (host/suite*.c)
  * or the executor (host/study*.c). Tested by tests/test_suite.c, which runs the built binary. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,8 @@
 
 static int usage(void) {
   fputs("usage: tunebench run SUITE [--out FILE.h5] [--device D] [--jobs N] [--seed N] [--resume] [--force] "
-        "[--dry-run]\n  SUITE: a suite file, or a built-in suite name (tunebench list)\n",
+        "[--dry-run] [--no-report] [--report-dir DIR]\n  SUITE: a suite file, or a built-in suite name (tunebench "
+        "list)\n  the report goes to DIR (default: the suite's report.dir, else FILE-report beside FILE.h5)\n",
         stderr);
   return TB_EXIT_USAGE;
 }
@@ -72,7 +74,7 @@ done:
   return rc;
 }
 
-static int dry_run(const tb_suite *s, const char *out) {
+static int dry_run(const tb_suite *s, const char *out, int no_report) {
   int n_exp = tb_suite_n_experiments(s);
   printf("suite      %s%s%s\n", s->name, s->description ? ": " : "", s->description ? s->description : "");
   printf("file       %s\n", s->path);
@@ -87,7 +89,8 @@ static int dry_run(const tb_suite *s, const char *out) {
   for (int i = 0; i < s->n_seeds && i < 20; i++) printf(" %llu", (unsigned long long)s->seeds[i]);
   printf("%s\nobjectives", s->n_seeds > 20 ? " ..." : "");
   for (int i = 0; i < s->n_objectives; i++)
-    printf(" %s (%s)", s->objectives[i].name, s->objectives[i].maximize ? "maximize" : "minimize");
+    printf(" %s (%s%s)", s->objectives[i].name, s->objectives[i].maximize ? "maximize" : "minimize",
+           i >= tb_suite_n_tuned(s) ? ", recorded only" : "");
   printf("\nexperiments %d\n", n_exp);
   for (int e = 0; e < n_exp; e++) {
     tb_suite_experiment ex;
@@ -124,7 +127,7 @@ static int dry_run(const tb_suite *s, const char *out) {
   printf("total      <= %ld trials, <= %.0f %s of training (fidelity %g..%g per trial)\n", total_trials, total_fid,
          s->n_learners ? unit : "evaluations", s->fidelity_min, s->fidelity_max > 0 ? s->fidelity_max : 1);
   if (s->wall_clock > 0) printf("wall clock <= %.0f s\n", s->wall_clock);
-  printf("report     %s\n", s->report ? "yes (tunebench report FILE.h5)" : "no");
+  printf("report     %s\n", s->report && !no_report ? "yes (tunebench report FILE.h5)" : "no");
   return TB_EXIT_OK;
 }
 
@@ -144,6 +147,8 @@ int tb_cli_run(int argc, char **argv) {
     } else if (!strcmp(a, "--resume")) o.resume = 1;
     else if (!strcmp(a, "--force")) o.force = 1;
     else if (!strcmp(a, "--dry-run")) o.dry_run = 1;
+    else if (!strcmp(a, "--no-report")) o.no_report = 1;
+    else if (!strcmp(a, "--report-dir") && i + 1 < argc) o.report_dir = argv[++i];
     else if (a[0] == '-') {
       fprintf(stderr, "tunebench run: unknown option '%s'\n", a);
       return usage();
@@ -180,7 +185,7 @@ int tb_cli_run(int argc, char **argv) {
   int code;
   struct stat st;
   if (o.dry_run) {
-    code = dry_run(s, out);
+    code = dry_run(s, out, o.no_report);
   } else if (!o.resume && !o.force && stat(out, &st) == 0) {
     fprintf(stderr, "tunebench run: %s already exists (--resume continues it, --force replaces it)\n", out);
     code = TB_EXIT_USAGE;

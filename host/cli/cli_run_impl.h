@@ -6,6 +6,8 @@
 
 typedef struct tb_run_options {
   const char *suite, *out, *device;
+  const char *report_dir;  /* --report-dir (NULL: the suite's, else FILE-report beside the results) */
+  int no_report;           /* --no-report */
   int jobs;            /* 0: the suite's */
   long seed;           /* first seed when have_seed */
   int have_seed, resume, force, dry_run;

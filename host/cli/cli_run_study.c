@@ -1,8 +1,9 @@
 /* cli_run_study.c: running a loaded suite: one tb_study per experiment x repetition x strategy, all recorded in one
  * results file (tb_store.h: one store experiment per learner x dataset / function / command; strategy and
  * repetition per trial). Progress: on a terminal a table per strategy (trials done of total, best so far,
- * elapsed, ETA) redrawn in place after each study; plain lines otherwise. SIGINT asks the running study to stop
- * and leaves a valid, resumable file; --resume replays each study's own trials from the journal.
+ * elapsed, ETA) redrawn in place while each study runs (its progress callback); plain lines otherwise. SIGINT asks the running study to stop
+ * and leaves a valid, resumable file; --resume hands the journal to each study, which replays its own trials.
+ * At the end the report runs (tunebench report) unless turned off.
  * Not here: arguments and the plan (cli_run.c). Tested by tests/test_suite.c through the built binary. */
 #include <math.h>
 #include <signal.h>
@@ -41,9 +42,13 @@ typedef struct exp_ctx {
   tb_dataset *ds;
   tb_eval_data view;
   tb_holdout *holdout;
-  tb_space *space; /* command spaces */
+  tb_dataset *test; /* the test rows, only when the suite records test_* objectives */
+  tb_space *space;  /* the experiment's search space (learners, commands) */
   tb_objective *obj;
-  int store_index; /* -1 until added */
+  int store_index;  /* -1 until added */
+  int n_attrs;      /* experiment attributes for the report */
+  const char *attr_names[2];
+  double attr_values[2];
 } exp_ctx;
 
 static void exp_ctx_free(exp_ctx *x) {
@@ -51,6 +56,7 @@ static void exp_ctx_free(exp_ctx *x) {
   tb_space_free(x->space);
   tb_holdout_free(x->holdout);
   tb_eval_data_free(&x->view);
+  tb_dataset_free(x->test);
   tb_dataset_free(x->ds);
   memset(x, 0, sizeof *x);
 }
@@ -61,78 +67,79 @@ static int needs_latency(const tb_suite *s) {
   return 0;
 }
 
+static int needs_test(const tb_suite *s) { return tb_suite_n_tuned(s) < s->n_objectives; }
+
+/* The objective of experiment e over the suite's space for it. Learners: the train and valid rows (tb_validate_split)
+ * and, when the suite records test_* objectives, the same split's test rows as a separate dataset (the view never
+ * holds them; only the test_* metrics, which no sampler or scheduler sees, are computed from them). */
 static int make_objective(const tb_suite *s, const tb_suite_experiment *e, exp_ctx *x) {
   int rc = TB_OK;
-  if (e->function) return tb_objective_testfn(e->function, 0, 0, &x->obj);
+  tb_splits parts = {0};
+  if (e->function) {
+    if (e->function->n_obj == 1 && isfinite(e->function->optimum))
+      x->attr_names[x->n_attrs] = "optimum", x->attr_values[x->n_attrs++] = e->function->optimum;
+    return tb_objective_testfn(e->function, 0, 0, &x->obj);
+  }
+  TB_TRY(tb_suite_space(s, e, &x->space));
   if (e->command) {
     const char *argv[] = {"/bin/sh", "-c", e->command->run, NULL};
     const char *names[TB_SUITE_MAX_OBJECTIVES];
     for (int i = 0; i < s->n_objectives; i++) names[i] = s->objectives[i].name;
     int plain = s->n_objectives == 1 && !strcmp(names[0], "value");
     tb_objective_command_params p = {argv, e->command->timeout, 0, plain ? 0 : s->n_objectives, names};
-    TB_TRY(tb_suite_space(s, e, &x->space));
     return tb_objective_command(x->space, &p, &x->obj);
   }
-  const tb_suite_learner *l = e->learner;
-  if (l->n_params || !l->others_declared)
-    return tb_error_set(TB_ERR_UNSUPPORTED,
-                        "%s: the suite sets %s's search space, but the learner objective (tb_objective_learner) "
-                        "takes only the declared space in this build; use `space: declared` or wait for the "
-                        "executor's space argument", e->name, l->name);
   tb_split_spec sp = tb_split_spec_default();
   sp.valid_frac = e->dataset->valid_frac, sp.test_frac = e->dataset->test_frac;
   sp.seed = e->dataset->split_seed, sp.stratify = e->dataset->stratify;
   TB_TRY(tb_data_load(e->dataset->spec, &x->ds));
   TB_TRY(tb_validate_split(x->ds, &sp, &x->view, &x->holdout));
-  TB_TRY(tb_objective_learner(l->learner, &x->view, needs_latency(s) ? 100 : 0, &x->obj));
+  if (needs_test(s)) { /* tb_validate_split splits with tb_data_split: the same spec gives the same test rows */
+    TB_TRY(tb_data_split(x->ds, &sp, &parts));
+    if (!parts.n_test)
+      TB_FAIL(TB_ERR_INVALID, "%s: the suite records test objectives but dataset %s has no test rows (set test: > 0)",
+              e->name, e->dataset->name);
+    TB_TRY(tb_dataset_subset(x->ds, parts.test, parts.n_test, &x->test));
+  }
+  x->attr_names[x->n_attrs] = "n_valid", x->attr_values[x->n_attrs++] = (double)x->view.n_valid;
+  tb_objective_learner_params lp = {e->learner->learner, &x->view, needs_latency(s) ? 100 : 0, x->space, x->test};
+  TB_TRY(tb_objective_learner_create(&lp, &x->obj));
 done:
+  tb_splits_free(&parts);
   return rc;
 }
 
-/* The events of `full` that belong to (experiment, strategy, repetition), for that study's resume. */
-static int filter_history(const tb_store_history *full, int exp, const char *strategy, int rep, int64_t next_id,
-                          tb_store_history *out, tb_store_event **buf, int64_t **ids) {
-  memset(out, 0, sizeof *out);
-  out->next_trial_id = next_id;
-  if (!full) return TB_OK;
-  *buf = calloc(full->n_events + 1, sizeof **buf);
-  *ids = calloc(full->n_events + 1, sizeof **ids);
-  if (!*buf || !*ids) return tb_error_set(TB_ERR_NOMEM, "resume: out of memory");
-  size_t n_ids = 0;
-  for (size_t i = 0; i < full->n_events; i++) {
-    const tb_store_event *ev = &full->events[i];
-    int keep = 0;
-    if (ev->type == TB_STORE_EV_TRIAL_BEGIN) {
-      keep = ev->u.trial.experiment == exp && ev->u.trial.repetition == rep && !strcmp(ev->u.trial.strategy, strategy);
-      if (keep) (*ids)[n_ids++] = ev->u.trial.id;
-    } else if (ev->type == TB_STORE_EV_CURVE || ev->type == TB_STORE_EV_TRIAL_END) {
-      int64_t id = ev->type == TB_STORE_EV_CURVE ? ev->u.curve.trial : ev->u.result.id;
-      for (size_t k = 0; k < n_ids && !keep; k++) keep = (*ids)[k] == id;
-    } else if (ev->type == TB_STORE_EV_PARETO) {
-      keep = ev->u.pareto.experiment == exp;
-    }
-    if (keep) (*buf)[out->n_events++] = *ev;
-  }
-  out->events = *buf;
-  return TB_OK;
-}
-
+/* ---- progress --------------------------------------------------------------------------------------------------- */
 typedef struct strat_progress {
   long done, total;
   double best, elapsed;
   int have_best;
 } strat_progress;
 
-static void show(const tb_suite *s, const strat_progress *pr, int tty, int first, double t0, const char *line) {
-  if (!tty) {
-    printf("%s\n", line);
+typedef struct run_view {
+  const tb_suite *s;
+  strat_progress *pr;
+  int tty, drawn, k;     /* k: the strategy of the running study */
+  double t0, last_draw;
+  strat_progress live;   /* strategy k including the running study */
+  char line[512];
+} run_view;
+
+static void merge_best(const tb_suite *s, strat_progress *p, int have, double v) {
+  if (have && (!p->have_best || (s->objectives[0].maximize ? v > p->best : v < p->best))) p->best = v, p->have_best = 1;
+}
+
+static void draw(run_view *v) {
+  const tb_suite *s = v->s;
+  if (!v->tty) {
+    printf("%s\n", v->line);
     fflush(stdout);
     return;
   }
-  if (!first) printf("\033[%dA", s->n_strategies + 2);
+  if (v->drawn) printf("\033[%dA", s->n_strategies + 2);
   printf("\033[K%-20s %14s %14s %10s %10s\n", "strategy", "trials", "best", "elapsed", "ETA");
   for (int i = 0; i < s->n_strategies; i++) {
-    const strat_progress *p = &pr[i];
+    const strat_progress *p = i == v->k ? &v->live : &v->pr[i];
     char tr[32], best[32], eta[32];
     snprintf(tr, sizeof tr, "%ld/%ld", p->done, p->total);
     snprintf(best, sizeof best, p->have_best ? "%.6g" : "-", p->best);
@@ -140,21 +147,43 @@ static void show(const tb_suite *s, const strat_progress *pr, int tty, int first
     else snprintf(eta, sizeof eta, "%s", p->done >= p->total ? "done" : "-");
     printf("\033[K%-20s %14s %14s %9.0fs %10s\n", s->strategies[i].name, tr, best, p->elapsed, eta);
   }
-  printf("\033[K%s (%.0fs)\n", line, now_s() - t0);
+  printf("\033[K%s (%.0fs)\n", v->line, now_s() - v->t0);
   fflush(stdout);
+  v->drawn = 1;
+  v->last_draw = now_s();
+}
+
+/* tb_study progress callback (the coordinator thread): strategy k's row with the running study, redrawn in place
+ * on a terminal at most 5 times a second; nothing otherwise (one line per study). */
+static void on_progress(void *ctx, const tb_study_progress *p) {
+  run_view *v = ctx;
+  strat_progress *base = &v->pr[v->k];
+  v->live = *base;
+  v->live.done = base->done + p->n_ended;
+  v->live.elapsed = base->elapsed + p->elapsed_s;
+  merge_best(v->s, &v->live, p->have_best, p->best);
+  if (v->tty && now_s() - v->last_draw >= 0.2) draw(v);
+}
+
+/* Runs `tunebench report` on the results (the suite's report settings, --report-dir, --no-report). */
+static int run_report(const tb_suite *s, const char *out, const tb_run_options *o) {
+  const char *dir = o->report_dir ? o->report_dir : s->report_dir;
+  char *argv[4] = {(char *)out, "--out", (char *)dir, NULL};
+  fflush(stdout);
+  int code = tb_cli_report(dir ? 3 : 1, argv);
+  if (code != 0) fprintf(stderr, "tunebench run: the report exited with status %d (rerun: tunebench report %s)\n", code, out);
+  return code;
 }
 
 int tb_run_suite(const tb_suite *s, const char *out, const tb_run_options *o) {
-  int rc = TB_OK, n_exp = tb_suite_n_experiments(s), complete = 1, tty = isatty(STDOUT_FILENO), first = 1;
+  int rc = TB_OK, n_exp = tb_suite_n_experiments(s), complete = 1, tty = isatty(STDOUT_FILENO);
   tb_store *store = NULL;
   tb_store_history *hist = NULL;
   tb_study *study = NULL;
   exp_ctx x = {0};
-  tb_store_event *evbuf = NULL;
-  int64_t *idbuf = NULL, next_id = 0;
   strat_progress *pr = calloc((size_t)s->n_strategies, sizeof *pr);
   double t0 = now_s();
-  char line[512];
+  run_view view = {s, pr, tty, 0, 0, t0, 0, {0}, ""};
   struct sigaction sa, old;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sigint;
@@ -166,7 +195,6 @@ int tb_run_suite(const tb_suite *s, const char *out, const tb_run_options *o) {
   so.force = o->force;
   if (o->resume) {
     TB_TRY(tb_store_open_resume(out, &so, &store, &hist));
-    next_id = hist->next_trial_id;
   } else {
     tb_store_study sd = {s->name, s->text, s->n_seeds, s->seeds, NULL, s->device, "", NULL, 0};
     TB_TRY(tb_store_create(out, &sd, &so, &store));
@@ -194,9 +222,11 @@ int tb_run_suite(const tb_suite *s, const char *out, const tb_run_options *o) {
         p.min_fidelity = s->fidelity_min, p.max_fidelity = s->fidelity_max > 0 ? s->fidelity_max : 1;
         if (p.min_fidelity > p.max_fidelity) p.min_fidelity = p.max_fidelity;
         p.seed = s->seeds[r], p.n_workers = s->jobs, p.device = s->device, p.memory_budget = s->memory_budget;
-        p.n_objectives = s->n_objectives;
+        p.n_objectives = tb_suite_n_tuned(s), p.n_recorded = s->n_objectives;
         for (int i = 0; i < s->n_objectives; i++) p.objectives[i] = s->objectives[i].name,
                                                   p.maximize[i] = s->objectives[i].maximize;
+        p.progress = on_progress, p.progress_ctx = &view;
+        view.k = k, view.live = pr[k];
         if (s->wall_clock > 0) {
           p.max_wall_s = s->wall_clock - (now_s() - t0);
           if (p.max_wall_s <= 0) {
@@ -211,33 +241,28 @@ int tb_run_suite(const tb_suite *s, const char *out, const tb_run_options *o) {
                                     ex.dataset ? ex.dataset->spec : ex.function ? ex.function->name : ex.command->run,
                                     NULL, 0, NULL, NULL};
           tb_study_describe_experiment(study, &se);
-          TB_TRY(tb_store_add_experiment(store, &se, &x.store_index));
+          TB_TRY(tb_store_add_experiment_attrs(store, &se, x.n_attrs, x.attr_names, x.attr_values, &x.store_index));
         }
         TB_TRY(tb_study_attach_store(study, store, x.store_index));
-        tb_store_history h;
-        free(evbuf), free(idbuf), evbuf = NULL, idbuf = NULL;
-        TB_TRY(filter_history(hist, x.store_index, t->name, r, next_id, &h, &evbuf, &idbuf));
         double ts = now_s();
+        snprintf(view.line, sizeof view.line, "%s rep %d/%d %s: running", ex.name, r + 1, s->n_seeds, t->name);
+        if (tty) draw(&view);
         g_study = study;
         if (g_stop) tb_study_request_stop(study);
-        rc = tb_study_run(study, &h);
+        rc = tb_study_run(study, hist); /* the executor takes this study's own trials from the history */
         g_study = NULL;
         if (rc < 0) goto done;
         pr[k].elapsed += now_s() - ts;
-        for (size_t i = 0; i < tb_study_n_trials(study); i++) {
-          const tb_study_trial *tr = tb_study_get_trial(study, i);
-          if (tr && tr->store_id >= next_id) next_id = tr->store_id + 1;
-        }
         pr[k].done += (long)tb_study_n_trials(study);
         int64_t b = tb_study_best(study);
         const tb_study_trial *bt = b >= 0 ? tb_study_get_trial(study, (size_t)b) : NULL;
         int maxi = s->objectives[0].maximize;
         if (bt && (!pr[k].have_best || (maxi ? bt->values[0] > pr[k].best : bt->values[0] < pr[k].best)))
           pr[k].best = bt->values[0], pr[k].have_best = 1;
-        snprintf(line, sizeof line, "%s rep %d/%d %-14s %zu trials, best %s %.6g", ex.name, r + 1, s->n_seeds,
-                 t->name, tb_study_n_trials(study), s->objectives[0].name, bt ? bt->values[0] : NAN);
-        show(s, pr, tty, first, t0, line);
-        first = 0;
+        view.live = pr[k];
+        snprintf(view.line, sizeof view.line, "%s rep %d/%d %-14s %zu trials, best %s %.6g", ex.name, r + 1,
+                 s->n_seeds, t->name, tb_study_n_trials(study), s->objectives[0].name, bt ? bt->values[0] : NAN);
+        draw(&view);
         if (tb_study_stopped(study)) g_stop = 1;
         tb_study_free(study);
         study = NULL;
@@ -253,12 +278,17 @@ done:
   exp_ctx_free(&x);
   int crc = tb_store_close(store);
   tb_store_history_free(hist);
-  free(evbuf), free(idbuf), free(pr);
+  free(pr);
   if (rc >= 0 && crc < 0) rc = crc;
   if (rc < 0) return tb_cli_fail(rc, "run");
   printf("%s: %s in %.1f s -> %s\n", s->name, complete ? "complete" : "stopped (continue with --resume)",
          now_s() - t0, out);
-  if (complete && s->report) printf("report: tunebench report %s%s%s\n", out, s->report_dir ? " --out " : "",
-                                    s->report_dir ? s->report_dir : "");
-  return complete ? TB_EXIT_OK : TB_EXIT_FAILURE;
+  if (!complete) return TB_EXIT_FAILURE;
+  if (s->report && !o->no_report) {
+    double tr = now_s();
+    int code = run_report(s, out, o);
+    printf("report: %s in %.1f s\n", code == 0 ? "written" : "failed", now_s() - tr);
+    if (code != 0) return TB_EXIT_FAILURE;
+  }
+  return TB_EXIT_OK;
 }

@@ -58,6 +58,8 @@ FUNCTIONS = {
 # our sampler -> the Optuna sampler it is compared with ("best" = Optuna's best sampler on that function)
 PEERS = {"tpe": "tpe", "random": "random", "sobol": "qmc", "halton": "qmc", "cmaes": "cmaes"}
 OPTUNA_SAMPLERS = ["tpe", "random", "cmaes", "qmc"]
+OPTUNA_DESCR = {"tpe": "TPESampler", "random": "RandomSampler", "cmaes": "CmaEsSampler (python3-cmaes)",
+                "qmc": "QMCSampler (scrambled Sobol, python3-scipy)"}
 
 
 def run(cmd, timeout=None):
@@ -360,8 +362,7 @@ def main():
         f"- machine: {machine()}; samplers run on the CPU (no GPU involved); total wall time "
         f"{time.time() - t_start:.0f} s",
         f"- tunebench: {run([binary, '--version']).strip()}; Optuna {version} (Debian python3-optuna) with "
-        f"{', '.join(optuna_samplers(args))} (TPESampler, RandomSampler, CmaEsSampler from python3-cmaes, "
-        "QMCSampler with scrambled Sobol from python3-scipy), all with default settings",
+        f"{', '.join(OPTUNA_DESCR[p] for p in optuna_samplers(args))}, all with default settings",
         f"- quality: {args.trials} trials x {args.seeds} seeds (0..{args.seeds - 1}) per function and sampler, "
         "sequential ask / evaluate / tell; regret = best value found - known minimum; ± is the standard error over "
         "seeds; 'best' = Optuna's sampler with the lowest mean regret on that function. Our runs and Optuna's ran "
