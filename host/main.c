@@ -2,6 +2,8 @@
  * Exit codes: 0 success, 1 a failure while running, 2 bad usage or input (unknown command, bad SPEC, a device
  * that is not available). Tested by tests/test_cli.c. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -62,7 +64,18 @@ int tb_cli_fail(int rc, const char *what) {
   }
 }
 
+/* OpenMP worker threads that spin while idle starve concurrent trials (several workers, OpenBLAS, other
+ * processes) on small machines: an MLP epoch ran 14x slower. libgomp reads OMP_WAIT_POLICY only when it loads, so
+ * when the user has not chosen a policy the command re-executes itself once with OMP_WAIT_POLICY=passive. */
+static void prefer_passive_openmp(char **argv) {
+  if (getenv("OMP_WAIT_POLICY") || getenv("TB_NO_REEXEC")) return;
+  setenv("OMP_WAIT_POLICY", "passive", 1);
+  setenv("TB_NO_REEXEC", "1", 1);
+  execv("/proc/self/exe", argv); /* on failure, go on with the default policy */
+}
+
 int main(int argc, char **argv) {
+  prefer_passive_openmp(argv);
   if (argc < 2) {
     usage(stderr);
     return TB_EXIT_USAGE;

@@ -167,6 +167,8 @@ static int testfn_run(tb_objective *o, tb_trial_run *run) {
       int rc = run->report(run->rctx, r, val, NAN, tb_objective_now() - t0, &stop);
       if (rc < 0) return rc;
     }
+    if (stop && run->interrupt && *run->interrupt) /* the study stops: not the scheduler's pruning */
+      return tb_objective_run_fail(run, TB_RUN_INTERRUPTED, "study stopped");
     if (stop) {
       run->status = TB_RUN_PRUNED;
       break;

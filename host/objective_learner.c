@@ -252,6 +252,10 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
       rc = run->report(run->rctx, run->fidelity, val, NAN, tb_objective_now() - t0, &stop);
       if (rc < 0) goto done;
     }
+    if (stop && run->interrupt && *run->interrupt) { /* the study stops: not the scheduler's pruning */
+      rc = tb_objective_run_fail(run, TB_RUN_INTERRUPTED, "study stopped");
+      goto done;
+    }
     if (stop) {
       run->status = TB_RUN_PRUNED;
       break;

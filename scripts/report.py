@@ -323,12 +323,26 @@ class Report:
         self.w("%d events (%d exploit, %d explore) over %d members." % (
             len(kinds), kinds.count("exploit"), kinds.count("explore"), len(np.unique(e.lineage["member"]))))
         self.w()
-        self.fig(RFX.lineage_plot(e, self.t0, self.out), "PBT lineage")
-        sched = RFX.schedules(e, self.t0)
-        if sched:
-            self.fig(RFX.schedule_plot(e, sched, self.t0, self.out), "PBT hyperparameter schedules")
-        else:
-            skipped.append("PBT schedules: no numeric hyperparameters in the lineage JSON")
+        lin_all = e.lineage
+        rep_of = {}
+        if e.trials is not None and "repetition" in e.trials.dtype.names:
+            rep_of = dict(zip(e.trials["id"].tolist(), e.trials["repetition"].tolist()))
+        reps = np.array([rep_of.get(int(t), -1) for t in lin_all["to_trial"]])
+        if len(np.unique(reps)) > 1:  # every repetition reuses members 0..P-1: draw the first one alone
+            r0 = int(reps[reps >= 0].min()) if (reps >= 0).any() else -1
+            e.lineage = lin_all[reps == r0]
+            self.w("Figures: repetition %d only (%d of %d events); every repetition has its own population." % (
+                r0, len(e.lineage), len(lin_all)))
+            self.w()
+        try:
+            self.fig(RFX.lineage_plot(e, self.t0, self.out), "PBT lineage")
+            sched = RFX.schedules(e, self.t0)
+            if sched:
+                self.fig(RFX.schedule_plot(e, sched, self.t0, self.out), "PBT hyperparameter schedules")
+            else:
+                skipped.append("PBT schedules: no numeric hyperparameters in the lineage JSON")
+        finally:
+            e.lineage = lin_all
 
     def importance(self, e, skipped):
         t, st = e.trials, e.status()

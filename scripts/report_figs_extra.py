@@ -55,16 +55,33 @@ def pareto_plot(e, i0, i1, out_dir):
 
 
 def hypervolume_plot(e, t0, out_dir):
+    """One marker per snapshot, coloured by the strategy (and repetition) of the trials on its front: in a suite
+    each study adds its own front at its end, with its own reference point, so snapshots of different studies are
+    not joined by a line."""
     p = e.pareto
     snaps = np.unique(p["snapshot"])
     x = np.array([p["time"][p["snapshot"] == s][0] for s in snaps])
     hv = np.array([p["hypervolume"][p["snapshot"] == s][0] for s in snaps])
+    who = {}
+    if e.trials is not None and len(e.trials):
+        strat = col_text(e.trials, "strategy")
+        who = {int(i): (strat[k], int(r)) for k, (i, r) in enumerate(zip(e.trials["id"], e.trials["repetition"]))}
+    labels = []
+    for s in snaps:
+        ids = [int(t) for t in p["trial"][p["snapshot"] == s] if t >= 0]
+        labels.append("%s rep %d" % who[ids[0]] if ids and ids[0] in who else "snapshot %d" % s)
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    ax.plot(_rel(x, t0), hv, "o-", drawstyle="steps-post")
+    strategies = sorted(set(l.rsplit(" rep ", 1)[0] for l in labels))
+    for j, st in enumerate(strategies):
+        sel = np.array([l.rsplit(" rep ", 1)[0] == st for l in labels])
+        ax.plot(_rel(x[sel], t0), hv[sel], "o", color=color(j), label=st)
     ax.set_xlabel("seconds since the study started")
-    ax.set_ylabel("hypervolume of the recorded front")
-    ax.set_title("%s: hypervolume over time (%d snapshots)" % (e.name, len(snaps)), fontsize=10)
+    ax.set_ylabel("hypervolume of the study's front")
+    ax.set_title("%s: hypervolume at the end of each study (%d)\n(each against its own reference point)" % (
+        e.name, len(snaps)), fontsize=10)
     ax.grid(alpha=0.3)
+    if len(strategies) <= 12:
+        ax.legend(fontsize=7)
     return save(fig, out_dir, "%s_hypervolume.png" % e.name)
 
 
@@ -129,7 +146,12 @@ def schedules(e, t0):
 
 
 def schedule_plot(e, sched, t0, out_dir):
-    keys = sorted(sched)[:6]
+    # keys whose values change first (the explored hyperparameters; fixed ones are flat lines), at most 6
+    def varies(k):
+        vals = [v for _, vs in sched[k].values() for v in vs]
+        return min(vals) != max(vals)
+    keys = sorted(sched, key=lambda k: (not varies(k), k))[:6]
+    keys = [k for k in keys if varies(k)] or keys[:1]
     fig, axes = plt.subplots(len(keys), 1, figsize=(7, 2.2 * len(keys)), squeeze=False)
     for ax, k in zip(axes[:, 0], keys):
         for j, m in enumerate(sorted(sched[k])):

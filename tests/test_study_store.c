@@ -10,6 +10,7 @@
  *  - resume per strategy: the whole history handed to study b replays only b's trials, and the result equals an
  *    uninterrupted run;
  *  - the progress callback: called after every finished job, counts increasing, best equal to tb_study_best;
+ *  - a study stop while learner trials run ends them as interrupted, not pruned;
  *  - bad input: a space whose parameters are not the learner's, test rows of another shape, n_recorded < n. */
 #include <math.h>
 #include <stdio.h>
@@ -221,6 +222,30 @@ static void test_restricted_space(void) {
   fix_free(&f);
 }
 
+/* A stop (stop_after) while a learner trial runs ends it as interrupted (re-run on resume), never as pruned. */
+static void test_stop_is_interrupt(void) {
+  fix f;
+  fix_init(&f);
+  tb_study_params p = tb_study_params_default();
+  p.sampler = "random", p.n_trials = 6, p.max_fidelity = 40, p.n_workers = 2, p.seed = 8, p.stop_after = 1;
+  tb_study *s = NULL;
+  TB_CHECK_OK(tb_study_create(f.o, &p, &s));
+  TB_CHECK_OK(tb_study_run(s, NULL));
+  CU_ASSERT(tb_study_stopped(s));
+  int n_pruned = 0, n_other = 0, n_int = 0;
+  for (size_t i = 0; i < tb_study_n_trials(s); i++) {
+    const tb_study_trial *t = tb_study_get_trial(s, i);
+    n_pruned += t->status == TB_RUN_PRUNED;
+    n_int += t->status == TB_RUN_INTERRUPTED;
+    n_other += t->status != TB_RUN_COMPLETE && t->status != TB_RUN_INTERRUPTED;
+  }
+  CU_ASSERT_EQUAL(n_pruned, 0); /* scheduler none never prunes */
+  CU_ASSERT_EQUAL(n_other, 0);
+  CU_ASSERT(n_int + n_pruned >= 1); /* the other worker's trial was running when the first one ended */
+  tb_study_free(s);
+  fix_free(&f);
+}
+
 static void test_bad_input(void) {
   fix f;
   fix_init(&f);
@@ -360,6 +385,7 @@ static void test_cleanup(void) {
 }
 
 static const tb_test_case cases[] = {{"restricted_space", test_restricted_space},
+                                     {"stop_is_interrupt", test_stop_is_interrupt},
                                      {"bad_input", test_bad_input},
                                      {"two_studies_resume", test_two_studies_resume},
                                      {"cleanup", test_cleanup},

@@ -223,7 +223,8 @@ def run_works(binary, args, cfg):
             for passive in variants:
                 r["ours_passive" if passive else "ours"].append(ours_fn(passive))
             r["peer"].append(peer_fn(i))
-            print(f"  {work} repeat {i + 1}/{n}: ours {r['ours'][-1]}  peer {r['peer'][-1]}", file=sys.stderr)
+            pv = f"  ours (passive) {r['ours_passive'][-1]}" if r["ours_passive"] else ""
+            print(f"  {work} repeat {i + 1}/{n}: ours {r['ours'][-1]}{pv}  peer {r['peer'][-1]}", file=sys.stderr)
         return r
 
     if "mlp" in args.works:
