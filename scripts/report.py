@@ -8,6 +8,11 @@ that is not a tunebench results file, or a missing Python package (then run scri
 Not here: the statistics (report_stats.py), the figures (report_figs.py, report_figs_extra.py), reading the file
 (report_load.py). Tested by tests/test_report.c and scripts/report_selftest.py.
 """
+import warnings
+
+# scipy warns when an exact test falls back to an approximation (ties, small samples); the report says which
+# test it used, so the warning only clutters the terminal.
+warnings.filterwarnings("ignore", category=UserWarning, module="scipy")
 import argparse
 import datetime
 import math

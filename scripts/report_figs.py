@@ -57,11 +57,29 @@ def _band(ax, x, m, label, i, step, log=False):
         mean, half = 10.0 ** mean, half
     ax.plot(x, mean, color=color(i), label="%s (%d reps)" % (label, m.shape[0]),
             drawstyle="steps-post" if step else "default")
+    vals = getattr(ax, "_tb_values", [])
+    vals.append(m[np.isfinite(m)])
+    ax._tb_values = vals
     ok = np.isfinite(half)
     if ok.any():
         h = np.where(ok, half, 0)
         lo, hi = (mean / 10.0 ** h, mean * 10.0 ** h) if log else (mean - h, mean + h)
         ax.fill_between(x, lo, hi, where=ok, color=color(i), alpha=0.2, step="post" if step else None, linewidth=0)
+
+
+def _fit_ylim(ax, log):
+    """Limits the y axis to the values the repetitions reached (with a margin): with 2-3 repetitions the t-interval
+    is wide enough to hide every difference, so the band is clipped at the axis and the caption says so."""
+    vals = np.concatenate(getattr(ax, "_tb_values", [np.array([])]))
+    vals = vals[np.isfinite(vals)]
+    if len(vals) == 0:
+        return
+    lo, hi = float(vals.min()), float(vals.max())
+    if log:
+        ax.set_ylim(lo / 2.0, hi * 2.0)
+    else:
+        pad = 0.05 * (hi - lo) if hi > lo else max(abs(hi) * 0.05, 1e-9)
+        ax.set_ylim(lo - pad, hi + pad)
 
 
 def curves_by_trials(e, allruns, out_dir):
@@ -73,9 +91,10 @@ def curves_by_trials(e, allruns, out_dir):
         _band(ax, x, m, s, i, True, regret)
     if regret:
         ax.set_yscale("log")
+    _fit_ylim(ax, regret)
     ax.set_xlabel("trials finished")
     ax.set_ylabel(_ylabel(e, regret))
-    ax.set_title("%s: best so far by trials (%s, 95%% CI over repetitions)" % (e.name, _what(regret)), fontsize=10)
+    ax.set_title("%s: best so far by trials (%s, 95%% CI over repetitions,\nclipped to the range the repetitions reached)" % (e.name, _what(regret)), fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save(fig, out_dir, "%s_best_by_trials.png" % e.name)
@@ -96,10 +115,11 @@ def curves_by_time(e, allruns, out_dir):
         _band(ax, grid, m, s, i, True, regret)
     if regret:
         ax.set_yscale("log")
+    _fit_ylim(ax, regret)
     ax.set_xlabel("wall-clock seconds since the run's first trial started")
     ax.set_ylabel(_ylabel(e, regret))
-    ax.set_title("%s: best so far by wall-clock (%s, 95%% CI over repetitions)" % (e.name, _what(regret)),
-                 fontsize=10)
+    ax.set_title("%s: best so far by wall-clock (%s, 95%% CI over repetitions,\nclipped to the range the "
+                 "repetitions reached)" % (e.name, _what(regret)), fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save(fig, out_dir, "%s_best_by_time.png" % e.name)
