@@ -102,6 +102,6 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "report")) return tb_cli_report(argc - 2, argv + 2);
   if (!strcmp(cmd, "run")) return tb_cli_run(argc - 2, argv + 2);
   if (!strcmp(cmd, "list")) return tb_cli_list(argc - 2, argv + 2);
-  fprintf(stderr, "tunebench: unknown command '%s' (commands: data, device, check; see tunebench --help)\n", cmd);
+  fprintf(stderr, "tunebench: unknown command '%s' (commands: data, device, check, train, run, list, report, inspect, export, bench; see tunebench --help)\n", cmd);
   return TB_EXIT_USAGE;
 }
