@@ -87,4 +87,14 @@ int tb_objective_alloc_common(tb_objective_kind kind, const tb_objective_vt *vt,
 extern const tb_objective_vt tb_objective_cmd_vt;
 double tb_objective_now(void); /* monotonic seconds */
 
+/* Fused trials (objective_learner.c; docs/executor.md "Fused trials"). 1 when configurations a and b (the
+ * objective's space) of a learner objective can train in one tb_fused bundle (mlp of one shape), else 0. */
+int tb_objective_fusable(const tb_objective *o, const double *a, const double *b);
+/* Runs n jobs of one worker context as one bundle: NEW jobs (no state_in, fidelity_from 0) of fusable
+ * configurations and one fidelity_to train together, each member reporting through its own run->report after every
+ * unit and measured as a solo trial after extraction (its state_out is that of the solo model); any other job, a
+ * member a solo run would refuse, or a bundle that cannot be created runs alone (tb_objective_run). Results per
+ * member as solo (bit-identical on the CPU). Returns an error only when the study cannot go on. */
+int tb_objective_run_bundle(tb_objective *o, tb_trial_run *runs, int n);
+
 #endif

@@ -4,6 +4,8 @@
  * (memory and store) when its job ends, drains scheduler events into lineage records, and replays a resume
  * history. Promoted and exploited trials continue from the saved state of the trial (a tb_model_save blob kept in
  * memory per trial, the latest one only); each job is one store row whose parent_id is the row it continues.
+ * Fused trials (fuse >= 2): consecutive NEW jobs of one shape and fidelity go to one worker as a bundle (at most
+ * fuse members, never waiting for more); each member is recorded as its own trial (docs/executor.md).
  * Not here: parameters, results and Pareto (study_results.c), store records (study_store.c).
  * Tested by tests/test_study.c. */
 #include <math.h>
@@ -24,6 +26,9 @@ typedef struct coord {
   long n_new;           /* multi-objective: trials asked */
   int done;
   double *xbuf;
+  int have_pending, hold; /* fused: a job taken from the scheduler that did not fit the bundle; WAIT seen */
+  tb_job pending;
+  double *pending_x;
 } coord;
 
 static double mono_now(void) {
@@ -170,11 +175,11 @@ static int next_job(coord *c, tb_job *job) {
   return TB_OK;
 }
 
-/* Prepares job for worker w (or replays it). Sets *assigned when w got it. */
-static int start_job(coord *c, const tb_job *job, study_worker *w, int *assigned) {
+/* Prepares job into *j (records it, begins its store row) or replays it (*replayed = 1). */
+static int prepare_job(coord *c, const tb_job *job, study_job *j, int *replayed) {
   tb_study *s = c->s;
   int rc = TB_OK;
-  *assigned = 0;
+  *replayed = 0;
   study_rec *r = rec_get(s, job->trial);
   if (!r) return tb_error_set(TB_ERR_NOMEM, "study: out of host memory");
   study_rec *src = NULL;
@@ -202,7 +207,10 @@ static int start_job(coord *c, const tb_job *job, study_worker *w, int *assigned
     from = src->pub.fidelity;
     row = match_row(s, parent, r->x);
   }
-  if (row && !row->interrupted) return replay(c, r, row);
+  if (row && !row->interrupted) {
+    *replayed = 1;
+    return replay(c, r, row);
+  }
   if (row) { /* an interrupted run of this job: same configuration and seed, a new row */
     row->consumed = 1;
     retry_of = row->store_id;
@@ -217,24 +225,72 @@ static int start_job(coord *c, const tb_job *job, study_worker *w, int *assigned
   r->running = 1;
   r->bracket = job->bracket, r->rung = job->rung;
   TB_TRY(study_store_begin(s, r, r->pub.store_id, parent, retry_of));
-  study_job *j = &w->job;
   j->trial = job->trial, j->store_id = r->pub.store_id, j->seed = r->pub.seed, j->x = r->x;
   j->fidelity_from = from, j->fidelity_to = job->fidelity_to;
   j->state = src ? src->state : job->kind == TB_JOB_RESUME ? r->state : NULL;
   j->state_len = src ? src->state_len : job->kind == TB_JOB_RESUME ? r->state_len : 0;
   if (!j->state) j->state_len = 0;
-  w->state = W_JOB;
-  pthread_cond_signal(&w->cv);
-  *assigned = 1;
 done:
+  return rc;
+}
+
+/* Prepares job for worker w (or replays it). Sets *assigned when w got it. */
+static int start_job(coord *c, const tb_job *job, study_worker *w, int *assigned) {
+  int replayed = 0, rc = prepare_job(c, job, &w->job, &replayed);
+  *assigned = rc >= 0 && !replayed;
+  if (*assigned) {
+    w->n_bundle = 0;
+    w->state = W_JOB;
+    pthread_cond_signal(&w->cv);
+  }
+  return rc;
+}
+
+/* Fused: first (a NEW job) and the NEW jobs the scheduler gives right after it, while they fit (same fidelity,
+ * tb_objective_fusable with the bundle's first member, at most fuse), go to w as one bundle. A job that does not
+ * fit is kept as c->pending for the next free worker; WAIT and DONE end the bundle. */
+static int start_bundle(coord *c, const tb_job *first, study_worker *w, int *assigned) {
+  tb_study *s = c->s;
+  int rc = TB_OK, n = 0, replayed = 0;
+  int64_t lead = -1;
+  double fto = first->fidelity_to;
+  tb_job job = *first;
+  *assigned = 0;
+  for (;;) {
+    TB_TRY(prepare_job(c, &job, &w->bjob[n], &replayed));
+    if (!replayed) lead = lead < 0 ? job.trial : lead, n++;
+    if (n >= s->p.fuse) break;
+    TB_TRY(next_job(c, &job));
+    TB_TRY(drain_events(c));
+    if (job.kind == TB_JOB_NEW && job.fidelity_to == fto &&
+        tb_objective_fusable(s->obj, lead < 0 ? job.x : s->rec[lead].x, job.x))
+      continue;
+    if (job.kind == TB_JOB_DONE) c->done = 1;
+    else if (job.kind == TB_JOB_WAIT) c->hold = 1;
+    else {
+      c->pending = job;
+      if (job.x) memcpy(c->pending_x, job.x, (size_t)s->dim * sizeof *c->pending_x), c->pending.x = c->pending_x;
+      c->have_pending = 1;
+    }
+    break;
+  }
+done:
+  if (n == 1) w->job = w->bjob[0];
+  w->n_bundle = n >= 2 ? n : 0;
+  if (n >= 1) {
+    w->state = W_JOB;
+    pthread_cond_signal(&w->cv);
+    *assigned = 1;
+  }
   return rc;
 }
 
 static int handle_report(coord *c, study_worker *w) {
   tb_study *s = c->s;
   int rc = TB_OK, stop = 0;
-  study_rec *r = &s->rec[w->job.trial];
-  TB_TRY(study_store_curve(s, w->job.store_id, (int64_t)llround(w->rep_fid), w->rep_fid, w->rep_val, w->rep_elapsed));
+  const study_job *j = w->rep_k >= 0 ? &w->bjob[w->rep_k] : &w->job;
+  study_rec *r = &s->rec[j->trial];
+  TB_TRY(study_store_curve(s, j->store_id, (int64_t)llround(w->rep_fid), w->rep_fid, w->rep_val, w->rep_elapsed));
   if (c->sched && s->report_to_scheduler && !s->stop)
     TB_TRY(tb_scheduler_report(c->sched, r->pub.id, w->rep_fid, w->rep_val, &stop));
   TB_TRY(drain_events(c));
@@ -245,14 +301,14 @@ done:
   return rc;
 }
 
-static int handle_end(coord *c, study_worker *w) {
+static int end_one(coord *c, const study_job *job, tb_trial_run *run, int fused) {
   tb_study *s = c->s;
   int rc = TB_OK;
-  tb_trial_run *run = &w->run;
-  study_rec *r = &s->rec[w->job.trial];
+  study_rec *r = &s->rec[job->trial];
   double values[TB_STUDY_MAX_OBJECTIVES];
   for (int i = 0; i < s->n_rec_obj; i++) values[i] = run->metrics[s->metric[i]];
   r->running = 0;
+  r->pub.fused = fused;
   rec_result(r, run->status, values, s->n_rec_obj, run->fidelity);
   r->pub.train_time_s = run->train_time, r->pub.peak_memory = run->peak_memory, r->pub.n_params = run->n_params;
   memcpy(r->pub.latency_p50, run->latency_p50, sizeof run->latency_p50);
@@ -267,13 +323,27 @@ static int handle_end(coord *c, study_worker *w) {
     free(run->state_out);
   }
   run->state_out = NULL;
-  TB_TRY(study_store_end(s, r, run, w->job.store_id));
+  TB_TRY(study_store_end(s, r, run, job->store_id));
   if (!s->stop || run->status != TB_RUN_INTERRUPTED) TB_TRY(tell_end(c, r, run->status, run->fidelity, values, run->last_value));
   TB_TRY(drain_events(c));
   s->n_ended++;
   note_end(s, r);
   if (s->p.stop_after > 0 && (long)s->n_ended >= s->p.stop_after) s->stop = 1;
 done:
+  return rc;
+}
+
+/* A worker's job or bundle ended: each member is recorded and told as a trial of its own. */
+static int handle_end(coord *c, study_worker *w) {
+  int rc = TB_OK;
+  if (w->n_bundle >= 2)
+    for (int k = 0; k < w->n_bundle; k++) {
+      int rc2 = end_one(c, &w->bjob[k], &w->brun[k], w->n_bundle);
+      if (rc2 < 0 && rc == TB_OK) rc = rc2;
+    }
+  else
+    rc = end_one(c, &w->job, &w->run, 0);
+  w->n_bundle = 0;
   w->state = W_IDLE;
   return rc;
 }
@@ -306,7 +376,9 @@ static int coordinate(coord *c) {
       for (int i = 0; i < s->n_w && !w; i++)
         if (s->w[i].state == W_IDLE) w = &s->w[i];
       tb_job job;
-      int rc2 = next_job(c, &job);
+      int rc2 = TB_OK;
+      if (c->have_pending) job = c->pending, c->have_pending = 0;
+      else rc2 = next_job(c, &job);
       if (rc2 < 0) {
         rc = rc2, s->stop = 1;
         break;
@@ -315,7 +387,11 @@ static int coordinate(coord *c) {
       else if (job.kind == TB_JOB_WAIT) waiting = 1;
       else {
         int assigned = 0;
-        rc2 = start_job(c, &job, w, &assigned);
+        if (job.kind == TB_JOB_NEW && s->p.fuse >= 2 && tb_objective_fusable(s->obj, job.x, job.x))
+          rc2 = start_bundle(c, &job, w, &assigned);
+        else
+          rc2 = start_job(c, &job, w, &assigned);
+        if (c->hold) waiting = 1, c->hold = 0;
         if (rc2 >= 0) rc2 = drain_events(c);
         if (rc2 < 0) {
           rc = rc2, s->stop = 1;
@@ -340,7 +416,7 @@ static int coordinate(coord *c) {
 
 int tb_study_run(tb_study *s, const tb_store_history *history) {
   int rc = TB_OK;
-  coord c = {s, NULL, NULL, 0, 0, NULL};
+  coord c = {s, NULL, NULL, 0, 0, NULL, 0, 0, {0}, NULL};
   if (!s) return tb_error_set(TB_ERR_INVALID, "study run: NULL study");
   s->stop = 0;
   s->stopped = 0;
@@ -350,7 +426,8 @@ int tb_study_run(tb_study *s, const tb_store_history *history) {
   tb_sampler_config sc = {tb_rng_derive(s->p.seed, UINT64_MAX), s->n_obj, {0}, s->p.n_sampler_options,
                           s->p.sampler_option_names, s->p.sampler_option_values};
   for (int i = 0; i < s->n_obj; i++) sc.maximize[i] = s->p.maximize[i];
-  if (!(c.xbuf = malloc((size_t)(s->dim ? s->dim : 1) * sizeof *c.xbuf))) TB_FAIL(TB_ERR_NOMEM, "study: out of memory");
+  c.pending_x = malloc((size_t)(s->dim ? s->dim : 1) * sizeof *c.pending_x);
+  if (!c.pending_x || !(c.xbuf = malloc((size_t)(s->dim ? s->dim : 1) * sizeof *c.xbuf))) TB_FAIL(TB_ERR_NOMEM, "study: out of memory");
   TB_TRY(tb_sampler_create(s->p.sampler, sp, &sc, &c.sampler));
   if (s->n_obj == 1) {
     tb_scheduler_config kc = {s->p.min_fidelity, s->p.max_fidelity, s->p.n_trials, s->p.max_budget,
@@ -372,6 +449,7 @@ done:
   tb_scheduler_free(c.sched);
   tb_sampler_free(c.sampler);
   free(c.xbuf);
+  free(c.pending_x);
   return rc;
 }
 

@@ -23,6 +23,13 @@ typedef struct study_job {
 
 enum { W_IDLE = 0, W_JOB, W_RUNNING, W_REPORT, W_ENDED, W_QUIT };
 
+struct study_worker;
+/* The report context of one job of a worker: k = -1 for the worker's solo job, else member k of its bundle. */
+typedef struct study_member {
+  struct study_worker *w;
+  int k;
+} study_member;
+
 typedef struct study_worker {
   tb_study *s;
   pthread_t thread;
@@ -32,6 +39,12 @@ typedef struct study_worker {
   tb_trial_run run;             /* the result of the job (W_ENDED) */
   double rep_fid, rep_val, rep_loss, rep_elapsed; /* W_REPORT: the report */
   int rep_stop, rep_done;       /* the coordinator's answer */
+  int rep_k;                    /* W_REPORT: -1 (job) or the bundle member that reports */
+  /* fused bundle (tb_study_params.fuse >= 2): n_bundle >= 2 members in bjob/brun instead of job/run */
+  int n_bundle;
+  study_job *bjob;              /* fuse entries each (NULL when fuse < 2) */
+  tb_trial_run *brun;
+  study_member *bctx, self;
   int rc;                       /* an error that stops the study (device fatal, no context) */
   pthread_cond_t cv;
   tb_worker_ctx ctx;

@@ -29,6 +29,7 @@ const char *tb_study_check_params(const tb_study_params *p) {
   if (!p->sampler || !*p->sampler) return "no sampler";
   if (p->n_workers < 1 || p->n_workers > 1024) return "n_workers outside [1, 1024]";
   if (p->threads_per_trial < 0) return "threads_per_trial < 0";
+  if (p->fuse < 0 || p->fuse > 4096) return "fuse outside [0, 4096]";
   if (!(p->min_fidelity > 0) || !(p->max_fidelity >= p->min_fidelity) || !isfinite(p->max_fidelity))
     return "fidelities must satisfy 0 < min_fidelity <= max_fidelity";
   if (p->n_objectives < 1 || p->n_objectives > TB_STUDY_MAX_OBJECTIVES) return "n_objectives outside [1, 8]";

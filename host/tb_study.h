@@ -49,6 +49,8 @@ typedef struct tb_study_params {
   double min_fidelity, max_fidelity;    /* r and R (units of the objective: epochs, rounds, trees, steps) */
   uint64_t seed;                        /* study seed */
   int n_workers;                        /* worker threads (>= 1) */
+  int fuse;                             /* fused trials: up to this many NEW mlp trials of one shape and fidelity
+                                           train as one batched model on a worker (0 or 1: off; docs/executor.md) */
   int threads_per_trial;                /* CPU threads per worker context (0: cores / n_workers, at least 1) */
   const char *device;                   /* "cpu", "cuda:0", "auto" */
   size_t memory_budget;                 /* device bytes per trial's model (0: none) */
@@ -114,6 +116,7 @@ typedef struct tb_study_trial {
   double latency_p50[2], latency_p99[2]; /* seconds at batch 1, 256; NAN unknown */
   int64_t n_params;           /* -1 unknown */
   const char *reason;         /* failure reason ("" when none) */
+  int fused;                  /* members of the fused bundle its last job trained in (0: trained alone) */
 } tb_study_trial;
 
 size_t tb_study_n_trials(const tb_study *s);

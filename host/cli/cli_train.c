@@ -7,6 +7,7 @@
  * parents first, so `--set l1_ratio=0.3 --set penalty=elasticnet` works in any order). It is not the tuner.
  * Tested by tests/test_cli.c and tests/test_model_core.c (which run the built binary). */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,11 +172,17 @@ static int run_train(const train_opts *o) {
   char mb[32];
   printf("parameters: %zu  estimated model memory %s\n", tb_model_n_params(m), fmt_bytes((double)est, mb, sizeof mb));
 
-  for (int u = 1; u <= units; u++) {
+  /* A forest grows the trees of one train call in parallel: train it in steps of one tree per thread (and print
+   * the metrics after each step); the other learners' units are sequential, one per step. */
+  int step = strcmp(tb_learner_fidelity_unit(L), "trees") ? 1 : omp_get_max_threads();
+  for (int done_units = 0; done_units < units;) {
+    int k = units - done_units < step ? units - done_units : step;
     double t0 = now_s();
-    TB_TRY(tb_model_train(m, 1));
+    TB_TRY(tb_model_train(m, k));
     TB_TRY(tb_backend_sync(be));
     train_s += now_s() - t0;
+    done_units += k;
+    int u = done_units;
     printf("%s %d", tb_learner_fidelity_unit(L), u);
     if (splits.n_valid) {
       tb_metrics mv;
