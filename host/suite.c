@@ -11,7 +11,7 @@
 #include "tb_error.h"
 
 static const char *const top_keys[] = {"name", "description", "datasets", "learners", "functions", "command",
-                                       "strategies", "budget", "seeds", "repetitions", "seed", "jobs", "device",
+                                       "strategies", "budget", "seeds", "repetitions", "seed", "jobs", "fuse", "device",
                                        "memory_budget", "objectives", "report", NULL};
 static const char *const budget_keys[] = {"trials", "fidelity", "total", "wall_clock", NULL};
 static const char *const fidelity_keys[] = {"min", "max", NULL};
@@ -147,6 +147,11 @@ static int read_root(const sx *c, struct fy_node *root, tb_suite *s) {
     long j;
     if ((rc = sx_long(c, n, "jobs", 1, 4096, &j)) < 0) return rc;
     s->jobs = (int)j;
+  }
+  if ((n = sx_get(root, "fuse"))) {
+    long k;
+    if ((rc = sx_long(c, n, "fuse", 0, 4096, &k)) < 0) return rc;
+    s->fuse = (int)k;
   }
   if ((n = sx_get(root, "device")) && (rc = read_device(c, n, s)) < 0) return rc;
   if ((n = sx_get(root, "memory_budget")) && (rc = sx_bytes(c, n, "memory_budget", &s->memory_budget)) < 0) return rc;

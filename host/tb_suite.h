@@ -111,6 +111,7 @@ typedef struct tb_suite {
   int n_seeds;
   uint64_t *seeds;
   int jobs;                 /* parallel trials (>= 1) */
+  int fuse;                 /* fused trials: mlp trials of one shape per batched bundle (0/1: off; tb_study fuse) */
   char *device;             /* "auto", "cpu", "cuda", "cuda:N" */
   size_t memory_budget;     /* bytes for all trials in flight (0: none) */
   int n_objectives;         /* the tuned ones first, then test_* ones (tb_suite_n_tuned) */
