@@ -239,6 +239,10 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
   }
   tb_metrics mt = {0};
   int target = (int)ceil(run->fidelity_to - 1e-9);
+  /* energy of this job's training: the device counter's difference (NaN where the backend has none; trials
+   * running at the same time on the device are all counted in each) */
+  double energy0 = NAN, energy1 = NAN;
+  if (tb_backend_energy_mj(wk->be, &energy0) < 0) energy0 = NAN;
   while (tb_model_fidelity(m) < target) {
     if (run->interrupt && *run->interrupt) {
       rc = tb_objective_run_fail(run, TB_RUN_INTERRUPTED, "study stopped");
@@ -282,6 +286,9 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
     }
   }
   run->train_time = train_time;
+  if (isfinite(energy0) && tb_backend_sync(wk->be) == TB_OK && tb_backend_energy_mj(wk->be, &energy1) == TB_OK)
+    run->metrics[M_ENERGY] = (energy1 - energy0) / 1000.0;
+  tb_error_clear();
   tb_backend_mem(wk->be, &ms);
   rc = finish_model(li, m, run, (int64_t)(ms.bytes_peak > base ? ms.bytes_peak - base : 0));
 done:

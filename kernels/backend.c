@@ -117,6 +117,13 @@ const char *tb_backend_describe(const tb_backend *be) { return be->desc; }
 void tb_backend_set_threads(tb_backend *be, int n_threads) { be->n_threads = n_threads > 0 ? n_threads : 0; }
 int tb_backend_sync(tb_backend *be) { return be->vt->sync(be); }
 
+int tb_backend_energy_mj(tb_backend *be, double *mj) {
+  *mj = NAN;
+  if (!be->vt->energy_mj)
+    return tb_error_set(TB_ERR_UNSUPPORTED, "energy: the %s backend has no energy counter", be->vt->name);
+  return be->vt->energy_mj(be, mj);
+}
+
 /* ---- memory ---------------------------------------------------------------------------------------------------- */
 static void atomic_max(atomic_size_t *a, size_t v) {
   size_t cur = atomic_load(a);

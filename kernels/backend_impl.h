@@ -71,6 +71,8 @@ typedef struct tb_backend_vtable {
                            const int32_t *weights, int n_classes, double scale, int64_t *stats);
   int (*value_count_stats)(tb_backend *be, size_t n_rows, const uint32_t *rows, const float *targets,
                            const int32_t *weights, double scale_y, double scale_y2, int64_t *stats);
+  /* optional (NULL: not available): energy the device has used since some fixed moment, in millijoules */
+  int (*energy_mj)(tb_backend *be, double *mj);
 } tb_backend_vtable;
 
 struct tb_backend {

@@ -60,6 +60,11 @@ void tb_backend_set_threads(tb_backend *be, int n_threads);
 /* Waits for all work queued on this context. */
 int tb_backend_sync(tb_backend *be);
 
+/* Energy the device has used since a fixed moment, in millijoules (differences of two readings give a trial's
+ * energy; concurrent trials on the device are all counted). CUDA: NVML's total energy counter where the card
+ * reports it; TB_ERR_UNSUPPORTED on the CPU and where NVML or the counter is missing. */
+int tb_backend_energy_mj(tb_backend *be, double *mj);
+
 /* ---- memory ------------------------------------------------------------------------------------------- */
 typedef struct tb_buf {
   void *data;   /* device pointer (host pointer on the CPU backend); NULL when empty */

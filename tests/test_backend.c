@@ -53,6 +53,9 @@ static void test_open_describe(void) {
   CU_ASSERT_EQUAL(strncmp(tb_backend_describe(be), "cpu (", 5), 0);
   tb_backend_set_threads(be, 1);
   TB_CHECK_OK(tb_backend_sync(be));
+  double mj = 0;
+  CU_ASSERT_EQUAL(tb_backend_energy_mj(be, &mj), TB_ERR_UNSUPPORTED); /* the CPU has no energy counter */
+  CU_ASSERT(isnan(mj));
   tb_backend_free(be);
   tb_backend_free(NULL);
 }

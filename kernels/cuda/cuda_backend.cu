@@ -296,4 +296,5 @@ extern "C" const tb_backend_vtable tb_cuda_vtable = {
     tb_cuda_tree_grad_stats,
     tb_cuda_class_count_stats,
     tb_cuda_value_count_stats,
+    tb_cuda_energy_mj,
 };

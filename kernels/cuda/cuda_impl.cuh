@@ -126,6 +126,9 @@ int tb_cuda_class_count_stats(tb_backend *be, size_t n_rows, const uint32_t *row
                               const int32_t *weights, int n_classes, double scale, int64_t *stats);
 int tb_cuda_value_count_stats(tb_backend *be, size_t n_rows, const uint32_t *rows, const float *targets,
                               const int32_t *weights, double scale_y, double scale_y2, int64_t *stats);
+/* cuda_energy.cu: NVML's total energy counter of this context's device (dlopen'ed libnvidia-ml.so.1; Volta and
+ * later); TB_ERR_UNSUPPORTED when NVML or the counter is not available. */
+int tb_cuda_energy_mj(tb_backend *be, double *mj);
 #ifdef __cplusplus
 }
 #endif
