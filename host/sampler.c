@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sampler_impl.h"
+#include "tb_options.h"
 #include "tb_rng.h"
 
 static const tb_sampler_vt *const registry[] = {
@@ -37,60 +38,16 @@ long tb_sampler_randint(tb_sampler *s, long n) {
   return v < n ? v : n - 1;
 }
 
-static int find_option(tb_sampler *s, const char *name) {
-  for (int i = 0; i < s->n_options; i++)
-    if (!strcmp(s->opt_names[i], name)) {
-      s->opt_used[i] = 1;
-      return i;
-    }
-  return -1;
-}
-
 int tb_sampler_opt_double(tb_sampler *s, const char *name, double lo, double hi, double *out) {
-  int i = find_option(s, name);
-  if (i < 0) return TB_OK;
-  char *end;
-  double v = strtod(s->opt_values[i], &end);
-  if (end == s->opt_values[i] || *end || !isfinite(v))
-    return tb_error_set(TB_ERR_INVALID, "sampler %s: option %s = '%s' is not a number", s->vt->name, name,
-                        s->opt_values[i]);
-  if (v < lo || v > hi)
-    return tb_error_set(TB_ERR_INVALID, "sampler %s: option %s = %g is outside [%g, %g]", s->vt->name, name, v, lo,
-                        hi);
-  *out = v;
-  return TB_OK;
+  return tb_options_double(&s->opts, name, lo, hi, out);
 }
 
 int tb_sampler_opt_long(tb_sampler *s, const char *name, long lo, long hi, long *out) {
-  int i = find_option(s, name);
-  if (i < 0) return TB_OK;
-  char *end;
-  long v = strtol(s->opt_values[i], &end, 10);
-  if (end == s->opt_values[i] || *end)
-    return tb_error_set(TB_ERR_INVALID, "sampler %s: option %s = '%s' is not an integer", s->vt->name, name,
-                        s->opt_values[i]);
-  if (v < lo || v > hi)
-    return tb_error_set(TB_ERR_INVALID, "sampler %s: option %s = %ld is outside %ld..%ld", s->vt->name, name, v, lo,
-                        hi);
-  *out = v;
-  return TB_OK;
+  return tb_options_long(&s->opts, name, lo, hi, out);
 }
 
 int tb_sampler_opt_enum(tb_sampler *s, const char *name, const char *allowed, int *out) {
-  int i = find_option(s, name);
-  if (i < 0) return TB_OK;
-  const char *p = allowed, *v = s->opt_values[i];
-  size_t vl = strlen(v);
-  for (int k = 0; *p; k++) {
-    const char *bar = strchr(p, '|');
-    size_t len = bar ? (size_t)(bar - p) : strlen(p);
-    if (len == vl && !strncmp(p, v, len)) {
-      *out = k;
-      return TB_OK;
-    }
-    p += len + (bar ? 1 : 0);
-  }
-  return tb_error_set(TB_ERR_INVALID, "sampler %s: option %s = '%s' is not one of %s", s->vt->name, name, v, allowed);
+  return tb_options_enum(&s->opts, name, allowed, out);
 }
 
 size_t tb_sampler_completed(const tb_sampler *s, int include_pruned, size_t *idx) {
@@ -107,13 +64,7 @@ size_t tb_sampler_completed(const tb_sampler *s, int include_pruned, size_t *idx
 void tb_sampler_free(tb_sampler *s) {
   if (!s) return;
   if (s->vt && s->vt->destroy) s->vt->destroy(s);
-  for (int i = 0; i < s->n_options; i++) {
-    free(s->opt_names[i]);
-    free(s->opt_values[i]);
-  }
-  free(s->opt_names);
-  free(s->opt_values);
-  free(s->opt_used);
+  tb_options_free(&s->opts);
   free(s->x);
   free(s->y);
   free(s->state);
@@ -148,23 +99,9 @@ int tb_sampler_create(const char *name, const tb_space *sp, const tb_sampler_con
   s->n_obj = cfg->n_objectives;
   memcpy(s->maximize, cfg->maximize, sizeof s->maximize);
   s->seed = cfg->seed;
-  s->n_options = cfg->n_options;
-  if (cfg->n_options > 0) {
-    s->opt_names = calloc((size_t)cfg->n_options, sizeof(char *));
-    s->opt_values = calloc((size_t)cfg->n_options, sizeof(char *));
-    s->opt_used = calloc((size_t)cfg->n_options, 1);
-    if (!s->opt_names || !s->opt_values || !s->opt_used) TB_FAIL(TB_ERR_NOMEM, "out of host memory");
-    for (int i = 0; i < cfg->n_options; i++) {
-      s->opt_names[i] = strdup(cfg->option_names[i]);
-      s->opt_values[i] = strdup(cfg->option_values[i]);
-      if (!s->opt_names[i] || !s->opt_values[i]) TB_FAIL(TB_ERR_NOMEM, "out of host memory");
-    }
-  }
+  TB_TRY(tb_options_init(&s->opts, "sampler", vt->name, cfg->n_options, cfg->option_names, cfg->option_values));
   TB_TRY(vt->create(s));
-  for (int i = 0; i < s->n_options; i++)
-    if (!s->opt_used[i])
-      TB_FAIL(TB_ERR_INVALID, "sampler %s: unknown option '%s' (options: %s)", name, s->opt_names[i],
-              vt->options && *vt->options ? vt->options : "none");
+  TB_TRY(tb_options_check_unused(&s->opts, vt->options));
   *out = s;
   s = NULL;
 done:

@@ -89,7 +89,7 @@ static int grid_levels(const tb_param *p, long n, double **out, int *n_out) {
 static void grid_build(const tb_sampler *s, grid_impl *g) {
   for (int k = 0; k < g->dim; k++) {
     int i = g->order[k];
-    g->cur[i] = 0; /* placeholder so tb_space_active reads only parents */
+    g->cur[i] = 0; /* a provisional value: tb_space_active reads only the parents of i */
     int act = tb_space_active(s->sp, g->cur, i);
     g->radix[i] = act ? g->n_levels[i] : 1;
     g->cur[i] = act ? g->levels[i][g->idx[i]] : NAN;

@@ -4,6 +4,7 @@
 #ifndef TB_SAMPLER_IMPL_H
 #define TB_SAMPLER_IMPL_H
 #include "tb_error.h"
+#include "tb_options.h"
 #include "tb_sampler.h"
 
 typedef struct tb_sampler_vt {
@@ -34,9 +35,7 @@ struct tb_sampler {
   tb_trial_state *state;   /* meaningful once !pending */
   unsigned char *pending;  /* 1 while asked and not told */
   /* options */
-  int n_options;
-  char **opt_names, **opt_values;
-  unsigned char *opt_used;
+  tb_options opts;         /* name=value options, read with the *_opt_* getters */
   void *impl;              /* sampler-specific state */
 };
 

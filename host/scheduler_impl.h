@@ -6,6 +6,7 @@
 #ifndef TB_SCHEDULER_IMPL_H
 #define TB_SCHEDULER_IMPL_H
 #include "tb_error.h"
+#include "tb_options.h"
 #include "tb_scheduler.h"
 
 typedef enum { TB_SCHED_IDLE = 0, TB_SCHED_RUNNING = 1, TB_SCHED_ENDED = 2 } tb_sched_status;
@@ -69,9 +70,7 @@ struct tb_scheduler {
   double *job_x;           /* (dim): the last job's x */
   tb_sched_propose_fn propose;
   /* options */
-  int n_options;
-  char **opt_names, **opt_values;
-  unsigned char *opt_used;
+  tb_options opts;         /* name=value options, read with the *_opt_* getters */
   void *impl, *aux;
 };
 
