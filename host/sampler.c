@@ -25,18 +25,9 @@ const char *tb_sampler_name(const tb_sampler *s) { return s->vt->name; }
 const tb_space *tb_sampler_space(const tb_sampler *s) { return s->sp; }
 int tb_sampler_n_objectives(const tb_sampler *s) { return s->n_obj; }
 
-double tb_sampler_uniform(tb_sampler *s) { return tb_rng_uniform_double(s->seed, s->rng_pos++); }
-
-double tb_sampler_normal(tb_sampler *s) {
-  /* Box-Muller on two uniforms in double (0, 1] and [0, 1) */
-  double u1 = 1.0 - tb_sampler_uniform(s), u2 = tb_sampler_uniform(s);
-  return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-long tb_sampler_randint(tb_sampler *s, long n) {
-  long v = (long)(tb_sampler_uniform(s) * (double)n);
-  return v < n ? v : n - 1;
-}
+double tb_sampler_uniform(tb_sampler *s) { return tb_rng_next_uniform(s->seed, &s->rng_pos); }
+double tb_sampler_normal(tb_sampler *s) { return tb_rng_next_normal(s->seed, &s->rng_pos); }
+long tb_sampler_randint(tb_sampler *s, long n) { return tb_rng_next_int(s->seed, &s->rng_pos, n); }
 
 int tb_sampler_opt_double(tb_sampler *s, const char *name, double lo, double hi, double *out) {
   return tb_options_double(&s->opts, name, lo, hi, out);

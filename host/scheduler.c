@@ -26,17 +26,9 @@ const char *const *tb_scheduler_names(void) {
 
 const char *tb_scheduler_name(const tb_scheduler *s) { return s->vt->name; }
 
-double tb_sched_uniform(tb_scheduler *s) { return tb_rng_uniform_double(s->seed, s->rng_pos++); }
-
-double tb_sched_normal(tb_scheduler *s) {
-  double u1 = 1.0 - tb_sched_uniform(s), u2 = tb_sched_uniform(s);
-  return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-long tb_sched_randint(tb_scheduler *s, long n) {
-  long v = (long)(tb_sched_uniform(s) * (double)n);
-  return v < n ? v : n - 1;
-}
+double tb_sched_uniform(tb_scheduler *s) { return tb_rng_next_uniform(s->seed, &s->rng_pos); }
+double tb_sched_normal(tb_scheduler *s) { return tb_rng_next_normal(s->seed, &s->rng_pos); }
+long tb_sched_randint(tb_scheduler *s, long n) { return tb_rng_next_int(s->seed, &s->rng_pos, n); }
 
 int tb_sched_log_floor(double R, double eta) {
   int k = 0;

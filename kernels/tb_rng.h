@@ -63,6 +63,22 @@ TB_RNG_FN float tb_rng_normal(uint64_t seed, uint64_t i) {
   return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
+/* A sequential stream over the elements of `seed`: *pos is the next element, advanced by each draw (host-side users
+ * such as samplers and schedulers keep (seed, pos) as their whole random state). */
+TB_RNG_FN double tb_rng_next_uniform(uint64_t seed, uint64_t *pos) { return tb_rng_uniform_double(seed, (*pos)++); }
+
+/* Standard normal double by Box-Muller on two draws, (0, 1] then [0, 1). */
+TB_RNG_FN double tb_rng_next_normal(uint64_t seed, uint64_t *pos) {
+  double u1 = 1.0 - tb_rng_next_uniform(seed, pos), u2 = tb_rng_next_uniform(seed, pos);
+  return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* Uniform integer in [0, n). */
+TB_RNG_FN long tb_rng_next_int(uint64_t seed, uint64_t *pos, long n) {
+  long v = (long)(tb_rng_next_uniform(seed, pos) * (double)n);
+  return v < n ? v : n - 1;
+}
+
 /* Derives an independent seed from a parent seed and a stream id (splitmix64 finaliser), e.g. trial seeds. */
 TB_RNG_FN uint64_t tb_rng_derive(uint64_t seed, uint64_t stream) {
   uint64_t z = seed + 0x9E3779B97F4A7C15ull * (stream + 1);
