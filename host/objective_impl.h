@@ -30,6 +30,10 @@ typedef struct tb_trial_run {
   /* in */
   int64_t trial;              /* the scheduler's trial id */
   uint64_t seed;              /* tb_rng_derive(study seed, trial) */
+  uint64_t study_seed;        /* the study's seed (data-fraction subsets: the same rows for every trial) */
+  int data_fraction;          /* 1: fidelities are fractions of the training rows (learner objectives only): the job
+                                 trains the configuration's own units on the first tb_data_fraction_size rows of
+                                 tb_data_fraction_order(study_seed) and reports once, at fidelity_to */
   const double *x;            /* configuration (the objective's space) */
   double fidelity_from, fidelity_to, fidelity_max;
   int report_metric;          /* metric index reported after each unit (learner: a valid_* metric) */

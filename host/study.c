@@ -6,6 +6,7 @@
  * memory per trial, the latest one only); each job is one store row whose parent_id is the row it continues.
  * Fused trials (fuse >= 2): consecutive NEW jobs of one shape and fidelity go to one worker as a bundle (at most
  * fuse members, never waiting for more); each member is recorded as its own trial (docs/executor.md).
+ * Data-fraction studies (p.data_fraction) pass the flag and the study seed to every job; never fused.
  * Not here: parameters, results and Pareto (study_results.c), store records (study_store.c).
  * Tested by tests/test_study.c. */
 #include <math.h>
@@ -387,7 +388,8 @@ static int coordinate(coord *c) {
       else if (job.kind == TB_JOB_WAIT) waiting = 1;
       else {
         int assigned = 0;
-        if (job.kind == TB_JOB_NEW && s->p.fuse >= 2 && tb_objective_fusable(s->obj, job.x, job.x))
+        if (job.kind == TB_JOB_NEW && s->p.fuse >= 2 && !s->p.data_fraction &&
+            tb_objective_fusable(s->obj, job.x, job.x))
           rc2 = start_bundle(c, &job, w, &assigned);
         else
           rc2 = start_job(c, &job, w, &assigned);
@@ -418,6 +420,12 @@ int tb_study_run(tb_study *s, const tb_store_history *history) {
   int rc = TB_OK;
   coord c = {s, NULL, NULL, 0, 0, NULL, 0, 0, {0}, NULL};
   if (!s) return tb_error_set(TB_ERR_INVALID, "study run: NULL study");
+  if (s->p.data_fraction && tb_objective_get_kind(s->obj) != TB_OBJECTIVE_LEARNER)
+    return tb_error_set(TB_ERR_INVALID, "study run: a data-fraction fidelity needs a learner objective (training rows "
+                        "to subsample); this objective has its own fidelity: set data_fraction 0");
+  if (s->p.data_fraction && !(s->p.max_fidelity <= 1))
+    return tb_error_set(TB_ERR_INVALID, "study run: data-fraction fidelities are fractions in (0, 1]; max_fidelity is %g",
+                        s->p.max_fidelity);
   s->stop = 0;
   s->stopped = 0;
   s->n_ended = 0, s->n_replayed = 0;

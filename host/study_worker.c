@@ -37,6 +37,8 @@ static void setup_run(tb_study *s, study_worker *w, const study_job *job, tb_tri
   memset(run, 0, sizeof *run);
   run->trial = job->trial;
   run->seed = job->seed;
+  run->study_seed = s->p.seed;
+  run->data_fraction = s->p.data_fraction;
   run->x = job->x;
   run->fidelity_from = job->fidelity_from;
   run->fidelity_to = job->fidelity_to;

@@ -14,7 +14,18 @@ static const char *const top_keys[] = {"name", "description", "datasets", "learn
                                        "strategies", "budget", "seeds", "repetitions", "seed", "jobs", "fuse", "device",
                                        "memory_budget", "objectives", "report", NULL};
 static const char *const budget_keys[] = {"trials", "fidelity", "total", "wall_clock", NULL};
-static const char *const fidelity_keys[] = {"min", "max", NULL};
+static const char *const fidelity_keys[] = {"min", "max", "unit", NULL};
+static const char *const fidelity_units[] = {"learner", "epochs", "rounds", "trees", "data_fraction", NULL};
+
+/* A fidelity bound with unit data_fraction: a fraction of the training rows in (0, 1]. */
+static int read_fraction(const sx *c, struct fy_node *n, const char *key, double *out) {
+  int rc = sx_double(c, n, key, -1e15, 1e15, out);
+  if (rc < 0) return rc;
+  if (!(*out > 0) || *out > 1)
+    return sx_fail(c, n, key, TB_ERR_RANGE, "%g is not a fraction of the training rows in (0, 1] (unit "
+                   "data_fraction: e.g. min: 0.111, max: 1)", *out);
+  return TB_OK;
+}
 static const char *const report_keys[] = {"enabled", "dir", "figures", NULL};
 
 void tb_suite_free(tb_suite *s) {
@@ -64,10 +75,22 @@ static int read_budget(const sx *c, struct fy_node *b, tb_suite *s) {
   if ((n = sx_get(b, "wall_clock")) && (rc = sx_seconds(c, n, "budget.wall_clock", &s->wall_clock)) < 0) return rc;
   if ((n = sx_get(b, "fidelity"))) {
     if ((rc = sx_check_keys(c, n, "budget.fidelity", fidelity_keys)) < 0) return rc;
-    struct fy_node *lo = sx_get(n, "min"), *hi = sx_get(n, "max");
+    struct fy_node *lo = sx_get(n, "min"), *hi = sx_get(n, "max"), *un = sx_get(n, "unit");
     if (!hi) return sx_fail(c, n, "budget.fidelity", TB_ERR_INVALID, "needs 'max' (the full budget of one trial)");
-    if (lo && (rc = sx_double(c, lo, "budget.fidelity.min", 1e-9, 1e9, &s->fidelity_min)) < 0) return rc;
-    if ((rc = sx_double(c, hi, "budget.fidelity.max", 1e-9, 1e9, &s->fidelity_max)) < 0) return rc;
+    if (un) {
+      char *w = NULL;
+      if ((rc = sx_word(c, un, "budget.fidelity.unit", "unit", fidelity_units, &w)) < 0) return rc;
+      s->fidelity_data_fraction = !strcmp(w, "data_fraction");
+      free(w);
+    }
+    if (s->fidelity_data_fraction) { /* min defaults to max: one fidelity, the whole fraction */
+      if ((rc = read_fraction(c, hi, "budget.fidelity.max", &s->fidelity_max)) < 0) return rc;
+      s->fidelity_min = s->fidelity_max;
+      if (lo && (rc = read_fraction(c, lo, "budget.fidelity.min", &s->fidelity_min)) < 0) return rc;
+    } else {
+      if (lo && (rc = sx_double(c, lo, "budget.fidelity.min", 1e-9, 1e9, &s->fidelity_min)) < 0) return rc;
+      if ((rc = sx_double(c, hi, "budget.fidelity.max", 1e-9, 1e9, &s->fidelity_max)) < 0) return rc;
+    }
     if (s->fidelity_max < s->fidelity_min)
       return sx_fail(c, hi, "budget.fidelity.max", TB_ERR_RANGE, "max %g is below min %g", s->fidelity_max,
                      s->fidelity_min);

@@ -139,6 +139,28 @@ static int check_objectives(const sx *c, struct fy_node *root, tb_suite *s) {
   return TB_OK;
 }
 
+/* budget.fidelity.unit: data_fraction needs learners (training rows to subsample); a learner unit named in the
+ * suite (epochs, rounds, trees) must be every learner's own. */
+static int check_unit(const sx *c, struct fy_node *root, const tb_suite *s) {
+  struct fy_node *un = fy_node_by_path(root, "/budget/fidelity/unit", (size_t)-1, FYNWF_DONT_FOLLOW);
+  const char *w = un && fy_node_is_scalar(un) ? fy_node_get_scalar0(un) : NULL;
+  if (!w) return TB_OK;
+  if (s->fidelity_data_fraction && (s->n_functions || s->command))
+    return sx_fail(c, un, "budget.fidelity.unit", TB_ERR_INVALID,
+                   "data_fraction subsamples the training rows of learners on datasets; %s (remove 'unit', or tune "
+                   "learners)", s->n_functions ? "test functions have no training rows"
+                                              : "a command gets TB_FIDELITY in its own unit");
+  if (strcmp(w, "epochs") && strcmp(w, "rounds") && strcmp(w, "trees")) return TB_OK;
+  for (int i = 0; i < s->n_learners; i++)
+    if (strcmp(tb_learner_fidelity_unit(s->learners[i].learner), w))
+      return sx_fail(c, un, "budget.fidelity.unit", TB_ERR_INVALID, "%s trains in %s, not %s (write unit: learner)",
+                     s->learners[i].name, tb_learner_fidelity_unit(s->learners[i].learner), w);
+  if (!s->n_learners)
+    return sx_fail(c, un, "budget.fidelity.unit", TB_ERR_INVALID, "%s is a learner's unit; this suite has no learners "
+                   "(remove 'unit')", w);
+  return TB_OK;
+}
+
 static int check_budget(const sx *c, struct fy_node *root, tb_suite *s) {
   for (int i = 0; i < s->n_strategies; i++) {
     const tb_suite_strategy *t = &s->strategies[i];
@@ -168,7 +190,7 @@ static int check_budget(const sx *c, struct fy_node *root, tb_suite *s) {
                    "fidelity: {max: 10}");
   if (s->fidelity_max > 0 && s->fidelity_min > s->fidelity_max)
     return sx_fail(c, at(root, "budget", -1, NULL), "budget.fidelity", TB_ERR_RANGE, "min is above max");
-  return TB_OK;
+  return check_unit(c, root, s);
 }
 
 /* Every strategy's sampler on every experiment's space, with the suite's objectives. */

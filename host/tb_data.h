@@ -86,6 +86,18 @@ void tb_splits_free(tb_splits *s);
 int tb_data_kfold(const tb_dataset *ds, const uint32_t *idx, size_t n, int k, uint64_t seed, int stratify,
                   int *fold);
 
+/* ---- data-fraction subsets (subset.c) ------------------------------------------------------------------------ */
+/* A seeded order of the n rows idx[0..n) of ds (idx NULL: rows 0..n-1) into order (n entries, caller-owned) whose
+ * prefixes are the data-fraction subsets: the subset at fraction f is order[0 .. tb_data_fraction_size(f)), so
+ * smaller fractions are nested in larger ones and the rows depend only on ds, idx and seed. Stratified when
+ * stratify is 1 and ds is classification: one row of each present class first, then each prefix keeps every
+ * class's share within about one row. */
+int tb_data_fraction_order(const tb_dataset *ds, const uint32_t *idx, size_t n, uint64_t seed, int stratify,
+                           uint32_t *order);
+/* Rows of the subset at fraction f in (0, 1] of n rows: ceil(f n), at least 1 and, for classification, at least
+ * min(n_classes, n); n when f >= 1; 0 when f <= 0 or n is 0. */
+size_t tb_data_fraction_size(const tb_dataset *ds, size_t n, double f);
+
 /* ---- standardisation ------------------------------------------------------------------------------------------ */
 typedef struct tb_standardizer {
   int n_cols;

@@ -32,8 +32,9 @@ struct tb_eval_data;
 /* Learner `L` on `data` (train and valid rows only, tb_validate.h; borrowed: it must outlive the objective).
  * Metrics: valid_loss, valid_accuracy (classification), valid_rmse (regression), train_time_s, latency_b1_p50_us,
  * latency_b1_p99_us, latency_b256_p50_us, latency_b256_p99_us, n_params, model_bytes, peak_memory_bytes, energy_j
- * (always NAN: no NVML in this build). Fidelity = learner units (epochs, rounds, trees); data fractions are not
- * supported. latency_runs: timed predict calls per batch size after 10 warm-up calls (>= 100; 0 = do not measure:
+ * (NAN without an NVML energy counter). Fidelity = learner units (epochs, rounds, trees), or, in a study with
+ * data_fraction (tb_study.h), a fraction of the training rows (docs/executor.md "Data-fraction fidelity").
+ * latency_runs: timed predict calls per batch size after 10 warm-up calls (>= 100; 0 = do not measure:
  * the latency metrics are NAN). */
 int tb_objective_learner(const struct tb_learner *L, const struct tb_eval_data *data, int latency_runs,
                          tb_objective **out);

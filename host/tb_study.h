@@ -46,7 +46,13 @@ typedef struct tb_study_params {
   const char *const *scheduler_option_names, *const *scheduler_option_values;
   long n_trials;                        /* new trials at most (0: scheduler budget only) */
   double max_budget;                    /* total fidelity units (0: none) */
-  double min_fidelity, max_fidelity;    /* r and R (units of the objective: epochs, rounds, trees, steps) */
+  double min_fidelity, max_fidelity;    /* r and R (units of the objective: epochs, rounds, trees, steps; with
+                                           data_fraction, fractions of the training rows: 0 < r <= R <= 1) */
+  int data_fraction;                    /* 1: the fidelity is a fraction of the training rows (learner objectives
+                                           only; each job trains the configuration's own units on the study's
+                                           nested subset and reports once; docs/executor.md); 0: the objective's
+                                           own units. Budgets (max_budget) then count fractions: a trial that
+                                           reaches f counts f */
   uint64_t seed;                        /* study seed */
   int n_workers;                        /* worker threads (>= 1) */
   int fuse;                             /* fused trials: up to this many NEW mlp trials of one shape and fidelity

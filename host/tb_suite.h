@@ -104,7 +104,11 @@ typedef struct tb_suite {
   tb_suite_strategy *strategies;
   /* budget */
   long trials;              /* new trials per strategy and repetition and experiment */
-  double fidelity_min, fidelity_max; /* in the learner's unit (epochs, rounds, trees); 1, 1 for functions */
+  double fidelity_min, fidelity_max; /* in the learner's unit (epochs, rounds, trees); 1, 1 for functions; with
+                               fidelity_data_fraction, fractions of the training rows (0 < min <= max <= 1) */
+  int fidelity_data_fraction; /* budget.fidelity.unit: data_fraction (1) or the learner's own unit (0): then each
+                               trial trains its configuration's units (epochs, rounds, n_trees) on a nested,
+                               stratified subset of the training rows (tb_study_params.data_fraction) */
   double total_budget;      /* fidelity units per strategy and repetition (0: none) */
   double wall_clock;        /* seconds for the whole study (0: none) */
   /* repetitions */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define TB_MAX_DEVICES 16
 
@@ -98,6 +99,7 @@ int tb_backend_open(const tb_device *dev, tb_backend **out) {
 #else
   be->vt = &tb_cpu_vtable;
 #endif
+  be->timer_t0 = -1.0;
   TB_TRY(be->vt->open(be));
   *out = be;
   be = NULL;
@@ -122,6 +124,32 @@ int tb_backend_energy_mj(tb_backend *be, double *mj) {
   if (!be->vt->energy_mj)
     return tb_error_set(TB_ERR_UNSUPPORTED, "energy: the %s backend has no energy counter", be->vt->name);
   return be->vt->energy_mj(be, mj);
+}
+
+static double host_clock_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int tb_backend_timer_start(tb_backend *be) {
+  if (be->vt->timer_start) {
+    int rc = be->vt->timer_start(be);
+    if (rc == TB_OK) be->timer_t0 = 0.0; /* started (the device holds the time) */
+    return rc;
+  }
+  be->timer_t0 = host_clock_s();
+  return TB_OK;
+}
+
+int tb_backend_timer_stop(tb_backend *be, double *seconds) {
+  *seconds = NAN;
+  if (be->timer_t0 < 0)
+    return tb_error_set(TB_ERR_INVALID, "timer: tb_backend_timer_stop without tb_backend_timer_start on %s",
+                        be->desc);
+  if (be->vt->timer_stop) return be->vt->timer_stop(be, seconds);
+  *seconds = host_clock_s() - be->timer_t0;
+  return TB_OK;
 }
 
 /* ---- memory ---------------------------------------------------------------------------------------------------- */

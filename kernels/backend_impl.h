@@ -73,6 +73,9 @@ typedef struct tb_backend_vtable {
                            const int32_t *weights, double scale_y, double scale_y2, int64_t *stats);
   /* optional (NULL: not available): energy the device has used since some fixed moment, in millijoules */
   int (*energy_mj)(tb_backend *be, double *mj);
+  /* optional (NULL: the host's monotonic clock, kernels/backend.c): a timer on the device's own clock */
+  int (*timer_start)(tb_backend *be);
+  int (*timer_stop)(tb_backend *be, double *seconds);
 } tb_backend_vtable;
 
 struct tb_backend {
@@ -81,6 +84,7 @@ struct tb_backend {
   int n_threads;      /* CPU: OpenMP threads for this context (0 = all) */
   char desc[256];     /* tb_backend_describe() */
   size_t bytes_in_use, bytes_peak, budget;
+  double timer_t0;    /* tb_backend_timer_start's host clock reading (CPU); < 0: no timer started */
   void *impl;         /* backend-private state (CUDA: stream, cuBLAS handle, scratch) */
 };
 

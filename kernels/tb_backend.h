@@ -65,6 +65,14 @@ int tb_backend_sync(tb_backend *be);
  * reports it; TB_ERR_UNSUPPORTED on the CPU and where NVML or the counter is missing. */
 int tb_backend_energy_mj(tb_backend *be, double *mj);
 
+/* A timer on this context's own clock, for latency measurements: tb_backend_timer_start marks a start in the
+ * context's queue of work, tb_backend_timer_stop marks the end, waits for it and gives the seconds between the two.
+ * CUDA: two events recorded on the context's stream (cudaEventElapsedTime: the device's timeline, transfers and
+ * launch gaps on the stream included; resolution about 0.5 us); CPU: the monotonic clock. A stop without a start is
+ * TB_ERR_INVALID. One timer per context (a second start restarts it). */
+int tb_backend_timer_start(tb_backend *be);
+int tb_backend_timer_stop(tb_backend *be, double *seconds);
+
 /* ---- memory ------------------------------------------------------------------------------------------- */
 typedef struct tb_buf {
   void *data;   /* device pointer (host pointer on the CPU backend); NULL when empty */

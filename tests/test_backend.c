@@ -2,6 +2,7 @@
  * on the CPU backend (the CUDA side of resolution is checked in whichever way this build and machine allow). */
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "tb_backend.h"
 #include "tb_test.h"
@@ -138,7 +139,31 @@ static void test_budgets(void) {
   tb_backend_free(be);
 }
 
+/* The CPU timer is the host's monotonic clock: it brackets a sleep, restarts on a second start, and a stop without
+ * a start is an error that names the context. */
+static void test_timer(void) {
+  tb_device cpu = {TB_DEVICE_CPU, 0};
+  tb_backend *be = NULL;
+  double s = 0;
+  TB_CHECK_OK(tb_backend_open(&cpu, &be));
+  CU_ASSERT_EQUAL(tb_backend_timer_stop(be, &s), TB_ERR_INVALID);
+  CU_ASSERT(isnan(s));
+  CU_ASSERT_PTR_NOT_NULL(strstr(tb_error_detail(), "without tb_backend_timer_start"));
+  struct timespec ts = {0, 20 * 1000 * 1000};
+  TB_CHECK_OK(tb_backend_timer_start(be));
+  nanosleep(&ts, NULL);
+  TB_CHECK_OK(tb_backend_timer_stop(be, &s));
+  CU_ASSERT(s >= 0.019 && s < 5.0);
+  TB_CHECK_OK(tb_backend_timer_start(be));
+  nanosleep(&ts, NULL);
+  TB_CHECK_OK(tb_backend_timer_start(be)); /* restarts */
+  TB_CHECK_OK(tb_backend_timer_stop(be, &s));
+  CU_ASSERT(s >= 0.0 && s < 0.019);
+  tb_backend_free(be);
+}
+
 static const tb_test_case cases[] = {{"device_parse", test_device_parse},
+                                     {"timer", test_timer},
                                      {"device_resolve", test_device_resolve},
                                      {"open_describe", test_open_describe},
                                      {"memory_accounting", test_memory_accounting},

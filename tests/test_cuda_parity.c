@@ -811,6 +811,40 @@ static void body_resolve(tb_backend *ref, tb_backend *dev) {
   TB_CHECK_OK(tb_backend_sync(dev));
 }
 
+/* The device timer: a stop without a start is an error on a fresh context; it brackets a host sleep (the device
+ * timeline runs on while the stream is idle) and a GEMM that must take some time; the CPU context agrees on the
+ * sleep within a few milliseconds. */
+static void body_timer(tb_backend *ref, tb_backend *dev) {
+  tb_backend *fresh = NULL;
+  double s = 0, s_ref = 0;
+  tb_device d = {tb_backend_kind(dev), 0};
+  TB_CHECK_OK(tb_backend_open(&d, &fresh));
+  CU_ASSERT_EQUAL(tb_backend_timer_stop(fresh, &s), TB_ERR_INVALID);
+  tb_backend_free(fresh);
+  struct timespec ts = {0, 20 * 1000 * 1000};
+  TB_CHECK_OK(tb_backend_timer_start(dev));
+  TB_CHECK_OK(tb_backend_timer_start(ref));
+  nanosleep(&ts, NULL);
+  TB_CHECK_OK(tb_backend_timer_stop(dev, &s));
+  TB_CHECK_OK(tb_backend_timer_stop(ref, &s_ref));
+  CU_ASSERT(s >= 0.019 && s < 5.0);
+  CU_ASSERT(fabs(s - s_ref) < 0.005);
+  const int n = 512;
+  tb_buf A;
+  float *a = rand_f32((size_t)3 * n * n, -1, 1);
+  TB_CHECK_OK(tb_backend_alloc(dev, (size_t)3 * n * n * 4, &A));
+  TB_CHECK_OK(tb_backend_upload(dev, A.data, a, (size_t)3 * n * n * 4));
+  float *M = A.data;
+  TB_CHECK_OK(tb_backend_sync(dev));
+  TB_CHECK_OK(tb_backend_timer_start(dev));
+  for (int i = 0; i < 4; i++)
+    TB_CHECK_OK(tb_op_gemm(dev, TB_NO_TRANS, TB_NO_TRANS, n, n, n, 1.0f, M, n, M + n * n, n, 0.0f, M + 2 * n * n, n));
+  TB_CHECK_OK(tb_backend_timer_stop(dev, &s));
+  CU_ASSERT(s > 0.0 && s < 5.0);
+  tb_backend_release(dev, &A);
+  free(a);
+}
+
 #define CASE(name)                                 \
   static void test_##name(void) { body_##name(g_ref, g_dev); }
 CASE(gemm)
@@ -829,6 +863,7 @@ CASE(softmax)
 CASE(tree_stats)
 CASE(memory)
 CASE(resolve)
+CASE(timer)
 
 static const tb_test_case cases[] = {
     {"gemm", test_gemm},           {"bias_colsum", test_bias_colsum}, {"act_mul", test_act_mul},
@@ -836,7 +871,8 @@ static const tb_test_case cases[] = {
     {"gather_copy", test_gather_copy}, {"optim", test_optim},         {"tree", test_tree},
     {"hist_global", test_hist_global}, {"split_find", test_split_find}, {"forest", test_forest},
     {"softmax", test_softmax},     {"tree_stats", test_tree_stats},
-    {"memory", test_memory},       {"resolve", test_resolve},         {NULL, NULL}};
+    {"memory", test_memory},       {"resolve", test_resolve},         {"timer", test_timer},
+    {NULL, NULL}};
 
 /* ---- --bench: GEMM 4096^3 through tb_op_gemm vs raw cuBLAS, histogram GB/s vs a device-to-device copy ------
  * Medians of timed repeats after warm-up, each repeat synchronised. Raw cuBLAS needs the CUDA headers, hence the
@@ -953,7 +989,7 @@ static const tb_test_case self_cases[] = {
     {"random", test_random},       {"losses", test_losses},           {"reductions", test_reductions},
     {"gather_copy", test_gather_copy}, {"optim", test_optim},         {"tree", test_tree},
     {"hist_global", test_hist_global}, {"split_find", test_split_find}, {"forest", test_forest},
-    {"softmax", test_softmax},     {"tree_stats", test_tree_stats},
+    {"softmax", test_softmax},     {"tree_stats", test_tree_stats},   {"timer", test_timer},
     {NULL, NULL}};
 
 /* `--self` runs the op bodies with a second CPU context in the device's place: it checks the test itself (inputs,

@@ -3,7 +3,8 @@
  * learners.py compares it with PyTorch's. It builds a model like `tunebench train` (defaults plus --set, data
  * split with --seed and standardised on the training rows), optionally trains --units units, then times --runs
  * calls of tb_model_predict on --batch consecutive test rows each (cycling through the test part) after --warmup
- * untimed calls, and prints the percentiles. It is not a throughput benchmark (large batches: see `train`'s
+ * untimed calls, and prints the percentiles; each call is timed by tb_backend_timer_start/stop (CUDA events on
+ * the GPU, the monotonic clock on the CPU). It is not a throughput benchmark (large batches: see `train`'s
  * samples/s) and not the tuner. Tested by tests/test_cli_bench_latency.c (runs the built binary). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +28,6 @@ typedef struct {
   int n_sets, units, batch, runs, warmup;
   unsigned long long seed;
 } lat_opts;
-
-static double lat_now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -107,9 +102,10 @@ static int lat_run(const lat_opts *o) {
   size_t pos = 0;
   for (int r = -o->warmup; r < o->runs; r++) {
     if (pos + (size_t)o->batch > nt) pos = 0;
-    double t0 = lat_now_s();
+    double t;
+    TB_TRY(tb_backend_timer_start(be));
     TB_TRY(tb_model_predict(m, in + pos * d, (size_t)o->batch, outp));
-    double t = lat_now_s() - t0;
+    TB_TRY(tb_backend_timer_stop(be, &t));
     if (r >= 0) us[r] = 1e6 * t;
     pos += (size_t)o->batch;
   }
@@ -121,7 +117,8 @@ static int lat_run(const lat_opts *o) {
   printf("latency: %s on %s, %zu features -> %zu outputs, batch %d, %d runs after %d warm-up, %d units trained\n",
          o->learner, o->data, d, k, o->batch, o->runs, o->warmup, o->units);
   printf("config: %s\n", buf);
-  printf("device: %s\n", tb_backend_describe(be));
+  printf("device: %s (timed by %s)\n", tb_backend_describe(be),
+         tb_backend_kind(be) == TB_DEVICE_CUDA ? "CUDA events on the context's stream" : "the monotonic clock");
   printf("latency_us p50 %.2f p90 %.2f p99 %.2f min %.2f mean %.2f\n", quantile(us, o->runs, 0.5),
          quantile(us, o->runs, 0.9), quantile(us, o->runs, 0.99), us[0], mean);
 done:

@@ -124,8 +124,12 @@ static int dry_run(const tb_suite *s, const char *out, int no_report) {
     total_trials += n;
     total_fid += fid;
   }
-  printf("total      <= %ld trials, <= %.0f %s of training (fidelity %g..%g per trial)\n", total_trials, total_fid,
-         s->n_learners ? unit : "evaluations", s->fidelity_min, s->fidelity_max > 0 ? s->fidelity_max : 1);
+  if (s->fidelity_data_fraction)
+    printf("total      <= %ld trials, <= %.4g full-data trainings (fidelity: data fraction %g..%g per trial, each "
+           "with its own %s)\n", total_trials, total_fid, s->fidelity_min, s->fidelity_max, unit);
+  else
+    printf("total      <= %ld trials, <= %.0f %s of training (fidelity %g..%g per trial)\n", total_trials, total_fid,
+           s->n_learners ? unit : "evaluations", s->fidelity_min, s->fidelity_max > 0 ? s->fidelity_max : 1);
   if (s->wall_clock > 0) printf("wall clock <= %.0f s\n", s->wall_clock);
   printf("report     %s\n", s->report && !no_report ? "yes (tunebench report FILE.h5)" : "no");
   return TB_EXIT_OK;

@@ -223,6 +223,7 @@ int tb_run_suite(const tb_suite *s, const char *out, const tb_run_options *o) {
         if (p.min_fidelity > p.max_fidelity) p.min_fidelity = p.max_fidelity;
         p.seed = s->seeds[r], p.n_workers = s->jobs, p.device = s->device, p.memory_budget = s->memory_budget;
         p.fuse = s->fuse;
+        p.data_fraction = s->fidelity_data_fraction;
         p.n_objectives = tb_suite_n_tuned(s), p.n_recorded = s->n_objectives;
         for (int i = 0; i < s->n_objectives; i++) p.objectives[i] = s->objectives[i].name,
                                                   p.maximize[i] = s->objectives[i].maximize;

@@ -117,6 +117,8 @@ static void cuda_close(tb_backend *be) {
   if (ctx->dscratch) cudaFree(ctx->dscratch);
   if (ctx->hscratch) cudaFreeHost(ctx->hscratch);
   if (ctx->hscratch_free) cudaEventDestroy(ctx->hscratch_free);
+  if (ctx->timer_start) cudaEventDestroy(ctx->timer_start);
+  if (ctx->timer_stop) cudaEventDestroy(ctx->timer_stop);
   if (ctx->stream) cudaStreamDestroy(ctx->stream);
   cudaGetLastError(); /* a close never leaves a recoverable error behind */
   free(ctx);
@@ -136,6 +138,8 @@ static int cuda_open(tb_backend *be) {
   ctx->smem_optin = prop.sharedMemPerBlockOptin;
   TB_CUDA_TRY(cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking));
   TB_CUDA_TRY(cudaEventCreateWithFlags(&ctx->hscratch_free, cudaEventDisableTiming));
+  TB_CUDA_TRY(cudaEventCreate(&ctx->timer_start));
+  TB_CUDA_TRY(cudaEventCreate(&ctx->timer_stop));
   TB_CUBLAS_TRY(cublasCreate(&ctx->blas));
   TB_CUBLAS_TRY(cublasSetStream(ctx->blas, ctx->stream));
   /* Default math: no TF32 tensor-op conversion, so GEMM matches the CPU to fp32 rounding. */
@@ -160,6 +164,29 @@ static int cuda_sync(tb_backend *be) {
   tb_cuda_ctx *ctx;
   TB_TRY(tb_cuda_enter(be, &ctx));
   TB_CUDA_TRY(cudaStreamSynchronize(ctx->stream));
+done:
+  return rc;
+}
+
+/* ---- timer: two events on the context's stream (device timeline) ------------------------------------------- */
+static int cuda_timer_start(tb_backend *be) {
+  int rc = TB_OK;
+  tb_cuda_ctx *ctx;
+  TB_TRY(tb_cuda_enter(be, &ctx));
+  TB_CUDA_TRY(cudaEventRecord(ctx->timer_start, ctx->stream));
+done:
+  return rc;
+}
+
+static int cuda_timer_stop(tb_backend *be, double *seconds) {
+  int rc = TB_OK;
+  tb_cuda_ctx *ctx;
+  float ms = 0.0f;
+  TB_TRY(tb_cuda_enter(be, &ctx));
+  TB_CUDA_TRY(cudaEventRecord(ctx->timer_stop, ctx->stream));
+  TB_CUDA_TRY(cudaEventSynchronize(ctx->timer_stop));
+  TB_CUDA_TRY(cudaEventElapsedTime(&ms, ctx->timer_start, ctx->timer_stop));
+  *seconds = 1e-3 * (double)ms;
 done:
   return rc;
 }
@@ -297,4 +324,6 @@ extern "C" const tb_backend_vtable tb_cuda_vtable = {
     tb_cuda_class_count_stats,
     tb_cuda_value_count_stats,
     tb_cuda_energy_mj,
+    cuda_timer_start,
+    cuda_timer_stop,
 };

@@ -23,6 +23,7 @@ typedef struct tb_cuda_ctx {
   void *hscratch;           /* pinned host staging for host->device hyperparameters and host-out results */
   size_t hscratch_bytes;
   cudaEvent_t hscratch_free; /* recorded after the last copy that read hscratch */
+  cudaEvent_t timer_start, timer_stop; /* tb_backend_timer_start / _stop (timing events) */
 } tb_cuda_ctx;
 
 static inline tb_cuda_ctx *tb_cuda_ctx_of(tb_backend *be) { return (tb_cuda_ctx *)be->impl; }

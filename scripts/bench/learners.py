@@ -31,7 +31,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 THREADS = 2  # every peer is given 2 threads (the machine of the issue has 2 cores)
 GEN = "gen:classification?n={n}&d=28&informative=14&redundant=6&class_sep=0.8&seed=0"
-WORKS = ["mlp", "logreg", "gbdt", "forest", "latency"]
+WORKS = ["mlp", "logreg", "logreg_tta", "gbdt", "forest", "latency"]
+# logreg_tta: L-BFGS iteration counts tried, in order, by each side to find its fewest reaching the accuracy target
+LR_SWEEP = [5, 10, 15, 20, 25, 30, 40, 50, 70, 100, 150]
+LR_TARGET = 0.84
 
 
 def die(msg):
@@ -211,7 +214,7 @@ def run_works(binary, args, cfg):
     fm_h5, gen_h5 = os.path.join(args.data_dir, "fashion-mnist.h5"), os.path.join(args.data_dir, "gen.h5")
     fm_split, gen_split = (0.0, 0.2), (0.0, 1.0 / 6.0)
     gen_spec = GEN.format(n=cfg["gen_n"])
-    if {"mlp", "logreg", "latency"} & set(args.works):
+    if {"mlp", "logreg", "logreg_tta", "latency"} & set(args.works):
         fm_counts = dump(binary, "fashion-mnist", fm_h5, fm_split)
     if {"gbdt", "forest"} & set(args.works):
         gen_counts = dump(binary, gen_spec, gen_h5, gen_split)
@@ -236,6 +239,25 @@ def run_works(binary, args, cfg):
         res["logreg"] = repeat("logreg", cfg["repeats"], lambda pv: run_ours_train(
             binary, "logreg", "fashion-mnist", ["solver=lbfgs", "penalty=l2", "C=1", f"epochs={cfg['lr_iter']}"],
             fm_split, fm_counts, pv), lambda i: run_peer("logreg", fm_h5, {"max_iter": cfg["lr_iter"]}))
+    if "logreg_tta" in args.works:
+        # time to the accuracy target: each side's fewest L-BFGS iterations (from LR_SWEEP, in order, one run each)
+        # whose test accuracy reaches LR_TARGET, then that configuration repeated for the time median
+        lr_sets = ["solver=lbfgs", "penalty=l2", "C=1"]
+
+        def first_reaching(fn):
+            for it in LR_SWEEP:
+                r = fn(it)
+                print(f"  logreg_tta sweep: {it} iterations -> acc {r['acc']:.4f}", file=sys.stderr)
+                if r["acc"] >= LR_TARGET:
+                    return it
+            return LR_SWEEP[-1]
+        ours_it = first_reaching(lambda it: run_ours_train(binary, "logreg", "fashion-mnist",
+                                                           lr_sets + [f"epochs={it}"], fm_split, fm_counts, False))
+        peer_it = first_reaching(lambda it: run_peer("logreg", fm_h5, {"max_iter": it}))
+        res["logreg_tta"] = repeat("logreg_tta", cfg["repeats"], lambda pv: run_ours_train(
+            binary, "logreg", "fashion-mnist", lr_sets + [f"epochs={ours_it}"], fm_split, fm_counts, pv),
+            lambda i: run_peer("logreg", fm_h5, {"max_iter": peer_it}))
+        res["logreg_tta"]["iters"] = (ours_it, peer_it)
     if "gbdt" in args.works:
         res["gbdt"] = repeat("gbdt", cfg["repeats"], lambda pv: run_ours_train(
             binary, "gbdt", gen_spec, ["rounds=200", "max_depth=6", "learning_rate=0.1", "max_bins=256"],
@@ -248,7 +270,8 @@ def run_works(binary, args, cfg):
         res["latency"] = repeat("latency", cfg["repeats"], lambda pv: run_ours_latency(
             binary, cfg["lat_runs"], 200, pv), lambda i: run_peer("latency", fm_h5, {
                 "runs": cfg["lat_runs"], "warmup": 200}))
-    res["_counts"] = {"fashion-mnist": fm_counts if {"mlp", "logreg", "latency"} & set(args.works) else None,
+    res["_counts"] = {"fashion-mnist": fm_counts if {"mlp", "logreg", "logreg_tta", "latency"} & set(args.works)
+                      else None,
                       "gen": gen_counts if {"gbdt", "forest"} & set(args.works) else None, "gen_spec": gen_spec}
     return res
 
@@ -258,10 +281,13 @@ def build_table(res, args, cfg):
     rows, verdicts, seen = [], [], set()
     names = {"mlp": f"F-MNIST MLP 784-256-10 relu, Adam 1e-3, batch 128, {cfg['mlp_epochs']} epochs",
              "logreg": f"F-MNIST logistic regression L2 C=1, lbfgs {cfg['lr_iter']} iterations",
+             "logreg_tta": "F-MNIST logistic regression L2 C=1, lbfgs: time to test acc >= 0.84 (ours {} / peer {} "
+                           "iterations: each side's fewest that reach it)".format(*res.get("logreg_tta", {}).get(
+                               "iters", ("?", "?"))),
              "gbdt": f"gen:classification n={cfg['gen_n']}: GBDT 200 rounds, depth 6, lr 0.1, 256 bins",
              "forest": f"gen:classification n={cfg['gen_n']}: random forest 100 trees, depth 12",
              "latency": "MLP 784-256-10 inference latency, batch 1"}
-    peers = {"mlp": "PyTorch CPU", "logreg": "scikit-learn lbfgs", "gbdt": "XGBoost hist",
+    peers = {"mlp": "PyTorch CPU", "logreg": "scikit-learn lbfgs", "logreg_tta": "scikit-learn lbfgs", "gbdt": "XGBoost hist",
              "forest": "scikit-learn RF", "latency": "PyTorch CPU"}
 
     def add(work, measure, key, fmt, ratio_fn, target, ok_fn):
@@ -287,6 +313,20 @@ def build_table(res, args, cfg):
         add("logreg", "test acc", "acc", f4, lambda o, p: f"{o - p:+.4f}", ">= 0.84", lambda o, p: o >= 0.84)
         add("logreg", "train time", "time", fs, lambda o, p: f"{o / p:.3f}", "<= 0.2 of peer",
             lambda o, p: o <= 0.2 * p)
+    if "logreg_tta" in res:
+        add("logreg_tta", "test acc", "acc", f4, lambda o, p: f"{o - p:+.4f}", ">= 0.84", lambda o, p: o >= 0.84)
+        add("logreg_tta", "train time", "time", fs, lambda o, p: f"{o / p:.3f}",
+            "<= 0.2 of peer (strict: both at their fewest iterations)", lambda o, p: o <= 0.2 * p)
+    if "logreg" in res and "logreg_tta" in res:
+        # the issue's target as written: ours reaching acc >= 0.84 against scikit-learn's default fit (max_iter 100)
+        o = med(res["logreg_tta"]["ours"], "time")
+        p = med(res["logreg"]["peer"], "time")
+        oa = med(res["logreg_tta"]["ours"], "acc")
+        ok = oa >= 0.84 and o <= 0.2 * p
+        rows.append(["F-MNIST logistic regression: issue target", "scikit-learn lbfgs default (100 iterations): time",
+                     f"{o:.2f} s (acc {oa:.4f}, {res['logreg_tta']['iters'][0]} iterations)", "-", f"{p:.2f} s",
+                     f"{o / p:.3f}", "acc >= 0.84 in <= 0.2 of peer", "yes" if ok else "NO"])
+        verdicts.append(("logreg", "acc >= 0.84 in <= 1/5 of scikit-learn's default fit", ok, None))
     if "gbdt" in res:
         add("gbdt", "test acc", "acc", f4, lambda o, p: f"{o - p:+.4f}", "within 0.003",
             lambda o, p: abs(o - p) <= 0.003)
