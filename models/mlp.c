@@ -158,12 +158,10 @@ static int mlp_buffer_sizes(const tb_mlp *p, size_t n_train, int regression, siz
   sz[n++] = R * k * f;                           /* out */
   sz[n++] = regression ? R * f : 0;              /* pred */
   sz[n++] = (n_train > R ? n_train : R) * f;     /* loss */
-  sz[n++] = regression ? 2 * f : k * k * f;      /* cst */
-  sz[n++] = regression ? 0 : R * sizeof(int32_t); /* amax */
-  sz[n++] = regression ? 0 : R * k * f;          /* onehot */
+  sz[n++] = regression ? 2 * f : 0;              /* cst: {1, y_mean} for the regression head */
   return n;
 }
-#define MLP_MAX_BUFFERS (16 + 3 * TB_MLP_MAX_LAYERS)
+#define MLP_MAX_BUFFERS (14 + 3 * TB_MLP_MAX_LAYERS)
 
 static int mlp_estimate(const tb_space *sp, const double *x, size_t n_rows, int n_cols, int n_outputs,
                         size_t *bytes) {
@@ -186,7 +184,7 @@ static int mlp_buffers(tb_mlp *p, tb_buf **b) {
   b[n++] = &p->perm; b[n++] = &p->idx; b[n++] = &p->xb; b[n++] = &p->yb;
   for (int l = 0; l < p->cfg.layers; l++) { b[n++] = &p->act[l]; b[n++] = &p->drop[l]; b[n++] = &p->mask[l]; }
   b[n++] = &p->dh[0]; b[n++] = &p->dh[1]; b[n++] = &p->out; b[n++] = &p->pred; b[n++] = &p->loss;
-  b[n++] = &p->cst; b[n++] = &p->amax; b[n++] = &p->onehot;
+  b[n++] = &p->cst;
   return n;
 }
 
@@ -260,14 +258,6 @@ static int mlp_create(tb_model *m) {
     p->y_std = sd > 1e-12 && isfinite(sd) ? (float)sd : 1.0f;
     float c[2] = {1.0f, p->y_mean};
     TB_TRY(tb_backend_upload(m->be, p->cst.data, c, sizeof c));
-  } else {
-    size_t k = (size_t)p->n_out;
-    float *eye = calloc(k * k, sizeof *eye);
-    if (!eye) TB_FAIL(TB_ERR_NOMEM, "mlp: out of host memory");
-    for (size_t i = 0; i < k; i++) eye[i * k + i] = 1.0f;
-    rc = tb_backend_upload(m->be, p->cst.data, eye, k * k * sizeof *eye);
-    free(eye);
-    TB_TRY(rc);
   }
   TB_TRY(mlp_init_params(m, p));
 done:

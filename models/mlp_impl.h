@@ -60,8 +60,7 @@ typedef struct tb_mlp {
   tb_buf out;                   /* rows x n_out: logits / network outputs (and their gradient) */
   tb_buf pred;                  /* regression: rows, y_std * out + y_mean */
   tb_buf loss;                  /* max(n_train, rows) per-row losses of one epoch */
-  tb_buf cst;                   /* classification: identity (n_out x n_out); regression: {1, y_mean} */
-  tb_buf amax, onehot;          /* classification predict: rows argmax, rows x n_out one-hot */
+  tb_buf cst;                   /* regression: {1, y_mean}; unused (empty) for classification */
   uint64_t seed_init, seed_shuffle, seed_drop;
   /* state that save/restore carries */
   int64_t step;                 /* updates done */

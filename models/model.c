@@ -3,7 +3,8 @@
  * and dispatch to the learner's table (model_impl.h). It also owns the host<->device part of predict (chunked
  * upload of X, download of the outputs) and the framing of saved states (a header: magic, learner name, data
  * shape, configuration hash, fidelity; then the learner's own blob).
- * It is not a learner (mlp.c, logreg.c, gbdt.c, forest.c) and holds no device data of its own (devdata.c does).
+ * It is not a learner (mlp.c, logreg.c, gbdt.c, forest.c); its only device data are predict's work buffers, kept in
+ * the model between calls and released with it (the dataset is devdata.c's).
  * Fidelity: tb_model_train adds `units` to m->fidelity after a successful learner train call, unless the learner
  * changed m->fidelity itself (a learner that stops early sets it to what it really trained).
  * Tested by tests/test_model_core.c (space from declarations, set/check messages, save/restore/copy round trips,
@@ -281,6 +282,8 @@ done:
 
 void tb_model_free(tb_model *m) {
   if (!m) return;
+  tb_backend_release(m->be, &m->pred_out);
+  tb_backend_release(m->be, &m->pred_x);
   if (m->impl && m->L->destroy) m->L->destroy(m);
   free(m->x);
   free(m->train);
@@ -317,25 +320,37 @@ static size_t predict_chunk(int n_cols, int n_out) {
   return c ? c : 1;
 }
 
+/* The work buffers hold at least `rows` rows (the model keeps them: a batch-1 call costs no allocation). On failure
+ * both are released and pred_rows is 0, so the next call starts over. */
+static int predict_buffers(tb_model *m, size_t rows, int d, int k) {
+  int rc = TB_OK;
+  if (m->pred_rows >= rows) return TB_OK;
+  tb_backend_release(m->be, &m->pred_out);
+  tb_backend_release(m->be, &m->pred_x);
+  m->pred_rows = 0;
+  TB_TRY(tb_backend_alloc(m->be, rows * (size_t)d * sizeof(float), &m->pred_x));
+  TB_TRY(tb_backend_alloc(m->be, rows * (size_t)k * sizeof(float), &m->pred_out));
+  m->pred_rows = rows;
+done:
+  if (rc < 0) tb_backend_release(m->be, &m->pred_x);
+  return rc;
+}
+
 int tb_model_predict(tb_model *m, const float *X, size_t n, float *out) {
   int rc = TB_OK;
-  tb_buf xb = {0}, ob = {0};
   if (!m || !X || !out) return tb_error_set(TB_ERR_INVALID, "model predict: NULL model, X or output");
   if (n < 1) return tb_error_set(TB_ERR_INVALID, "model predict: no rows");
   const int d = tb_devdata_dataset(m->dd)->n_cols, k = m->n_outputs;
   size_t chunk = predict_chunk(d, k);
   if (chunk > n) chunk = n;
-  TB_TRY(tb_backend_alloc(m->be, chunk * (size_t)d * sizeof(float), &xb));
-  TB_TRY(tb_backend_alloc(m->be, chunk * (size_t)k * sizeof(float), &ob));
+  TB_TRY(predict_buffers(m, chunk, d, k));
   for (size_t r = 0; r < n; r += chunk) {
     size_t c = n - r < chunk ? n - r : chunk;
-    TB_TRY(tb_backend_upload(m->be, xb.data, X + r * (size_t)d, c * (size_t)d * sizeof(float)));
-    TB_TRY(m->L->predict_device(m, xb.data, c, ob.data));
-    TB_TRY(tb_backend_download(m->be, out + r * (size_t)k, ob.data, c * (size_t)k * sizeof(float)));
+    TB_TRY(tb_backend_upload(m->be, m->pred_x.data, X + r * (size_t)d, c * (size_t)d * sizeof(float)));
+    TB_TRY(m->L->predict_device(m, m->pred_x.data, c, m->pred_out.data));
+    TB_TRY(tb_backend_download(m->be, out + r * (size_t)k, m->pred_out.data, c * (size_t)k * sizeof(float)));
   }
 done:
-  tb_backend_release(m->be, &ob);
-  tb_backend_release(m->be, &xb);
   return rc;
 }
 

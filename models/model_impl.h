@@ -40,6 +40,9 @@ struct tb_model {
   int fidelity;         /* units trained so far */
   int n_outputs;        /* classes (classification) or 1 (regression) */
   void *impl;
+  tb_buf pred_x, pred_out; /* tb_model_predict's device work buffers: pred_rows rows of features and of outputs,
+                              kept between calls (grown when a call needs more rows), released by tb_model_free */
+  size_t pred_rows;
 };
 
 /* Value of hyperparameter `name` in m's configuration (asserts the name exists: programmer error otherwise). */

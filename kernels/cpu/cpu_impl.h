@@ -21,6 +21,15 @@ int tb_cpu_fill(tb_backend *be, size_t n, float value, float *x);
 int tb_cpu_gather_rows(tb_backend *be, size_t n_idx, int cols, const float *src, const uint32_t *idx, float *dst);
 int tb_cpu_gather_i32(tb_backend *be, size_t n_idx, const int32_t *src, const uint32_t *idx, int32_t *dst);
 
+/* gemm_small.c: skinny GEMMs (B not transposed): the kernel takes N <= TB_CPU_GEMM_SMALL_N with A either way, or
+ * M <= TB_CPU_GEMM_SMALL_M, K >= 1, and computes C = alpha op(A) B + beta C as tb_op_gemm states it, with results
+ * independent of the thread count. _fits says whether dense.c sends a shape there (the subset measured faster). */
+#define TB_CPU_GEMM_SMALL_N 16
+#define TB_CPU_GEMM_SMALL_M 4
+int tb_cpu_gemm_small_fits(tb_trans ta, tb_trans tb, int M, int N, int K);
+void tb_cpu_gemm_small(tb_backend *be, tb_trans ta, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc);
+
 /* random.c */
 int tb_cpu_rng_uniform(tb_backend *be, size_t n, uint64_t seed, uint64_t offset, float lo, float hi, float *out);
 int tb_cpu_rng_normal(tb_backend *be, size_t n, uint64_t seed, uint64_t offset, float mean, float std, float *out);

@@ -2,7 +2,15 @@
  * elementwise product, fill and row gathers. Arguments were checked by kernels/backend.c; these functions only
  * compute. Not here: random numbers (random.c), losses and reductions (loss.c), optimizers (optim.c).
  * Every op is the CPU reference the CUDA kernels are compared with, so each states its exact float formula.
- * Tested by tests/test_ops_dense.c (double-precision references, finite differences, NaN-poisoned outputs). */
+ * GEMM goes to gemm_small.c where tb_cpu_gemm_small_fits says so, else to OpenBLAS. Measured, kernel vs cblas_sgemm,
+ * one thread, median us per call (kernels/dev/gemm_small_bench.c, AMD EPYC Zen 4 VM, load ~5 on 2 cores):
+ *   logreg X W     (334 | 1337, 10, 784)  75 vs 167 (2.2x) | 300 vs 807 (2.7x)
+ *   logreg X^T P   (784, 10, 334 | 1337)  49 vs 153 (3.1x) | 189 vs 969 (5.1x); A of 16 MiB: 0.73x, so not taken
+ *   not taken: MLP X W1 at batch 1 (1, 256, 784) 9.9 vs 10.6 (1.07x alone, but no end-to-end latency gain: both
+ *   near the L2 bandwidth for W1's 800 KB); MLP dW (256, 10, 128) 6.8 vs 7.3 (no end-to-end gain); NN N = 10 with
+ *   M K < 128 Ki (0.9x); M = 2..4 (0.88x at M = 4); (1, 10, 256) (0.5x).
+ * Tested by tests/test_ops_dense.c (double-precision references, finite differences, NaN-poisoned outputs) and
+ * tests/test_gemm_small.c (the skinny paths and the dispatch). */
 #include "cpu_impl.h"
 
 #include <cblas.h>
@@ -26,9 +34,14 @@ static void scale_c(int M, int N, float beta, float *C, int ldc) {
   }
 }
 
-/* One GEMM. beta == 0 clears C first, so C's old contents are never read even if a BLAS build did read them. */
-static void gemm_one(tb_trans ta, tb_trans tb, int M, int N, int K, float alpha, const float *A, int lda,
-                     const float *B, int ldb, float beta, float *C, int ldc) {
+/* One GEMM: skinny shapes to gemm_small.c (which never reads C when beta == 0), the rest to OpenBLAS. For OpenBLAS
+ * beta == 0 clears C first, so C's old contents are never read even if a BLAS build did read them. */
+static void gemm_one(tb_backend *be, tb_trans ta, tb_trans tb, int M, int N, int K, float alpha, const float *A,
+                     int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+  if (K > 0 && alpha != 0.0f && tb_cpu_gemm_small_fits(ta, tb, M, N, K)) {
+    tb_cpu_gemm_small(be, ta, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
   if (beta == 0.0f) scale_c(M, N, 0.0f, C, ldc);
   if (K == 0 || alpha == 0.0f) { /* C = beta C; BLAS would reject lda = 0 when K = 0 */
     if (beta != 0.0f) scale_c(M, N, beta, C, ldc);
@@ -46,7 +59,7 @@ int tb_cpu_gemm_batched(tb_backend *be, tb_trans ta, tb_trans tb, int M, int N, 
   int small = (double)M * N * K < TB_CPU_GEMM_SMALL && batch > 1;
 #pragma omp parallel for if (small) num_threads(tb_cpu_threads(be)) schedule(static)
   for (int b = 0; b < batch; b++)
-    gemm_one(ta, tb, M, N, K, alpha, K ? A + b * sa : NULL, lda, K ? B + b * sb : NULL, ldb, beta, C + b * sc, ldc);
+    gemm_one(be, ta, tb, M, N, K, alpha, K ? A + b * sa : NULL, lda, K ? B + b * sb : NULL, ldb, beta, C + b * sc, ldc);
   return TB_OK;
 }
 
