@@ -6,9 +6,11 @@
  * M = 1..5 with wide N (around the 16-float vectors and 4-vector blocks, both A layouts), strides larger than the
  * row, alpha != 1, beta in {0, 1, 0.5}, K = 0, called directly (every kernel path on every shape); the dispatcher's
  * choice on the learners' shapes and on shapes it leaves to OpenBLAS, all correct through tb_op_gemm; results
- * bit-identical with 1 and 2 threads on shapes big enough to run in parallel; bad arguments rejected.
+ * bit-identical with 1 and 2 threads on shapes big enough to run in parallel; the M <= 4 path on two threads (the
+ * pair pool) over many calls and with two callers at once; bad arguments rejected.
  * Tolerance per element: 1e-5 * (|alpha| sum_k |a b| + |beta c|) + 1e-6 (fp32 accumulation over K terms). */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "cpu/cpu_impl.h"
@@ -171,15 +173,17 @@ static void test_threads_bitwise(void) {
   tb_backend_free(b2);
 }
 
-/* The dispatcher sends the logreg shapes to the kernels and leaves the rest to OpenBLAS (B transposed, small A with
- * N <= 16, GEMV, K N past the L2 bound, TN with a big A); every one is correct through tb_op_gemm. */
+/* The dispatcher sends the logreg shapes and batch-1..4 inference GEMMs (M <= 4, N >= 64, >= 64 Ki multiply-adds)
+ * to the kernels and leaves the rest to OpenBLAS (B transposed, small A with N <= 16, small GEMV, K N past the L2
+ * bound, TN with a big A); every one is correct through tb_op_gemm. */
 static void test_dispatch(void) {
   tb_backend *be = open_cpu(2);
   static const struct { gcase g; int fast; } d[] = {
       {{0, 334, 10, 784, 0, 1.0f, 0.0f}, 1},  {{1, 784, 10, 334, 0, 1.0f, 1.0f}, 1}, /* logreg chunk */
-      {{0, 1, 256, 784, 0, 1.0f, 0.0f}, 0},   {{0, 1, 10, 256, 0, 1.0f, 0.0f}, 0},   /* batch-1 MLP layers */
+      {{0, 1, 256, 784, 0, 1.0f, 0.0f}, 1},   {{0, 1, 10, 256, 0, 1.0f, 0.0f}, 0},   /* batch-1 MLP layers */
       {{0, 128, 10, 256, 2, 1.0f, 0.0f}, 0},  {{1, 256, 10, 128, 1, 1.0f, 0.0f}, 0}, /* MLP batch 128 */
-      {{0, 5, 17, 40, 2, 1.0f, 0.5f}, 0},     {{0, 4, 256, 784, 0, 1.0f, 0.0f}, 0},
+      {{0, 5, 17, 40, 2, 1.0f, 0.5f}, 0},     {{0, 4, 256, 784, 0, 1.0f, 0.0f}, 1},
+      {{1, 1, 256, 784, 0, 1.0f, 0.0f}, 0},   {{0, 2, 40, 2000, 0, 1.0f, 0.0f}, 0}, /* A transposed; N < 64 */
       {{0, 20, 16, 5000, 0, 1.0f, 1.0f}, 0},  {{1, 20, 16, 5000, 3, 1.0f, 0.0f}, 0},
       {{1, 3000, 4, 1000, 0, 1.0f, 0.0f}, 0}, /* TN with A of 12 MB */
   };
@@ -211,6 +215,54 @@ static void test_dispatch(void) {
   tb_backend_free(be);
 }
 
+/* The M <= 4 path on two threads (the pair pool, kernels/cpu/pair_pool.c): many calls in a row, each bit-identical
+ * to the one-thread result and within tolerance of the double reference; then two caller threads at once (one gets
+ * the helper, the other runs both halves itself), every result still bit-identical. */
+typedef struct {
+  gcase g;
+  uint64_t seed;
+  const float *want;
+  size_t n, bad;
+} pair_job;
+
+static void *pair_caller(void *arg) {
+  pair_job *j = arg;
+  tb_backend *be = open_cpu(2);
+  float *c = malloc(j->n * sizeof *c);
+  for (int r = 0; r < 300 && c; r++) {
+    j->bad += run_case(be, j->g, 0, j->seed, c);
+    j->bad += memcmp(c, j->want, j->n * sizeof *c) != 0;
+  }
+  free(c);
+  tb_backend_free(be);
+  return NULL;
+}
+
+static void test_pair(void) {
+  static const gcase gs[] = {{0, 1, 256, 784, 0, 1.0f, 0.0f}, {0, 3, 200, 300, 5, -0.5f, 0.5f},
+                             {0, 4, 97, 700, 0, 1.0f, 1.0f}};
+  pair_job jobs[3];
+  tb_backend *b1 = open_cpu(1);
+  for (int i = 0; i < 3; i++) {
+    gcase g = gs[i];
+    CU_ASSERT(tb_cpu_gemm_small_fits(TB_NO_TRANS, TB_NO_TRANS, g.M, g.N, g.K));
+    size_t n = (size_t)g.M * (size_t)(g.N + g.pad);
+    float *want = malloc(n * sizeof *want);
+    CU_ASSERT_FATAL(want != NULL);
+    CU_ASSERT_EQUAL(run_case(b1, g, 0, 300 + i, want), 0); /* one thread: no pair */
+    jobs[i] = (pair_job){g, 300 + (uint64_t)i, want, n, 0};
+  }
+  pair_caller(&jobs[0]); /* one caller, 300 calls in a row */
+  CU_ASSERT_EQUAL(jobs[0].bad, 0);
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++) CU_ASSERT_FATAL(pthread_create(&t[i], NULL, pair_caller, &jobs[1 + i]) == 0);
+  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+  CU_ASSERT_EQUAL(jobs[1].bad, 0);
+  CU_ASSERT_EQUAL(jobs[2].bad, 0);
+  for (int i = 0; i < 3; i++) free((void *)jobs[i].want);
+  tb_backend_free(b1);
+}
+
 /* Bad arguments are refused before any kernel runs (and leave C as it was). */
 static void test_bad_input(void) {
   tb_backend *be = open_cpu(2);
@@ -235,6 +287,7 @@ static const tb_test_case cases[] = {
     {"K = 0 and alpha = 0", test_k0},
     {"1 vs 2 threads bit-identical", test_threads_bitwise},
     {"dispatch: fast path or OpenBLAS, both correct", test_dispatch},
+    {"M <= 4 on two threads (pair pool), concurrent callers", test_pair},
     {"bad input", test_bad_input},
     {NULL, NULL},
 };

@@ -26,9 +26,17 @@ int tb_cpu_gather_i32(tb_backend *be, size_t n_idx, const int32_t *src, const ui
  * independent of the thread count. _fits says whether dense.c sends a shape there (the subset measured faster). */
 #define TB_CPU_GEMM_SMALL_N 16
 #define TB_CPU_GEMM_SMALL_M 4
+/* Multiply-adds from which an M <= 4 GEMM (batch-1..4 inference) is split over two threads by the pair pool. */
+#define TB_CPU_GEMM_PAIR_MIN 65536.0
 int tb_cpu_gemm_small_fits(tb_trans ta, tb_trans tb, int M, int N, int K);
 void tb_cpu_gemm_small(tb_backend *be, tb_trans ta, int M, int N, int K, float alpha, const float *A, int lda,
                        const float *B, int ldb, float beta, float *C, int ldc);
+
+/* pair_pool.c: runs fn(arg, 0) on the calling thread and fn(arg, 1) on a bounded-spin helper thread, and returns
+ * when both are done (both on the caller when the helper is missing or busy with another caller). For work of a
+ * few microseconds, where an OpenMP region under the passive wait policy costs more than the work. */
+typedef void (*tb_cpu_pair_fn)(void *arg, int part);
+void tb_cpu_pair_run(tb_cpu_pair_fn fn, void *arg);
 
 /* random.c */
 int tb_cpu_rng_uniform(tb_backend *be, size_t n, uint64_t seed, uint64_t offset, float lo, float hi, float *out);

@@ -1,13 +1,17 @@
 /* dense.c: the CPU backend's dense ops: GEMM (OpenBLAS), bias add and its gradient (column sums), activations,
- * elementwise product, fill and row gathers. Arguments were checked by kernels/backend.c; these functions only
+ * elementwise product, fill and row gathers. Small calls (below TB_CPU_PAR_MIN elements) never open a parallel
+ * region. Arguments were checked by kernels/backend.c; these functions only
  * compute. Not here: random numbers (random.c), losses and reductions (loss.c), optimizers (optim.c).
  * Every op is the CPU reference the CUDA kernels are compared with, so each states its exact float formula.
  * GEMM goes to gemm_small.c where tb_cpu_gemm_small_fits says so, else to OpenBLAS. Measured, kernel vs cblas_sgemm,
  * one thread, median us per call (kernels/dev/gemm_small_bench.c, AMD EPYC Zen 4 VM, load ~5 on 2 cores):
  *   logreg X W     (334 | 1337, 10, 784)  75 vs 167 (2.2x) | 300 vs 807 (2.7x)
  *   logreg X^T P   (784, 10, 334 | 1337)  49 vs 153 (3.1x) | 189 vs 969 (5.1x); A of 16 MiB: 0.73x, so not taken
- *   not taken: MLP X W1 at batch 1 (1, 256, 784) 9.9 vs 10.6 (1.07x alone, but no end-to-end latency gain: both
- *   near the L2 bandwidth for W1's 800 KB); MLP dW (256, 10, 128) 6.8 vs 7.3 (no end-to-end gain); NN N = 10 with
+ *   MLP X W1 at batch 1 (1, 256, 784): 9.9 vs 10.6 on one thread (both near one core's L2 bandwidth for W1's
+ *   800 KB), so it is taken only to split it over two threads (pair_pool.c): `tunebench bench latency` p50 of the
+ *   784-256-10 MLP 12.4 us (OpenBLAS) -> 8.5 us (pair) -> 5.7 us after also dropping the parallel regions (even
+ *   with a false if(): a team set-up per call) from the small ops of the predict path (quiet machine, 2 cores);
+ *   not taken: MLP dW (256, 10, 128) 6.8 vs 7.3 (no end-to-end gain); NN N = 10 with
  *   M K < 128 Ki (0.9x); M = 2..4 (0.88x at M = 4); (1, 10, 256) (0.5x).
  * Tested by tests/test_ops_dense.c (double-precision references, finite differences, NaN-poisoned outputs) and
  * tests/test_gemm_small.c (the skinny paths and the dispatch). */
@@ -57,7 +61,13 @@ int tb_cpu_gemm_batched(tb_backend *be, tb_trans ta, tb_trans tb, int M, int N, 
   /* Small matrices: one OpenBLAS call per batch entry, the entries spread over threads. Large ones: OpenBLAS
    * threads each call itself. Either way each C is computed by exactly one sgemm, so results are identical. */
   int small = (double)M * N * K < TB_CPU_GEMM_SMALL && batch > 1;
-#pragma omp parallel for if (small) num_threads(tb_cpu_threads(be)) schedule(static)
+  if (!small) { /* no parallel region at all: even one with a false if() costs a team set-up per call */
+    for (int b = 0; b < batch; b++)
+      gemm_one(be, ta, tb, M, N, K, alpha, K ? A + b * sa : NULL, lda, K ? B + b * sb : NULL, ldb, beta, C + b * sc,
+               ldc);
+    return TB_OK;
+  }
+#pragma omp parallel for num_threads(tb_cpu_threads(be)) schedule(static)
   for (int b = 0; b < batch; b++)
     gemm_one(be, ta, tb, M, N, K, alpha, K ? A + b * sa : NULL, lda, K ? B + b * sb : NULL, ldb, beta, C + b * sc, ldc);
   return TB_OK;
@@ -66,8 +76,15 @@ int tb_cpu_gemm_batched(tb_backend *be, tb_trans ta, tb_trans tb, int M, int N, 
 int tb_cpu_bias_add(tb_backend *be, int K, int rows, int cols, float *X, const float *bias) {
   /* X is (K, rows, cols), bias is (K, cols): one task per row of one model. */
   long long n_rows = (long long)K * rows;
-  int par = n_rows * cols >= TB_CPU_PAR_MIN;
-#pragma omp parallel for if (par) num_threads(tb_cpu_threads(be)) schedule(static)
+  if (n_rows * cols < TB_CPU_PAR_MIN) { /* small (batch-1 inference): no parallel region */
+    for (long long r = 0; r < n_rows; r++) {
+      float *x = X + (size_t)r * cols;
+      const float *b = bias + (size_t)(r / rows) * cols;
+      for (int j = 0; j < cols; j++) x[j] += b[j];
+    }
+    return TB_OK;
+  }
+#pragma omp parallel for num_threads(tb_cpu_threads(be)) schedule(static)
   for (long long r = 0; r < n_rows; r++) {
     float *x = X + (size_t)r * cols;
     const float *b = bias + (size_t)(r / rows) * cols;
@@ -124,7 +141,14 @@ static inline float act_df(tb_act act, float y) {
 }
 
 int tb_cpu_act_forward(tb_backend *be, tb_act act, size_t n, const float *X, float *Y) {
-#pragma omp parallel for if (n >= TB_CPU_PAR_MIN) num_threads(tb_cpu_threads(be)) schedule(static)
+  if (n < TB_CPU_PAR_MIN) { /* small (batch-1 inference): no parallel region; relu unswitched so it vectorises */
+    if (act == TB_ACT_RELU)
+      for (size_t i = 0; i < n; i++) Y[i] = X[i] < 0.0f ? 0.0f : X[i];
+    else
+      for (size_t i = 0; i < n; i++) Y[i] = act_f(act, X[i]);
+    return TB_OK;
+  }
+#pragma omp parallel for num_threads(tb_cpu_threads(be)) schedule(static)
   for (size_t i = 0; i < n; i++) Y[i] = act_f(act, X[i]);
   return TB_OK;
 }

@@ -15,6 +15,8 @@
  * Loads of a full vector may read past the last valid column (never past the operand's footprint; the extra lanes
  * are discarded); rows where that would leave the footprint are read lane by lane.
  * Not here: the choice of when to use these kernels (dense.c, tb_cpu_gemm_small_fits), batched GEMM, B transposed.
+ * M <= 4 between TB_CPU_GEMM_PAIR_MIN and GS_PAR_MIN multiply-adds runs on two threads through the pair pool
+ * (pair_pool.c: a bounded-spin helper thread, for calls of a few microseconds), each computing half the columns.
  * Measured gains (kernels/dev/gemm_small_bench.c): the table in dense.c's opening comment. The kernel takes more
  * shapes than dense.c sends it (M = 2..4, small NN): correct there, but not faster than OpenBLAS.
  * Tested by tests/test_gemm_small.c (double-precision reference, shapes around every threshold, strides, alpha,
@@ -218,6 +220,21 @@ GS_CLONES static void tn_small_n(const gs_args *g, int threads) {
   }
 }
 
+/* The M <= 4 path on two threads: the column vectors split in two halves, the caller's thread and the pair pool's
+ * helper (pair_pool.c) each computing one (each keeps its half of B in its own core's L2 across calls). */
+typedef struct {
+  const gs_args *g;
+  int vmid, nvec;
+} gs_pair;
+
+GS_CLONES static void nn_cols_part(const gs_args *g, int v0, int v1) { nn_cols(g, v0, v1); }
+
+static void pair_part(void *arg, int part) {
+  const gs_pair *p = arg;
+  if (part == 0) nn_cols_part(p->g, 0, p->vmid);
+  else nn_cols_part(p->g, p->vmid, p->nvec);
+}
+
 int tb_cpu_gemm_small_fits(tb_trans ta, tb_trans tb, int M, int N, int K) {
   if (tb != TB_NO_TRANS || M < 1 || N < 1 || K < 1) return 0;
   if (N <= TB_CPU_GEMM_SMALL_N) {
@@ -229,9 +246,10 @@ int tb_cpu_gemm_small_fits(tb_trans ta, tb_trans tb, int M, int N, int K) {
     if ((double)M * K < 131072.0) return 0;
     return ta == TB_NO_TRANS || (double)K * M <= 2097152.0;
   }
-  /* GEMV (M <= 4): 1.07x on the kernel alone at M = 1 but no gain end to end in `bench latency` (p50 13.0 vs
-   * 12.3 us under load), and slower at M = 2..4: the kernel stays reachable (tests) but dense.c does not use it */
-  return 0;
+  /* GEMV-like (M <= 4, A not transposed, big enough for two threads to pay): on one thread the kernel is about
+   * OpenBLAS's speed (1.07x at M = 1, both near the L2 bandwidth), so the gain is the second core through the
+   * pair pool (tb_cpu_gemm_small splits the columns when the context has >= 2 threads). */
+  return M <= TB_CPU_GEMM_SMALL_M && ta == TB_NO_TRANS && N >= 64 && (double)M * N * K >= TB_CPU_GEMM_PAIR_MIN;
 }
 
 void tb_cpu_gemm_small(tb_backend *be, tb_trans ta, int M, int N, int K, float alpha, const float *A, int lda,
@@ -242,6 +260,10 @@ void tb_cpu_gemm_small(tb_backend *be, tb_trans ta, int M, int N, int K, float a
   g.ai = ta == TB_TRANS ? 1 : lda;
   g.ak = ta == TB_TRANS ? lda : 1;
   if (ta == TB_TRANS && N <= TB_CPU_GEMM_SMALL_N) tn_small_n(&g, threads);
-  else if (M <= TB_CPU_GEMM_SMALL_M) nn_small_m(&g, threads);
+  else if (M <= TB_CPU_GEMM_SMALL_M && threads > 1 && (N + 15) / 16 >= 2 &&
+           (double)M * N * K >= TB_CPU_GEMM_PAIR_MIN && (double)M * N * K < GS_PAR_MIN) {
+    gs_pair pr = {&g, (N + 15) / 32, (N + 15) / 16};
+    tb_cpu_pair_run(pair_part, &pr);
+  } else if (M <= TB_CPU_GEMM_SMALL_M) nn_small_m(&g, threads);
   else nn_small_n(&g, threads);
 }

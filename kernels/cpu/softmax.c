@@ -21,7 +21,12 @@ static void softmax_row(int classes, const float *z, float *p) {
 int tb_cpu_softmax(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs) {
   /* logits, probs (K, rows, classes): K*rows independent rows */
   long long n_rows = (long long)K * rows;
-#pragma omp parallel for if (n_rows * classes >= TB_CPU_PAR_MIN) num_threads(tb_cpu_threads(be)) schedule(static)
+  if (n_rows * classes < TB_CPU_PAR_MIN) { /* small (batch-1 inference): no parallel region */
+    for (long long r = 0; r < n_rows; r++)
+      softmax_row(classes, logits + (size_t)r * classes, probs + (size_t)r * classes);
+    return TB_OK;
+  }
+#pragma omp parallel for num_threads(tb_cpu_threads(be)) schedule(static)
   for (long long r = 0; r < n_rows; r++)
     softmax_row(classes, logits + (size_t)r * classes, probs + (size_t)r * classes);
   return TB_OK;
