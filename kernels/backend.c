@@ -468,6 +468,41 @@ int tb_op_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n_
   return be->vt->forest_predict(be, forest, n_rows, n_cols, X, bins, scale, n_out, out);
 }
 
+static int cmp_seg(const void *a, const void *b) {
+  const uint32_t *x = a, *y = b;
+  return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+int tb_op_segment_add(tb_backend *be, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
+                      const float *values, const uint32_t *rows, size_t n_rows, int n_out, int col, float *out) {
+  CHECK(n_seg >= 0 && n_out >= 1 && col >= 0 && col < n_out,
+        "segment_add: bad arguments (%d segments, column %d of %d outputs)", n_seg, col, n_out);
+  if (!n_seg) return TB_OK;
+  CHECK(seg_begin && seg_count && values, "segment_add: NULL segment array");
+  /* (begin, count) pairs sorted by begin: each must end before the next begins, the last inside rows */
+  uint32_t *s = malloc((size_t)n_seg * 2 * sizeof *s);
+  if (!s) return tb_error_set(TB_ERR_NOMEM, "segment_add: out of host memory (%d segments)", n_seg);
+  for (int k = 0; k < n_seg; k++) {
+    s[2 * k] = seg_begin[k];
+    s[2 * k + 1] = seg_count[k];
+  }
+  qsort(s, (size_t)n_seg, 2 * sizeof *s, cmp_seg);
+  size_t end = 0, total = 0;
+  int bad = -1;
+  for (int k = 0; k < n_seg && bad < 0; k++) {
+    if (s[2 * k] < end || (size_t)s[2 * k] + s[2 * k + 1] > n_rows) bad = k;
+    end = (size_t)s[2 * k] + s[2 * k + 1];
+    total += s[2 * k + 1];
+  }
+  uint32_t bb = bad >= 0 ? s[2 * bad] : 0, bc = bad >= 0 ? s[2 * bad + 1] : 0;
+  free(s);
+  CHECK(bad < 0, "segment_add: segment at %u (+%u rows) overlaps the one before it or runs past the %zu listed rows",
+        bb, bc, n_rows);
+  if (!total) return TB_OK;
+  CHECK(rows && out, "segment_add: NULL buffer");
+  return be->vt->segment_add(be, n_seg, seg_begin, seg_count, values, rows, n_rows, n_out, col, out);
+}
+
 int tb_op_softmax(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs) {
   CHECK(K >= 0 && rows >= 0 && classes >= 1, "softmax: bad size (K=%d rows=%d classes=%d)", K, rows, classes);
   if (!K || !rows) return TB_OK;

@@ -76,6 +76,9 @@ typedef struct tb_backend_vtable {
   /* optional (NULL: the host's monotonic clock, kernels/backend.c): a timer on the device's own clock */
   int (*timer_start)(tb_backend *be);
   int (*timer_stop)(tb_backend *be, double *seconds);
+  /* added later: the margin update of a grown tree from its leaves' row segments */
+  int (*segment_add)(tb_backend *be, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
+                     const float *values, const uint32_t *rows, size_t n_rows, int n_out, int col, float *out);
 } tb_backend_vtable;
 
 struct tb_backend {

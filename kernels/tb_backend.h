@@ -365,6 +365,16 @@ typedef struct tb_forest_view {
 int tb_op_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n_rows, int n_cols, const float *X,
                          const uint8_t *bins, float scale, int n_out, float *out);
 
+/* The margin update of a grown tree on its own training rows, without walking it: after tb_op_partition, each leaf
+ * owns a contiguous segment of the row list. For each segment s < n_seg and each position i in
+ * seg_begin[s] .. seg_begin[s] + seg_count[s] - 1: out[rows[i] * n_out + col] += values[s].
+ * seg_begin, seg_count and values are HOST arrays (n_seg each); rows (n_rows, device uint32) and out (device,
+ * (rows, n_out) float) are not. Segments must lie inside rows[0..n_rows) and not overlap (checked), and the listed
+ * rows must be distinct (the caller's duty): then every element of out is added to at most once, so the result is
+ * bit-identical on every backend and thread count, and to tb_op_forest_predict with scale 1 on those rows. */
+int tb_op_segment_add(tb_backend *be, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
+                      const float *values, const uint32_t *rows, size_t n_rows, int n_out, int col, float *out);
+
 #ifdef __cplusplus
 }
 #endif

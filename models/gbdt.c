@@ -4,9 +4,15 @@
  * round and column subsampling per tree (both seeded), early stopping on the validation rows keeping the best round.
  * It is not the tree grower (tree_grow.c) nor the tree storage (tree_set.c). Tested by tests/test_model_gbdt.c.
  *
- * State: margins (dataset rows, n_out) for EVERY row of the dataset, updated after each round by predicting the new
- * trees on the bins (tb_op_forest_predict), so training gradients, validation loss and evaluation of any part cost a
- * gather. Binary classification keeps two margin columns, column 0 fixed at 0 and the trees in column 1, so the
+ * State: margins for EVERY row of the dataset, updated after each round, so training gradients, validation loss and
+ * evaluation of any part cost a gather. The margin buffer is (n_all + n_other, n_out): the first n_all rows are
+ * indexed by dataset row and are current for the training rows; the n_other rows outside the training set have their
+ * margins in the last n_other rows, in ascending row order (g->mrow maps a dataset row to its margin row). After a
+ * tree is grown its training rows get its leaf values by tb_op_segment_add (each leaf owns a contiguous segment of
+ * the partitioned row list: no tree walk); with subsample < 1 (rows outside the round's sample) the new trees are
+ * predicted on every row's bins instead. The other rows' trees are predicted on a compact copy of their bins
+ * (g->obins). Both paths add the same float leaf values in the same order, so they give identical bits.
+ * Binary classification keeps two margin columns, column 0 fixed at 0 and the trees in column 1, so the
  * softmax of a row is (1 - sigmoid, sigmoid) and every classification path is the softmax one.
  * Per-row gradients are made on the device by tb_op_tree_grad_stats (int64 fixed point, scale from the largest
  * magnitude) and never leave it; the host only keeps the tree bookkeeping.
@@ -68,7 +74,9 @@ typedef struct {
   const tb_bins *bins;
   tb_grow_ws *ws;
   tb_treeset trees;
-  size_t n_all;
+  size_t n_all, n_other; /* dataset rows; rows outside the training set */
+  uint32_t *mrow;        /* (n_all) margin row of each dataset row: itself for training rows, n_all + k for others */
+  tb_buf obins, valid_midx; /* (n_other, n_cols) bins of the non-training rows; valid rows' margin rows */
   tb_buf margins, stats, train_idx, valid_idx, round_rows, base_dev; /* stats: (k_trees, n_all, 2) int64 */
   float *base;
   uint32_t *rows_host;
@@ -108,7 +116,7 @@ static int gbdt_estimate(const tb_space *sp, const double *x, size_t n_rows, int
                        .max_depth = (int)tb_space_value(sp, x, "max_depth")};
   if (gp.policy == TB_GROW_LOSSGUIDE) gp.max_leaves = (int)tb_space_value(sp, x, "max_leaves");
   int tb = n_cols * bins_choices[(int)tb_space_value(sp, x, "max_bins")];
-  *bytes = n_rows * (size_t)n_outputs * sizeof(float) * 2 + (size_t)k_trees * n_rows * 2 * sizeof(int64_t) +
+  *bytes = n_rows * (size_t)n_outputs * sizeof(float) * 3 + n_rows * (size_t)n_cols + (size_t)k_trees * n_rows * 2 * sizeof(int64_t) +
            3 * n_rows * sizeof(uint32_t) + tb_grow_ws_bytes(n_cols, tb, n_rows, 2, hist_bytes(&gp, tb)) +
            ((size_t)1 << 20);
   return TB_OK;
@@ -120,16 +128,31 @@ static void tree_mask(void *ctx, int32_t node, int n_cols, uint8_t *mask) {
   memcpy(mask, ctx, (size_t)n_cols);
 }
 
+/* Adds trees first .. first+n-1 to the margins of the non-training rows (on their compact bins) and, when
+ * all_rows, to the first n_all margin rows too. */
+static int predict_margins(tb_model *m, int first, int n, int all_rows) {
+  gbdt *g = m->impl;
+  int rc = TB_OK;
+  const int n_cols = tb_devdata_dataset(m->dd)->n_cols;
+  TB_TRY(tb_treeset_sync(m->be, &g->trees));
+  tb_forest_view v = tb_treeset_view(&g->trees, first, n);
+  if (!v.n_trees) return TB_OK;
+  if (all_rows)
+    TB_TRY(tb_op_forest_predict(m->be, &v, g->n_all, n_cols, NULL, g->bins->bins, 1.0f, g->n_out, g->margins.data));
+  if (g->n_other)
+    TB_TRY(tb_op_forest_predict(m->be, &v, g->n_other, n_cols, NULL, g->obins.data, 1.0f, g->n_out,
+                                (float *)g->margins.data + g->n_all * (size_t)g->n_out));
+done:
+  return rc;
+}
+
 static int recompute_margins(tb_model *m) {
   gbdt *g = m->impl;
   int rc = TB_OK;
-  TB_TRY(tb_op_fill(m->be, g->n_all * (size_t)g->n_out, 0.0f, g->margins.data));
-  TB_TRY(tb_op_bias_add(m->be, 1, (int)g->n_all, g->n_out, g->margins.data, g->base_dev.data));
-  TB_TRY(tb_treeset_sync(m->be, &g->trees));
-  tb_forest_view v = tb_treeset_view(&g->trees, 0, g->trees.n_trees);
-  if (v.n_trees)
-    TB_TRY(tb_op_forest_predict(m->be, &v, g->n_all, tb_devdata_dataset(m->dd)->n_cols, NULL, g->bins->bins, 1.0f,
-                                g->n_out, g->margins.data));
+  const size_t nr = g->n_all + g->n_other;
+  TB_TRY(tb_op_fill(m->be, nr * (size_t)g->n_out, 0.0f, g->margins.data));
+  TB_TRY(tb_op_bias_add(m->be, 1, (int)nr, g->n_out, g->margins.data, g->base_dev.data));
+  TB_TRY(predict_margins(m, 0, g->trees.n_trees, 1));
 done:
   return rc;
 }
@@ -139,14 +162,57 @@ static void gbdt_destroy(tb_model *m) {
   if (!g) return;
   tb_grow_ws_free(g->ws);
   tb_treeset_free(m->be, &g->trees);
-  tb_buf *bufs[] = {&g->margins, &g->stats, &g->train_idx, &g->valid_idx, &g->round_rows, &g->base_dev};
+  tb_buf *bufs[] = {&g->obins,     &g->valid_midx, &g->margins,    &g->stats,
+                    &g->train_idx, &g->valid_idx,  &g->round_rows, &g->base_dev};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) tb_backend_release(m->be, bufs[i]);
   free(g->base);
+  free(g->mrow);
   free(g->rows_host);
   free(g->tr);
   free(g->colmask);
   free(g);
   m->impl = NULL;
+}
+
+/* g->mrow, g->n_other and g->obins: the margin row of every dataset row and the compact bins of the rows outside
+ * the training set (copied through the host once). */
+static int other_rows(tb_model *m) {
+  gbdt *g = m->impl;
+  int rc = TB_OK;
+  const size_t nc = (size_t)tb_devdata_dataset(m->dd)->n_cols;
+  uint8_t *all = NULL, *ob = NULL;
+  g->mrow = malloc(g->n_all * sizeof *g->mrow);
+  if (!g->mrow) TB_FAIL(TB_ERR_NOMEM, "gbdt: out of host memory (%zu rows)", g->n_all);
+  for (size_t r = 0; r < g->n_all; r++) g->mrow[r] = UINT32_MAX;
+  for (size_t i = 0; i < m->n_train; i++) g->mrow[m->train[i]] = m->train[i];
+  g->n_other = 0;
+  for (size_t r = 0; r < g->n_all; r++)
+    if (g->mrow[r] == UINT32_MAX) g->mrow[r] = (uint32_t)(g->n_all + g->n_other++);
+  if (!g->n_other) return TB_OK;
+  all = malloc(g->n_all * nc);
+  ob = malloc(g->n_other * nc);
+  if (!all || !ob) TB_FAIL(TB_ERR_NOMEM, "gbdt: out of host memory (%zu rows)", g->n_all);
+  TB_TRY(tb_backend_download(m->be, all, g->bins->bins, g->n_all * nc));
+  for (size_t r = 0; r < g->n_all; r++)
+    if (g->mrow[r] >= g->n_all) memcpy(ob + (g->mrow[r] - g->n_all) * nc, all + r * nc, nc);
+  TB_TRY(tb_backend_alloc(m->be, g->n_other * nc, &g->obins));
+  TB_TRY(tb_backend_upload(m->be, g->obins.data, ob, g->n_other * nc));
+done:
+  free(all);
+  free(ob);
+  return rc;
+}
+
+/* dst (device, n) = the margin rows of dataset rows rows[0..n) (host). */
+static int upload_mrows(tb_model *m, const uint32_t *rows, size_t n, uint32_t *dst) {
+  gbdt *g = m->impl;
+  if (!n) return TB_OK;
+  uint32_t *h = malloc(n * sizeof *h);
+  if (!h) return tb_error_set(TB_ERR_NOMEM, "gbdt: out of host memory (%zu rows)", n);
+  for (size_t i = 0; i < n; i++) h[i] = g->mrow[rows[i]];
+  int rc = tb_backend_upload(m->be, dst, h, n * sizeof *h);
+  free(h);
+  return rc;
 }
 
 static int gbdt_create(tb_model *m) {
@@ -175,7 +241,8 @@ static int gbdt_create(tb_model *m) {
                                 .min_child_weight = tb_model_hp(m, "min_child_weight"), .min_gain = GBDT_MIN_GAIN};
   TB_TRY(tb_devdata_bins(m->dd, bins_choices[(int)tb_model_hp(m, "max_bins")], m->train, m->n_train, &g->bins));
   TB_TRY(tb_grow_ws_init(m->be, g->bins, ds->n_cols, m->n_train, 2, hist_bytes(gp, g->bins->total_bins), &g->ws));
-  const size_t nm = g->n_all * (size_t)g->n_out;
+  TB_TRY(other_rows(m));
+  const size_t nm = (g->n_all + g->n_other) * (size_t)g->n_out;
   TB_TRY(tb_backend_alloc(m->be, nm * sizeof(float), &g->margins));
   TB_TRY(tb_backend_alloc(m->be, (size_t)g->k_trees * g->n_all * 2 * sizeof(int64_t), &g->stats));
   /* rows outside the training set are never written by compute_stats nor read by the grower: zero them once
@@ -191,6 +258,8 @@ static int gbdt_create(tb_model *m) {
   qsort(g->tr, m->n_train, sizeof *g->tr, cmp_u32);
   TB_TRY(tb_backend_upload(m->be, g->train_idx.data, g->tr, m->n_train * sizeof(uint32_t)));
   TB_TRY(tb_backend_upload(m->be, g->valid_idx.data, m->valid, m->n_valid * sizeof(uint32_t)));
+  TB_TRY(tb_backend_alloc(m->be, m->n_valid * sizeof(uint32_t), &g->valid_midx));
+  TB_TRY(upload_mrows(m, m->valid, m->n_valid, g->valid_midx.data));
   g->base = calloc((size_t)g->n_out, sizeof *g->base);
   g->rows_host = malloc(m->n_train * sizeof *g->rows_host);
   g->colmask = malloc((size_t)ds->n_cols);
@@ -280,7 +349,7 @@ static void sample_cols(tb_model *m, int tree, int n_cols) {
 }
 
 /* Validation loss (mean log-loss or 0.5 * MSE) of the current margins. */
-static int eval_dev(tb_model *m, const uint32_t *idx_dev, size_t n, tb_metrics *out);
+static int eval_dev(tb_model *m, const uint32_t *idx_dev, const uint32_t *midx_dev, size_t n, tb_metrics *out);
 
 static int one_round(tb_model *m) {
   gbdt *g = m->impl;
@@ -312,11 +381,15 @@ static int one_round(tb_model *m) {
       vals[l] = (float)(g->lr * tb_split_leaf_weight((double)t.leaf_stats[2 * l] / scale,
                                                      (double)t.leaf_stats[2 * l + 1] / scale, g->gp.split.lambda,
                                                      g->gp.split.alpha));
-    TB_TRY(tb_treeset_add(&g->trees, &t, vals, g->obj == OBJ_LOGISTIC ? 1 : k));
+    const int col = g->obj == OBJ_LOGISTIC ? 1 : k;
+    TB_TRY(tb_treeset_add(&g->trees, &t, vals, col));
+    /* every training row is in this tree's row list: its leaf segments carry the update (before the next tree
+     * of the round reuses the list) */
+    if (n_rows == m->n_train)
+      TB_TRY(tb_op_segment_add(m->be, t.n_leaves, t.leaf_begin, t.leaf_count, vals, tb_grow_ws_rows(g->ws), n_rows,
+                               g->n_out, col, g->margins.data));
   }
-  TB_TRY(tb_treeset_sync(m->be, &g->trees));
-  tb_forest_view v = tb_treeset_view(&g->trees, first, g->k_trees);
-  TB_TRY(tb_op_forest_predict(m->be, &v, g->n_all, n_cols, NULL, g->bins->bins, 1.0f, g->n_out, g->margins.data));
+  TB_TRY(predict_margins(m, first, g->k_trees, n_rows != m->n_train));
   g->n_rounds++;
 done:
   if (rc < 0) tb_treeset_truncate(&g->trees, g->n_rounds * g->k_trees);
@@ -332,7 +405,7 @@ static int gbdt_train(tb_model *m, int units) {
     TB_TRY(one_round(m));
     if (g->esr > 0 && m->n_valid > 0) {
       tb_metrics mt;
-      TB_TRY(eval_dev(m, g->valid_idx.data, m->n_valid, &mt));
+      TB_TRY(eval_dev(m, g->valid_idx.data, g->valid_midx.data, m->n_valid, &mt));
       if (mt.loss < g->best_loss) {
         g->best_loss = mt.loss;
         g->best_round = g->n_rounds;
@@ -349,7 +422,8 @@ done:
   return rc;
 }
 
-static int eval_dev(tb_model *m, const uint32_t *idx_dev, size_t n, tb_metrics *out) {
+/* idx_dev: the dataset rows (labels, targets); midx_dev: their margin rows (g->mrow). */
+static int eval_dev(tb_model *m, const uint32_t *idx_dev, const uint32_t *midx_dev, size_t n, tb_metrics *out) {
   gbdt *g = m->impl;
   int rc = TB_OK;
   tb_buf loss = {0}, y = {0}, pred = {0};
@@ -358,7 +432,7 @@ static int eval_dev(tb_model *m, const uint32_t *idx_dev, size_t n, tb_metrics *
   TB_TRY(tb_backend_alloc(m->be, n * sizeof(float), &loss));
   TB_TRY(tb_backend_alloc(m->be, n * sizeof(float), &y));
   TB_TRY(tb_backend_alloc(m->be, n * (size_t)C * sizeof(float), &pred));
-  TB_TRY(tb_op_gather_rows(m->be, n, C, g->margins.data, idx_dev, pred.data));
+  TB_TRY(tb_op_gather_rows(m->be, n, C, g->margins.data, midx_dev, pred.data));
   out->n = n;
   if (g->obj == OBJ_SQUARED) {
     TB_TRY(tb_op_gather_rows(m->be, n, 1, tb_devdata_targets(m->dd), idx_dev, y.data));
@@ -386,11 +460,14 @@ done:
 
 static int gbdt_evaluate(tb_model *m, const uint32_t *rows, size_t n_rows, tb_metrics *out) {
   int rc = TB_OK;
-  tb_buf idx = {0};
+  tb_buf idx = {0}, midx = {0};
   TB_TRY(tb_backend_alloc(m->be, n_rows * sizeof(uint32_t), &idx));
+  TB_TRY(tb_backend_alloc(m->be, n_rows * sizeof(uint32_t), &midx));
   TB_TRY(tb_backend_upload(m->be, idx.data, rows, n_rows * sizeof(uint32_t)));
-  TB_TRY(eval_dev(m, idx.data, n_rows, out));
+  TB_TRY(upload_mrows(m, rows, n_rows, midx.data));
+  TB_TRY(eval_dev(m, idx.data, midx.data, n_rows, out));
 done:
+  tb_backend_release(m->be, &midx);
   tb_backend_release(m->be, &idx);
   return rc;
 }

@@ -638,6 +638,40 @@ static void body_forest(tb_backend *ref, tb_backend *dev) {
   free(x), free(cuts), free(cut_ptr), free(leaves), free(o0);
 }
 
+/* Segment add (a grown tree's leaf values onto its partitioned rows): distinct random rows, 40 segments of random
+ * sizes (some empty) in shuffled order, two calls on different columns; bit-identical (one float add per element). */
+static void body_segment_add(tb_backend *ref, tb_backend *dev) {
+  (void)ref, (void)dev;
+  enum { ALL = 70000, N = 50000, SEG = 40, OUT = 3 };
+  uint32_t *perm = malloc(ALL * sizeof *perm), begin[SEG], count[SEG], cut[SEG + 1];
+  for (uint32_t i = 0; i < ALL; i++) perm[i] = i;
+  for (uint32_t i = ALL - 1; i > 0; i--) {
+    uint32_t j = urand_u32(i + 1), t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  cut[0] = 0, cut[SEG] = N;
+  for (int k = 1; k < SEG; k++) cut[k] = urand_u32(N + 1);
+  for (int k = 1; k < SEG; k++) /* insertion sort of the inner cuts */
+    for (int q = k; q > 1 && cut[q - 1] > cut[q]; q--) {
+      uint32_t t = cut[q];
+      cut[q] = cut[q - 1], cut[q - 1] = t;
+    }
+  for (int k = 0; k < SEG; k++) { /* segment k is slice (7k + 3) mod SEG: every slice once, out of order */
+    int sl = (7 * k + 3) % SEG;
+    begin[k] = cut[sl], count[k] = cut[sl + 1] - cut[sl];
+  }
+  float *vals = rand_f32(SEG, -1, 1), *vals2 = rand_f32(SEG, -1, 1), *o0 = rand_f32((size_t)ALL * OUT, -5, 5);
+  mirror R = mnew((size_t)N * 4, perm), O = mnew((size_t)ALL * OUT * 4, o0);
+  BOTH(tb_op_segment_add(be, SEG, begin, count, vals, X(R), N, OUT, 2, X(O)));
+  BOTH(tb_op_segment_add(be, SEG, begin, count, vals2, X(R), N, OUT, 0, X(O)));
+  check_exact("segment_add", &O, 4);
+  count[3] += 1; /* overlaps its neighbour or runs past the list: rejected before any work */
+  CU_ASSERT_EQUAL(tb_op_segment_add(g_dev, SEG, begin, count, vals, R.d.data, N, OUT, 0, O.d.data), TB_ERR_INVALID);
+  mfree(&R), mfree(&O);
+  free(perm), free(vals), free(vals2), free(o0);
+}
+
 /* ---- row softmax and per-row tree statistics ---------------------------------------------------------------- */
 static void body_softmax(tb_backend *ref, tb_backend *dev) {
   (void)ref, (void)dev;
@@ -859,6 +893,7 @@ CASE(tree)
 CASE(hist_global)
 CASE(split_find)
 CASE(forest)
+CASE(segment_add)
 CASE(softmax)
 CASE(tree_stats)
 CASE(memory)
@@ -870,6 +905,7 @@ static const tb_test_case cases[] = {
     {"random", test_random},       {"losses", test_losses},           {"reductions", test_reductions},
     {"gather_copy", test_gather_copy}, {"optim", test_optim},         {"tree", test_tree},
     {"hist_global", test_hist_global}, {"split_find", test_split_find}, {"forest", test_forest},
+    {"segment_add", test_segment_add},
     {"softmax", test_softmax},     {"tree_stats", test_tree_stats},
     {"memory", test_memory},       {"resolve", test_resolve},         {"timer", test_timer},
     {NULL, NULL}};
@@ -989,6 +1025,7 @@ static const tb_test_case self_cases[] = {
     {"random", test_random},       {"losses", test_losses},           {"reductions", test_reductions},
     {"gather_copy", test_gather_copy}, {"optim", test_optim},         {"tree", test_tree},
     {"hist_global", test_hist_global}, {"split_find", test_split_find}, {"forest", test_forest},
+    {"segment_add", test_segment_add},
     {"softmax", test_softmax},     {"tree_stats", test_tree_stats},   {"timer", test_timer},
     {NULL, NULL}};
 

@@ -339,6 +339,62 @@ static void test_lossguide_max_leaves(void) {
   teardown(&f);
 }
 
+/* Training rows get each new tree's leaf values by tb_op_segment_add, the other rows by walking the tree on their
+ * compact bins; a restored model recomputes every margin by walking the trees. Evaluating either model on training,
+ * valid, test and mixed row lists must give bit-identical metrics, and the mixed list must agree with predictions on
+ * the raw features (accuracy exactly, log-loss within 1e-5 relative: float softmax vs the margins' log-softmax). */
+static void margins_case(const char *spec) {
+  fixture f;
+  setup(&f, spec);
+  const char *sets[] = {"max_depth=4", "learning_rate=0.3", NULL};
+  tb_model *a = make(&f, sets, 5), *b = make(&f, sets, 5);
+  TB_CHECK_OK(tb_model_train(a, 8));
+  void *blob;
+  size_t len;
+  TB_CHECK_OK(tb_model_save(a, &blob, &len));
+  TB_CHECK_OK(tb_model_restore(b, blob, len));
+  size_t nm = f.sp.n_train < f.sp.n_test ? 2 * f.sp.n_train : 2 * f.sp.n_test;
+  uint32_t *mix = malloc(nm * sizeof *mix);
+  for (size_t i = 0; i < nm / 2; i++) {
+    mix[2 * i] = f.sp.test[i];
+    mix[2 * i + 1] = f.sp.train[i];
+  }
+  const uint32_t *lists[] = {f.sp.train, f.sp.valid, f.sp.test, mix};
+  const size_t ns[] = {f.sp.n_train, f.sp.n_valid, f.sp.n_test, nm};
+  for (int l = 0; l < 4; l++) {
+    tb_metrics ma, mb;
+    TB_CHECK_OK(tb_model_evaluate(a, lists[l], ns[l], &ma));
+    TB_CHECK_OK(tb_model_evaluate(b, lists[l], ns[l], &mb));
+    CU_ASSERT(ma.loss == mb.loss && ma.accuracy == mb.accuracy);
+  }
+  tb_metrics mt;
+  TB_CHECK_OK(tb_model_evaluate(a, mix, nm, &mt));
+  const int k = tb_model_n_outputs(a);
+  float *p = predict_rows(&f, a, mix, nm);
+  double ll = 0.0;
+  size_t correct = 0;
+  for (size_t i = 0; i < nm; i++) {
+    const float *q = p + i * (size_t)k;
+    int y = f.ds->y_class[mix[i]], best = 0;
+    for (int c = 1; c < k; c++)
+      if (q[c] > q[best]) best = c;
+    correct += best == y;
+    ll -= log((double)q[y]);
+  }
+  CU_ASSERT_EQUAL(mt.accuracy, (double)correct / (double)nm);
+  CU_ASSERT(fabs(mt.loss - ll / (double)nm) <= 1e-5 * fabs(mt.loss));
+  free(p);
+  free(mix);
+  free(blob);
+  tb_model_free(a), tb_model_free(b);
+  teardown(&f);
+}
+
+static void test_segment_margins(void) {
+  margins_case("gen:classification?n=3000&d=6&informative=4&seed=31");
+  margins_case("gen:classification?n=3000&d=6&classes=3&informative=4&seed=32");
+}
+
 static void test_save_restore_continue(void) {
   fixture f;
   setup(&f, "gen:classification?n=2000&d=8&classes=3&informative=5&seed=23");
@@ -442,6 +498,7 @@ static const tb_test_case cases[] = {
   {"multiclass", test_multiclass},
   {"regularisation", test_regularisation},
   {"sampling_deterministic", test_sampling_deterministic},
+  {"segment_margins", test_segment_margins},
   {"early_stopping", test_early_stopping},
   {"lossguide_max_leaves", test_lossguide_max_leaves},
   {"save_restore_continue", test_save_restore_continue},

@@ -189,6 +189,17 @@ static void check_grad(tb_backend *be, tb_grad_objective obj, int K, int mc, siz
     CU_ASSERT_EQUAL(tb_op_tree_grad_stats(be, obj, K, n_all, n, rows, m, mc, lab, t, &s3, st3), TB_ERR_RANGE);
     lab[rb] = -1;
     CU_ASSERT_EQUAL(tb_op_tree_grad_stats(be, obj, K, n_all, n, rows, m, mc, lab, t, &s3, st3), TB_ERR_RANGE);
+    /* infinite margins: logistic takes +-inf (p = 1 or 0); softmax fails on +inf (inf - inf = NaN) and takes a
+     * -inf beside finite margins (p = 0). Accepted ones pick the scale of magnitude 1 (|g| <= 1, h <= 0.5). */
+    lab[rb] = 0;
+    for (int sign = 1; sign >= -1; sign -= 2) {
+      m[rb * mc + mc - 1] = sign * INFINITY;
+      double s4 = 0.0;
+      int want = obj == TB_GRAD_SOFTMAX && sign > 0 ? TB_ERR_RANGE : TB_OK;
+      CU_ASSERT_EQUAL(tb_op_tree_grad_stats(be, obj, K, n_all, n, rows, m, mc, lab, t, &s4, st3), want);
+      if (want == TB_OK) CU_ASSERT_EQUAL(s4, tb_fixed_scale(1.0, n));
+    }
+    m[rb * mc + mc - 1] = 0.5f;
   }
   free(rows), free(m), free(t), free(lab), free(st), free(st2), free(st3);
 }

@@ -1,5 +1,6 @@
 /* test_ops_tree.c: the tree ops through the public API on a CPU backend: tb_quantile_cuts, tb_fixed_scale,
- * tb_op_quantize, tb_op_hist_build, tb_op_hist_subtract, tb_op_split_find, tb_op_partition, tb_op_forest_predict.
+ * tb_op_quantize, tb_op_hist_build, tb_op_hist_subtract, tb_op_split_find, tb_op_partition, tb_op_forest_predict,
+ * tb_op_segment_add.
  * Every result is compared with a plain brute-force reference written here (split gains in double from the
  * textbook formulas, independently of kernels/split_gain.h): integer results (bins, histograms, partitions, chosen
  * splits, left sums) must match exactly, gains within 1e-9 relative to the node's scale. Inputs are random from
@@ -640,6 +641,76 @@ static void test_partition(void) {
 
 
 
+/* tb_op_segment_add: n listed rows (distinct, random) cut into n_seg segments given in shuffled order; out
+ * (n_all, 3) random, column 2 updated. Reference: one double add per listed row, rounded to float (the exact
+ * float sum), and every other element untouched: compared bit for bit. */
+static void segment_case(size_t n_all, size_t n, int n_seg, int threads) {
+  tb_backend *be = tt_open();
+  tb_backend_set_threads(be, threads);
+  const int n_out = 3, col = 2;
+  uint32_t *perm = malloc(n_all * sizeof *perm), *begin = malloc((size_t)n_seg * sizeof *begin);
+  uint32_t *count = malloc((size_t)n_seg * sizeof *count), *cut = malloc(((size_t)n_seg + 1) * sizeof *cut);
+  float *vals = malloc((size_t)n_seg * sizeof *vals), *out = malloc(n_all * n_out * sizeof *out);
+  float *ref = malloc(n_all * n_out * sizeof *ref);
+  tt_seed(77 + n);
+  for (size_t i = 0; i < n_all; i++) perm[i] = (uint32_t)i;
+  for (size_t i = n_all - 1; i > 0; i--) {
+    size_t j = tt_below(i + 1);
+    uint32_t t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  /* segment boundaries: sorted random cuts (empty segments allowed), then the segments' order shuffled */
+  cut[0] = 0;
+  cut[n_seg] = (uint32_t)n;
+  for (int k = 1; k < n_seg; k++) cut[k] = (uint32_t)tt_below(n + 1);
+  for (int k = 1; k < n_seg; k++)
+    for (int q = k; q > 1 && cut[q - 1] > cut[q]; q--) {
+      uint32_t t = cut[q];
+      cut[q] = cut[q - 1];
+      cut[q - 1] = t;
+    }
+  int *order = malloc((size_t)n_seg * sizeof *order);
+  for (int k = 0; k < n_seg; k++) order[k] = k;
+  for (int k = n_seg - 1; k > 0; k--) {
+    int j = (int)tt_below((uint64_t)k + 1), t = order[k];
+    order[k] = order[j];
+    order[j] = t;
+  }
+  for (int k = 0; k < n_seg; k++) {
+    begin[k] = cut[order[k]];
+    count[k] = cut[order[k] + 1] - cut[order[k]];
+    vals[k] = (float)tt_normal();
+  }
+  for (size_t i = 0; i < n_all * n_out; i++) out[i] = ref[i] = (float)(10.0 * tt_normal());
+  for (int k = 0; k < n_seg; k++)
+    for (uint32_t i = begin[k]; i < begin[k] + count[k]; i++) {
+      size_t e = (size_t)perm[i] * n_out + col;
+      ref[e] = (float)((double)ref[e] + (double)vals[k]);
+    }
+  TB_CHECK_OK(tb_op_segment_add(be, n_seg, begin, count, vals, perm, n, n_out, col, out));
+  size_t bad = 0;
+  for (size_t i = 0; i < n_all * n_out; i++) bad += memcmp(&out[i], &ref[i], sizeof(float)) != 0;
+  CU_ASSERT_EQUAL(bad, 0);
+  free(order);
+  free(perm);
+  free(begin);
+  free(count);
+  free(cut);
+  free(vals);
+  free(out);
+  free(ref);
+  tb_backend_free(be);
+}
+
+static void test_segment_add(void) {
+  segment_case(3000, 1000, 9, 1);
+  segment_case(3000, 1000, 9, 2);
+  segment_case(60000, 50000, 64, 1);
+  segment_case(60000, 50000, 64, 2);
+  segment_case(50, 50, 1, 2);
+}
+
 static void test_bad_input(void) {
   tb_backend *be = tt_open();
   const uint32_t cut_ptr[2] = {0, 4};
@@ -667,6 +738,20 @@ static void test_bad_input(void) {
   const uint32_t zero_ptr[2] = {0, 0};
   float x[4] = {0.5f, 1.5f, 2.5f, -1.f};
   CU_ASSERT_EQUAL(tb_op_quantize(be, 4, 1, x, cuts, zero_ptr, bins), TB_ERR_INVALID);
+  /* segment_add: overlapping segments, a segment past the listed rows, a column outside the outputs, NULL arrays;
+   * out must stay untouched */
+  float m[8] = {1, 2, 3, 4, 5, 6, 7, 8}, v[2] = {0.5f, -0.5f};
+  uint32_t sb[2] = {0, 1}, sc[2] = {2, 2};
+  CU_ASSERT_EQUAL(tb_op_segment_add(be, 2, sb, sc, v, rows, 4, 2, 0, m), TB_ERR_INVALID);
+  sb[1] = 3;
+  CU_ASSERT_EQUAL(tb_op_segment_add(be, 2, sb, sc, v, rows, 4, 2, 0, m), TB_ERR_INVALID);
+  sb[1] = 2;
+  CU_ASSERT_EQUAL(tb_op_segment_add(be, 2, sb, sc, v, rows, 4, 2, 2, m), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_op_segment_add(be, 2, sb, sc, NULL, rows, 4, 2, 0, m), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_op_segment_add(be, 2, sb, sc, v, NULL, 4, 2, 0, m), TB_ERR_INVALID);
+  for (int i = 0; i < 8; i++) CU_ASSERT_EQUAL(m[i], (float)(i + 1));
+  TB_CHECK_OK(tb_op_segment_add(be, 2, sb, sc, v, rows, 4, 2, 1, m)); /* the good call: rows 0,1 +0.5; 2,3 -0.5 */
+  CU_ASSERT(m[1] == 2.5f && m[3] == 4.5f && m[5] == 5.5f && m[7] == 7.5f && m[0] == 1.0f && m[6] == 7.0f);
   tb_backend_free(be);
 }
 
@@ -683,6 +768,7 @@ static const tb_test_case cases[] = {{"fixed_scale", test_fixed_scale},
                                      {"split_ties", test_split_ties},
                                      {"partition", test_partition},
                                      {"forest_predict", test_forest_predict},
+                                     {"segment_add", test_segment_add},
                                      {"stump_end_to_end", test_stump_end_to_end},
                                      {"bad_input", test_bad_input},
                                      {NULL, NULL}};

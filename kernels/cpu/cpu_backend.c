@@ -74,4 +74,5 @@ const tb_backend_vtable tb_cpu_vtable = {
     .tree_grad_stats = tb_cpu_tree_grad_stats,
     .class_count_stats = tb_cpu_class_count_stats,
     .value_count_stats = tb_cpu_value_count_stats,
+    .segment_add = tb_cpu_segment_add,
 };

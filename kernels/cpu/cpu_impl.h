@@ -72,6 +72,8 @@ int tb_cpu_partition(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *
                      int bin, uint32_t *scratch, size_t *n_left);
 int tb_cpu_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n_rows, int n_cols, const float *X,
                           const uint8_t *bins, float scale, int n_out, float *out);
+int tb_cpu_segment_add(tb_backend *be, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
+                       const float *values, const uint32_t *rows, size_t n_rows, int n_out, int col, float *out);
 
 /* softmax.c */
 int tb_cpu_softmax(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs);

@@ -1,6 +1,7 @@
 /* tree.c: the CPU backend's tree ops on quantised data: fixed-point histogram build and subtraction, stable row
- * partition and forest prediction. Not here: quantile cuts and quantisation (quantile.c), split search
- * (tree_split.c), the gain formulas (../split_gain.h), and the tree learners themselves (models/).
+ * partition, forest prediction and the segment add of a grown tree's leaf values. Not here: quantile cuts and
+ * quantisation (quantile.c), split search (tree_split.c), the gain formulas (../split_gain.h), and the tree learners
+ * themselves (models/).
  * Tested by tests/test_ops_tree.c against brute-force references, including bit-identical repeats and 1 vs 2 threads.
  *
  * Histograms are int64 sums, so the per-thread private histograms can be added in any order and the result is
@@ -214,6 +215,30 @@ int tb_cpu_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n
         dst[k] = dst[k] + add;
       }
     }
+  }
+  return TB_OK;
+}
+
+/* Segments run in parallel (dynamic: leaves differ in size); each out element is written by one thread at most. */
+int tb_cpu_segment_add(tb_backend *be, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
+                       const float *values, const uint32_t *rows, size_t n_rows, int n_out, int col, float *out) {
+  (void)n_rows;
+  const int nt = n_rows >= TB_PARTITION_PAR_MIN && !omp_in_parallel() ? tb_cpu_threads(be) : 1;
+  float *o = out + col;
+  const size_t stride = (size_t)n_out;
+  if (nt <= 1) { /* no parallel region at all: its set-up costs more than small updates */
+    for (int s = 0; s < n_seg; s++) {
+      const uint32_t *r = rows + seg_begin[s];
+      const float v = values[s];
+      for (uint32_t i = 0; i < seg_count[s]; i++) o[(size_t)r[i] * stride] += v;
+    }
+    return TB_OK;
+  }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+  for (int s = 0; s < n_seg; s++) {
+    const uint32_t *r = rows + seg_begin[s];
+    const float v = values[s];
+    for (uint32_t i = 0; i < seg_count[s]; i++) o[(size_t)r[i] * stride] += v;
   }
   return TB_OK;
 }

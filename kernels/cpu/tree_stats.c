@@ -1,6 +1,7 @@
 /* tree_stats.c: the CPU backend's per-row statistics for the tree learners, in int64 fixed point: boosting
  * gradients (logistic, softmax, squared error) and bootstrap-weighted class counts and value sums (random forests).
- * Each op checks every listed row first and writes only when all are valid, so a failure leaves stats untouched.
+ * Each op checks every listed row first and writes only when all are valid, so a failure leaves stats untouched
+ * (the classification gradients check without exp(): class_row_ok).
  * The formulas (grad_row below) are repeated line for line in kernels/cuda/cuda_stats.cu (double arithmetic,
  * llrint, and -fmad=false in the CUDA build), so both backends give the same values (exp() aside, see
  * tb_op_tree_grad_stats). Not here: histograms (tree.c), split search (tree_split.c).
@@ -41,6 +42,21 @@ static int grad_row(tb_grad_objective obj, int K, const float *z, int margin_col
   return 1;
 }
 
+/* For the classification objectives, whether grad_row would succeed, without exp(): logistic fails exactly when z
+ * is NaN or the label is not 0/1 (z = +-inf gives p = 1 or 0); softmax exactly when the label is out of range, a
+ * margin is NaN, or the largest is not finite (+inf - +inf, or every margin -inf). Their |g| <= 1 and h <= 0.5, so
+ * the largest magnitude of the first pass is its starting value 1: this check replaces that pass (half the exp()). */
+static int class_row_ok(tb_grad_objective obj, int K, const float *z, int margin_cols, int32_t y) {
+  if (obj == TB_GRAD_LOGISTIC) return (y == 0 || y == 1) && !isnan(z[margin_cols - 1]);
+  if (y < 0 || y >= K) return 0;
+  float m = z[0];
+  for (int k = 0; k < K; k++) {
+    if (isnan(z[k])) return 0;
+    if (z[k] > m) m = z[k];
+  }
+  return isfinite(m);
+}
+
 int tb_cpu_tree_grad_stats(tb_backend *be, tb_grad_objective obj, int K, size_t n_rows_all, size_t n_rows,
                            const uint32_t *rows, const float *margins, int margin_cols, const int32_t *labels,
                            const float *targets, double *scale, int64_t *stats) {
@@ -48,11 +64,16 @@ int tb_cpu_tree_grad_stats(tb_backend *be, tb_grad_objective obj, int K, size_t 
   const int nt = tb_cpu_threads(be);
   double max_abs = 1.0;
   long long bad = n; /* first listed position with a non-finite statistic */
+  const int fast = obj != TB_GRAD_SQUARED;
 #pragma omp parallel for if (n * K >= TB_STATS_PAR_MIN) num_threads(nt) schedule(static) \
     reduction(max : max_abs) reduction(min : bad)
   for (long long i = 0; i < n; i++) {
     double gh[2 * TB_MAX_STATS];
     size_t r = rows ? rows[i] : (size_t)i;
+    if (fast) {
+      if (!class_row_ok(obj, K, margins + r * (size_t)margin_cols, margin_cols, labels[r]) && i < bad) bad = i;
+      continue;
+    }
     if (!grad_row(obj, K, margins + r * (size_t)margin_cols, margin_cols, labels, targets, r, gh)) {
       if (i < bad) bad = i;
       continue;

@@ -326,4 +326,5 @@ extern "C" const tb_backend_vtable tb_cuda_vtable = {
     tb_cuda_energy_mj,
     cuda_timer_start,
     cuda_timer_stop,
+    tb_cuda_segment_add,
 };

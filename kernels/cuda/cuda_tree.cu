@@ -1,13 +1,15 @@
 /* cuda_tree.cu: the CUDA backend's tree ops on quantised data: quantisation, fixed-point histogram build and
- * subtraction, stable row partition and forest prediction. Same semantics and the same error checks as
- * kernels/cpu/quantile.c and kernels/cpu/tree.c. Histograms are int64 sums added with integer atomics (first into a
- * per-block shared-memory histogram when it fits, else straight into global memory), so they are exact and
- * bit-identical on every run and equal to the CPU's. Not here: the split search (cuda_split.cu).
+ * subtraction, stable row partition, forest prediction and the segment add of a grown tree's leaf values. Same
+ * semantics and the same error checks as kernels/cpu/quantile.c and kernels/cpu/tree.c. Histograms are int64 sums
+ * added with integer atomics (first into a per-block shared-memory histogram when it fits, else straight into
+ * global memory), so they are exact and bit-identical on every run and equal to the CPU's. Not here: the split
+ * search (cuda_split.cu).
  * Tested by tests/test_cuda_parity.c against the CPU backend (histograms 16 times, bit for bit) on a GPU machine. */
 #include "cuda_impl.cuh"
 
 #include <cub/device/device_scan.cuh>
 #include <stdlib.h>
+#include <string.h>
 
 #define GRID_STRIDE(i, n) \
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
@@ -225,5 +227,43 @@ extern "C" int tb_cuda_forest_predict(tb_backend *be, const tb_forest_view *fore
   TB_CUDA_LAUNCHED();
 done:
   free(oc);
+  return rc;
+}
+
+/* ---- segment add: one block per segment, its threads striding over the segment's rows ---------------------- */
+static __global__ void segment_add_kernel(const uint32_t *seg, const float *values, int n_seg, const uint32_t *rows,
+                                          int n_out, int col, float *out) {
+  for (int s = blockIdx.x; s < n_seg; s += gridDim.x) {
+    const uint32_t b = seg[s], c = seg[n_seg + s];
+    const float v = values[s];
+    for (uint32_t i = threadIdx.x; i < c; i += blockDim.x) {
+      float *o = out + (size_t)rows[b + i] * (size_t)n_out + col;
+      *o = *o + v;
+    }
+  }
+}
+
+extern "C" int tb_cuda_segment_add(tb_backend *be, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
+                                   const float *values, const uint32_t *rows, size_t n_rows, int n_out, int col,
+                                   float *out) {
+  int rc = TB_OK;
+  tb_cuda_ctx *ctx;
+  void *d = NULL;
+  (void)n_rows;
+  const size_t ub = (size_t)n_seg * sizeof(uint32_t);
+  /* staged as one block: begins (n_seg), counts (n_seg), values (n_seg) */
+  unsigned char *host = (unsigned char *)malloc(3 * ub);
+  if (!host) return tb_error_set(TB_ERR_NOMEM, "segment_add: out of host memory (%d segments)", n_seg);
+  memcpy(host, seg_begin, ub);
+  memcpy(host + ub, seg_count, ub);
+  memcpy(host + 2 * ub, values, (size_t)n_seg * sizeof(float));
+  TB_TRY(tb_cuda_enter(be, &ctx));
+  TB_TRY(tb_cuda_dscratch(ctx, 3 * ub, &d));
+  TB_TRY(tb_cuda_stage_upload(ctx, host, 3 * ub, 0));
+  segment_add_kernel<<<(unsigned)(n_seg < 65535 ? n_seg : 65535), 256, 0, ctx->stream>>>(
+      (const uint32_t *)d, (const float *)((unsigned char *)d + 2 * ub), n_seg, rows, n_out, col, out);
+  TB_CUDA_LAUNCHED();
+done:
+  free(host);
   return rc;
 }
