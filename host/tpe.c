@@ -1,10 +1,12 @@
 /* tpe.c: the Tree-structured Parzen Estimator sampler (Bergstra et al. 2011) with Optuna 3.1's conventions: the
  * trials are split at the gamma-quantile into a good set (density l) and the rest (density g); each suggestion
- * draws n_ei_candidates from l and keeps the one maximising log l - log g (EI is monotone in l/g; by default
- * with Optuna 3.1's kernel score, score=optuna31, see tpe_impl.h; ints by their cell's mass). Univariate by
- * default (one estimator per parameter, built from the trials where it was active); multivariate=1 models all
- * unconditional parameters jointly (conditional ones stay univariate, like Optuna without `group`). Pending trials
- * join the bad set as the worst value with constant_liar=1. The first n_startup suggestions are uniform random.
+ * draws n_ei_candidates from l and keeps the one maximising log l - log g (EI is monotone in l/g; ints by their
+ * cell's mass). By default the components Watanabe 2023 recommends (docs/samplers.md): all unconditional
+ * parameters modelled jointly with per-dimension gap bandwidths, EI weights for the good set, gamma 0.15, sigma >=
+ * 0.03, true densities; preset=optuna31 gives Optuna 3.1's defaults (univariate: one estimator per parameter, built
+ * from the trials where it was active, and its kernel score, see tpe_impl.h). Conditional parameters stay
+ * univariate (like Optuna without `group`). Pending trials join the bad set as the worst value with
+ * constant_liar=1. The first n_startup suggestions are uniform random.
  * This file builds the observation sets and picks candidates; host/tpe_parzen.c holds the estimators.
  * Not a GP or a multi-objective TPE. Options and defaults: docs/samplers.md. Tested by tests/test_sampler_tpe.c. */
 #include <math.h>
@@ -23,7 +25,7 @@ typedef struct tpe {
   double gamma;
   int gamma_mode;     /* 0 optuna: n_below = min(ceil(gamma n), 25); 1 hyperopt: min(ceil(gamma sqrt(n)), 25) */
   long n_ei, n_startup;
-  int multivariate, constant_liar, weights_mode;
+  int multivariate, constant_liar, weights_mode; /* weights_mode: 0 optuna, 1 uniform, 2 ei */
   tb_tpe_opts o;
   /* unit-space rows of the history, cached: trial t's configuration never changes */
   double *uh;
@@ -42,8 +44,8 @@ typedef struct tpe {
   size_t ne_hist;          /* entries 0..ne_hist-1 are history trials, the rest this ask's earlier suggestions */
   int *by_rank;            /* (cap) entries from best to worst */
   unsigned char *below;    /* (cap) */
-  int *wpos;               /* (cap) position of the entry in its set, in trial order (its weight) */
-  double *wtb, *wta;       /* (cap) weight tables of the two sets */
+  double *ew;              /* (cap) weight of each entry in its set (set_weights) */
+  double *wtb, *wta;       /* (cap) weight tables of the two sets by position in trial order */
   int *bsorted;            /* (n) this ask's earlier suggestions sorted by one parameter's unit value */
   double *ob, *oa, *wb, *wa; /* (cap) observations and weights of the good and bad sets */
   int *cb, *ca;            /* (cap) categorical observations */
@@ -61,7 +63,7 @@ static void tpe_destroy(tb_sampler *s) {
   tpe *p = s->impl;
   if (!p) return;
   void *bufs[] = {p->uh,       p->ex,   p->eu,     p->ecls,   p->eval,    p->by_rank, p->below,
-                  p->wpos,     p->wtb,  p->wta,    p->bsorted, p->ob,      p->oa,      p->wb,
+                  p->ew,       p->wtb,  p->wta,    p->bsorted, p->ob,      p->oa,      p->wb,
                   p->wa,       p->cb,   p->ca,     p->mb,     p->ma,      p->ubatch,  p->joint,
                   p->joint_nc, p->in_joint, p->cand, p->u,    p->ent_of,  p->sorted_param, p->srt_n,
                   p->srt_cap};
@@ -81,12 +83,21 @@ static int tpe_create(tb_sampler *s) {
   tpe *p = calloc(1, sizeof *p);
   if (!p) return tb_error_set(TB_ERR_NOMEM, "sampler tpe: out of host memory");
   s->impl = p;
-  long endpoints = 0, clip = 1, mv = 0, liar = 0;
+  long endpoints = 0, clip = 1, mv = 1, liar = 0;
+  int optuna31 = 0; /* preset=optuna31: Optuna 3.1's defaults (univariate, gamma 0.1, its weights and score) */
   p->n_ei = 24;
   p->n_startup = 10;
   p->o.prior_weight = 1.0;
+  TB_TRY(tb_sampler_opt_enum(s, "preset", "default|optuna31", &optuna31));
   TB_TRY(tb_sampler_opt_enum(s, "gamma_mode", "optuna|hyperopt", &p->gamma_mode));
-  p->gamma = p->gamma_mode ? 0.25 : 0.1;
+  /* defaults (docs/samplers.md): multivariate with per-dimension gap bandwidths, EI weights, true densities,
+   * gamma 0.15, sigma >= 0.03 (Watanabe 2023's recommended components); preset=optuna31 gives Optuna 3.1's */
+  p->gamma = p->gamma_mode ? 0.25 : (optuna31 ? 0.1 : 0.15);
+  mv = !optuna31;
+  p->weights_mode = optuna31 ? 0 : 2;
+  p->o.density_scaled = !optuna31;
+  p->o.min_bandwidth = optuna31 ? 0.0 : 0.03;
+  p->o.mv_gaps = !optuna31;
   TB_TRY(tb_sampler_opt_double(s, "gamma", 1e-9, 1.0, &p->gamma));
   TB_TRY(tb_sampler_opt_double(s, "prior_weight", 1e-9, 1e9, &p->o.prior_weight));
   TB_TRY(tb_sampler_opt_long(s, "n_ei_candidates", 1, 100000, &p->n_ei));
@@ -95,7 +106,9 @@ static int tpe_create(tb_sampler *s) {
   TB_TRY(tb_sampler_opt_long(s, "consider_magic_clip", 0, 1, &clip));
   TB_TRY(tb_sampler_opt_long(s, "multivariate", 0, 1, &mv));
   TB_TRY(tb_sampler_opt_long(s, "constant_liar", 0, 1, &liar));
-  TB_TRY(tb_sampler_opt_enum(s, "weights", "optuna|uniform", &p->weights_mode));
+  TB_TRY(tb_sampler_opt_enum(s, "weights", "optuna|uniform|ei", &p->weights_mode));
+  TB_TRY(tb_sampler_opt_double(s, "min_bandwidth", 0.0, 1.0, &p->o.min_bandwidth));
+  TB_TRY(tb_sampler_opt_enum(s, "multivariate_bandwidth", "optuna|gaps", &p->o.mv_gaps));
   TB_TRY(tb_sampler_opt_enum(s, "score", "optuna31|density", &p->o.density_scaled));
   p->o.consider_endpoints = (int)endpoints;
   p->o.consider_magic_clip = (int)clip;
@@ -162,7 +175,7 @@ static int reserve(tb_sampler *s, tpe *p, size_t need, int n_batch) {
     TB_TRY(grow((void **)&p->eval, cap, sizeof *p->eval));
     TB_TRY(grow((void **)&p->by_rank, cap, sizeof *p->by_rank));
     TB_TRY(grow((void **)&p->below, cap, 1));
-    TB_TRY(grow((void **)&p->wpos, cap, sizeof(int)));
+    TB_TRY(grow((void **)&p->ew, cap, sizeof(double)));
     TB_TRY(grow((void **)&p->wtb, cap, sizeof(double)));
     TB_TRY(grow((void **)&p->wta, cap, sizeof(double)));
     TB_TRY(grow((void **)&p->ob, cap, sizeof(double)));
@@ -290,17 +303,46 @@ static void split(tpe *p, size_t ne) {
   for (size_t r = 0; r < ne; r++) p->below[p->by_rank[r]] = (int)r < nb;
 }
 
+/* p->ew[e] for the entries where parameter i is active (i < 0: every entry), after split(): weights=optuna ramps
+ * each set by position in trial order (tb_tpe_weights), uniform gives ones, ei gives the good set Watanabe 2023's
+ * EI weights y* - y_e (y* the best value of the bad set; at least 1e-12), scaled to mean 1 so that the prior's
+ * weight (prior_weight) is relative to the mean observation, and the bad set ones. */
+static void set_weights(tpe *p, size_t ne, int i) {
+  int n_b = 0, n_a = 0;
+  for (size_t e = 0; e < ne; e++) /* position in each set, in trial order */
+    if (i < 0 || !isnan(p->ex[e][i])) p->ew[e] = p->below[e] ? n_b++ : n_a++;
+  tb_tpe_weights(n_b, p->weights_mode, p->wtb);
+  tb_tpe_weights(n_a, p->weights_mode, p->wta);
+  double thr = INFINITY, sum = 0.0;
+  if (p->weights_mode == 2)
+    for (size_t e = 0; e < ne; e++)
+      if (!p->below[e] && (i < 0 || !isnan(p->ex[e][i])) && p->eval[e] < thr) thr = p->eval[e];
+  for (size_t e = 0; e < ne; e++) {
+    if (i >= 0 && isnan(p->ex[e][i])) continue;
+    int pos = (int)p->ew[e];
+    p->ew[e] = p->below[e] ? p->wtb[pos] : p->wta[pos];
+    if (p->below[e] && isfinite(thr)) {
+      double d = thr - p->eval[e];
+      p->ew[e] = d > 1e-12 ? d : 1e-12; /* a NaN-free value: eval is finite or +inf for the good set */
+      sum += p->ew[e];
+    }
+  }
+  double scale = (double)n_b / sum; /* a good value of -inf makes the sum infinite: then uniform weights */
+  if (sum > 0.0)
+    for (size_t e = 0; e < ne; e++)
+      if (p->below[e] && (i < 0 || !isnan(p->ex[e][i]))) p->ew[e] = isfinite(sum) ? p->ew[e] * scale : 1.0;
+}
+
 /* Categorical parameter i: fills p->u[i] with the centre of the chosen category's cell. */
 static void suggest_categorical(tb_sampler *s, tpe *p, size_t ne, int i, int nc) {
   int n_b = 0, n_a = 0, pick = -1;
-  for (size_t e = 0; e < ne; e++) { /* trial order, for the weights */
+  set_weights(p, ne, i);
+  for (size_t e = 0; e < ne; e++) { /* trial order */
     double v = p->ex[e][i];
     if (isnan(v)) continue;
-    if (p->below[e]) p->cb[n_b++] = (int)v;
-    else p->ca[n_a++] = (int)v;
+    if (p->below[e]) p->wb[n_b] = p->ew[e], p->cb[n_b++] = (int)v;
+    else p->wa[n_a] = p->ew[e], p->ca[n_a++] = (int)v;
   }
-  tb_tpe_weights(n_b, p->weights_mode, p->wb);
-  tb_tpe_weights(n_a, p->weights_mode, p->wa);
   double pl[TB_PARAM_MAX_CHOICES], pg[TB_PARAM_MAX_CHOICES], best = -INFINITY;
   tb_tpe_cat_fit(pl, nc, p->cb, p->wb, n_b, p->o.prior_weight);
   tb_tpe_cat_fit(pg, nc, p->ca, p->wa, n_a, p->o.prior_weight);
@@ -314,8 +356,8 @@ static void suggest_categorical(tb_sampler *s, tpe *p, size_t ne, int i, int nc)
 
 /* Appends entry e's unit value of parameter i to its set, with its weight. */
 static void emit(tpe *p, int e, double u, int *n_b, int *n_a) {
-  if (p->below[e]) p->ob[*n_b] = u, p->wb[(*n_b)++] = p->wtb[p->wpos[e]];
-  else p->oa[*n_a] = u, p->wa[(*n_a)++] = p->wta[p->wpos[e]];
+  if (p->below[e]) p->ob[*n_b] = u, p->wb[(*n_b)++] = p->ew[e];
+  else p->oa[*n_a] = u, p->wa[(*n_a)++] = p->ew[e];
 }
 
 /* One univariate parameter: fills p->u[i]. */
@@ -327,11 +369,7 @@ static int suggest_one(tb_sampler *s, tpe *p, size_t ne, int i) {
     suggest_categorical(s, p, ne, i, pr->n_choices);
     return TB_OK;
   }
-  /* weights by position in trial order within each set */
-  for (size_t e = 0; e < ne; e++)
-    if (!isnan(p->ex[e][i])) p->wpos[e] = p->below[e] ? n_b++ : n_a++;
-  tb_tpe_weights(n_b, p->weights_mode, p->wtb);
-  tb_tpe_weights(n_a, p->weights_mode, p->wta);
+  set_weights(p, ne, i);
   /* the sets in ascending unit value: the history's sorted list merged with this ask's earlier suggestions
    * (insertion-sorted; on equal values the history comes first, i.e. trial order) */
   int nbat = 0;
@@ -385,15 +423,16 @@ static int suggest_one(tb_sampler *s, tpe *p, size_t ne, int i) {
 static int suggest_joint(tb_sampler *s, tpe *p, size_t ne) {
   int rc, m = p->m, n_b = 0, n_a = 0;
   split(p, ne);
+  set_weights(p, ne, -1);
   for (size_t e = 0; e < ne; e++) {
-    double *row = p->below[e] ? p->mb + (size_t)n_b++ * (size_t)m : p->ma + (size_t)n_a++ * (size_t)m;
+    double *row;
+    if (p->below[e]) p->wb[n_b] = p->ew[e], row = p->mb + (size_t)n_b++ * (size_t)m;
+    else p->wa[n_a] = p->ew[e], row = p->ma + (size_t)n_a++ * (size_t)m;
     for (int j = 0; j < m; j++) {
       int i = p->joint[j];
       row[j] = p->joint_nc[j] ? p->ex[e][i] : p->eu[e][i];
     }
   }
-  tb_tpe_weights(n_b, p->weights_mode, p->wb);
-  tb_tpe_weights(n_a, p->weights_mode, p->wa);
   if ((rc = tb_tpe_mix_fit(&p->ml, p->mb, p->wb, n_b, m, p->joint_nc, &p->o)) < 0) return rc;
   if ((rc = tb_tpe_mix_fit(&p->mg, p->ma, p->wa, n_a, m, p->joint_nc, &p->o)) < 0) return rc;
   double best = -INFINITY;
@@ -434,9 +473,10 @@ static int tpe_ask(tb_sampler *s, int n, double *xs, int *n_out) {
 
 const tb_sampler_vt tb_sampler_tpe_vt = {
     .name = "tpe",
-    .options = "gamma, gamma_mode (optuna|hyperopt), prior_weight, n_ei_candidates, n_startup, "
-               "consider_endpoints, consider_magic_clip, multivariate, constant_liar, weights (optuna|uniform), "
-               "score (optuna31|density)",
+    .options = "preset (default|optuna31), gamma, gamma_mode (optuna|hyperopt), prior_weight, n_ei_candidates, "
+               "n_startup, consider_endpoints, consider_magic_clip, multivariate, constant_liar, "
+               "weights (optuna|uniform|ei), score (optuna31|density), min_bandwidth, "
+               "multivariate_bandwidth (optuna|gaps)",
     .max_objectives = 1,
     .create = tpe_create,
     .ask = tpe_ask,

@@ -13,6 +13,9 @@ typedef struct tb_tpe_opts {
   int density_scaled;      /* 1: kernel densities divide by sigma (a true density); 0: Optuna 3.1's score, where
                             * truncnorm.logpdf omits -log(sigma) (Optuna issue #5109, fixed in 3.5), so each
                             * kernel counts in proportion to w_k sigma_k. Sampling is the same either way. */
+  double min_bandwidth;    /* sigma >= this (unit range) besides the magic clip: Watanabe 2023's Delta; 0 = none */
+  int mv_gaps;             /* multivariate: 1 each kernel's sigma per dimension by the univariate gap rule
+                            * (hyperopt's heuristic, as Watanabe 2023's TPE); 0 Optuna's 0.2 n^(-1/(m+4)) */
 } tb_tpe_opts;
 
 /* Univariate numeric estimator: kernels 0..n-2 at the sorted observations, kernel n-1 the prior. Arrays are owned
@@ -52,8 +55,9 @@ void tb_tpe_cat_fit(double *p, int n_choices, const int *obs, const double *w, i
 int tb_tpe_cat_sample(const double *p, int n_choices, tb_sampler *s);
 
 /* Multivariate estimator (Optuna's multivariate TPE): a mixture of products over m dimensions; numeric dims use
- * one sigma for all observation kernels, 0.2 n^(-1/(m+4)) (clipped like the univariate one), the prior kernel
- * mu 0.5 sigma 1 / uniform categories. */
+ * one sigma for all observation kernels, 0.2 n^(-1/(m+4)) (clipped like the univariate one), or with o->mv_gaps
+ * each kernel's own sigma per dimension from the univariate gap rule; the prior kernel mu 0.5 sigma 1 / uniform
+ * categories. */
 typedef struct tb_tpe_mix {
   int n, m, cap_n, cap_m;
   int *n_choices;          /* (m) 0 = numeric dimension, else the categorical's choice count */
@@ -63,6 +67,7 @@ typedef struct tb_tpe_mix {
   double *lother;          /* (n, m) categorical: log of the row value for other choices */
   double *lw, *cumw;       /* (n) log normalised weights, cumulative weights */
   double *lt;              /* (n) scratch for log_pdf */
+  double *lmax;            /* (n) upper bound of a kernel's log term anywhere: lw + sum of its per-dim maxima */
 } tb_tpe_mix;
 
 /* obs (n_obs, m) row-major: unit values for numeric dims, category indices for categorical dims. */
@@ -74,7 +79,8 @@ double tb_tpe_mix_log_pdf(const tb_tpe_mix *k, const double *x);
 void tb_tpe_mix_free(tb_tpe_mix *k);
 
 /* Observation weights (n): Optuna's default (1 for n < 25, else a ramp from 1/n to 1 over the oldest n - 25 and
- * 1 for the 25 newest) when mode is 0, all ones when mode is 1. Observations are in trial order. */
+ * 1 for the 25 newest) when mode is 0, all ones otherwise. Observations are in trial order. (The EI weights of
+ * weights=ei depend on the values and are set in host/tpe.c.) */
 void tb_tpe_weights(int n, int mode, double *w);
 
 /* Truncated standard-normal-based draw: mu + sigma N(0,1) restricted to [0, 1) by rejection. */

@@ -38,9 +38,12 @@ void tb_tpe_weights(int n, int mode, double *w) {
 }
 
 static double min_sigma(int n_obs, const tb_tpe_opts *o) {
-  if (!o->consider_magic_clip) return SIGMA_EPS;
-  double d = (double)n_obs + 2.0; /* 1 + n_kernels, the prior being a kernel */
-  return 1.0 / (d < 100.0 ? d : 100.0);
+  double lo = SIGMA_EPS;
+  if (o->consider_magic_clip) {
+    double d = (double)n_obs + 2.0; /* 1 + n_kernels, the prior being a kernel */
+    lo = 1.0 / (d < 100.0 ? d : 100.0);
+  }
+  return lo > o->min_bandwidth ? lo : o->min_bandwidth;
 }
 
 static double clip(double v, double lo, double hi) { return v < lo ? lo : (v > hi ? hi : v); }
@@ -68,16 +71,13 @@ static int kde_reserve(tb_tpe_kde *k, int n) {
   return TB_OK;
 }
 
-int tb_tpe_kde_fit(tb_tpe_kde *k, const double *obs, const double *w, int n_obs, const tb_tpe_opts *o) {
-  int n = n_obs + 1, rc = kde_reserve(k, n);
-  if (rc < 0) return rc;
-  k->n = n;
-  /* sigma of an observation = max(gap to the left neighbour, gap to the right one) among the sorted means with the
-   * prior mean 0.5 merged in before equal values (numpy.searchsorted, as Optuna 3.1), and the endpoints 0 and 1
-   * (Optuna's rule; the paper's "larger of the distances to the neighbours"). */
-  int pos = 0; /* where the prior mean goes */
+/* sigma (n_obs) of each sorted observation obs (ascending): the larger gap to its sorted neighbours among the
+ * means with the prior mean 0.5 merged in before equal values (numpy.searchsorted, as Optuna 3.1), and the
+ * endpoints 0 and 1 (Optuna's rule; the paper's "larger of the distances to the neighbours"), clipped to
+ * [min_sigma, 1]. mg (n_obs + 1) is scratch. */
+static void gap_sigmas(const double *obs, int n_obs, const tb_tpe_opts *o, double *mg, double *sigma) {
+  int n = n_obs + 1, pos = 0; /* where the prior mean goes */
   while (pos < n_obs && obs[pos] < 0.5) pos++;
-  double *mg = k->scratch; /* (n) merged means */
   memcpy(mg, obs, (size_t)pos * sizeof *mg);
   mg[pos] = 0.5;
   memcpy(mg + pos + 1, obs + pos, (size_t)(n_obs - pos) * sizeof *mg);
@@ -90,10 +90,16 @@ int tb_tpe_kde_fit(tb_tpe_kde *k, const double *obs, const double *w, int n_obs,
       if (j == 0) left = right;     /* the first kernel ignores the gap to 0 */
       if (j == n - 1) right = left; /* the last ignores the gap to 1 */
     }
-    int i = j < pos ? j : j - 1;
-    k->mu[i] = obs[i];
-    k->sigma[i] = clip(left > right ? left : right, lo, 1.0);
+    sigma[j < pos ? j : j - 1] = clip(left > right ? left : right, lo, 1.0);
   }
+}
+
+int tb_tpe_kde_fit(tb_tpe_kde *k, const double *obs, const double *w, int n_obs, const tb_tpe_opts *o) {
+  int n = n_obs + 1, rc = kde_reserve(k, n);
+  if (rc < 0) return rc;
+  k->n = n;
+  memcpy(k->mu, obs, (size_t)n_obs * sizeof *obs);
+  gap_sigmas(obs, n_obs, o, k->scratch, k->sigma);
   k->mu[n_obs] = 0.5;
   k->sigma[n_obs] = 1.0;
   double tot = n_obs ? weight_total(w, n_obs, o->prior_weight) : 1.0, cum = 0.0, cmax = 0.0, dmax = 0.0;
@@ -242,7 +248,7 @@ static int mix_reserve(tb_tpe_mix *k, int n, int m) {
   while (cap < n) cap *= 2;
   size_t nm = (size_t)cap * (size_t)k->cap_m;
   double **big[] = {&k->mu, &k->inv_sigma, &k->lnorm, &k->lother};
-  double **small[] = {&k->lw, &k->cumw, &k->lt};
+  double **small[] = {&k->lw, &k->cumw, &k->lt, &k->lmax};
   for (size_t a = 0; a < sizeof big / sizeof *big; a++) {
     double *p = realloc(*big[a], nm * sizeof(double));
     if (!p) return tb_error_set(TB_ERR_NOMEM, "sampler tpe: out of host memory for %d kernels", cap);
@@ -257,6 +263,33 @@ static int mix_reserve(tb_tpe_mix *k, int n, int m) {
   return TB_OK;
 }
 
+typedef struct {
+  double u;
+  int i;
+} mix_key;
+
+/* Sorts the n keys (values in [0, 1]) by value, ties by index (as the univariate sets: trial order), into out:
+ * a stable counting sort on n buckets, then insertion sort, which finds the keys nearly in order (O(n) expected).
+ * cnt (n + 1) is scratch. The result is the unique order of (u, i), as a comparison sort would give. */
+static void sort_keys(const mix_key *key, int n, mix_key *out, int *cnt) {
+  memset(cnt, 0, (size_t)(n + 1) * sizeof *cnt);
+  for (int i = 0; i < n; i++) {
+    int b = (int)(key[i].u * n);
+    cnt[(b < 0 ? 0 : (b >= n ? n - 1 : b)) + 1]++;
+  }
+  for (int b = 0; b < n; b++) cnt[b + 1] += cnt[b];
+  for (int i = 0; i < n; i++) {
+    int b = (int)(key[i].u * n);
+    out[cnt[b < 0 ? 0 : (b >= n ? n - 1 : b)]++] = key[i];
+  }
+  for (int i = 1; i < n; i++) {
+    mix_key v = out[i];
+    int j = i;
+    for (; j > 0 && (out[j - 1].u > v.u || (out[j - 1].u == v.u && out[j - 1].i > v.i)); j--) out[j] = out[j - 1];
+    out[j] = v;
+  }
+}
+
 int tb_tpe_mix_fit(tb_tpe_mix *k, const double *obs, const double *w, int n_obs, int m, const int *n_choices,
                    const tb_tpe_opts *o) {
   int n = n_obs + 1, rc = mix_reserve(k, n, m);
@@ -264,8 +297,32 @@ int tb_tpe_mix_fit(tb_tpe_mix *k, const double *obs, const double *w, int n_obs,
   k->n = n;
   k->m = m;
   memcpy(k->n_choices, n_choices, (size_t)m * sizeof *n_choices);
-  /* Scott-like rule of Optuna's multivariate TPE, in unit range: 0.2 n^(-1/(m+4)) */
+  /* Scott-like rule of Optuna's multivariate TPE, in unit range: 0.2 n^(-1/(m+4)); with mv_gaps each kernel's
+   * sigma per dimension from the univariate gap rule on that dimension's sorted values */
   double sig = clip(0.2 * pow(n_obs > 1 ? n_obs : 1, -1.0 / (m + 4)), min_sigma(n_obs, o), 1.0);
+  if (o->mv_gaps && n_obs > 0) {
+    mix_key *key = malloc((size_t)(2 * n_obs) * sizeof *key), *srt = key + n_obs;
+    double *buf = malloc((size_t)(3 * n_obs + 1) * sizeof *buf);
+    int *cnt = malloc((size_t)(n_obs + 1) * sizeof *cnt);
+    if (!key || !buf || !cnt) {
+      free(key);
+      free(buf);
+      free(cnt);
+      return tb_error_set(TB_ERR_NOMEM, "sampler tpe: out of host memory for %d kernels", n_obs);
+    }
+    double *sv = buf, *sg = buf + n_obs, *mg = buf + 2 * n_obs;
+    for (int j = 0; j < m; j++) {
+      if (n_choices[j]) continue;
+      for (int i = 0; i < n_obs; i++) key[i] = (mix_key){obs[(size_t)i * (size_t)m + (size_t)j], i};
+      sort_keys(key, n_obs, srt, cnt);
+      for (int i = 0; i < n_obs; i++) sv[i] = srt[i].u;
+      gap_sigmas(sv, n_obs, o, mg, sg);
+      for (int i = 0; i < n_obs; i++) k->inv_sigma[(size_t)srt[i].i * (size_t)m + (size_t)j] = 1.0 / sg[i];
+    }
+    free(key);
+    free(buf);
+    free(cnt);
+  }
   double a = o->prior_weight / n;
   for (int i = 0; i < n; i++) {
     int prior = i == n_obs;
@@ -273,7 +330,7 @@ int tb_tpe_mix_fit(tb_tpe_mix *k, const double *obs, const double *w, int n_obs,
       size_t ij = (size_t)i * (size_t)m + (size_t)j;
       int nc = n_choices[j];
       if (nc == 0) {
-        double mu = prior ? 0.5 : obs[ij], sg = prior ? 1.0 : sig;
+        double mu = prior ? 0.5 : obs[ij], sg = prior ? 1.0 : (o->mv_gaps ? 1.0 / k->inv_sigma[ij] : sig);
         k->mu[ij] = mu;
         k->inv_sigma[ij] = 1.0 / sg;
         k->lnorm[ij] = -log(SQRT_2PI * (o->density_scaled ? sg : 1.0) * trunc_mass(mu, sg));
@@ -296,6 +353,12 @@ int tb_tpe_mix_fit(tb_tpe_mix *k, const double *obs, const double *w, int n_obs,
     double wi = (i < n_obs ? w[i] : (n_obs ? o->prior_weight : 1.0)) / tot;
     k->lw[i] = log(wi);
     k->cumw[i] = (cum += wi);
+    double lm = k->lw[i];
+    for (int j = 0; j < m; j++) {
+      size_t ij = (size_t)i * (size_t)m + (size_t)j;
+      lm += n_choices[j] == 0 || k->lnorm[ij] > k->lother[ij] ? k->lnorm[ij] : k->lother[ij];
+    }
+    k->lmax[i] = lm;
   }
   return TB_OK;
 }
@@ -317,19 +380,25 @@ void tb_tpe_mix_sample(const tb_tpe_mix *k, tb_sampler *s, double *x) {
   }
 }
 
+/* Each kernel's log term starts from its upper bound lmax and loses what each dimension falls short of its maximum;
+ * once the bound is MIX_CUT below the largest term so far the kernel is dropped (it adds < e^-MIX_CUT of that term:
+ * with n <= 10^6 kernels the density changes by < 1e-15 of itself, below double rounding of the sum). */
+#define MIX_CUT 50.0
 double tb_tpe_mix_log_pdf(const tb_tpe_mix *k, const double *x) {
   int n = k->n, m = k->m;
   double mx = -INFINITY;
   for (int i = 0; i < n; i++) {
-    double t = k->lw[i];
+    double t = k->lmax[i];
     const double *mu = k->mu + (size_t)i * (size_t)m, *is = k->inv_sigma + (size_t)i * (size_t)m;
     const double *ln = k->lnorm + (size_t)i * (size_t)m, *lo = k->lother + (size_t)i * (size_t)m;
-    for (int j = 0; j < m; j++) {
+    for (int j = 0; j < m && t >= mx - MIX_CUT; j++) {
       if (k->n_choices[j] == 0) {
         double z = (x[j] - mu[j]) * is[j];
-        t += ln[j] - 0.5 * z * z;
+        t -= 0.5 * z * z;
+      } else if (x[j] == mu[j]) {
+        t -= ln[j] > lo[j] ? 0.0 : lo[j] - ln[j];
       } else {
-        t += x[j] == mu[j] ? ln[j] : lo[j];
+        t -= lo[j] > ln[j] ? 0.0 : ln[j] - lo[j];
       }
     }
     k->lt[i] = t;
@@ -337,7 +406,8 @@ double tb_tpe_mix_log_pdf(const tb_tpe_mix *k, const double *x) {
   }
   if (mx == -INFINITY) return -INFINITY;
   double acc = 0.0;
-  for (int i = 0; i < n; i++) acc += exp(k->lt[i] - mx);
+  for (int i = 0; i < n; i++)
+    if (k->lt[i] >= mx - MIX_CUT) acc += exp(k->lt[i] - mx);
   return mx + log(acc);
 }
 
@@ -351,5 +421,6 @@ void tb_tpe_mix_free(tb_tpe_mix *k) {
   free(k->lw);
   free(k->cumw);
   free(k->lt);
+  free(k->lmax);
   memset(k, 0, sizeof *k);
 }

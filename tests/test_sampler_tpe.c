@@ -1,5 +1,6 @@
-/* test_sampler_tpe.c: the TPE sampler (host/tpe.c) through tb_sampler_*: bad options, determinism, startup trials,
- * Hartmann6 regret against random search (20 seeds, univariate and multivariate), maximisation, categorical
+/* test_sampler_tpe.c: the TPE sampler (host/tpe.c) through tb_sampler_*: bad options, determinism (the defaults and
+ * preset=optuna31), startup trials, the defaults and the preset spelt out option by option, EI weights,
+ * Hartmann6 regret against random search and the defaults against preset=optuna31 (20 seeds), maximisation, categorical
  * and int / log-int concentration, conditional spaces with fixed, log and int parameters and pruned and failed
  * trials, constant liar, and the time per suggestion at 1000 trials (printed, not asserted). The estimators
  * themselves are checked against a double reference by tests/test_sampler_tpe_parzen.c. */
@@ -88,6 +89,8 @@ static void test_bad_options(void) {
                           {"n_ei_candidates", "0"}, {"n_startup", "-1"},     {"n_startup", "2.5"},
                           {"multivariate", "2"},    {"constant_liar", "yes"}, {"consider_endpoints", "-1"},
                           {"consider_magic_clip", "3"}, {"weights", "linear"}, {"score", "exact"},
+                          {"preset", "optuna"},     {"preset", ""},           {"min_bandwidth", "-0.01"},
+                          {"min_bandwidth", "1.5"}, {"min_bandwidth", "nan"}, {"multivariate_bandwidth", "scott"},
                           {"no_such_option", "1"}};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     const char *nm = bad[i][0], *vl = bad[i][1];
@@ -99,9 +102,11 @@ static void test_bad_options(void) {
   tb_sampler_config two = {.seed = 1, .n_objectives = 2}; /* TPE is single-objective */
   CU_ASSERT_EQUAL(tb_sampler_create("tpe", sp, &two, &s), TB_ERR_INVALID);
   const char *nm[] = {"gamma", "gamma_mode", "prior_weight", "n_ei_candidates", "n_startup", "consider_endpoints",
-                      "consider_magic_clip", "multivariate", "constant_liar", "weights", "score"};
-  const char *vl[] = {"0.25", "hyperopt", "2", "8", "3", "1", "0", "1", "1", "uniform", "density"};
-  TB_CHECK_OK(make(sp, 1, 0, 11, nm, vl, &s)); /* every option accepted at a valid value, and it runs */
+                      "consider_magic_clip", "multivariate", "constant_liar", "weights", "score", "preset",
+                      "min_bandwidth", "multivariate_bandwidth"};
+  const char *vl[] = {"0.25", "hyperopt", "2", "8", "3", "1", "0", "1", "1", "ei", "density", "optuna31", "0.1",
+                      "gaps"};
+  TB_CHECK_OK(make(sp, 1, 0, 14, nm, vl, &s)); /* every option accepted at a valid value, and it runs */
   for (int t = 0; t < 12; t++) {
     double x[2], v;
     int64_t id;
@@ -122,6 +127,11 @@ static void test_determinism_and_startup(void) {
   CU_ASSERT(memcmp(a, b, sizeof a) == 0);
   run_h6(43, T, 0, 0, NULL, NULL, c);
   CU_ASSERT(memcmp(a, c, 6 * sizeof(double)) != 0);
+  const char *pn[] = {"preset"}, *pv[] = {"optuna31"}; /* the old defaults are as deterministic */
+  run_h6(42, T, 0, 1, pn, pv, b);
+  run_h6(42, T, 0, 1, pn, pv, c);
+  CU_ASSERT(memcmp(b, c, sizeof b) == 0);
+  CU_ASSERT(memcmp(a, b, sizeof a) != 0);
   /* n_startup = 10: the first 10 suggestions do not depend on the results, the 11th does */
   tb_space *sp = box_space(6);
   tb_sampler *s1 = NULL, *s2 = NULL;
@@ -144,21 +154,91 @@ static void test_determinism_and_startup(void) {
   tb_space_free(sp);
 }
 
-/* Mean regret over 20 seeds at 100 trials: TPE (univariate and multivariate) against random search (TPE with
- * n_startup = 100, i.e. uniform draws through the same code). The issue quotes Optuna 3.1: TPE 0.33, random 1.26. */
+/* The defaults are the explicit options docs/samplers.md lists, and preset=optuna31 is Optuna 3.1's; an explicit
+ * option overrides the preset's value. Same suggestions, bit for bit, over 30 trials past the startup. */
+static void test_presets(void) {
+  enum { T = 30 };
+  static double a[T * 6], b[T * 6];
+  const char *dn[] = {"multivariate", "multivariate_bandwidth", "weights", "score", "gamma", "min_bandwidth",
+                      "consider_endpoints", "consider_magic_clip", "prior_weight", "n_ei_candidates"};
+  const char *dv[] = {"1", "gaps", "ei", "density", "0.15", "0.03", "0", "1", "1", "24"};
+  run_h6(7, T, 0, 0, NULL, NULL, a);
+  run_h6(7, T, 0, 10, dn, dv, b);
+  CU_ASSERT(memcmp(a, b, sizeof a) == 0);
+  const char *on[] = {"preset", "multivariate", "multivariate_bandwidth", "weights", "score", "gamma",
+                      "min_bandwidth"};
+  const char *ov[] = {"default", "0", "optuna", "optuna", "optuna31", "0.1", "0"};
+  const char *pn[] = {"preset"}, *pv[] = {"optuna31"};
+  run_h6(7, T, 0, 1, pn, pv, a);
+  run_h6(7, T, 0, 7, on, ov, b); /* the old defaults spelt out on top of preset=default */
+  CU_ASSERT(memcmp(a, b, sizeof a) == 0);
+  const char *mn[] = {"preset", "multivariate"}, *mv[] = {"optuna31", "1"};
+  run_h6(7, T, 0, 2, mn, mv, b); /* an explicit option wins over the preset */
+  CU_ASSERT(memcmp(a, b, sizeof a) != 0);
+  on[1] = "multivariate", ov[1] = "1";
+  run_h6(7, T, 0, 7, on, ov, a);
+  CU_ASSERT(memcmp(a, b, sizeof a) == 0);
+}
+
+/* weights=ei (Watanabe 2023): a good trial's weight is y* - y, y* the best value of the bad set, so a good trial
+ * that ties y* has weight ~0 and l(x) has no kernel there. 1-d, gamma 0.1 of 20 trials: n_below = 2, the good set
+ * is x = 0.2 (value 0) and x = 0.8 (value 1, tying the 18 bad trials spread over [0.05, 0.95] away from both).
+ * Candidates drawn near 0.8 come only from its kernel (or the wide prior), so with EI weights the suggestions
+ * almost never land within 0.04 of 0.8; with uniform weights the kernel at 0.8 is as likely as the one at 0.2. */
+static int near_08(const char *weights) {
+  tb_space *sp = box_space(1);
+  tb_sampler *s = NULL;
+  const char *nm[] = {"weights", "gamma", "multivariate"}, *vl[] = {weights, "0.1", "0"};
+  TB_CHECK_OK(make(sp, 11, 0, 3, nm, vl, &s));
+  double x = 0.2, v = 0.0;
+  TB_CHECK_OK(tb_sampler_add_observation(s, &x, &v, TB_TRIAL_COMPLETE));
+  x = 0.8, v = 1.0;
+  TB_CHECK_OK(tb_sampler_add_observation(s, &x, &v, TB_TRIAL_COMPLETE));
+  for (int i = 0; i < 18; i++) {
+    x = 0.05 + 0.9 * i / 17.0;
+    if (fabs(x - 0.2) < 0.04 || fabs(x - 0.8) < 0.04) x += 0.045;
+    TB_CHECK_OK(tb_sampler_add_observation(s, &x, &v, TB_TRIAL_COMPLETE));
+  }
+  int near = 0;
+  for (int t = 0; t < 200; t++) { /* pending asks are ignored without constant_liar: the sets stay the same */
+    int64_t id;
+    int got;
+    TB_CHECK_OK(tb_sampler_ask(s, 1, &x, &id, &got));
+    near += fabs(x - 0.8) < 0.04;
+  }
+  tb_sampler_free(s);
+  tb_space_free(sp);
+  return near;
+}
+
+static void test_ei_weights(void) {
+  int ei = near_08("ei"), uni = near_08("uniform");
+  printf("\n  suggestions within 0.04 of a good trial that ties y*: %d of 200 (weights=ei), %d (uniform)\n", ei, uni);
+  CU_ASSERT(ei <= 4);
+  CU_ASSERT(uni >= 20);
+}
+
+/* Mean regret over 20 seeds at 100 trials: TPE (the defaults; preset=optuna31, univariate and multivariate) against
+ * random search (TPE with n_startup = 100, i.e. uniform draws through the same code). The issue quotes Optuna 3.1:
+ * TPE 0.33, random 1.26. The defaults must also beat preset=optuna31 on these seeds (at 400 other seeds they do by
+ * about 9 standard errors: results/bench/samplers-2026-11-26-defaults-tpe.md). */
 static void test_hartmann6_regret(void) {
-  const char *n_mv[] = {"multivariate"}, *v_mv[] = {"1"};
+  const char *n_o[] = {"preset"}, *v_o[] = {"optuna31"};
+  const char *n_mv[] = {"preset", "multivariate"}, *v_mv[] = {"optuna31", "1"};
   const char *n_rs[] = {"n_startup"}, *v_rs[] = {"100"};
-  double r_tpe = 0.0, r_mv = 0.0, r_rs = 0.0;
+  double r_tpe = 0.0, r_o = 0.0, r_mv = 0.0, r_rs = 0.0;
   for (uint64_t seed = 0; seed < 20; seed++) {
     r_tpe += (run_h6(seed, 100, 0, 0, NULL, NULL, NULL) - HARTMANN6_MIN) / 20;
-    r_mv += (run_h6(seed, 100, 0, 1, n_mv, v_mv, NULL) - HARTMANN6_MIN) / 20;
+    r_o += (run_h6(seed, 100, 0, 1, n_o, v_o, NULL) - HARTMANN6_MIN) / 20;
+    r_mv += (run_h6(seed, 100, 0, 2, n_mv, v_mv, NULL) - HARTMANN6_MIN) / 20;
     r_rs += (run_h6(seed, 100, 0, 1, n_rs, v_rs, NULL) - HARTMANN6_MIN) / 20;
   }
-  printf("\n  Hartmann6, 100 trials, mean regret over 20 seeds: tpe %.3f, tpe multivariate %.3f, random %.3f\n",
-         r_tpe, r_mv, r_rs);
+  printf("\n  Hartmann6, 100 trials, mean regret over 20 seeds: tpe %.3f, preset=optuna31 %.3f (multivariate %.3f), "
+         "random %.3f\n", r_tpe, r_o, r_mv, r_rs);
   CU_ASSERT(r_tpe < 0.6 * r_rs);
+  CU_ASSERT(r_o < 0.6 * r_rs);
   CU_ASSERT(r_mv < 0.6 * r_rs);
+  CU_ASSERT(r_tpe < r_o);
 }
 
 static void test_maximize(void) {
@@ -365,6 +445,8 @@ static void test_time_per_suggestion(void) {
 
 static const tb_test_case cases[] = {{"bad_options", test_bad_options},
                                      {"determinism_and_startup", test_determinism_and_startup},
+                                     {"presets", test_presets},
+                                     {"ei_weights", test_ei_weights},
                                      {"hartmann6_regret", test_hartmann6_regret},
                                      {"maximize", test_maximize},
                                      {"categorical_concentrates", test_categorical_concentrates},

@@ -3,7 +3,8 @@
  * truncation to [0, 1], observation weights, categorical rows, the multivariate mixture of products; densities
  * integrate to 1; cell masses (int parameters) against the integrated reference; Optuna 3.1's score
  * (density_scaled 0: each kernel times its sigma) against the same reference; draws follow the density (empirical
- * CDF). The sampler is tested by tests/test_sampler_tpe.c. */
+ * CDF); min_bandwidth and the multivariate per-dimension gap bandwidths (mv_gaps) against a plain reference.
+ * The sampler is tested by tests/test_sampler_tpe.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,9 +281,87 @@ static void test_cat_and_mix_reference(void) {
   tb_tpe_mix_free(&k);
 }
 
+/* sigma of kernel i by the gap rule written plainly (distinct neighbours by scanning, prior mean 0.5 included),
+ * clipped below at max(magic clip, min_bw): the reference for min_bandwidth and the multivariate gap bandwidths. */
+static double ref_gap_sigma(const double *v, int n, int i, int endpoints, double min_bw) {
+  double left = 0.0, right = 1.0, me = v[i];
+  int is_min = me <= 0.5, is_max = me >= 0.5;
+  left = me > 0.5 ? 0.5 : 0.0, right = me < 0.5 ? 0.5 : 1.0;
+  for (int j = 0; j < n; j++) {
+    if (v[j] < me) is_min = 0, left = fmax(left, v[j]);
+    if (v[j] > me) is_max = 0, right = fmin(right, v[j]);
+  }
+  double gl = me - left, gr = right - me;
+  if (!endpoints) {
+    if (is_min) gl = gr;
+    if (is_max) gr = gl;
+  }
+  return fmin(fmax(fmax(fmax(gl, gr), 1.0 / fmin(100.0, n + 2.0)), min_bw), 1.0);
+}
+
+/* min_bandwidth (univariate: every sigma >= it) and multivariate_bandwidth=gaps (each kernel's own sigma per numeric
+ * dimension by the univariate gap rule) against a plain sum of products; relative 1e-12, true densities. */
+static void test_min_bandwidth_and_mix_gaps(void) {
+  tb_tpe_kde kd = {0};
+  tb_tpe_mix k = {0};
+  for (int trial = 0; trial < 8; trial++) {
+    int n = 3 + trial, m = 3, nc[3] = {0, 3, 0}, endpoints = trial % 2;
+    double ob[16 * 3], wm[16], col0[16], col2[16], min_bw = trial < 4 ? 0.15 : 0.03;
+    for (int i = 0; i < n; i++) {
+      ob[i * 3] = col0[i] = rnd(), ob[i * 3 + 1] = (int)(rnd() * 3), ob[i * 3 + 2] = col2[i] = rnd();
+      wm[i] = 0.5 + rnd();
+    }
+    tb_tpe_opts o = {.prior_weight = 0.8, .consider_endpoints = endpoints, .consider_magic_clip = 1,
+                     .density_scaled = 1, .min_bandwidth = min_bw, .mv_gaps = 1};
+    /* univariate on dimension 0 (sorted, weights alongside) */
+    double so[16], sw[16];
+    memcpy(so, col0, (size_t)n * sizeof *so);
+    memcpy(sw, wm, (size_t)n * sizeof *sw);
+    for (int i = 1; i < n; i++)
+      for (int j = i; j > 0 && so[j - 1] > so[j]; j--) {
+        double t = so[j]; so[j] = so[j - 1]; so[j - 1] = t;
+        t = sw[j]; sw[j] = sw[j - 1]; sw[j - 1] = t;
+      }
+    TB_CHECK_OK(tb_tpe_kde_fit(&kd, so, sw, n, &o));
+    double wt = o.prior_weight;
+    for (int i = 0; i < n; i++) wt += wm[i];
+    for (int i = 0; i < n; i++) CU_ASSERT(kd.sigma[i] >= min_bw);
+    for (int j = 0; j < 30; j++) {
+      double x = rnd(), ref = o.prior_weight / wt * norm_pdf(x, 0.5, 1.0) / (norm_cdf(1, 0.5, 1) - norm_cdf(0, 0.5, 1));
+      for (int i = 0; i < n; i++) {
+        double sg = ref_gap_sigma(col0, n, i, endpoints, min_bw);
+        ref += wm[i] / wt * norm_pdf(x, col0[i], sg) / (norm_cdf(1, col0[i], sg) - norm_cdf(0, col0[i], sg));
+      }
+      CU_ASSERT(fabs(tb_tpe_kde_log_pdf(&kd, x) - log(ref)) <= 1e-12 * fmax(1.0, fabs(log(ref))));
+    }
+    /* multivariate with per-kernel gap sigmas */
+    TB_CHECK_OK(tb_tpe_mix_fit(&k, ob, wm, n, m, nc, &o));
+    double am = o.prior_weight / (n + 1);
+    for (int j = 0; j < 30; j++) {
+      int c = (int)(rnd() * 3);
+      double x[3] = {rnd(), c, rnd()}, ref = 0.0;
+      for (int i = 0; i <= n; i++) {
+        int pr = i == n;
+        double s0 = pr ? 1.0 : ref_gap_sigma(col0, n, i, endpoints, min_bw);
+        double s2 = pr ? 1.0 : ref_gap_sigma(col2, n, i, endpoints, min_bw);
+        double m0 = pr ? 0.5 : col0[i], m2 = pr ? 0.5 : col2[i];
+        double pc = pr ? 1.0 / 3 : (am + (ob[i * 3 + 1] == c)) / (3 * am + 1);
+        double f0 = norm_pdf(x[0], m0, s0) / (norm_cdf(1, m0, s0) - norm_cdf(0, m0, s0));
+        double f2 = norm_pdf(x[2], m2, s2) / (norm_cdf(1, m2, s2) - norm_cdf(0, m2, s2));
+        ref += (pr ? o.prior_weight : wm[i]) / wt * f0 * pc * f2;
+      }
+      CU_ASSERT(fabs(tb_tpe_mix_log_pdf(&k, x) - log(ref)) <= 1e-12 * fmax(1.0, fabs(log(ref))));
+    }
+  }
+  tb_tpe_kde_free(&kd);
+  tb_tpe_mix_free(&k);
+}
+
 static const tb_test_case cases[] = {{"weights", test_weights},
                                      {"kde_reference", test_kde_reference},
                                      {"kde_mass", test_kde_mass},
                                      {"cat_and_mix_reference", test_cat_and_mix_reference},
+                                     /* last: the cases above keep their inputs from the shared stream */
+                                     {"min_bandwidth_and_mix_gaps", test_min_bandwidth_and_mix_gaps},
                                      {NULL, NULL}};
 TB_TEST_MAIN("sampler_tpe_parzen", cases)
