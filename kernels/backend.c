@@ -503,6 +503,87 @@ int tb_op_segment_add(tb_backend *be, int n_seg, const uint32_t *seg_begin, cons
   return be->vt->segment_add(be, n_seg, seg_begin, seg_count, values, rows, n_rows, n_out, col, out);
 }
 
+int tb_op_hist_build_level(tb_backend *be, int n_cols, const uint8_t *bins, const uint32_t *cut_ptr, int total_bins,
+                           const uint32_t *rows, size_t n_rows, const int64_t *stats, int n_stats, int n_jobs,
+                           const tb_hist_job *jobs, int n_slots, int64_t *hist) {
+  CHECK(n_cols >= 0 && total_bins >= 0 && n_stats >= 1 && n_stats <= TB_MAX_STATS && n_jobs >= 0 && n_slots >= 0,
+        "hist_build_level: bad size (n_cols=%d total_bins=%d n_stats=%d n_jobs=%d n_slots=%d)", n_cols, total_bins,
+        n_stats, n_jobs, n_slots);
+  if (!n_jobs || !total_bins) return TB_OK;
+  CHECK(jobs && hist && cut_ptr, "hist_build_level: NULL buffer");
+  /* use[s]: 1 = read as a parent, 2 = written; a slot written twice, or written and read, is a race */
+  unsigned char *use = calloc((size_t)n_slots + 1, 1);
+  if (!use) return tb_error_set(TB_ERR_NOMEM, "hist_build_level: out of host memory (%d slots)", n_slots);
+  int bad = -1, any_rows = 0;
+  const char *why = "";
+  for (int i = 0; i < n_jobs && bad < 0; i++) {
+    const tb_hist_job *j = &jobs[i];
+    int32_t w[2] = {j->dst, j->sibling};
+    if ((size_t)j->begin + j->count > n_rows) why = "rows outside the row list";
+    else if (j->dst < -1 || j->dst >= n_slots || j->sibling < -1 || j->sibling >= n_slots || j->parent < -1 ||
+             j->parent >= n_slots)
+      why = "slot out of range";
+    else if (j->dst < 0 && j->sibling < 0) why = "writes nothing";
+    else if ((j->parent < 0) != (j->sibling < 0)) why = "parent and sibling must be given together";
+    if (*why) {
+      bad = i;
+      break;
+    }
+    any_rows |= j->count > 0;
+    if (j->parent >= 0) {
+      if (use[j->parent] & 2) why = "reads a slot another job writes";
+      use[j->parent] |= 1;
+    }
+    for (int k = 0; k < 2 && !*why; k++)
+      if (w[k] >= 0) {
+        if (use[w[k]]) why = "writes a slot another job uses";
+        use[w[k]] |= 2;
+      }
+    if (*why) bad = i;
+  }
+  free(use);
+  CHECK(bad < 0, "hist_build_level: job %d (rows %u +%u, dst %d, parent %d, sibling %d of %d slots, %zu rows): %s",
+        bad, bad >= 0 ? jobs[bad].begin : 0, bad >= 0 ? jobs[bad].count : 0, bad >= 0 ? jobs[bad].dst : 0,
+        bad >= 0 ? jobs[bad].parent : 0, bad >= 0 ? jobs[bad].sibling : 0, n_slots, n_rows, why);
+  CHECK(!any_rows || (bins && rows && stats), "hist_build_level: NULL buffer");
+  return be->vt->hist_build_level(be, n_cols, bins, cut_ptr, total_bins, rows, stats, n_stats, n_jobs, jobs, hist);
+}
+
+int tb_op_partition_level(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int n_seg,
+                          const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
+                          const int32_t *bin, uint32_t *scratch, uint32_t *n_left) {
+  CHECK(n_seg >= 0 && n_cols >= 1, "partition_level: bad arguments (%d segments, %d columns)", n_seg, n_cols);
+  if (!n_seg) return TB_OK;
+  CHECK(seg_begin && seg_count && feature && bin && n_left, "partition_level: NULL segment array");
+  for (int k = 0; k < n_seg; k++) {
+    CHECK(feature[k] >= 0 && feature[k] < n_cols, "partition_level: segment %d: feature %d outside 0..%d", k,
+          feature[k], n_cols - 1);
+    n_left[k] = 0;
+  }
+  uint32_t *s = malloc((size_t)n_seg * 2 * sizeof *s);
+  if (!s) return tb_error_set(TB_ERR_NOMEM, "partition_level: out of host memory (%d segments)", n_seg);
+  for (int k = 0; k < n_seg; k++) {
+    s[2 * k] = seg_begin[k];
+    s[2 * k + 1] = seg_count[k];
+  }
+  qsort(s, (size_t)n_seg, 2 * sizeof *s, cmp_seg);
+  size_t end = 0, total = 0;
+  int bad = -1;
+  for (int k = 0; k < n_seg && bad < 0; k++) {
+    if (s[2 * k] < end || (size_t)s[2 * k] + s[2 * k + 1] > n_rows) bad = k;
+    end = (size_t)s[2 * k] + s[2 * k + 1];
+    total += s[2 * k + 1];
+  }
+  uint32_t bb = bad >= 0 ? s[2 * bad] : 0, bc = bad >= 0 ? s[2 * bad + 1] : 0;
+  free(s);
+  CHECK(bad < 0, "partition_level: segment at %u (+%u rows) overlaps the one before it or runs past the %zu rows",
+        bb, bc, n_rows);
+  if (!total) return TB_OK;
+  CHECK(bins && rows && scratch, "partition_level: NULL buffer");
+  return be->vt->partition_level(be, n_cols, bins, rows, n_rows, n_seg, seg_begin, seg_count, feature, bin, scratch,
+                                 n_left);
+}
+
 int tb_op_softmax(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs) {
   CHECK(K >= 0 && rows >= 0 && classes >= 1, "softmax: bad size (K=%d rows=%d classes=%d)", K, rows, classes);
   if (!K || !rows) return TB_OK;

@@ -79,6 +79,13 @@ typedef struct tb_backend_vtable {
   /* added later: the margin update of a grown tree from its leaves' row segments */
   int (*segment_add)(tb_backend *be, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
                      const float *values, const uint32_t *rows, size_t n_rows, int n_out, int col, float *out);
+  /* added later: level-wise tree ops (all nodes of a tree level in one call) */
+  int (*hist_build_level)(tb_backend *be, int n_cols, const uint8_t *bins, const uint32_t *cut_ptr, int total_bins,
+                          const uint32_t *rows, const int64_t *stats, int n_stats, int n_jobs,
+                          const tb_hist_job *jobs, int64_t *hist);
+  int (*partition_level)(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int n_seg,
+                         const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
+                         const int32_t *bin, uint32_t *scratch, uint32_t *n_left);
 } tb_backend_vtable;
 
 struct tb_backend {

@@ -375,6 +375,31 @@ int tb_op_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n_
 int tb_op_segment_add(tb_backend *be, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
                       const float *values, const uint32_t *rows, size_t n_rows, int n_out, int col, float *out);
 
+/* ---- level-wise tree ops: the work of every node of a tree level in one call ------------------------------------
+ * One histogram job of tb_op_hist_build_level. Slots index a histogram array (n_slots, total_bins, n_stats). */
+typedef struct tb_hist_job {
+  uint32_t begin, count; /* the job's rows are rows[begin .. begin + count) */
+  int32_t dst;           /* slot receiving the histogram of those rows; -1: not kept (then sibling >= 0) */
+  int32_t parent;        /* with sibling: slot sibling = slot parent - this histogram (the subtraction trick) */
+  int32_t sibling;       /* -1: none (then parent is -1 too) */
+} tb_hist_job;
+
+/* For each of the n_jobs jobs (HOST array): the histogram h of its rows, as tb_op_hist_build computes it, goes to slot
+ * dst (when >= 0) and parent - h to slot sibling (when >= 0) of hist (device, n_slots histograms). Checked: every
+ * slot in range, each job writes something, rows inside rows[0..n_rows), and no slot written twice or both written
+ * and read as a parent. Bit-identical to the single-node ops on every run, thread count and backend. */
+int tb_op_hist_build_level(tb_backend *be, int n_cols, const uint8_t *bins, const uint32_t *cut_ptr, int total_bins,
+                           const uint32_t *rows, size_t n_rows, const int64_t *stats, int n_stats, int n_jobs,
+                           const tb_hist_job *jobs, int n_slots, int64_t *hist);
+
+/* tb_op_partition of n_seg segments at once: segment s is rows[seg_begin[s] .. + seg_count[s]), split by
+ * (feature[s], bin[s]); n_left[s] receives its left count. seg_begin, seg_count, feature, bin and n_left are HOST
+ * arrays; rows and scratch (n_rows uint32 each) device. Segments must not overlap and lie inside rows[0..n_rows)
+ * (checked). Each segment ends as the unique stable partition, as tb_op_partition leaves it. */
+int tb_op_partition_level(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int n_seg,
+                          const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
+                          const int32_t *bin, uint32_t *scratch, uint32_t *n_left);
+
 #ifdef __cplusplus
 }
 #endif

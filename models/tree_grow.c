@@ -7,10 +7,13 @@
  * histogram is built (tb_op_hist_build over its rows) and its sibling's is parent - child (tb_op_hist_subtract).
  * Histogram memory is bounded (ws->n_slots node histograms): a node whose parent's histogram was not kept gets both
  * children built directly, which costs time, never results (histograms are exact integer sums either way).
- *   depth-wise: level by level; the children of a level that can split at all (can_split: not pure, enough rows
- *     and weight) get one contiguous block of histograms, so one tb_op_split_find call covers a whole level (in
- *     chunks of n_slots/2 when the level is wider; then the level's histograms are not kept and the next level
- *     builds its children directly). Children that cannot split get no histogram and no search.
+ *   depth-wise: level by level, each level in three backend calls (so the CPU opens a few thread teams per level,
+ *     not several per node): tb_op_partition_level splits the rows of every node of the level, then the children
+ *     that can split at all (can_split: not pure, enough rows and weight) get one contiguous block of histograms
+ *     built by one tb_op_hist_build_level call (smaller child built, sibling by subtraction, as one job) and
+ *     searched by one tb_op_split_find call (in chunks of n_slots/2 when the level is wider; then the level's
+ *     histograms are not kept and the next level builds its children directly). Children that cannot split get no
+ *     histogram and no search.
  *   loss-guided: the candidate leaf with the largest gain (ties: lowest node id) is split next, until max_leaves
  *     leaves or no candidate; children histograms are allocated in pairs from a pool, with a scratch pair when the
  *     pool is full (then the pair's histograms are used for the split search only and dropped).
@@ -35,7 +38,7 @@ struct tb_grow_ws {
   const tb_bins *bins;
   int n_cols, n_stats, n_slots;
   size_t max_rows, slot_len; /* slot_len: int64 entries per node histogram (total_bins * n_stats) */
-  tb_buf rows, scratch, hist, hscratch; /* hscratch: one histogram for a sibling built only to subtract */
+  tb_buf rows, scratch, hist;
   /* host: node records, node totals and left-child sums (n_stats each), grown per tree */
   gnode *nodes;
   int64_t *tot, *ltot;
@@ -66,7 +69,7 @@ static int slots_for(size_t hist_bytes, size_t slot_bytes) {
 size_t tb_grow_ws_bytes(int n_cols, int total_bins, size_t max_rows, int n_stats, size_t hist_bytes) {
   (void)n_cols;
   size_t slot_bytes = (size_t)total_bins * (size_t)n_stats * sizeof(int64_t);
-  return 2 * max_rows * sizeof(uint32_t) + ((size_t)slots_for(hist_bytes, slot_bytes) + 1) * slot_bytes;
+  return 2 * max_rows * sizeof(uint32_t) + (size_t)slots_for(hist_bytes, slot_bytes) * slot_bytes;
 }
 
 int tb_grow_ws_init(tb_backend *be, const tb_bins *bins, int n_cols, size_t max_rows, int n_stats, size_t hist_bytes,
@@ -89,7 +92,6 @@ int tb_grow_ws_init(tb_backend *be, const tb_bins *bins, int n_cols, size_t max_
   TB_TRY(tb_backend_alloc(be, max_rows * sizeof(uint32_t), &ws->rows));
   TB_TRY(tb_backend_alloc(be, max_rows * sizeof(uint32_t), &ws->scratch));
   TB_TRY(tb_backend_alloc(be, (size_t)ws->n_slots * ws->slot_len * sizeof(int64_t), &ws->hist));
-  TB_TRY(tb_backend_alloc(be, ws->slot_len * sizeof(int64_t), &ws->hscratch));
   ws->mask = malloc((size_t)ws->n_slots * (size_t)n_cols);
   ws->res = malloc((size_t)ws->n_slots * sizeof *ws->res);
   ws->lbatch = malloc((size_t)ws->n_slots * (size_t)n_stats * sizeof *ws->lbatch);
@@ -104,7 +106,6 @@ done:
 
 void tb_grow_ws_free(tb_grow_ws *ws) {
   if (!ws) return;
-  tb_backend_release(ws->be, &ws->hscratch);
   tb_backend_release(ws->be, &ws->hist);
   tb_backend_release(ws->be, &ws->scratch);
   tb_backend_release(ws->be, &ws->rows);
@@ -194,22 +195,30 @@ static int can_split(const tb_grow_ws *ws, const tb_grow_params *p, int id) {
   }
 }
 
-/* Histograms of the children L, R of a node for the ones that need one (slot >= 0): both needed as child_hists; one
- * needed: built directly when it is the smaller or there is no parent histogram, else parent - sibling (the sibling
- * built into the scratch histogram). */
-static int pair_hists(tb_grow_ws *ws, const int64_t *stats, int L, int sL, int R, int sR, int pslot) {
-  int rc = TB_OK;
-  if (sL >= 0 && sR >= 0) return child_hists(ws, stats, L, sL, R, sR, pslot);
+/* Histogram jobs (appended to jobs[*nj]) for the children L, R of a node, for the ones that need one (slot >= 0):
+ * both needed: as child_hists; one needed: built directly when it is the smaller or there is no parent histogram,
+ * else parent - sibling (the sibling built but not kept). */
+static void pair_jobs(const tb_grow_ws *ws, int L, int sL, int R, int sR, int pslot, tb_hist_job *jobs, int *nj) {
+  const gnode *g = ws->nodes;
+#define JOB(n, d, p, s) (jobs[(*nj)++] = (tb_hist_job){g[n].begin, g[n].count, (d), (p), (s)})
+  if (sL >= 0 && sR >= 0) {
+    if (pslot < 0) {
+      JOB(L, sL, -1, -1);
+      JOB(R, sR, -1, -1);
+    } else if (g[L].count <= g[R].count) JOB(L, sL, pslot, sR);
+    else JOB(R, sR, pslot, sL);
+    return;
+  }
   int x = sL >= 0 ? L : R, sx = sL >= 0 ? sL : sR, y = sL >= 0 ? R : L;
-  if (sx < 0) return TB_OK;
-  if (pslot < 0 || ws->nodes[x].count <= ws->nodes[y].count) return build_hist(ws, stats, x, sx);
-  const gnode *g = &ws->nodes[y];
-  TB_TRY(tb_op_hist_build(ws->be, ws->n_cols, ws->bins->bins, ws->bins->cut_ptr, ws->bins->total_bins,
-                          (const uint32_t *)ws->rows.data + g->begin, g->count, stats, ws->n_stats,
-                          ws->hscratch.data));
-  TB_TRY(tb_op_hist_subtract(ws->be, ws->slot_len, slot_ptr(ws, pslot), ws->hscratch.data, slot_ptr(ws, sx)));
-done:
-  return rc;
+  if (sx < 0) return;
+  if (pslot < 0 || g[x].count <= g[y].count) JOB(x, sx, -1, -1);
+  else JOB(y, -1, pslot, sx);
+#undef JOB
+}
+
+static int build_jobs(tb_grow_ws *ws, const int64_t *stats, size_t n_rows, const tb_hist_job *jobs, int nj) {
+  return tb_op_hist_build_level(ws->be, ws->n_cols, ws->bins->bins, ws->bins->cut_ptr, ws->bins->total_bins,
+                                ws->rows.data, n_rows, stats, ws->n_stats, nj, jobs, ws->n_slots, ws->hist.data);
 }
 
 /* Best splits of the n nodes ids[0..n) whose histograms are contiguous from slot `first`. */
@@ -228,15 +237,12 @@ done:
   return rc;
 }
 
-/* Partitions node id's rows by its split and creates its two children; *L, *R receive their ids. */
-static int split_node(tb_grow_ws *ws, int id, int *L, int *R) {
+/* Creates the two children of node id, whose rows are partitioned with nl on the left; *L, *R receive their ids. */
+static int add_children(tb_grow_ws *ws, int id, size_t nl, int *L, int *R) {
   int rc = TB_OK;
-  size_t nl = 0;
   const size_t ns = (size_t)ws->n_stats;
   int64_t rt[TB_MAX_STATS];
   gnode g = ws->nodes[id];
-  TB_TRY(tb_op_partition(ws->be, ws->n_cols, ws->bins->bins, (uint32_t *)ws->rows.data + g.begin, g.count,
-                         g.split.feature, g.split.bin, ws->scratch.data, &nl));
   if (nl == 0 || nl == g.count)
     TB_FAIL(TB_ERR_DEVICE, "tree grow: split of node %d (feature %d, bin %d) left %zu of %u rows on one side", id,
             g.split.feature, g.split.bin, nl, g.count);
@@ -252,6 +258,18 @@ static int split_node(tb_grow_ws *ws, int id, int *L, int *R) {
   rc = TB_OK;
   ws->nodes[id].left = *L;
   ws->nodes[id].right = *R;
+done:
+  return rc;
+}
+
+/* Partitions node id's rows by its split and creates its two children; *L, *R receive their ids. */
+static int split_node(tb_grow_ws *ws, int id, int *L, int *R) {
+  int rc = TB_OK;
+  size_t nl = 0;
+  const gnode *g = &ws->nodes[id];
+  TB_TRY(tb_op_partition(ws->be, ws->n_cols, ws->bins->bins, (uint32_t *)ws->rows.data + g->begin, g->count,
+                         g->split.feature, g->split.bin, ws->scratch.data, &nl));
+  TB_TRY(add_children(ws, id, nl, L, R));
 done:
   return rc;
 }
@@ -274,69 +292,128 @@ done:
   return rc;
 }
 
+/* Per-level host scratch of grow_depthwise: node lists and the partition_level arguments (cap entries each), the
+ * histogram jobs of one chunk (half + 2). */
+typedef struct {
+  int cap;
+  int *level, *next, *parent_pos, *level_need, *split_pos;
+  uint32_t *seg_begin, *seg_count, *n_left;
+  int32_t *feature, *bin;
+  tb_hist_job *jobs;
+} level_arrays;
+
+static void level_arrays_free(level_arrays *a) {
+  free(a->level);
+  free(a->next);
+  free(a->parent_pos);
+  free(a->level_need);
+  free(a->split_pos);
+  free(a->seg_begin);
+  free(a->seg_count);
+  free(a->n_left);
+  free(a->feature);
+  free(a->bin);
+  free(a->jobs);
+}
+
+/* Grows every per-node array to at least n entries (keeping contents). */
+static int level_arrays_grow(level_arrays *a, int n) {
+  if (n <= a->cap) return TB_OK;
+  int nc = 2 * a->cap > n ? 2 * a->cap : n;
+#define GROW(f)                                                  \
+  do {                                                           \
+    void *q = realloc(a->f, (size_t)nc * sizeof *a->f);          \
+    if (!q) return tb_error_set(TB_ERR_NOMEM, "tree grow: out of host memory (%d nodes)", nc); \
+    a->f = q;                                                    \
+  } while (0)
+  GROW(level);
+  GROW(next);
+  GROW(parent_pos);
+  GROW(split_pos);
+  GROW(seg_begin);
+  GROW(seg_count);
+  GROW(n_left);
+  GROW(feature);
+  GROW(bin);
+#undef GROW
+  a->cap = nc;
+  return TB_OK;
+}
+
+/* Builds the chunk's pending histogram jobs, then searches the splits of its c nodes (slots from `first`). */
+static int flush_chunk(tb_grow_ws *ws, const tb_grow_params *p, const int64_t *stats, size_t n_rows,
+                       level_arrays *a, int *nj, int c, int first) {
+  int rc = TB_OK;
+  TB_TRY(build_jobs(ws, stats, n_rows, a->jobs, *nj));
+  *nj = 0;
+  if (c > 0) TB_TRY(find_splits(ws, p, a->level_need, c, first));
+done:
+  return rc;
+}
+
+/* Level by level; each level costs one partition_level call, one hist_build_level call and one split_find call
+ * (more only when the level is wider than half the histogram slots). */
 static int grow_depthwise(tb_grow_ws *ws, const tb_grow_params *p, const int64_t *stats, size_t n_rows) {
   int rc = TB_OK;
   const int half = ws->n_slots / 2;
   int base_p = 0, base_c = half; /* this level's histograms are in slots base_p.., the next level's in base_c.. */
-  int *level = NULL, *next = NULL, *parent_pos = NULL, *level_need = NULL, n_level = 1;
-  int cap = 0;
+  int n_level = 1;
+  level_arrays a = {0};
+  a.level_need = malloc((size_t)(half + 2) * sizeof *a.level_need);
+  a.jobs = malloc((size_t)(half + 2) * sizeof *a.jobs);
+  if (!a.level_need || !a.jobs) TB_FAIL(TB_ERR_NOMEM, "tree grow: out of host memory");
+  TB_TRY(level_arrays_grow(&a, 64));
+  a.level[0] = 0;
   TB_TRY(make_root(ws, stats, n_rows, 0));
   int root = 0;
   TB_TRY(find_splits(ws, p, &root, 1, 0));
   for (int depth = 0; depth < p->max_depth; depth++) {
-    if (!level) {
-      cap = 64;
-      level = malloc((size_t)cap * sizeof *level);
-      next = malloc((size_t)cap * sizeof *next);
-      parent_pos = malloc((size_t)cap * sizeof *parent_pos);
-      level_need = malloc((size_t)(half + 2) * sizeof *level_need);
-      if (!level || !next || !parent_pos || !level_need) TB_FAIL(TB_ERR_NOMEM, "tree grow: out of host memory");
-      level[0] = 0;
-    }
-    if (2 * n_level > cap) {
-      int nc = 2 * cap > 2 * n_level ? 2 * cap : 2 * n_level;
-      int *a = realloc(next, (size_t)nc * sizeof *a);
-      if (a) next = a;
-      int *b = realloc(parent_pos, (size_t)nc * sizeof *b);
-      if (b) parent_pos = b;
-      int *c = realloc(level, (size_t)nc * sizeof *c);
-      if (c) level = c;
-      if (!a || !b || !c) TB_FAIL(TB_ERR_NOMEM, "tree grow: out of host memory");
-      cap = nc;
-    }
-    int n_child = 0;
+    TB_TRY(level_arrays_grow(&a, 2 * n_level));
+    int n_split = 0;
     for (int i = 0; i < n_level; i++) {
-      if (ws->nodes[level[i]].split.feature < 0) continue;
+      const gnode *g = &ws->nodes[a.level[i]];
+      if (g->split.feature < 0) continue;
+      a.split_pos[n_split] = i;
+      a.seg_begin[n_split] = g->begin;
+      a.seg_count[n_split] = g->count;
+      a.feature[n_split] = g->split.feature;
+      a.bin[n_split] = g->split.bin;
+      n_split++;
+    }
+    TB_TRY(tb_op_partition_level(ws->be, ws->n_cols, ws->bins->bins, ws->rows.data, n_rows, n_split, a.seg_begin,
+                                 a.seg_count, a.feature, a.bin, ws->scratch.data, a.n_left));
+    int n_child = 0;
+    for (int k = 0; k < n_split; k++) {
       int L, R;
-      TB_TRY(split_node(ws, level[i], &L, &R));
-      parent_pos[n_child / 2] = i;
-      next[n_child++] = L;
-      next[n_child++] = R;
+      TB_TRY(add_children(ws, a.level[a.split_pos[k]], a.n_left[k], &L, &R));
+      a.parent_pos[n_child / 2] = a.split_pos[k];
+      a.next[n_child++] = L;
+      a.next[n_child++] = R;
     }
     if (n_child == 0 || depth + 1 >= p->max_depth) break;
     /* children that can split get consecutive slots from base_c, in chunks of `half` searched together */
     int n_need = 0;
-    for (int k = 0; k < n_child; k++) n_need += can_split(ws, p, next[k]);
-    int keep = n_need <= half, c = 0;
+    for (int k = 0; k < n_child; k++) n_need += can_split(ws, p, a.next[k]);
+    int keep = n_need <= half, c = 0, nj = 0;
     for (int k = 0; k < n_child; k += 2) {
-      int L = next[k], R = next[k + 1], nL = can_split(ws, p, L), nR = can_split(ws, p, R);
+      int L = a.next[k], R = a.next[k + 1], nL = can_split(ws, p, L), nR = can_split(ws, p, R);
       if (!nL && !nR) continue;
       if (c + nL + nR > half) {
-        TB_TRY(find_splits(ws, p, level_need, c, base_c));
+        TB_TRY(flush_chunk(ws, p, stats, n_rows, &a, &nj, c, base_c));
         c = 0;
       }
       int sL = -1, sR = -1;
-      if (nL) { sL = base_c + c; level_need[c++] = L; }
-      if (nR) { sR = base_c + c; level_need[c++] = R; }
-      int parent = level[parent_pos[k / 2]];
-      TB_TRY(pair_hists(ws, stats, L, sL, R, sR, ws->nodes[parent].slot));
+      if (nL) { sL = base_c + c; a.level_need[c++] = L; }
+      if (nR) { sR = base_c + c; a.level_need[c++] = R; }
+      int parent = a.level[a.parent_pos[k / 2]];
+      pair_jobs(ws, L, sL, R, sR, ws->nodes[parent].slot, a.jobs, &nj);
       ws->nodes[L].slot = keep ? sL : -1;
       ws->nodes[R].slot = keep ? sR : -1;
     }
-    if (c > 0) TB_TRY(find_splits(ws, p, level_need, c, base_c));
-    int *t = level;
-    level = next;
-    next = t;
+    if (c > 0) TB_TRY(flush_chunk(ws, p, stats, n_rows, &a, &nj, c, base_c));
+    int *t = a.level;
+    a.level = a.next;
+    a.next = t;
     n_level = n_child;
     if (keep) {
       int sw = base_p;
@@ -345,10 +422,7 @@ static int grow_depthwise(tb_grow_ws *ws, const tb_grow_params *p, const int64_t
     }
   }
 done:
-  free(level);
-  free(next);
-  free(parent_pos);
-  free(level_need);
+  level_arrays_free(&a);
   return rc;
 }
 
@@ -453,33 +527,4 @@ int tb_grow_tree(tb_grow_ws *ws, const tb_grow_params *p, const int64_t *stats, 
 done:
   if (rc < 0) tb_grown_tree_free(out);
   return rc;
-}
-
-/* ---- growable device arrays ----------------------------------------------------------------------------------- */
-int tb_devvec_append(tb_backend *be, tb_devvec *v, const void *src, size_t bytes) {
-  int rc = TB_OK;
-  if (!bytes) return TB_OK;
-  if (v->len + bytes > v->buf.bytes) {
-    size_t cap = v->buf.bytes ? 2 * v->buf.bytes : 4096;
-    while (cap < v->len + bytes) cap *= 2;
-    tb_buf nb = {0};
-    TB_TRY(tb_backend_alloc(be, cap, &nb));
-    if (v->len) rc = tb_backend_copy(be, nb.data, v->buf.data, v->len);
-    if (rc < 0) {
-      tb_backend_release(be, &nb);
-      goto done;
-    }
-    tb_backend_release(be, &v->buf);
-    v->buf = nb;
-  }
-  TB_TRY(tb_backend_upload(be, (char *)v->buf.data + v->len, src, bytes));
-  v->len += bytes;
-done:
-  return rc;
-}
-
-void tb_devvec_free(tb_backend *be, tb_devvec *v) {
-  if (!v) return;
-  tb_backend_release(be, &v->buf);
-  v->len = 0;
 }

@@ -3,7 +3,8 @@
  * (int64 fixed point, (g, h) or weighted class counts or (count, sum y, sum y^2)), fills the workspace's row list
  * with the rows the tree sees, and calls tb_grow_tree; the tree comes back on the host (nodes with local indices,
  * each leaf's stat sums), and the learner turns leaf sums into leaf values. All compute goes through the backend's
- * tree ops (hist_build, hist_subtract, split_find, partition); only the tree bookkeeping is on the host.
+ * tree ops (depth-wise: partition_level, hist_build_level and split_find once per level; loss-guided: hist_build,
+ * hist_subtract, split_find, partition per node); only the tree bookkeeping is on the host.
  * It is not a learner and keeps no model state. Tested through tests/test_model_gbdt.c and test_model_forest.c
  * (exact stumps, max_leaves, min_samples_leaf, determinism). */
 #ifndef TB_TREE_GROW_H
@@ -61,7 +62,7 @@ uint32_t *tb_grow_ws_rows(tb_grow_ws *ws);
  * the row list is left partitioned by leaf. */
 int tb_grow_tree(tb_grow_ws *ws, const tb_grow_params *p, const int64_t *stats, size_t n_rows, tb_grown_tree *out);
 
-/* ---- growable device arrays (the learners' device copies of their trees) -------------------------------------- */
+/* ---- growable device arrays (the learners' device copies of their trees; models/tree_set.c) ------------------ */
 typedef struct tb_devvec {
   tb_buf buf;
   size_t len; /* bytes in use */

@@ -1,5 +1,6 @@
 /* tree_set.c: a tree learner's trees (tb_treeset in tree_grow.h): host arrays in the layout of tb_forest_view, their
- * incremental device mirror for tb_op_forest_predict, truncation (early stopping) and serialisation (save/restore).
+ * incremental device mirror for tb_op_forest_predict (through the growable device arrays, tb_devvec, also here),
+ * truncation (early stopping) and serialisation (save/restore).
  * It is not a learner and grows nothing (tree_grow.c). Tested through tests/test_model_gbdt.c and
  * tests/test_model_forest.c (save/restore/continue, early stopping, corrupted blobs). */
 #include <stdlib.h>
@@ -190,4 +191,33 @@ int tb_treeset_read(tb_backend *be, tb_treeset *s, const unsigned char *src, siz
 done:
   tb_treeset_free(be, &t);
   return rc;
+}
+
+/* ---- growable device arrays ----------------------------------------------------------------------------------- */
+int tb_devvec_append(tb_backend *be, tb_devvec *v, const void *src, size_t bytes) {
+  int rc = TB_OK;
+  if (!bytes) return TB_OK;
+  if (v->len + bytes > v->buf.bytes) {
+    size_t cap = v->buf.bytes ? 2 * v->buf.bytes : 4096;
+    while (cap < v->len + bytes) cap *= 2;
+    tb_buf nb = {0};
+    TB_TRY(tb_backend_alloc(be, cap, &nb));
+    if (v->len) rc = tb_backend_copy(be, nb.data, v->buf.data, v->len);
+    if (rc < 0) {
+      tb_backend_release(be, &nb);
+      goto done;
+    }
+    tb_backend_release(be, &v->buf);
+    v->buf = nb;
+  }
+  TB_TRY(tb_backend_upload(be, (char *)v->buf.data + v->len, src, bytes));
+  v->len += bytes;
+done:
+  return rc;
+}
+
+void tb_devvec_free(tb_backend *be, tb_devvec *v) {
+  if (!v) return;
+  tb_backend_release(be, &v->buf);
+  v->len = 0;
 }

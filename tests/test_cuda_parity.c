@@ -672,6 +672,73 @@ static void body_segment_add(tb_backend *ref, tb_backend *dev) {
   free(perm), free(vals), free(vals2), free(o0);
 }
 
+/* Level-wise tree ops: 7 histogram jobs (empty, tiny, large; dst only, dst + sibling, sibling only) over a shuffled
+ * row list into slots preset to random int64 (the parents; unwritten slots must keep theirs), compared bit for bit
+ * over every slot, 16 repeats bit-identical; then 5 partition segments in shuffled order with gaps between them. */
+static void body_tree_level(tb_backend *ref, tb_backend *dev) {
+  (void)ref, (void)dev;
+  enum { ROWS = 30000, COLS = 6, JOBS = 7, SLOTS = 3 * JOBS, NS = 2, SEG = 5 };
+  uint32_t cut_ptr[COLS + 1], *perm = malloc(ROWS * sizeof *perm);
+  cut_ptr[0] = 0;
+  for (int j = 0; j < COLS; j++) cut_ptr[j + 1] = cut_ptr[j] + (j == 2 ? 256 : j == 4 ? 1 : 2 + urand_u32(100));
+  const int tb = (int)cut_ptr[COLS];
+  const size_t sl = (size_t)tb * NS;
+  uint8_t *bins = malloc((size_t)ROWS * COLS);
+  for (int i = 0; i < ROWS; i++)
+    for (int j = 0; j < COLS; j++) bins[i * COLS + j] = (uint8_t)urand_u32(cut_ptr[j + 1] - cut_ptr[j]);
+  for (uint32_t i = 0; i < ROWS; i++) perm[i] = i;
+  for (uint32_t i = ROWS - 1; i > 0; i--) {
+    uint32_t j = urand_u32(i + 1), t = perm[i];
+    perm[i] = perm[j], perm[j] = t;
+  }
+  int64_t *st = malloc((size_t)ROWS * NS * 8), *h0 = malloc((size_t)SLOTS * sl * 8);
+  for (size_t i = 0; i < (size_t)ROWS * NS; i++) st[i] = (int64_t)(urand(-1, 1) * 1e12);
+  for (size_t i = 0; i < (size_t)SLOTS * sl; i++) h0[i] = (int64_t)(urand(-1, 1) * 1e15);
+  const uint32_t sizes[JOBS] = {0, 3, 16, 700, 9000, 15000, 29000};
+  tb_hist_job jobs[JOBS];
+  for (int i = 0; i < JOBS; i++) {
+    int kind = i % 3; /* 0: dst only, 1: dst + sibling, 2: sibling only */
+    jobs[i] = (tb_hist_job){urand_u32(ROWS - sizes[i] + 1), sizes[i], kind == 2 ? -1 : 3 * i, kind ? 3 * i + 1 : -1,
+                            kind ? 3 * i + 2 : -1};
+  }
+  mirror Bn = mnew((size_t)ROWS * COLS, bins), CP = mnew(sizeof cut_ptr, cut_ptr), R = mnew(ROWS * 4, perm);
+  mirror S = mnew((size_t)ROWS * NS * 8, st), H = mnew((size_t)SLOTS * sl * 8, h0);
+  BOTH(tb_op_hist_build_level(be, COLS, X(Bn), X(CP), tb, X(R), ROWS, X(S), NS, JOBS, jobs, SLOTS, X(H)));
+  check_exact("hist_build_level", &H, 8);
+  int64_t *hr, *hd, *h2 = malloc(H.bytes);
+  mget(&H, (void **)&hr, (void **)&hd);
+  for (int rep = 0; rep < 16; rep++) { /* the parents are never written: every repeat gives the same bits */
+    TB_CHECK_OK(tb_op_hist_build_level(g_dev, COLS, Bn.d.data, CP.d.data, tb, R.d.data, ROWS, S.d.data, NS, JOBS, jobs,
+                                       SLOTS, H.d.data));
+    TB_CHECK_OK(tb_backend_download(g_dev, h2, H.d.data, H.bytes));
+    CU_ASSERT(memcmp(h2, hd, H.bytes) == 0);
+  }
+  tb_hist_job bad[2] = {{0, 10, 0, -1, -1}, {5, 10, 1, 0, 2}}; /* job 1 reads the slot job 0 writes */
+  CU_ASSERT_EQUAL(tb_op_hist_build_level(g_dev, COLS, Bn.d.data, CP.d.data, tb, R.d.data, ROWS, S.d.data, NS, 2, bad,
+                                         SLOTS, H.d.data), TB_ERR_INVALID);
+  /* partition: segment k is slice (3k + 1) mod SEG of 2 SEG sorted cuts (odd slices are gaps) */
+  uint32_t cut[2 * SEG], begin[SEG], count[SEG], nl_r[SEG], nl_d[SEG];
+  int32_t feat[SEG], bn[SEG];
+  for (int k = 0; k < 2 * SEG; k++) cut[k] = urand_u32(ROWS + 1);
+  for (int k = 1; k < 2 * SEG; k++)
+    for (int q = k; q > 0 && cut[q - 1] > cut[q]; q--) {
+      uint32_t t = cut[q];
+      cut[q] = cut[q - 1], cut[q - 1] = t;
+    }
+  for (int k = 0; k < SEG; k++) {
+    int s = (3 * k + 1) % SEG;
+    begin[k] = cut[2 * s], count[k] = cut[2 * s + 1] - cut[2 * s];
+    feat[k] = (int32_t)urand_u32(COLS);
+    bn[k] = (int32_t)urand_u32(cut_ptr[feat[k] + 1] - cut_ptr[feat[k]]) - 1;
+  }
+  mirror Scr = mnew(ROWS * 4, NULL);
+  BOTH(tb_op_partition_level(be, COLS, X(Bn), X(R), ROWS, SEG, begin, count, feat, bn, X(Scr), side_ ? nl_d : nl_r));
+  check_exact("partition_level", &R, 4);
+  CU_ASSERT(memcmp(nl_r, nl_d, sizeof nl_r) == 0);
+  mfree(&Bn), mfree(&CP), mfree(&R), mfree(&S), mfree(&H), mfree(&Scr);
+  free(perm), free(bins), free(st), free(h0), free(hr), free(hd), free(h2);
+}
+
 /* ---- row softmax and per-row tree statistics ---------------------------------------------------------------- */
 static void body_softmax(tb_backend *ref, tb_backend *dev) {
   (void)ref, (void)dev;
@@ -894,6 +961,7 @@ CASE(hist_global)
 CASE(split_find)
 CASE(forest)
 CASE(segment_add)
+CASE(tree_level)
 CASE(softmax)
 CASE(tree_stats)
 CASE(memory)
@@ -905,7 +973,7 @@ static const tb_test_case cases[] = {
     {"random", test_random},       {"losses", test_losses},           {"reductions", test_reductions},
     {"gather_copy", test_gather_copy}, {"optim", test_optim},         {"tree", test_tree},
     {"hist_global", test_hist_global}, {"split_find", test_split_find}, {"forest", test_forest},
-    {"segment_add", test_segment_add},
+    {"segment_add", test_segment_add}, {"tree_level", test_tree_level},
     {"softmax", test_softmax},     {"tree_stats", test_tree_stats},
     {"memory", test_memory},       {"resolve", test_resolve},         {"timer", test_timer},
     {NULL, NULL}};
@@ -1025,7 +1093,7 @@ static const tb_test_case self_cases[] = {
     {"random", test_random},       {"losses", test_losses},           {"reductions", test_reductions},
     {"gather_copy", test_gather_copy}, {"optim", test_optim},         {"tree", test_tree},
     {"hist_global", test_hist_global}, {"split_find", test_split_find}, {"forest", test_forest},
-    {"segment_add", test_segment_add},
+    {"segment_add", test_segment_add}, {"tree_level", test_tree_level},
     {"softmax", test_softmax},     {"tree_stats", test_tree_stats},   {"timer", test_timer},
     {NULL, NULL}};
 

@@ -1,6 +1,7 @@
 /* test_ops_new.c: the ops added for the learners, through the public API on a CPU backend: tb_op_softmax,
  * tb_op_tree_grad_stats (logistic, softmax, squared error), tb_op_class_count_stats, tb_op_value_count_stats, and
- * tb_op_hist_build's small-node path (direct accumulation, also from inside a parallel region). Each result is
+ * tb_op_hist_build's small-node path (direct accumulation, also from inside a parallel region), and the level-wise
+ * tb_op_hist_build_level and tb_op_partition_level (jobs shared between threads, bad jobs). Each result is
  * compared with a plain double-precision reference written here, with the tolerance stated at the check; outputs
  * are poisoned first (rows not listed must keep the poison); bad input must be rejected and leave outputs alone;
  * parallel loops must give the same bits with 1 and 2 threads. Inputs are random from fixed seeds.
@@ -403,10 +404,156 @@ static void test_hist_small(void) {
   free(bins), free(rows);
 }
 
+/* ---- level-wise ops: tb_op_hist_build_level and tb_op_partition_level --------------------------------------------
+ * Histogram jobs over random segments of a shuffled row list (empty, tiny, and large enough to be shared between
+ * threads), each one of: dst only, dst + parent - h into a sibling, sibling only. Reference: ref_hist per job and
+ * the subtraction in int64; compared bit for bit; slots no job writes must keep their poison. */
+static void level_hist_case(int ns, int threads, int nested) {
+  tb_backend *be = nt_open(threads);
+  const int n_cols = 7, n_jobs = 11;
+  const size_t n_all = 40000;
+  uint32_t cp[8];
+  cp[0] = 0;
+  for (int j = 0; j < n_cols; j++) cp[j + 1] = cp[j] + (j == 3 ? 1 : j == 1 ? 256 : 2 + nt_below(40));
+  const int tb = (int)cp[n_cols], n_slots = 3 * n_jobs;
+  const size_t sl = (size_t)tb * ns;
+  uint8_t *bins = malloc(n_all * n_cols);
+  uint32_t *rows = malloc(n_all * sizeof *rows);
+  int64_t *st = malloc(n_all * ns * sizeof *st), *ref = malloc(sl * sizeof *ref);
+  for (size_t i = 0; i < n_all; i++)
+    for (int j = 0; j < n_cols; j++) bins[i * n_cols + j] = nt_u() < 0.5 ? 0 : (uint8_t)nt_below(cp[j + 1] - cp[j]);
+  for (size_t i = 0; i < n_all; i++) rows[i] = (uint32_t)i;
+  for (size_t i = n_all - 1; i > 0; i--) {
+    size_t j = nt_below((uint32_t)i + 1);
+    uint32_t t = rows[i];
+    rows[i] = rows[j], rows[j] = t;
+  }
+  for (size_t i = 0; i < n_all * ns; i++) st[i] = (int64_t)((nt_u() * 2 - 1) * 1e12);
+  /* job sizes: 0, tiny (<= 8 per stat), mid, and big; begins anywhere (jobs may read overlapping rows) */
+  const uint32_t sizes[] = {0, 1, 8, 17, 300, 5000, 20000, 3, 9000, 12000, 1};
+  tb_hist_job jobs[11];
+  int64_t *hist = poisoned((size_t)n_slots * sl), *want = malloc((size_t)n_slots * sl * sizeof *want);
+  for (int i = 0; i < n_jobs; i++) {
+    uint32_t c = sizes[i], b = nt_below((uint32_t)(n_all - c) + 1);
+    int kind = i % 3; /* 0: dst only, 1: dst + sibling, 2: sibling only */
+    jobs[i] = (tb_hist_job){b, c, kind == 2 ? -1 : 3 * i, kind ? 3 * i + 1 : -1, kind ? 3 * i + 2 : -1};
+    if (kind) /* a random parent histogram */
+      for (size_t e = 0; e < sl; e++) hist[(size_t)(3 * i + 1) * sl + e] = (int64_t)((nt_u() * 2 - 1) * 1e15);
+  }
+  memcpy(want, hist, (size_t)n_slots * sl * sizeof *want);
+  for (int i = 0; i < n_jobs; i++) {
+    ref_hist(n_cols, bins, cp, tb, rows + jobs[i].begin, jobs[i].count, st, ns, ref);
+    if (jobs[i].dst >= 0) memcpy(want + (size_t)jobs[i].dst * sl, ref, sl * sizeof *ref);
+    if (jobs[i].sibling >= 0)
+      for (size_t e = 0; e < sl; e++)
+        want[(size_t)jobs[i].sibling * sl + e] = want[(size_t)jobs[i].parent * sl + e] - ref[e];
+  }
+  int rc = TB_OK;
+  if (nested) { /* from a parallel loop, as the forest grows its trees: runs on the calling thread */
+#pragma omp parallel num_threads(2)
+#pragma omp single
+    rc = tb_op_hist_build_level(be, n_cols, bins, cp, tb, rows, n_all, st, ns, n_jobs, jobs, n_slots, hist);
+  } else {
+    rc = tb_op_hist_build_level(be, n_cols, bins, cp, tb, rows, n_all, st, ns, n_jobs, jobs, n_slots, hist);
+  }
+  TB_CHECK_OK(rc);
+  for (int s = 0; s < n_slots; s++)
+    CU_ASSERT(memcmp(hist + (size_t)s * sl, want + (size_t)s * sl, sl * sizeof *hist) == 0);
+  /* bad jobs are rejected before anything is written */
+  const tb_hist_job bad[][2] = {{{0, 10, n_slots, -1, -1}, {0, 0, 1, -1, -1}},       /* slot out of range */
+                                {{0, 10, -1, -1, -1}, {0, 0, 1, -1, -1}},            /* writes nothing */
+                                {{0, 10, 0, 1, -1}, {0, 0, 2, -1, -1}},              /* parent without sibling */
+                                {{0, 10, 0, -1, -1}, {5, 10, 0, -1, -1}},            /* slot written twice */
+                                {{0, 10, 0, -1, -1}, {5, 10, 1, 0, 2}},              /* written slot read */
+                                {{(uint32_t)n_all - 5, 10, 0, -1, -1}, {0, 1, 1, -1, -1}}}; /* rows past the end */
+  memcpy(want, hist, (size_t)n_slots * sl * sizeof *want);
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+    CU_ASSERT_EQUAL(tb_op_hist_build_level(be, n_cols, bins, cp, tb, rows, n_all, st, ns, 2, bad[k], n_slots, hist),
+                    TB_ERR_INVALID);
+  CU_ASSERT(memcmp(hist, want, (size_t)n_slots * sl * sizeof *hist) == 0);
+  free(bins), free(rows), free(st), free(ref), free(hist), free(want);
+  tb_backend_free(be);
+}
+
+static void test_hist_build_level(void) {
+  for (int t = 1; t <= 4; t++) { /* 3 and 4 threads: a middle thread shares both its first and its last job */
+    level_hist_case(2, t, 0);
+    level_hist_case(3, t, 0);
+  }
+  level_hist_case(2, 2, 1);
+}
+
+/* Partition of random non-overlapping segments (with gaps, given in shuffled order) of a shuffled row list, each by
+ * its own (feature, bin). Reference: the stable partition written out per segment; rows outside the segments must
+ * not move. Totals below and above the parallel threshold, 1 and 2 threads. */
+static void level_partition_case(size_t n_all, int n_seg, int threads) {
+  tb_backend *be = nt_open(threads);
+  const int n_cols = 5;
+  uint8_t *bins = malloc(n_all * n_cols);
+  uint32_t *rows = malloc(n_all * sizeof *rows), *want = malloc(n_all * sizeof *want);
+  uint32_t *scratch = malloc(n_all * sizeof *scratch), *cut = malloc(2 * (size_t)n_seg * sizeof *cut);
+  uint32_t *begin = malloc((size_t)n_seg * sizeof *begin), *count = malloc((size_t)n_seg * sizeof *count);
+  uint32_t *nl = malloc((size_t)n_seg * sizeof *nl), *wl = malloc((size_t)n_seg * sizeof *wl);
+  int32_t *feat = malloc((size_t)n_seg * sizeof *feat), *bin = malloc((size_t)n_seg * sizeof *bin);
+  for (size_t i = 0; i < n_all * n_cols; i++) bins[i] = (uint8_t)nt_below(200);
+  for (size_t i = 0; i < n_all; i++) rows[i] = (uint32_t)i;
+  for (size_t i = n_all - 1; i > 0; i--) {
+    size_t j = nt_below((uint32_t)i + 1);
+    uint32_t t = rows[i];
+    rows[i] = rows[j], rows[j] = t;
+  }
+  /* 2 n_seg sorted cut points: segment k is [cut[2k], cut[2k+1]) (the rest are gaps) */
+  for (int k = 0; k < 2 * n_seg; k++) cut[k] = nt_below((uint32_t)n_all + 1);
+  for (int k = 1; k < 2 * n_seg; k++)
+    for (int q = k; q > 0 && cut[q - 1] > cut[q]; q--) {
+      uint32_t t = cut[q];
+      cut[q] = cut[q - 1], cut[q - 1] = t;
+    }
+  memcpy(want, rows, n_all * sizeof *want);
+  for (int k = 0; k < n_seg; k++) {
+    int s = (k * 7) % n_seg; /* shuffled order (n_seg is not a multiple of 7) */
+    begin[k] = cut[2 * s];
+    count[k] = cut[2 * s + 1] - cut[2 * s];
+    feat[k] = (int32_t)nt_below(n_cols);
+    bin[k] = (int32_t)nt_below(200) - 1; /* -1: every row goes right */
+    uint32_t q = begin[k];
+    for (uint32_t i = begin[k]; i < begin[k] + count[k]; i++)
+      if ((int)bins[(size_t)rows[i] * n_cols + feat[k]] <= bin[k]) want[q++] = rows[i];
+    wl[k] = q - begin[k];
+    for (uint32_t i = begin[k]; i < begin[k] + count[k]; i++)
+      if ((int)bins[(size_t)rows[i] * n_cols + feat[k]] > bin[k]) want[q++] = rows[i];
+  }
+  TB_CHECK_OK(tb_op_partition_level(be, n_cols, bins, rows, n_all, n_seg, begin, count, feat, bin, scratch, nl));
+  CU_ASSERT(memcmp(rows, want, n_all * sizeof *rows) == 0);
+  CU_ASSERT(memcmp(nl, wl, (size_t)n_seg * sizeof *nl) == 0);
+  /* bad input: overlapping segments, a segment past the end, a feature out of range; rows untouched */
+  uint32_t b2[2] = {0, 5}, c2[2] = {10, 10}, c3[2] = {1, (uint32_t)n_all};
+  int32_t f2[2] = {0, 1}, f3[2] = {0, n_cols}, bb[2] = {3, 3};
+  CU_ASSERT_EQUAL(tb_op_partition_level(be, n_cols, bins, rows, n_all, 2, b2, c2, f2, bb, scratch, nl), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_op_partition_level(be, n_cols, bins, rows, n_all, 2, b2, c3, f2, bb, scratch, nl), TB_ERR_INVALID);
+  b2[1] = 10;
+  CU_ASSERT_EQUAL(tb_op_partition_level(be, n_cols, bins, rows, n_all, 2, b2, c2, f3, bb, scratch, nl), TB_ERR_INVALID);
+  CU_ASSERT(memcmp(rows, want, n_all * sizeof *rows) == 0);
+  free(bins), free(rows), free(want), free(scratch), free(cut), free(begin), free(count), free(nl), free(wl);
+  free(feat), free(bin);
+  tb_backend_free(be);
+}
+
+static void test_partition_level(void) {
+  for (int t = 1; t <= 3; t++) {
+    level_partition_case(3000, 5, t);
+    level_partition_case(100000, 1, t);
+    level_partition_case(100000, 9, t);
+    level_partition_case(200000, 33, t);
+  }
+}
+
 static const tb_test_case cases[] = {{"softmax", test_softmax},
                                      {"grad_stats", test_grad_stats},
                                      {"class_count_stats", test_class_count_stats},
                                      {"value_count_stats", test_value_count_stats},
                                      {"hist_small", test_hist_small},
+                                     {"hist_build_level", test_hist_build_level},
+                                     {"partition_level", test_partition_level},
                                      {NULL, NULL}};
 TB_TEST_MAIN("ops_new", cases)

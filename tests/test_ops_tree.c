@@ -3,8 +3,10 @@
  * tb_op_segment_add.
  * Every result is compared with a plain brute-force reference written here (split gains in double from the
  * textbook formulas, independently of kernels/split_gain.h): integer results (bins, histograms, partitions, chosen
- * splits, left sums) must match exactly, gains within 1e-9 relative to the node's scale. Inputs are random from
- * fixed seeds. On the CPU backend device pointers are host pointers, so buffers here are malloc'ed.
+ * splits, left sums) must match exactly, gains within 1e-9 relative to the node's scale (split_gradient_sparse also
+ * scans with kernels/split_gain.h itself and requires the same bits: the CPU's gradient scan is a rewrite of it).
+ * Inputs are random from fixed seeds. On the CPU backend device pointers are host pointers, so buffers here are
+ * malloc'ed.
  * Not here: CUDA parity (tests/test_cuda_parity.c) and speed (scripts/bench/). */
 #include <math.h>
 #include <omp.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "split_gain.h"
 #include "tb_backend.h"
 #include "tb_rng.h"
 #include "tb_test.h"
@@ -568,6 +571,47 @@ static void split_case(tb_split_criterion crit) {
   tb_backend_free(be);
 }
 
+/* The gradient scan of the CPU (tree_split.c: scan_gradient, which skips empty bins and computes the parent's score
+ * once) must equal, bit for bit, the plain sequential scan with tb_split_gain over every (feature, bin) under a strict
+ * ">" from min_gain, on sparse nodes (12 to 400 rows over up to 256 bins: most bins empty, often the first ones),
+ * with and without min_child_weight, lambda, alpha and gamma. */
+static void test_split_gradient_sparse(void) {
+  tt_data d;
+  tt_data_make_criterion(&d, 6000, 7, 2, TB_SPLIT_GRADIENT, 97);
+  tb_backend *be = tt_open();
+  const size_t len = (size_t)d.total_bins * 2;
+  int64_t *h = malloc(len * sizeof *h);
+  const double fracs[] = {0.002, 0.01, 0.067};
+  for (int c = 0; c < 6; c++) {
+    size_t n_sub = 0;
+    uint32_t *rows = tt_random_rows(d.n_rows, fracs[c % 3], &n_sub);
+    TB_CHECK_OK(tb_op_hist_build(be, d.n_cols, d.bins, d.cut_ptr, d.total_bins, rows, n_sub, d.stats, 2, h));
+    tb_split_params p = d.params;
+    if (c >= 3) p.lambda = 0.5, p.alpha = 0.01, p.gamma = 1e-3, p.min_child_weight = 0.02 * tt_node_weight(&d, h);
+    int64_t P[2] = {0, 0}, L[2], R[2];
+    for (uint32_t b = 0; b < d.cut_ptr[1]; b++) P[0] += h[2 * b], P[1] += h[2 * b + 1];
+    tb_split_result want = {-1, -1, p.min_gain}, got;
+    for (int j = 0; j < d.n_cols; j++) {
+      L[0] = L[1] = 0;
+      for (uint32_t b = 0; b + 1 < d.cut_ptr[j + 1] - d.cut_ptr[j]; b++) {
+        L[0] += h[2 * (d.cut_ptr[j] + b)], L[1] += h[2 * (d.cut_ptr[j] + b) + 1];
+        R[0] = P[0] - L[0], R[1] = P[1] - L[1];
+        double g = tb_split_gain(&p, P, L, R, 2);
+        if (g > want.gain) want = (tb_split_result){j, (int32_t)b, g};
+      }
+    }
+    if (want.feature < 0) want.gain = 0.0;
+    int64_t left[2];
+    TB_CHECK_OK(tb_op_split_find(be, &p, 1, d.n_cols, d.cut_ptr, d.total_bins, h, 2, NULL, &got, left));
+    CU_ASSERT(got.feature == want.feature && got.bin == want.bin && memcmp(&got.gain, &want.gain, 8) == 0);
+    tt_check_split(&d, &p, h, NULL, &got, left);
+    free(rows);
+  }
+  free(h);
+  tt_data_free(&d);
+  tb_backend_free(be);
+}
+
 static void test_split_gradient(void) { split_case(TB_SPLIT_GRADIENT); }
 static void test_split_gini(void) { split_case(TB_SPLIT_GINI); }
 static void test_split_entropy(void) { split_case(TB_SPLIT_ENTROPY); }
@@ -762,6 +806,7 @@ static const tb_test_case cases[] = {{"fixed_scale", test_fixed_scale},
                                      {"hist_build_5_stats", test_hist_build_5},
                                      {"hist_subtract", test_hist_subtract},
                                      {"split_gradient", test_split_gradient},
+                                     {"split_gradient_sparse", test_split_gradient_sparse},
                                      {"split_gini", test_split_gini},
                                      {"split_entropy", test_split_entropy},
                                      {"split_variance", test_split_variance},

@@ -75,4 +75,6 @@ const tb_backend_vtable tb_cpu_vtable = {
     .class_count_stats = tb_cpu_class_count_stats,
     .value_count_stats = tb_cpu_value_count_stats,
     .segment_add = tb_cpu_segment_add,
+    .hist_build_level = tb_cpu_hist_build_level,
+    .partition_level = tb_cpu_partition_level,
 };

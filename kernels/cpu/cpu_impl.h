@@ -74,6 +74,16 @@ int tb_cpu_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n
                           const uint8_t *bins, float scale, int n_out, float *out);
 int tb_cpu_segment_add(tb_backend *be, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
                        const float *values, const uint32_t *rows, size_t n_rows, int n_out, int col, float *out);
+/* h (padded histogram whose feature j starts at entry off[j] * n_stats) += the stats of rows[lo..hi) at their bins */
+void tb_cpu_hist_rows(int64_t *h, int n_cols, const uint8_t *bins, const uint32_t *off, const uint32_t *rows,
+                      size_t lo, size_t hi, const int64_t *stats, int n_stats);
+/* tree_level.c */
+int tb_cpu_hist_build_level(tb_backend *be, int n_cols, const uint8_t *bins, const uint32_t *cut_ptr, int total_bins,
+                            const uint32_t *rows, const int64_t *stats, int n_stats, int n_jobs,
+                            const tb_hist_job *jobs, int64_t *hist);
+int tb_cpu_partition_level(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int n_seg,
+                           const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
+                           const int32_t *bin, uint32_t *scratch, uint32_t *n_left);
 
 /* softmax.c */
 int tb_cpu_softmax(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs);

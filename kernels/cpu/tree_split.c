@@ -8,7 +8,7 @@
  * be empty). Each (node, feature) pair keeps its first best bin under a strict ">" starting from min_gain; pairs run
  * in parallel and are reduced per node in feature order with the same strict ">", which gives exactly the result of
  * one sequential scan: ties go to the lowest feature, then the lowest bin. Without a split: feature -1, bin -1,
- * gain 0 and left_stats zero. */
+ * gain 0 and left_stats zero. The gradient criterion (the boosting hot path) has its own scan, scan_gradient. */
 #include "cpu_impl.h"
 
 #include <math.h>
@@ -21,6 +21,35 @@ typedef struct {
   double gain;
   int32_t bin; /* -1: nothing in this feature beats min_gain */
 } pair_best;
+
+/* The scan of one (node, feature) pair for the gradient criterion with (g, h) stats: tb_split_gain's arithmetic in
+ * the same order (bit-identical gains), with the parent's score computed once per pair instead of once per bin, and
+ * empty bins skipped: their left sums, hence their gain, equal the bin before's, which can never win under ">" (and
+ * an empty first bin leaves the left child empty, which is never allowed). */
+static pair_best scan_gradient(const tb_split_params *p, const int64_t *tot, const int64_t *h, int nb,
+                               pair_best pb) {
+  const double s = p->scale, mcw = p->min_child_weight, lambda = p->lambda, alpha = p->alpha;
+  const double sp = tb_split_gradient_score((double)tot[0] / s, (double)tot[1] / s, lambda, alpha);
+  int64_t l0 = 0, l1 = 0;
+  for (int b = 0; b + 1 < nb; b++) {
+    const int64_t a0 = h[2 * b], a1 = h[2 * b + 1];
+    l0 += a0;
+    l1 += a1;
+    if ((a0 | a1) == 0) continue;
+    const int64_t r0 = tot[0] - l0, r1 = tot[1] - l1;
+    if (l1 <= 0 || r1 <= 0) continue;
+    double HL = (double)l1 / s, HR = (double)r1 / s;
+    if (HL < mcw || HR < mcw) continue;
+    double GL = (double)l0 / s, GR = (double)r0 / s;
+    double sl = tb_split_gradient_score(GL, HL, lambda, alpha), sr = tb_split_gradient_score(GR, HR, lambda, alpha);
+    double g = 0.5 * (sl + sr - sp) - p->gamma;
+    if (g > pb.gain) {
+      pb.gain = g;
+      pb.bin = b;
+    }
+  }
+  return pb;
+}
 
 int tb_cpu_split_find(tb_backend *be, const tb_split_params *params, int n_nodes, int n_cols, const uint32_t *cut_ptr,
                       int total_bins, const int64_t *hist, int n_stats, const uint8_t *feature_mask,
@@ -58,7 +87,10 @@ int tb_cpu_split_find(tb_backend *be, const tb_split_params *params, int n_nodes
   for (long long pi = 0; pi < np; pi++) {
     int n = (int)(pi / n_cols), j = (int)(pi % n_cols);
     pair_best pb = {params->min_gain, -1};
-    if (!feature_mask || feature_mask[pi]) {
+    if ((!feature_mask || feature_mask[pi]) && params->criterion == TB_SPLIT_GRADIENT && n_stats == 2) {
+      pb = scan_gradient(params, totals + (size_t)n * 2, hist + (size_t)n * node_len + (size_t)cut_ptr[j] * 2,
+                         (int)(cut_ptr[j + 1] - cut_ptr[j]), pb);
+    } else if (!feature_mask || feature_mask[pi]) {
       const int64_t *tot = totals + (size_t)n * (size_t)n_stats;
       const int64_t *h = hist + (size_t)n * node_len + (size_t)cut_ptr[j] * (size_t)n_stats;
       int nb = (int)(cut_ptr[j + 1] - cut_ptr[j]);

@@ -327,4 +327,6 @@ extern "C" const tb_backend_vtable tb_cuda_vtable = {
     cuda_timer_start,
     cuda_timer_stop,
     tb_cuda_segment_add,
+    tb_cuda_hist_build_level,
+    tb_cuda_partition_level,
 };
