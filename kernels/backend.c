@@ -549,11 +549,9 @@ int tb_op_hist_build_level(tb_backend *be, int n_cols, const uint8_t *bins, cons
   return be->vt->hist_build_level(be, n_cols, bins, cut_ptr, total_bins, rows, stats, n_stats, n_jobs, jobs, hist);
 }
 
-int tb_op_partition_level(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int n_seg,
-                          const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
-                          const int32_t *bin, uint32_t *scratch, uint32_t *n_left) {
-  CHECK(n_seg >= 0 && n_cols >= 1, "partition_level: bad arguments (%d segments, %d columns)", n_seg, n_cols);
-  if (!n_seg) return TB_OK;
+/* The checks of both partition_level ops (n_seg > 0); *total receives the rows in all segments. */
+static int check_segments(int n_cols, size_t n_rows, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
+                          const int32_t *feature, const int32_t *bin, uint32_t *n_left, size_t *total) {
   CHECK(seg_begin && seg_count && feature && bin && n_left, "partition_level: NULL segment array");
   for (int k = 0; k < n_seg; k++) {
     CHECK(feature[k] >= 0 && feature[k] < n_cols, "partition_level: segment %d: feature %d outside 0..%d", k,
@@ -567,21 +565,47 @@ int tb_op_partition_level(tb_backend *be, int n_cols, const uint8_t *bins, uint3
     s[2 * k + 1] = seg_count[k];
   }
   qsort(s, (size_t)n_seg, 2 * sizeof *s, cmp_seg);
-  size_t end = 0, total = 0;
+  size_t end = 0;
   int bad = -1;
+  *total = 0;
   for (int k = 0; k < n_seg && bad < 0; k++) {
     if (s[2 * k] < end || (size_t)s[2 * k] + s[2 * k + 1] > n_rows) bad = k;
     end = (size_t)s[2 * k] + s[2 * k + 1];
-    total += s[2 * k + 1];
+    *total += s[2 * k + 1];
   }
   uint32_t bb = bad >= 0 ? s[2 * bad] : 0, bc = bad >= 0 ? s[2 * bad + 1] : 0;
   free(s);
   CHECK(bad < 0, "partition_level: segment at %u (+%u rows) overlaps the one before it or runs past the %zu rows",
         bb, bc, n_rows);
-  if (!total) return TB_OK;
+  return TB_OK;
+}
+
+int tb_op_partition_level(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int n_seg,
+                          const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
+                          const int32_t *bin, uint32_t *scratch, uint32_t *n_left) {
+  size_t total = 0;
+  CHECK(n_seg >= 0 && n_cols >= 1, "partition_level: bad arguments (%d segments, %d columns)", n_seg, n_cols);
+  if (!n_seg) return TB_OK;
+  int rc = check_segments(n_cols, n_rows, n_seg, seg_begin, seg_count, feature, bin, n_left, &total);
+  if (rc < 0 || !total) return rc;
   CHECK(bins && rows && scratch, "partition_level: NULL buffer");
   return be->vt->partition_level(be, n_cols, bins, rows, n_rows, n_seg, seg_begin, seg_count, feature, bin, scratch,
                                  n_left);
+}
+
+int tb_op_partition_level_cols(tb_backend *be, int n_cols, size_t n_data_rows, const uint8_t *bins_cm, uint32_t *rows,
+                               size_t n_rows, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
+                               const int32_t *feature, const int32_t *bin, uint32_t *scratch, uint32_t *n_left) {
+  size_t total = 0;
+  CHECK(n_seg >= 0 && n_cols >= 1 && n_data_rows >= 1,
+        "partition_level_cols: bad arguments (%d segments, %d columns, %zu data rows)", n_seg, n_cols, n_data_rows);
+  CHECK(n_data_rows <= SIZE_MAX / (size_t)n_cols, "partition_level_cols: %zu data rows too many", n_data_rows);
+  if (!n_seg) return TB_OK;
+  int rc = check_segments(n_cols, n_rows, n_seg, seg_begin, seg_count, feature, bin, n_left, &total);
+  if (rc < 0 || !total) return rc;
+  CHECK(bins_cm && rows && scratch, "partition_level_cols: NULL buffer");
+  return be->vt->partition_level_cols(be, n_cols, n_data_rows, bins_cm, rows, n_rows, n_seg, seg_begin, seg_count,
+                                      feature, bin, scratch, n_left);
 }
 
 int tb_op_softmax(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs) {

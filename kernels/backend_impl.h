@@ -86,6 +86,10 @@ typedef struct tb_backend_vtable {
   int (*partition_level)(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int n_seg,
                          const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
                          const int32_t *bin, uint32_t *scratch, uint32_t *n_left);
+  /* added later: partition_level on column-major bins (n_cols, n_data_rows) */
+  int (*partition_level_cols)(tb_backend *be, int n_cols, size_t n_data_rows, const uint8_t *bins_cm, uint32_t *rows,
+                              size_t n_rows, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
+                              const int32_t *feature, const int32_t *bin, uint32_t *scratch, uint32_t *n_left);
 } tb_backend_vtable;
 
 struct tb_backend {

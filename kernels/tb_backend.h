@@ -400,6 +400,14 @@ int tb_op_partition_level(tb_backend *be, int n_cols, const uint8_t *bins, uint3
                           const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
                           const int32_t *bin, uint32_t *scratch, uint32_t *n_left);
 
+/* tb_op_partition_level on a column-major copy of the bins: bins_cm (device, (n_cols, n_data_rows) uint8) holds
+ * feature f's bin of dataset row r at bins_cm[f * n_data_rows + r]; every row listed in the segments must be below
+ * n_data_rows. Same checks and the same result as tb_op_partition_level on the row-major bins; it reads one column
+ * (n_data_rows bytes) per segment instead of one cache line per row. */
+int tb_op_partition_level_cols(tb_backend *be, int n_cols, size_t n_data_rows, const uint8_t *bins_cm, uint32_t *rows,
+                               size_t n_rows, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
+                               const int32_t *feature, const int32_t *bin, uint32_t *scratch, uint32_t *n_left);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,8 @@
 /* devdata.c: a dataset's device copy, made once per dataset and backend context and shared by every model trained
  * on it: the features X (n_rows, n_cols), the int32 labels or float targets, and, on request, quantised bins for the
  * tree learners (cuts from tb_quantile_cuts on the training rows, computed on the host; tb_op_quantize of every row
- * on the device), cached per max_bins. It is not a loader (host/data.c) and does not split or standardise.
+ * on the device) and their column-major copy (for the row partitions of tree growth), cached per max_bins.
+ * It is not a loader (host/data.c) and does not split or standardise.
  * Tested by tests/test_model_core.c (upload round trip, bins against a host quantisation, cache, bad arguments). */
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 
 typedef struct {
   tb_bins view;
-  tb_buf bins, cuts, cut_ptr;
+  tb_buf bins, bins_cols, cuts, cut_ptr; /* bins_cols: the bins column-major (n_cols, n_rows), for partitions */
   float *cuts_host;
   uint32_t *cut_ptr_host;
 } binset;
@@ -62,6 +63,7 @@ void tb_devdata_free(tb_devdata *dd) {
   if (!dd) return;
   for (int i = 0; i < dd->n_binsets; i++) {
     binset *b = &dd->binsets[i];
+    tb_backend_release(dd->be, &b->bins_cols);
     tb_backend_release(dd->be, &b->bins);
     tb_backend_release(dd->be, &b->cuts);
     tb_backend_release(dd->be, &b->cut_ptr);
@@ -79,6 +81,32 @@ tb_backend *tb_devdata_backend(const tb_devdata *dd) { return dd ? dd->be : NULL
 const float *tb_devdata_X(const tb_devdata *dd) { return dd ? dd->X.data : NULL; }
 const int32_t *tb_devdata_labels(const tb_devdata *dd) { return dd ? dd->labels.data : NULL; }
 const float *tb_devdata_targets(const tb_devdata *dd) { return dd ? dd->targets.data : NULL; }
+
+const uint8_t *tb_devdata_bins_cols(const tb_devdata *dd, const tb_bins *bins) {
+  if (!dd || !bins) return NULL;
+  for (int i = 0; i < dd->n_binsets; i++)
+    if (&dd->binsets[i].view == bins) return dd->binsets[i].bins_cols.data;
+  return NULL;
+}
+
+/* bins_cols = the transpose of bins ((n, d) row-major uint8), through the host (once per binset: 2 copies of n*d
+ * bytes), in blocks of 64 rows so that both sides stay in cache. */
+static int transpose_bins(tb_backend *be, size_t n, size_t d, const tb_buf *bins, tb_buf *bins_cols) {
+  int rc = TB_OK;
+  uint8_t *rm = malloc(n * d), *cm = malloc(n * d);
+  if (!rm || !cm) TB_FAIL(TB_ERR_NOMEM, "devdata bins: out of host memory (%zu x %zu bins)", n, d);
+  TB_TRY(tb_backend_download(be, rm, bins->data, n * d));
+  for (size_t r0 = 0; r0 < n; r0 += 64) {
+    const size_t r1 = r0 + 64 < n ? r0 + 64 : n;
+    for (size_t j = 0; j < d; j++)
+      for (size_t r = r0; r < r1; r++) cm[j * n + r] = rm[r * d + j];
+  }
+  TB_TRY(tb_backend_upload(be, bins_cols->data, cm, n * d));
+done:
+  free(cm);
+  free(rm);
+  return rc;
+}
 
 /* Cuts are fitted on at most this many training rows (a sample drawn by tb_quantile_cuts; all rows below it). */
 #define TB_BINS_SAMPLE ((size_t)1 << 20)
@@ -121,6 +149,8 @@ int tb_devdata_bins(tb_devdata *dd, int max_bins, const uint32_t *fit_rows, size
   TB_TRY(tb_backend_upload(dd->be, b.cuts.data, b.cuts_host, b.cuts.bytes));
   TB_TRY(tb_backend_upload(dd->be, b.cut_ptr.data, b.cut_ptr_host, b.cut_ptr.bytes));
   TB_TRY(tb_op_quantize(dd->be, ds->n_rows, ds->n_cols, dd->X.data, b.cuts.data, b.cut_ptr.data, b.bins.data));
+  TB_TRY(tb_backend_alloc(dd->be, ds->n_rows * d, &b.bins_cols));
+  TB_TRY(transpose_bins(dd->be, ds->n_rows, d, &b.bins, &b.bins_cols));
   b.view.max_bins = max_bins;
   b.view.total_bins = (int)total;
   b.view.bins = b.bins.data;
@@ -133,6 +163,7 @@ int tb_devdata_bins(tb_devdata *dd, int max_bins, const uint32_t *fit_rows, size
   memset(&b, 0, sizeof b);
 done:
   free(Xfit);
+  tb_backend_release(dd->be, &b.bins_cols);
   tb_backend_release(dd->be, &b.bins);
   tb_backend_release(dd->be, &b.cut_ptr);
   tb_backend_release(dd->be, &b.cuts);

@@ -116,7 +116,9 @@ static int gbdt_estimate(const tb_space *sp, const double *x, size_t n_rows, int
                        .max_depth = (int)tb_space_value(sp, x, "max_depth")};
   if (gp.policy == TB_GROW_LOSSGUIDE) gp.max_leaves = (int)tb_space_value(sp, x, "max_leaves");
   int tb = n_cols * bins_choices[(int)tb_space_value(sp, x, "max_bins")];
-  *bytes = n_rows * (size_t)n_outputs * sizeof(float) * 3 + n_rows * (size_t)n_cols + (size_t)k_trees * n_rows * 2 * sizeof(int64_t) +
+  /* the shared bins, row-major and column-major (2 * n_rows * n_cols), are made by the first tree model */
+  *bytes = n_rows * (size_t)n_outputs * sizeof(float) * 3 + 2 * n_rows * (size_t)n_cols +
+           (size_t)k_trees * n_rows * 2 * sizeof(int64_t) +
            3 * n_rows * sizeof(uint32_t) + tb_grow_ws_bytes(n_cols, tb, n_rows, 2, hist_bytes(&gp, tb)) +
            ((size_t)1 << 20);
   return TB_OK;
@@ -241,6 +243,7 @@ static int gbdt_create(tb_model *m) {
                                 .min_child_weight = tb_model_hp(m, "min_child_weight"), .min_gain = GBDT_MIN_GAIN};
   TB_TRY(tb_devdata_bins(m->dd, bins_choices[(int)tb_model_hp(m, "max_bins")], m->train, m->n_train, &g->bins));
   TB_TRY(tb_grow_ws_init(m->be, g->bins, ds->n_cols, m->n_train, 2, hist_bytes(gp, g->bins->total_bins), &g->ws));
+  tb_grow_ws_set_bins_cols(g->ws, tb_devdata_bins_cols(m->dd, g->bins), ds->n_rows);
   TB_TRY(other_rows(m));
   const size_t nm = (g->n_all + g->n_other) * (size_t)g->n_out;
   TB_TRY(tb_backend_alloc(m->be, nm * sizeof(float), &g->margins));

@@ -84,6 +84,9 @@ typedef struct tb_bins {
   const uint32_t *cut_ptr_host;
 } tb_bins;
 int tb_devdata_bins(tb_devdata *dd, int max_bins, const uint32_t *fit_rows, size_t n_fit, const tb_bins **out);
+/* The same bins column-major (device, (n_cols, dataset rows) uint8), made with them and owned by dd; NULL when bins
+ * did not come from tb_devdata_bins on dd. */
+const uint8_t *tb_devdata_bins_cols(const tb_devdata *dd, const tb_bins *bins);
 
 /* ---- models ----------------------------------------------------------------------------------------------------- */
 typedef struct tb_model tb_model;

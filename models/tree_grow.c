@@ -17,7 +17,9 @@
  *   loss-guided: the candidate leaf with the largest gain (ties: lowest node id) is split next, until max_leaves
  *     leaves or no candidate; children histograms are allocated in pairs from a pool, with a scratch pair when the
  *     pool is full (then the pair's histograms are used for the split search only and dropped).
- * Node ids are given in creation order, which is deterministic, so per-node feature masks drawn from (seed, node id)
+ * Partitions read the column-major copy of the bins when the learner gives one (tb_grow_ws_set_bins_cols: GBDT, one
+ * byte column per segment instead of a cache line per row), else the row-major bins (forest: its rows were just read
+ * by the histogram). Node ids are given in creation order, which is deterministic, so per-node feature masks drawn from (seed, node id)
  * are reproducible. */
 #include "tree_grow.h"
 
@@ -36,6 +38,8 @@ typedef struct {
 struct tb_grow_ws {
   tb_backend *be;
   const tb_bins *bins;
+  const uint8_t *bins_cols; /* column-major bins (n_cols, n_data_rows) for the partitions; NULL: use bins->bins */
+  size_t n_data_rows;
   int n_cols, n_stats, n_slots;
   size_t max_rows, slot_len; /* slot_len: int64 entries per node histogram (total_bins * n_stats) */
   tb_buf rows, scratch, hist;
@@ -117,6 +121,22 @@ void tb_grow_ws_free(tb_grow_ws *ws) {
   free(ws->lbatch);
   free(ws->pair_ref);
   free(ws);
+}
+
+void tb_grow_ws_set_bins_cols(tb_grow_ws *ws, const uint8_t *bins_cols, size_t n_data_rows) {
+  if (!ws) return;
+  ws->bins_cols = n_data_rows ? bins_cols : NULL;
+  ws->n_data_rows = n_data_rows;
+}
+
+/* Partitions the n_seg segments of the row list by (feature, bin), on whichever bins layout the workspace has. */
+static int partition_segments(tb_grow_ws *ws, size_t n_rows, int n_seg, const uint32_t *seg_begin,
+                              const uint32_t *seg_count, const int32_t *feature, const int32_t *bin, uint32_t *n_left) {
+  if (ws->bins_cols)
+    return tb_op_partition_level_cols(ws->be, ws->n_cols, ws->n_data_rows, ws->bins_cols, ws->rows.data, n_rows,
+                                      n_seg, seg_begin, seg_count, feature, bin, ws->scratch.data, n_left);
+  return tb_op_partition_level(ws->be, ws->n_cols, ws->bins->bins, ws->rows.data, n_rows, n_seg, seg_begin,
+                               seg_count, feature, bin, ws->scratch.data, n_left);
 }
 
 uint32_t *tb_grow_ws_rows(tb_grow_ws *ws) { return ws ? ws->rows.data : NULL; }
@@ -265,10 +285,10 @@ done:
 /* Partitions node id's rows by its split and creates its two children; *L, *R receive their ids. */
 static int split_node(tb_grow_ws *ws, int id, int *L, int *R) {
   int rc = TB_OK;
-  size_t nl = 0;
   const gnode *g = &ws->nodes[id];
-  TB_TRY(tb_op_partition(ws->be, ws->n_cols, ws->bins->bins, (uint32_t *)ws->rows.data + g->begin, g->count,
-                         g->split.feature, g->split.bin, ws->scratch.data, &nl));
+  uint32_t nl = 0, begin = g->begin, count = g->count;
+  int32_t f = g->split.feature, b = g->split.bin;
+  TB_TRY(partition_segments(ws, ws->max_rows, 1, &begin, &count, &f, &b, &nl));
   TB_TRY(add_children(ws, id, nl, L, R));
 done:
   return rc;
@@ -380,8 +400,7 @@ static int grow_depthwise(tb_grow_ws *ws, const tb_grow_params *p, const int64_t
       a.bin[n_split] = g->split.bin;
       n_split++;
     }
-    TB_TRY(tb_op_partition_level(ws->be, ws->n_cols, ws->bins->bins, ws->rows.data, n_rows, n_split, a.seg_begin,
-                                 a.seg_count, a.feature, a.bin, ws->scratch.data, a.n_left));
+    TB_TRY(partition_segments(ws, n_rows, n_split, a.seg_begin, a.seg_count, a.feature, a.bin, a.n_left));
     int n_child = 0;
     for (int k = 0; k < n_split; k++) {
       int L, R;

@@ -54,6 +54,10 @@ int tb_grow_ws_init(tb_backend *be, const tb_bins *bins, int n_cols, size_t max_
 void tb_grow_ws_free(tb_grow_ws *ws);
 /* Bytes of device memory tb_grow_ws_init allocates for these sizes. */
 size_t tb_grow_ws_bytes(int n_cols, int total_bins, size_t max_rows, int n_stats, size_t hist_bytes);
+/* Makes the workspace partition rows on bins_cols, the column-major copy of its bins (device, (n_cols, n_data_rows):
+ * tb_devdata_bins_cols), instead of the row-major bins: the same trees, fewer cache lines read. NULL: row-major
+ * again. The caller keeps bins_cols alive as long as the workspace. */
+void tb_grow_ws_set_bins_cols(tb_grow_ws *ws, const uint8_t *bins_cols, size_t n_data_rows);
 /* The device row list (max_rows uint32): the caller writes the tree's rows (dataset row indices) here. */
 uint32_t *tb_grow_ws_rows(tb_grow_ws *ws);
 

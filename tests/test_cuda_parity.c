@@ -739,6 +739,51 @@ static void body_tree_level(tb_backend *ref, tb_backend *dev) {
   free(perm), free(bins), free(st), free(h0), free(hr), free(hd), free(h2);
 }
 
+/* tb_op_partition_level_cols: random segments (shuffled order, gaps) of a shuffled row list, on column-major bins
+ * with more data rows than listed; exact row lists and left counts on both backends, which must also equal the
+ * row-major op's result on the CPU. */
+static void body_partition_cols(tb_backend *ref, tb_backend *dev) {
+  (void)ref, (void)dev;
+  enum { ROWS = 40000, DATA = ROWS + 9, COLS = 7, SEG = 6 };
+  uint8_t *bins = malloc((size_t)ROWS * COLS), *cm = malloc((size_t)DATA * COLS);
+  uint32_t *perm = malloc(ROWS * sizeof *perm), *want = malloc(ROWS * sizeof *want);
+  uint32_t *scr = malloc(ROWS * sizeof *scr), cut[2 * SEG], begin[SEG], count[SEG], nl_r[SEG], nl_d[SEG], nl_w[SEG];
+  int32_t feat[SEG], bn[SEG];
+  for (size_t i = 0; i < (size_t)ROWS * COLS; i++) bins[i] = (uint8_t)urand_u32(256);
+  for (size_t j = 0; j < COLS; j++)
+    for (size_t r = 0; r < DATA; r++) cm[j * DATA + r] = r < ROWS ? bins[r * COLS + j] : (uint8_t)urand_u32(256);
+  for (uint32_t i = 0; i < ROWS; i++) perm[i] = i;
+  for (uint32_t i = ROWS - 1; i > 0; i--) {
+    uint32_t j = urand_u32(i + 1), t = perm[i];
+    perm[i] = perm[j], perm[j] = t;
+  }
+  for (int k = 0; k < 2 * SEG; k++) cut[k] = urand_u32(ROWS + 1);
+  for (int k = 1; k < 2 * SEG; k++)
+    for (int q = k; q > 0 && cut[q - 1] > cut[q]; q--) {
+      uint32_t t = cut[q];
+      cut[q] = cut[q - 1], cut[q - 1] = t;
+    }
+  for (int k = 0; k < SEG; k++) {
+    int s = (5 * k + 2) % SEG;
+    begin[k] = cut[2 * s], count[k] = cut[2 * s + 1] - cut[2 * s];
+    feat[k] = (int32_t)urand_u32(COLS);
+    bn[k] = (int32_t)urand_u32(257) - 1; /* -1: all right, 255: all left */
+  }
+  memcpy(want, perm, ROWS * sizeof *want);
+  TB_CHECK_OK(tb_op_partition_level(g_ref, COLS, bins, want, ROWS, SEG, begin, count, feat, bn, scr, nl_w));
+  mirror Bc = mnew((size_t)DATA * COLS, cm), R = mnew(ROWS * 4, perm), Scr = mnew(ROWS * 4, NULL);
+  BOTH(tb_op_partition_level_cols(be, COLS, DATA, X(Bc), X(R), ROWS, SEG, begin, count, feat, bn, X(Scr),
+                                  side_ ? nl_d : nl_r));
+  check_exact("partition_level_cols", &R, 4);
+  CU_ASSERT(memcmp(nl_r, nl_d, sizeof nl_r) == 0);
+  CU_ASSERT(memcmp(nl_r, nl_w, sizeof nl_r) == 0);
+  uint32_t *rr, *rd;
+  mget(&R, (void **)&rr, (void **)&rd);
+  CU_ASSERT(memcmp(rr, want, ROWS * sizeof *rr) == 0);
+  mfree(&Bc), mfree(&R), mfree(&Scr);
+  free(bins), free(cm), free(perm), free(want), free(scr), free(rr), free(rd);
+}
+
 /* ---- row softmax and per-row tree statistics ---------------------------------------------------------------- */
 static void body_softmax(tb_backend *ref, tb_backend *dev) {
   (void)ref, (void)dev;
@@ -962,6 +1007,7 @@ CASE(split_find)
 CASE(forest)
 CASE(segment_add)
 CASE(tree_level)
+CASE(partition_cols)
 CASE(softmax)
 CASE(tree_stats)
 CASE(memory)
@@ -973,7 +1019,7 @@ static const tb_test_case cases[] = {
     {"random", test_random},       {"losses", test_losses},           {"reductions", test_reductions},
     {"gather_copy", test_gather_copy}, {"optim", test_optim},         {"tree", test_tree},
     {"hist_global", test_hist_global}, {"split_find", test_split_find}, {"forest", test_forest},
-    {"segment_add", test_segment_add}, {"tree_level", test_tree_level},
+    {"segment_add", test_segment_add}, {"tree_level", test_tree_level}, {"partition_cols", test_partition_cols},
     {"softmax", test_softmax},     {"tree_stats", test_tree_stats},
     {"memory", test_memory},       {"resolve", test_resolve},         {"timer", test_timer},
     {NULL, NULL}};
@@ -1093,7 +1139,7 @@ static const tb_test_case self_cases[] = {
     {"random", test_random},       {"losses", test_losses},           {"reductions", test_reductions},
     {"gather_copy", test_gather_copy}, {"optim", test_optim},         {"tree", test_tree},
     {"hist_global", test_hist_global}, {"split_find", test_split_find}, {"forest", test_forest},
-    {"segment_add", test_segment_add}, {"tree_level", test_tree_level},
+    {"segment_add", test_segment_add}, {"tree_level", test_tree_level}, {"partition_cols", test_partition_cols},
     {"softmax", test_softmax},     {"tree_stats", test_tree_stats},   {"timer", test_timer},
     {NULL, NULL}};
 

@@ -1,7 +1,8 @@
 /* test_ops_new.c: the ops added for the learners, through the public API on a CPU backend: tb_op_softmax,
  * tb_op_tree_grad_stats (logistic, softmax, squared error), tb_op_class_count_stats, tb_op_value_count_stats, and
  * tb_op_hist_build's small-node path (direct accumulation, also from inside a parallel region), and the level-wise
- * tb_op_hist_build_level and tb_op_partition_level (jobs shared between threads, bad jobs). Each result is
+ * tb_op_hist_build_level and tb_op_partition_level (jobs shared between threads, bad jobs), and
+ * tb_op_partition_level_cols (the same partitions on column-major bins, with more data rows than listed). Each result is
  * compared with a plain double-precision reference written here, with the tolerance stated at the check; outputs
  * are poisoned first (rows not listed must keep the poison); bad input must be rejected and leave outputs alone;
  * parallel loops must give the same bits with 1 and 2 threads. Inputs are random from fixed seeds.
@@ -494,6 +495,9 @@ static void level_partition_case(size_t n_all, int n_seg, int threads) {
   uint32_t *scratch = malloc(n_all * sizeof *scratch), *cut = malloc(2 * (size_t)n_seg * sizeof *cut);
   uint32_t *begin = malloc((size_t)n_seg * sizeof *begin), *count = malloc((size_t)n_seg * sizeof *count);
   uint32_t *nl = malloc((size_t)n_seg * sizeof *nl), *wl = malloc((size_t)n_seg * sizeof *wl);
+  const size_t n_data = n_all + 17; /* column-major copy: more data rows than listed (rows >= n_all never listed) */
+  uint8_t *bins_cm = malloc(n_data * n_cols);
+  uint32_t *rows_cm = malloc(n_all * sizeof *rows_cm), *nl_cm = malloc((size_t)n_seg * sizeof *nl_cm);
   int32_t *feat = malloc((size_t)n_seg * sizeof *feat), *bin = malloc((size_t)n_seg * sizeof *bin);
   for (size_t i = 0; i < n_all * n_cols; i++) bins[i] = (uint8_t)nt_below(200);
   for (size_t i = 0; i < n_all; i++) rows[i] = (uint32_t)i;
@@ -523,9 +527,17 @@ static void level_partition_case(size_t n_all, int n_seg, int threads) {
     for (uint32_t i = begin[k]; i < begin[k] + count[k]; i++)
       if ((int)bins[(size_t)rows[i] * n_cols + feat[k]] > bin[k]) want[q++] = rows[i];
   }
+  for (size_t j = 0; j < (size_t)n_cols; j++)
+    for (size_t r = 0; r < n_data; r++) bins_cm[j * n_data + r] = r < n_all ? bins[r * n_cols + j] : 255;
+  memcpy(rows_cm, rows, n_all * sizeof *rows);
+  for (int k = 0; k < n_seg; k++) nl_cm[k] = 0xdeadbeefu; /* poison: every count must be written */
   TB_CHECK_OK(tb_op_partition_level(be, n_cols, bins, rows, n_all, n_seg, begin, count, feat, bin, scratch, nl));
   CU_ASSERT(memcmp(rows, want, n_all * sizeof *rows) == 0);
   CU_ASSERT(memcmp(nl, wl, (size_t)n_seg * sizeof *nl) == 0);
+  TB_CHECK_OK(tb_op_partition_level_cols(be, n_cols, n_data, bins_cm, rows_cm, n_all, n_seg, begin, count, feat, bin,
+                                         scratch, nl_cm));
+  CU_ASSERT(memcmp(rows_cm, want, n_all * sizeof *rows_cm) == 0);
+  CU_ASSERT(memcmp(nl_cm, wl, (size_t)n_seg * sizeof *nl_cm) == 0);
   /* bad input: overlapping segments, a segment past the end, a feature out of range; rows untouched */
   uint32_t b2[2] = {0, 5}, c2[2] = {10, 10}, c3[2] = {1, (uint32_t)n_all};
   int32_t f2[2] = {0, 1}, f3[2] = {0, n_cols}, bb[2] = {3, 3};
@@ -534,6 +546,21 @@ static void level_partition_case(size_t n_all, int n_seg, int threads) {
   b2[1] = 10;
   CU_ASSERT_EQUAL(tb_op_partition_level(be, n_cols, bins, rows, n_all, 2, b2, c2, f3, bb, scratch, nl), TB_ERR_INVALID);
   CU_ASSERT(memcmp(rows, want, n_all * sizeof *rows) == 0);
+  /* the same bad input, and no data rows or no bins, for the column-major op; rows untouched */
+  CU_ASSERT_EQUAL(tb_op_partition_level_cols(be, n_cols, n_data, bins_cm, rows_cm, n_all, 2, b2, c2, f3, bb, scratch,
+                                             nl), TB_ERR_INVALID);
+  b2[1] = 5;
+  CU_ASSERT_EQUAL(tb_op_partition_level_cols(be, n_cols, n_data, bins_cm, rows_cm, n_all, 2, b2, c2, f2, bb, scratch,
+                                             nl), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_op_partition_level_cols(be, n_cols, n_data, bins_cm, rows_cm, n_all, 2, b2, c3, f2, bb, scratch,
+                                             nl), TB_ERR_INVALID);
+  b2[1] = 10;
+  CU_ASSERT_EQUAL(tb_op_partition_level_cols(be, n_cols, 0, bins_cm, rows_cm, n_all, 2, b2, c2, f2, bb, scratch, nl),
+                  TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_op_partition_level_cols(be, n_cols, n_data, NULL, rows_cm, n_all, 2, b2, c2, f2, bb, scratch,
+                                             nl), TB_ERR_INVALID);
+  CU_ASSERT(memcmp(rows_cm, want, n_all * sizeof *rows_cm) == 0);
+  free(bins_cm), free(rows_cm), free(nl_cm);
   free(bins), free(rows), free(want), free(scratch), free(cut), free(begin), free(count), free(nl), free(wl);
   free(feat), free(bin);
   tb_backend_free(be);

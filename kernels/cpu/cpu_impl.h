@@ -84,6 +84,9 @@ int tb_cpu_hist_build_level(tb_backend *be, int n_cols, const uint8_t *bins, con
 int tb_cpu_partition_level(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int n_seg,
                            const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
                            const int32_t *bin, uint32_t *scratch, uint32_t *n_left);
+int tb_cpu_partition_level_cols(tb_backend *be, int n_cols, size_t n_data_rows, const uint8_t *bins_cm, uint32_t *rows,
+                                size_t n_rows, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
+                                const int32_t *feature, const int32_t *bin, uint32_t *scratch, uint32_t *n_left);
 
 /* softmax.c */
 int tb_cpu_softmax(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs);

@@ -168,7 +168,7 @@ done:
   return rc;
 }
 
-/* Serial stable partition of one segment (as tb_cpu_partition). */
+/* Serial stable partition of one segment (as tb_cpu_partition): row r's bin is col[r * stride]. */
 static uint32_t partition_serial(const uint8_t *col, size_t stride, uint32_t *rows, size_t n, int bin,
                                  uint32_t *scratch) {
   size_t nl = 0, nr = 0;
@@ -182,19 +182,19 @@ static uint32_t partition_serial(const uint8_t *col, size_t stride, uint32_t *ro
   return (uint32_t)nl;
 }
 
-int tb_cpu_partition_level(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int n_seg,
-                           const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
+/* Both layouts: segment s reads feature f's bin of row r at bins[f * col_stride + r * row_stride] (row-major:
+ * (1, n_cols); column-major: (n_data_rows, 1)). */
+static int partition_level(tb_backend *be, const uint8_t *bins, size_t col_stride, size_t stride, uint32_t *rows,
+                           int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
                            const int32_t *bin, uint32_t *scratch, uint32_t *n_left) {
-  (void)n_rows;
-  const size_t stride = (size_t)n_cols;
   int rc = TB_OK, nt = tb_cpu_threads(be);
   size_t total = 0, *pre = NULL, *cnt = NULL;
   for (int s = 0; s < n_seg; s++) total += seg_count[s];
   if (nt > LEVEL_MAX_THREADS) nt = LEVEL_MAX_THREADS;
   if (nt <= 1 || total < LEVEL_PARTITION_PAR_MIN || omp_in_parallel()) {
     for (int s = 0; s < n_seg; s++)
-      n_left[s] = partition_serial(bins + feature[s], stride, rows + seg_begin[s], seg_count[s], bin[s],
-                                   scratch + seg_begin[s]);
+      n_left[s] = partition_serial(bins + (size_t)feature[s] * col_stride, stride, rows + seg_begin[s], seg_count[s],
+                                   bin[s], scratch + seg_begin[s]);
     return TB_OK;
   }
   pre = malloc(((size_t)n_seg + 1) * sizeof *pre);
@@ -211,7 +211,7 @@ int tb_cpu_partition_level(tb_backend *be, int n_cols, const uint8_t *bins, uint
     /* one pass over the bins: this thread's lefts of segment s forward from its part's start in scratch, its
      * rights backward from the part's end */
     for (int s = s0; s < n_seg && pre[s] < hi; s++) {
-      const uint8_t *col = bins + feature[s];
+      const uint8_t *col = bins + (size_t)feature[s] * col_stride;
       const uint32_t *r = rows + seg_begin[s];
       uint32_t *out = scratch + seg_begin[s];
       const int bs = bin[s];
@@ -252,4 +252,21 @@ done:
   free(cnt);
   free(pre);
   return rc;
+}
+
+int tb_cpu_partition_level(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int n_seg,
+                           const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
+                           const int32_t *bin, uint32_t *scratch, uint32_t *n_left) {
+  (void)n_rows;
+  return partition_level(be, bins, 1, (size_t)n_cols, rows, n_seg, seg_begin, seg_count, feature, bin, scratch,
+                         n_left);
+}
+
+int tb_cpu_partition_level_cols(tb_backend *be, int n_cols, size_t n_data_rows, const uint8_t *bins_cm, uint32_t *rows,
+                                size_t n_rows, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
+                                const int32_t *feature, const int32_t *bin, uint32_t *scratch, uint32_t *n_left) {
+  (void)n_cols;
+  (void)n_rows;
+  return partition_level(be, bins_cm, n_data_rows, 1, rows, n_seg, seg_begin, seg_count, feature, bin, scratch,
+                         n_left);
 }

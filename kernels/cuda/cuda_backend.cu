@@ -329,4 +329,5 @@ extern "C" const tb_backend_vtable tb_cuda_vtable = {
     tb_cuda_segment_add,
     tb_cuda_hist_build_level,
     tb_cuda_partition_level,
+    tb_cuda_partition_level_cols,
 };

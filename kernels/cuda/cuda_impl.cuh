@@ -127,6 +127,10 @@ int tb_cuda_hist_build_level(tb_backend *be, int n_cols, const uint8_t *bins, co
 int tb_cuda_partition_level(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows,
                             int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
                             const int32_t *bin, uint32_t *scratch, uint32_t *n_left);
+int tb_cuda_partition_level_cols(tb_backend *be, int n_cols, size_t n_data_rows, const uint8_t *bins_cm,
+                                 uint32_t *rows, size_t n_rows, int n_seg, const uint32_t *seg_begin,
+                                 const uint32_t *seg_count, const int32_t *feature, const int32_t *bin,
+                                 uint32_t *scratch, uint32_t *n_left);
 /* cuda_stats.cu */
 int tb_cuda_softmax(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs);
 int tb_cuda_tree_grad_stats(tb_backend *be, tb_grad_objective obj, int K, size_t n_rows_all, size_t n_rows,

@@ -1,4 +1,5 @@
-/* cuda_level.cu: the CUDA backend's level-wise tree ops (tb_op_hist_build_level, tb_op_partition_level), same
+/* cuda_level.cu: the CUDA backend's level-wise tree ops (tb_op_hist_build_level, tb_op_partition_level and
+ * tb_op_partition_level_cols), same
  * semantics as kernels/cpu/tree_level.c. For now they queue the single-node kernels of cuda_tree.cu job by job on the
  * context's stream (launches are cheap on the GPU; the CPU's cost was its per-node thread wake-ups): each histogram
  * is exact integer atomics, so the results are bit-identical to the CPU's. A job whose histogram is not kept is
@@ -42,6 +43,26 @@ extern "C" int tb_cuda_partition_level(tb_backend *be, int n_cols, const uint8_t
     if (seg_count[s])
       TB_TRY(tb_cuda_partition(be, n_cols, bins, rows + seg_begin[s], seg_count[s], feature[s], bin[s],
                                scratch + seg_begin[s], &nl));
+    n_left[s] = (uint32_t)nl;
+  }
+done:
+  return rc;
+}
+
+/* Column-major bins: feature f's column is a (n_data_rows, 1) row-major matrix, so the single-node partition kernel
+ * runs on it with one column. */
+extern "C" int tb_cuda_partition_level_cols(tb_backend *be, int n_cols, size_t n_data_rows, const uint8_t *bins_cm,
+                                            uint32_t *rows, size_t n_rows, int n_seg, const uint32_t *seg_begin,
+                                            const uint32_t *seg_count, const int32_t *feature, const int32_t *bin,
+                                            uint32_t *scratch, uint32_t *n_left) {
+  int rc = TB_OK;
+  (void)n_cols;
+  (void)n_rows;
+  for (int s = 0; s < n_seg; s++) {
+    size_t nl = 0;
+    if (seg_count[s])
+      TB_TRY(tb_cuda_partition(be, 1, bins_cm + (size_t)feature[s] * n_data_rows, rows + seg_begin[s], seg_count[s],
+                               0, bin[s], scratch + seg_begin[s], &nl));
     n_left[s] = (uint32_t)nl;
   }
 done:
