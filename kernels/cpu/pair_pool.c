@@ -73,10 +73,8 @@ static void *helper_main(void *unused) {
     unsigned spins = 0;
     while (atomic_load(&pool.seq) == last) {
       cpu_relax();
-      if ((++spins & 63u) == 0) {
-        move_off(&start, atomic_load_explicit(&pool.caller_cpu, memory_order_relaxed));
-        sched_yield(); /* lets a thread sharing this core run */
-      }
+      if ((++spins & 63u) == 0) move_off(&start, atomic_load_explicit(&pool.caller_cpu, memory_order_relaxed));
+      if ((spins & 1023u) == 0) sched_yield(); /* lets a thread sharing this core run (a syscall: not too often) */
       if ((spins & 255u) == 0 && now_ns() - t0 > TB_PAIR_SPIN_NS) {
         pthread_mutex_lock(&pool.mu);
         atomic_store(&pool.sleeping, 1); /* seq_cst: a caller that publishes after this sees it and signals */
