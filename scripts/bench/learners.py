@@ -311,7 +311,7 @@ def build_table(res, args, cfg):
             ">= 1.5x peer", lambda o, p: o >= 1.5 * p)
     if "logreg" in res:
         add("logreg", "test acc", "acc", f4, lambda o, p: f"{o - p:+.4f}", ">= 0.84", lambda o, p: o >= 0.84)
-        add("logreg", "train time", "time", fs, lambda o, p: f"{o / p:.3f}", "<= 0.2 of peer",
+        add("logreg", "train time", "time", fs, lambda o, p: f"{o / p:.3f}", "<= 0.2 of peer (same work: 100 each)",
             lambda o, p: o <= 0.2 * p)
     if "logreg_tta" in res:
         add("logreg_tta", "test acc", "acc", f4, lambda o, p: f"{o - p:+.4f}", ">= 0.84", lambda o, p: o >= 0.84)
