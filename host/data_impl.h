@@ -25,4 +25,12 @@ int tb_gen_rng(tb_spec *spec, gsl_rng **out);
 
 /* strdup that records TB_ERR_NOMEM; NULL in, NULL out. */
 char *tb_data_strdup(const char *s);
+
+/* split.c: a sequential reader of the Philox stream `key` (kernels/tb_rng.h) for the data layer's shuffles (splits,
+ * folds, data-fraction orders): exact uniform integers in [0, m) by rejection, and Fisher-Yates over a. */
+typedef struct {
+  uint64_t key, ctr;
+} tb_data_rng;
+uint32_t tb_data_rng_below(tb_data_rng *g, uint32_t m);
+void tb_data_shuffle_u32(tb_data_rng *g, uint32_t *a, size_t n);
 #endif

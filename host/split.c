@@ -30,12 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-  uint64_t key, ctr;
-} split_rng;
-
 /* Uniform integer in [0, m), m >= 1, without modulo bias. */
-static uint32_t rng_below(split_rng *g, uint32_t m) {
+uint32_t tb_data_rng_below(tb_data_rng *g, uint32_t m) {
   uint32_t lim = (uint32_t)(0u - m) % m; /* 2^32 mod m: values below it are rejected */
   for (;;) {
     uint32_t v = tb_rng_bits(g->key, g->ctr++);
@@ -43,9 +39,9 @@ static uint32_t rng_below(split_rng *g, uint32_t m) {
   }
 }
 
-static void shuffle_u32(split_rng *g, uint32_t *a, size_t n) {
+void tb_data_shuffle_u32(tb_data_rng *g, uint32_t *a, size_t n) {
   for (size_t i = n; i > 1; i--) {
-    size_t j = rng_below(g, (uint32_t)i);
+    size_t j = tb_data_rng_below(g, (uint32_t)i);
     uint32_t t = a[i - 1];
     a[i - 1] = a[j];
     a[j] = t;
@@ -167,8 +163,8 @@ int tb_data_split(const tb_dataset *ds, const tb_split_spec *spec, tb_splits *ou
       pool[npool++] = (uint32_t)i;
   }
   TB_TRY(group_rows(ds, pool, npool, strat, order, start));
-  split_rng g = {tb_rng_derive(spec->seed, 1), 0};
-  for (int c = 0; c < ng; c++) shuffle_u32(&g, order + start[c], start[c + 1] - start[c]);
+  tb_data_rng g = {tb_rng_derive(spec->seed, 1), 0};
+  for (int c = 0; c < ng; c++) tb_data_shuffle_u32(&g, order + start[c], start[c + 1] - start[c]);
 
   size_t total_test = fixed ? 0 : (size_t)llround(spec->test_frac * (double)npool);
   for (int c = 0; c < ng; c++) {
@@ -204,7 +200,7 @@ int tb_data_split(const tb_dataset *ds, const tb_split_spec *spec, tb_splits *ou
     else if (part[i] == TB_SPLIT_VALID) out->valid[b++] = (uint32_t)i;
     else out->train[a++] = (uint32_t)i;
   }
-  shuffle_u32(&g, out->train, out->n_train);
+  tb_data_shuffle_u32(&g, out->train, out->n_train);
 done:
   if (rc < 0) tb_splits_free(out);
   free(part);
@@ -252,10 +248,10 @@ int tb_data_kfold(const tb_dataset *ds, const uint32_t *idx, size_t n, int k, ui
   start = malloc(((size_t)ng + 1) * sizeof *start);
   if (!order || !start) TB_FAIL(TB_ERR_NOMEM, "k-fold: out of host memory for %zu rows", n);
   TB_TRY(group_rows(ds, idx, n, strat, order, start));
-  split_rng g = {tb_rng_derive(seed, 2), 0};
+  tb_data_rng g = {tb_rng_derive(seed, 2), 0};
   int f = 0;
   for (int c = 0; c < ng; c++) {
-    shuffle_u32(&g, order + start[c], start[c + 1] - start[c]);
+    tb_data_shuffle_u32(&g, order + start[c], start[c + 1] - start[c]);
     for (size_t j = start[c]; j < start[c + 1]; j++) {
       fold[order[j]] = f;
       f = f + 1 == k ? 0 : f + 1;

@@ -3,9 +3,9 @@
  * smaller fraction are always among those of a larger one, and every trial at fraction f sees the same rows.
  * Not a split (split.c) and not a sampler. Tested by tests/test_datafraction.c.
  *
- * Order (tb_data_fraction_order): the Philox stream of kernels/tb_rng.h keyed by tb_rng_derive(seed, 3), exact
- * uniform integers and Fisher-Yates shuffles as in split.c. Stratified (classification with stratify = 1): each
- * class's positions are shuffled; the order starts with one row of each class present (classes in a shuffled
+ * Order (tb_data_fraction_order): the Philox stream of kernels/tb_rng.h keyed by tb_rng_derive(seed, 3), read by
+ * split.c's exact uniform integers and Fisher-Yates shuffle (tb_data_shuffle_u32). Stratified (classification with
+ * stratify = 1): each class's positions are shuffled; the order starts with one row of each class present (classes in a shuffled
  * order), then position j (1-based) takes the next row of the class c with the largest deficit j p_c - taken_c
  * (p_c = m_c / n; ties to the lower class), so every prefix of k >= n_present rows holds each present class and,
  * once the first rows are absorbed, within about one row of k p_c. Otherwise: one shuffle of all positions.
@@ -17,27 +17,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-  uint64_t key, ctr;
-} subset_rng;
-
-static uint32_t below(subset_rng *g, uint32_t m) {
-  uint32_t lim = (uint32_t)(0u - m) % m;
-  for (;;) {
-    uint32_t v = tb_rng_bits(g->key, g->ctr++);
-    if (v >= lim) return v % m;
-  }
-}
-
-static void shuffle(subset_rng *g, uint32_t *a, size_t n) {
-  for (size_t i = n; i > 1; i--) {
-    size_t j = below(g, (uint32_t)i);
-    uint32_t t = a[i - 1];
-    a[i - 1] = a[j];
-    a[j] = t;
-  }
-}
 
 size_t tb_data_fraction_size(const tb_dataset *ds, size_t n, double f) {
   if (n == 0 || !(f > 0)) return 0;
@@ -62,11 +41,11 @@ int tb_data_fraction_order(const tb_dataset *ds, const uint32_t *idx, size_t n, 
     if ((idx ? idx[i] : i) >= ds->n_rows)
       return tb_error_set(TB_ERR_RANGE, "fraction order: row %zu of %s is out of range (%zu rows)",
                           (size_t)(idx ? idx[i] : i), ds->name ? ds->name : "the dataset", ds->n_rows);
-  subset_rng g = {tb_rng_derive(seed, 3), 0};
+  tb_data_rng g = {tb_rng_derive(seed, 3), 0};
   int by_class = stratify && ds->task == TB_TASK_CLASSIFICATION && ds->n_classes > 1;
   if (!by_class) {
     for (size_t i = 0; i < n; i++) order[i] = idx ? idx[i] : (uint32_t)i;
-    shuffle(&g, order, n);
+    tb_data_shuffle_u32(&g, order, n);
     return TB_OK;
   }
   int C = ds->n_classes;
@@ -87,11 +66,11 @@ int tb_data_fraction_order(const tb_dataset *ds, const uint32_t *idx, size_t n, 
   }
   int present = 0;
   for (int c = 0; c < C; c++) {
-    shuffle(&g, pos + start[c], start[c + 1] - start[c]);
+    tb_data_shuffle_u32(&g, pos + start[c], start[c + 1] - start[c]);
     taken[c] = 0;
     if (start[c + 1] > start[c]) first[present++] = (uint32_t)c;
   }
-  shuffle(&g, first, (size_t)present);
+  tb_data_shuffle_u32(&g, first, (size_t)present);
   size_t j = 0;
   for (; j < (size_t)present; j++) { /* one row of each present class first */
     int c = (int)first[j];
