@@ -5,8 +5,8 @@
  *
  * Order (tb_data_fraction_order): the Philox stream of kernels/tb_rng.h keyed by tb_rng_derive(seed, 3), read by
  * split.c's exact uniform integers and Fisher-Yates shuffle (tb_data_shuffle_u32). Stratified (classification with
- * stratify = 1): each class's positions are shuffled; the order starts with one row of each class present (classes in a shuffled
- * order), then position j (1-based) takes the next row of the class c with the largest deficit j p_c - taken_c
+ * stratify = 1): each class's positions are shuffled; the order starts with one row of each class present
+ * (classes in a shuffled order), then position j (1-based) takes the next row of the class c with the largest deficit j p_c - taken_c
  * (p_c = m_c / n; ties to the lower class), so every prefix of k >= n_present rows holds each present class and,
  * once the first rows are absorbed, within about one row of k p_c. Otherwise: one shuffle of all positions.
  * Size (tb_data_fraction_size): ceil(f n) rows (1e-9 slack for f n that is an integer up to rounding), at least
