@@ -23,12 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gbdt_impl.h"
 #include "model_impl.h"
 #include "split_gain.h"
 #include "tb_rng.h"
 #include "tree_grow.h"
 
-enum { OBJ_AUTO = 0, OBJ_LOGISTIC = 1, OBJ_SOFTMAX = 2, OBJ_SQUARED = 3 };
 static const int bins_choices[] = {16, 32, 64, 128, 256};
 #define GBDT_HIST_BYTES ((size_t)64 << 20)
 #define GBDT_MIN_GAIN 1e-6 /* XGBoost's kRtEps: gains below are rounding noise */
@@ -64,26 +64,6 @@ static const tb_hparam gbdt_hparams[] = {
 };
 #define GBDT_N_HPARAMS ((int)(sizeof gbdt_hparams / sizeof gbdt_hparams[0]))
 
-typedef struct {
-  int obj, n_out, k_trees; /* margin columns; trees per round */
-  double lr;
-  int esr, n_rounds, best_round, stopped;
-  double best_loss;
-  tb_grow_params gp;
-  double colsample, subsample;
-  const tb_bins *bins;
-  tb_grow_ws *ws;
-  tb_treeset trees;
-  size_t n_all, n_other; /* dataset rows; rows outside the training set */
-  uint32_t *mrow;        /* (n_all) margin row of each dataset row: itself for training rows, n_all + k for others */
-  tb_buf obins, valid_midx; /* (n_other, n_cols) bins of the non-training rows; valid rows' margin rows */
-  tb_buf margins, stats, train_idx, valid_idx, round_rows, base_dev; /* stats: (k_trees, n_all, 2) int64 */
-  float *base;
-  uint32_t *rows_host;
-  uint32_t *tr; /* the training rows in ascending order: row lists stay sorted through stable partitions, so
-                   histogram builds read bins and stats nearly sequentially */
-  uint8_t *colmask;
-} gbdt;
 
 static int cmp_u32(const void *a, const void *b) {
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -130,35 +110,6 @@ static void tree_mask(void *ctx, int32_t node, int n_cols, uint8_t *mask) {
   memcpy(mask, ctx, (size_t)n_cols);
 }
 
-/* Adds trees first .. first+n-1 to the margins of the non-training rows (on their compact bins) and, when
- * all_rows, to the first n_all margin rows too. */
-static int predict_margins(tb_model *m, int first, int n, int all_rows) {
-  gbdt *g = m->impl;
-  int rc = TB_OK;
-  const int n_cols = tb_devdata_dataset(m->dd)->n_cols;
-  TB_TRY(tb_treeset_sync(m->be, &g->trees));
-  tb_forest_view v = tb_treeset_view(&g->trees, first, n);
-  if (!v.n_trees) return TB_OK;
-  if (all_rows)
-    TB_TRY(tb_op_forest_predict(m->be, &v, g->n_all, n_cols, NULL, g->bins->bins, 1.0f, g->n_out, g->margins.data));
-  if (g->n_other)
-    TB_TRY(tb_op_forest_predict(m->be, &v, g->n_other, n_cols, NULL, g->obins.data, 1.0f, g->n_out,
-                                (float *)g->margins.data + g->n_all * (size_t)g->n_out));
-done:
-  return rc;
-}
-
-static int recompute_margins(tb_model *m) {
-  gbdt *g = m->impl;
-  int rc = TB_OK;
-  const size_t nr = g->n_all + g->n_other;
-  TB_TRY(tb_op_fill(m->be, nr * (size_t)g->n_out, 0.0f, g->margins.data));
-  TB_TRY(tb_op_bias_add(m->be, 1, (int)nr, g->n_out, g->margins.data, g->base_dev.data));
-  TB_TRY(predict_margins(m, 0, g->trees.n_trees, 1));
-done:
-  return rc;
-}
-
 static void gbdt_destroy(tb_model *m) {
   gbdt *g = m->impl;
   if (!g) return;
@@ -174,47 +125,6 @@ static void gbdt_destroy(tb_model *m) {
   free(g->colmask);
   free(g);
   m->impl = NULL;
-}
-
-/* g->mrow, g->n_other and g->obins: the margin row of every dataset row and the compact bins of the rows outside
- * the training set (copied through the host once). */
-static int other_rows(tb_model *m) {
-  gbdt *g = m->impl;
-  int rc = TB_OK;
-  const size_t nc = (size_t)tb_devdata_dataset(m->dd)->n_cols;
-  uint8_t *all = NULL, *ob = NULL;
-  g->mrow = malloc(g->n_all * sizeof *g->mrow);
-  if (!g->mrow) TB_FAIL(TB_ERR_NOMEM, "gbdt: out of host memory (%zu rows)", g->n_all);
-  for (size_t r = 0; r < g->n_all; r++) g->mrow[r] = UINT32_MAX;
-  for (size_t i = 0; i < m->n_train; i++) g->mrow[m->train[i]] = m->train[i];
-  g->n_other = 0;
-  for (size_t r = 0; r < g->n_all; r++)
-    if (g->mrow[r] == UINT32_MAX) g->mrow[r] = (uint32_t)(g->n_all + g->n_other++);
-  if (!g->n_other) return TB_OK;
-  all = malloc(g->n_all * nc);
-  ob = malloc(g->n_other * nc);
-  if (!all || !ob) TB_FAIL(TB_ERR_NOMEM, "gbdt: out of host memory (%zu rows)", g->n_all);
-  TB_TRY(tb_backend_download(m->be, all, g->bins->bins, g->n_all * nc));
-  for (size_t r = 0; r < g->n_all; r++)
-    if (g->mrow[r] >= g->n_all) memcpy(ob + (g->mrow[r] - g->n_all) * nc, all + r * nc, nc);
-  TB_TRY(tb_backend_alloc(m->be, g->n_other * nc, &g->obins));
-  TB_TRY(tb_backend_upload(m->be, g->obins.data, ob, g->n_other * nc));
-done:
-  free(all);
-  free(ob);
-  return rc;
-}
-
-/* dst (device, n) = the margin rows of dataset rows rows[0..n) (host). */
-static int upload_mrows(tb_model *m, const uint32_t *rows, size_t n, uint32_t *dst) {
-  gbdt *g = m->impl;
-  if (!n) return TB_OK;
-  uint32_t *h = malloc(n * sizeof *h);
-  if (!h) return tb_error_set(TB_ERR_NOMEM, "gbdt: out of host memory (%zu rows)", n);
-  for (size_t i = 0; i < n; i++) h[i] = g->mrow[rows[i]];
-  int rc = tb_backend_upload(m->be, dst, h, n * sizeof *h);
-  free(h);
-  return rc;
 }
 
 static int gbdt_create(tb_model *m) {
@@ -244,7 +154,7 @@ static int gbdt_create(tb_model *m) {
   TB_TRY(tb_devdata_bins(m->dd, bins_choices[(int)tb_model_hp(m, "max_bins")], m->train, m->n_train, &g->bins));
   TB_TRY(tb_grow_ws_init(m->be, g->bins, ds->n_cols, m->n_train, 2, hist_bytes(gp, g->bins->total_bins), &g->ws));
   tb_grow_ws_set_bins_cols(g->ws, tb_devdata_bins_cols(m->dd, g->bins), ds->n_rows);
-  TB_TRY(other_rows(m));
+  TB_TRY(tb_gbdt_other_rows(m));
   const size_t nm = (g->n_all + g->n_other) * (size_t)g->n_out;
   TB_TRY(tb_backend_alloc(m->be, nm * sizeof(float), &g->margins));
   TB_TRY(tb_backend_alloc(m->be, (size_t)g->k_trees * g->n_all * 2 * sizeof(int64_t), &g->stats));
@@ -262,7 +172,7 @@ static int gbdt_create(tb_model *m) {
   TB_TRY(tb_backend_upload(m->be, g->train_idx.data, g->tr, m->n_train * sizeof(uint32_t)));
   TB_TRY(tb_backend_upload(m->be, g->valid_idx.data, m->valid, m->n_valid * sizeof(uint32_t)));
   TB_TRY(tb_backend_alloc(m->be, m->n_valid * sizeof(uint32_t), &g->valid_midx));
-  TB_TRY(upload_mrows(m, m->valid, m->n_valid, g->valid_midx.data));
+  TB_TRY(tb_gbdt_upload_mrows(m, m->valid, m->n_valid, g->valid_midx.data));
   g->base = calloc((size_t)g->n_out, sizeof *g->base);
   g->rows_host = malloc(m->n_train * sizeof *g->rows_host);
   g->colmask = malloc((size_t)ds->n_cols);
@@ -288,7 +198,7 @@ static int gbdt_create(tb_model *m) {
     free(cnt);
   }
   TB_TRY(tb_backend_upload(m->be, g->base_dev.data, g->base, (size_t)g->n_out * sizeof(float)));
-  TB_TRY(recompute_margins(m));
+  TB_TRY(tb_gbdt_recompute_margins(m));
 done:
   return rc;
 }
@@ -352,7 +262,6 @@ static void sample_cols(tb_model *m, int tree, int n_cols) {
 }
 
 /* Validation loss (mean log-loss or 0.5 * MSE) of the current margins. */
-static int eval_dev(tb_model *m, const uint32_t *idx_dev, const uint32_t *midx_dev, size_t n, tb_metrics *out);
 
 static int one_round(tb_model *m) {
   gbdt *g = m->impl;
@@ -392,7 +301,7 @@ static int one_round(tb_model *m) {
       TB_TRY(tb_op_segment_add(m->be, t.n_leaves, t.leaf_begin, t.leaf_count, vals, tb_grow_ws_rows(g->ws), n_rows,
                                g->n_out, col, g->margins.data));
   }
-  TB_TRY(predict_margins(m, first, g->k_trees, n_rows != m->n_train));
+  TB_TRY(tb_gbdt_predict_margins(m, first, g->k_trees, n_rows != m->n_train));
   g->n_rounds++;
 done:
   if (rc < 0) tb_treeset_truncate(&g->trees, g->n_rounds * g->k_trees);
@@ -408,7 +317,7 @@ static int gbdt_train(tb_model *m, int units) {
     TB_TRY(one_round(m));
     if (g->esr > 0 && m->n_valid > 0) {
       tb_metrics mt;
-      TB_TRY(eval_dev(m, g->valid_idx.data, g->valid_midx.data, m->n_valid, &mt));
+      TB_TRY(tb_gbdt_eval_dev(m, g->valid_idx.data, g->valid_midx.data, m->n_valid, &mt));
       if (mt.loss < g->best_loss) {
         g->best_loss = mt.loss;
         g->best_round = g->n_rounds;
@@ -416,48 +325,12 @@ static int gbdt_train(tb_model *m, int units) {
         g->stopped = 1;
         g->n_rounds = g->best_round;
         tb_treeset_truncate(&g->trees, g->n_rounds * g->k_trees);
-        TB_TRY(recompute_margins(m));
+        TB_TRY(tb_gbdt_recompute_margins(m));
       }
     }
   }
   m->fidelity = g->n_rounds;
 done:
-  return rc;
-}
-
-/* idx_dev: the dataset rows (labels, targets); midx_dev: their margin rows (g->mrow). */
-static int eval_dev(tb_model *m, const uint32_t *idx_dev, const uint32_t *midx_dev, size_t n, tb_metrics *out) {
-  gbdt *g = m->impl;
-  int rc = TB_OK;
-  tb_buf loss = {0}, y = {0}, pred = {0};
-  const int C = g->n_out;
-  double s = 0.0;
-  TB_TRY(tb_backend_alloc(m->be, n * sizeof(float), &loss));
-  TB_TRY(tb_backend_alloc(m->be, n * sizeof(float), &y));
-  TB_TRY(tb_backend_alloc(m->be, n * (size_t)C * sizeof(float), &pred));
-  TB_TRY(tb_op_gather_rows(m->be, n, C, g->margins.data, midx_dev, pred.data));
-  out->n = n;
-  if (g->obj == OBJ_SQUARED) {
-    TB_TRY(tb_op_gather_rows(m->be, n, 1, tb_devdata_targets(m->dd), idx_dev, y.data));
-    TB_TRY(tb_op_sq_err(m->be, 1, (int)n, 1, pred.data, y.data, 1.0f, loss.data, NULL));
-    TB_TRY(tb_op_sum(m->be, 1, n, loss.data, &s));
-    out->loss = s / (double)n;
-    out->rmse = sqrt(2.0 * out->loss);
-    out->accuracy = out->logloss = NAN;
-  } else {
-    int64_t correct = 0;
-    TB_TRY(tb_op_gather_i32(m->be, n, tb_devdata_labels(m->dd), idx_dev, y.data));
-    TB_TRY(tb_op_softmax_xent(m->be, 1, (int)n, C, pred.data, y.data, 1.0f, loss.data, NULL));
-    TB_TRY(tb_op_sum(m->be, 1, n, loss.data, &s));
-    TB_TRY(tb_op_accuracy(m->be, 1, (int)n, C, pred.data, y.data, &correct));
-    out->loss = out->logloss = s / (double)n;
-    out->accuracy = (double)correct / (double)n;
-    out->rmse = NAN;
-  }
-done:
-  tb_backend_release(m->be, &pred);
-  tb_backend_release(m->be, &y);
-  tb_backend_release(m->be, &loss);
   return rc;
 }
 
@@ -467,8 +340,8 @@ static int gbdt_evaluate(tb_model *m, const uint32_t *rows, size_t n_rows, tb_me
   TB_TRY(tb_backend_alloc(m->be, n_rows * sizeof(uint32_t), &idx));
   TB_TRY(tb_backend_alloc(m->be, n_rows * sizeof(uint32_t), &midx));
   TB_TRY(tb_backend_upload(m->be, idx.data, rows, n_rows * sizeof(uint32_t)));
-  TB_TRY(upload_mrows(m, rows, n_rows, midx.data));
-  TB_TRY(eval_dev(m, idx.data, midx.data, n_rows, out));
+  TB_TRY(tb_gbdt_upload_mrows(m, rows, n_rows, midx.data));
+  TB_TRY(tb_gbdt_eval_dev(m, idx.data, midx.data, n_rows, out));
 done:
   tb_backend_release(m->be, &midx);
   tb_backend_release(m->be, &idx);
@@ -531,7 +404,7 @@ static int gbdt_restore(tb_model *m, const void *blob, size_t len) {
   g->best_round = h[3];
   g->stopped = h[4] != 0;
   TB_TRY(tb_backend_upload(m->be, g->base_dev.data, g->base, (size_t)g->n_out * sizeof(float)));
-  TB_TRY(recompute_margins(m));
+  TB_TRY(tb_gbdt_recompute_margins(m));
 done:
   return rc;
 }
