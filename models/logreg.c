@@ -67,11 +67,12 @@ typedef struct {
 
 static logreg *impl(const tb_model *m) { return (logreg *)m->impl; }
 
-/* Rows per chunk of the full-batch pass and evaluation: 4 MiB of features on the CPU (the chunk is read again by
- * the backward GEMM from cache; with kernels/cpu/gemm_small.c 4 MiB beat 1 and 2 MiB on Fashion-MNIST by having
- * fewer fork/joins, and past 8 MiB the X^T P kernel falls back to OpenBLAS), 16 MiB on a GPU. */
+/* Rows per chunk of the full-batch pass and evaluation: 8 MiB of features on the CPU (the chunk is read again by
+ * the backward GEMM from L3; with kernels/cpu/gemm_small.c, 25 L-BFGS iterations on Fashion-MNIST on a quiet
+ * machine took 1.03-1.05 s at 8 MiB, 1.08-1.21 s at 4 MiB, 1.14-1.27 s at 2 MiB: fewer fork/joins; past 8 MiB the
+ * X^T P kernel falls back to OpenBLAS, slower), 16 MiB on a GPU. */
 static int chunk_rows(tb_device_kind kind, int d, size_t n) {
-  size_t bytes = kind == TB_DEVICE_CUDA ? ((size_t)16 << 20) : ((size_t)4 << 20);
+  size_t bytes = kind == TB_DEVICE_CUDA ? ((size_t)16 << 20) : ((size_t)8 << 20);
   size_t r = bytes / ((size_t)d * sizeof(float));
   if (r < 256) r = 256;
   if (r > n) r = n;
