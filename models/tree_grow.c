@@ -14,45 +14,20 @@
  *     searched by one tb_op_split_find call (in chunks of n_slots/2 when the level is wider; then the level's
  *     histograms are not kept and the next level builds its children directly). Children that cannot split get no
  *     histogram and no search.
- *   loss-guided: the candidate leaf with the largest gain (ties: lowest node id) is split next, until max_leaves
- *     leaves or no candidate; children histograms are allocated in pairs from a pool, with a scratch pair when the
- *     pool is full (then the pair's histograms are used for the split search only and dropped).
+ *   loss-guided (tree_grow_lossguide.c): the candidate leaf with the largest gain (ties: lowest node id) is split
+ *     next, until max_leaves leaves or no candidate; children histograms are allocated in pairs from a pool, with a
+ *     scratch pair when the pool is full (then the pair's histograms are used for the split search only and
+ *     dropped).
  * Partitions read the column-major copy of the bins when the learner gives one (tb_grow_ws_set_bins_cols: GBDT, one
  * byte column per segment instead of a cache line per row), else the row-major bins (forest: its rows were just read
  * by the histogram). Node ids are given in creation order, which is deterministic, so per-node feature masks drawn from (seed, node id)
  * are reproducible. */
-#include "tree_grow.h"
+#include "tree_grow_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "tb_error.h"
-
-typedef struct {
-  uint32_t begin, count;
-  int32_t depth, slot;     /* slot: histogram slot index holding this node's histogram, -1 when none */
-  int32_t left, right;     /* children, -1 for leaves */
-  tb_split_result split;   /* best split (feature -1 when none or not searched) */
-} gnode;
-
-struct tb_grow_ws {
-  tb_backend *be;
-  const tb_bins *bins;
-  const uint8_t *bins_cols; /* column-major bins (n_cols, n_data_rows) for the partitions; NULL: use bins->bins */
-  size_t n_data_rows;
-  int n_cols, n_stats, n_slots;
-  size_t max_rows, slot_len; /* slot_len: int64 entries per node histogram (total_bins * n_stats) */
-  tb_buf rows, scratch, hist;
-  /* host: node records, node totals and left-child sums (n_stats each), grown per tree */
-  gnode *nodes;
-  int64_t *tot, *ltot;
-  int n_nodes, cap_nodes;
-  /* host: split_find batch scratch for up to n_slots nodes */
-  uint8_t *mask;
-  tb_split_result *res;
-  int64_t *lbatch;
-  int *pair_ref; /* loss-guided pool: live node histograms per slot pair (n_slots / 2) */
-};
 
 void tb_grown_tree_free(tb_grown_tree *t) {
   if (!t) return;
@@ -178,7 +153,7 @@ static int build_hist(tb_grow_ws *ws, const int64_t *stats, int node, int slot) 
 
 /* Histograms of the children L, R of a node into slots sL, sR: the smaller built, the other by subtraction from the
  * parent's slot pslot (when >= 0), else both built. */
-static int child_hists(tb_grow_ws *ws, const int64_t *stats, int L, int sL, int R, int sR, int pslot) {
+int tb_grow_child_hists(tb_grow_ws *ws, const int64_t *stats, int L, int sL, int R, int sR, int pslot) {
   int rc = TB_OK;
   if (pslot < 0) {
     TB_TRY(build_hist(ws, stats, L, sL));
@@ -242,7 +217,7 @@ static int build_jobs(tb_grow_ws *ws, const int64_t *stats, size_t n_rows, const
 }
 
 /* Best splits of the n nodes ids[0..n) whose histograms are contiguous from slot `first`. */
-static int find_splits(tb_grow_ws *ws, const tb_grow_params *p, const int *ids, int n, int first) {
+int tb_grow_find_splits(tb_grow_ws *ws, const tb_grow_params *p, const int *ids, int n, int first) {
   int rc = TB_OK;
   const size_t nc = (size_t)ws->n_cols, ns = (size_t)ws->n_stats;
   if (p->mask)
@@ -283,7 +258,7 @@ done:
 }
 
 /* Partitions node id's rows by its split and creates its two children; *L, *R receive their ids. */
-static int split_node(tb_grow_ws *ws, int id, int *L, int *R) {
+int tb_grow_split_node(tb_grow_ws *ws, int id, int *L, int *R) {
   int rc = TB_OK;
   const gnode *g = &ws->nodes[id];
   uint32_t nl = 0, begin = g->begin, count = g->count;
@@ -295,7 +270,7 @@ done:
 }
 
 /* Root: histogram into `slot`, totals from its feature-0 bins. */
-static int make_root(tb_grow_ws *ws, const int64_t *stats, size_t n_rows, int slot) {
+int tb_grow_make_root(tb_grow_ws *ws, const int64_t *stats, size_t n_rows, int slot) {
   int rc = TB_OK;
   const size_t ns = (size_t)ws->n_stats, nb0 = ws->bins->cut_ptr_host[1];
   int64_t *h0 = malloc(nb0 * ns * sizeof *h0), tot[TB_MAX_STATS] = {0};
@@ -366,7 +341,7 @@ static int flush_chunk(tb_grow_ws *ws, const tb_grow_params *p, const int64_t *s
   int rc = TB_OK;
   TB_TRY(build_jobs(ws, stats, n_rows, a->jobs, *nj));
   *nj = 0;
-  if (c > 0) TB_TRY(find_splits(ws, p, a->level_need, c, first));
+  if (c > 0) TB_TRY(tb_grow_find_splits(ws, p, a->level_need, c, first));
 done:
   return rc;
 }
@@ -384,9 +359,9 @@ static int grow_depthwise(tb_grow_ws *ws, const tb_grow_params *p, const int64_t
   if (!a.level_need || !a.jobs) TB_FAIL(TB_ERR_NOMEM, "tree grow: out of host memory");
   TB_TRY(level_arrays_grow(&a, 64));
   a.level[0] = 0;
-  TB_TRY(make_root(ws, stats, n_rows, 0));
+  TB_TRY(tb_grow_make_root(ws, stats, n_rows, 0));
   int root = 0;
-  TB_TRY(find_splits(ws, p, &root, 1, 0));
+  TB_TRY(tb_grow_find_splits(ws, p, &root, 1, 0));
   for (int depth = 0; depth < p->max_depth; depth++) {
     TB_TRY(level_arrays_grow(&a, 2 * n_level));
     int n_split = 0;
@@ -445,61 +420,6 @@ done:
   return rc;
 }
 
-/* Loss-guided pool: pair q holds slots 2q and 2q+1; pair 0 is the scratch pair, never kept. */
-static int take_pair(tb_grow_ws *ws) {
-  for (int q = 1; q < ws->n_slots / 2; q++)
-    if (ws->pair_ref[q] == 0) return q;
-  return 0;
-}
-
-static void drop_slot(tb_grow_ws *ws, int slot) {
-  if (slot >= 2) ws->pair_ref[slot / 2]--;
-}
-
-static int grow_lossguide(tb_grow_ws *ws, const tb_grow_params *p, const int64_t *stats, size_t n_rows) {
-  int rc = TB_OK;
-  int *cand = NULL, n_cand = 0, n_leaves = 1;
-  memset(ws->pair_ref, 0, (size_t)(ws->n_slots / 2) * sizeof *ws->pair_ref);
-  cand = malloc((size_t)(p->max_leaves + 1) * sizeof *cand);
-  if (!cand) return tb_error_set(TB_ERR_NOMEM, "tree grow: out of host memory");
-  ws->pair_ref[1] = 1;
-  TB_TRY(make_root(ws, stats, n_rows, 2));
-  int root = 0;
-  TB_TRY(find_splits(ws, p, &root, 1, 2));
-  if (ws->nodes[0].split.feature >= 0 && p->max_depth >= 1) cand[n_cand++] = 0;
-  else drop_slot(ws, 2);
-  while (n_cand > 0 && n_leaves < p->max_leaves) {
-    int bi = 0;
-    for (int i = 1; i < n_cand; i++) {
-      const tb_split_result *a = &ws->nodes[cand[i]].split, *b = &ws->nodes[cand[bi]].split;
-      if (a->gain > b->gain || (a->gain == b->gain && cand[i] < cand[bi])) bi = i;
-    }
-    int id = cand[bi], L, R;
-    cand[bi] = cand[--n_cand];
-    TB_TRY(split_node(ws, id, &L, &R));
-    n_leaves++;
-    int pslot = ws->nodes[id].slot;
-    if (ws->nodes[L].depth < p->max_depth && n_leaves < p->max_leaves) {
-      int q = take_pair(ws), ids[2] = {L, R};
-      TB_TRY(child_hists(ws, stats, L, 2 * q, R, 2 * q + 1, pslot));
-      TB_TRY(find_splits(ws, p, ids, 2, 2 * q));
-      for (int c = 0; c < 2; c++) {
-        if (ws->nodes[ids[c]].split.feature < 0) continue;
-        cand[n_cand++] = ids[c];
-        if (q > 0) {
-          ws->nodes[ids[c]].slot = 2 * q + c;
-          ws->pair_ref[q]++;
-        }
-      }
-    }
-    drop_slot(ws, pslot);
-    ws->nodes[id].slot = -1;
-  }
-done:
-  free(cand);
-  return rc;
-}
-
 int tb_grow_tree(tb_grow_ws *ws, const tb_grow_params *p, const int64_t *stats, size_t n_rows, tb_grown_tree *out) {
   int rc = TB_OK;
   tb_grown_tree_free(out);
@@ -508,7 +428,7 @@ int tb_grow_tree(tb_grow_ws *ws, const tb_grow_params *p, const int64_t *stats, 
     return tb_error_set(TB_ERR_INVALID, "tree grow: bad arguments (%zu rows of at most %zu, depth %d)", n_rows,
                         ws ? ws->max_rows : 0, p ? p->max_depth : 0);
   ws->n_nodes = 0;
-  if (p->policy == TB_GROW_LOSSGUIDE) TB_TRY(grow_lossguide(ws, p, stats, n_rows));
+  if (p->policy == TB_GROW_LOSSGUIDE) TB_TRY(tb_grow_lossguide(ws, p, stats, n_rows));
   else TB_TRY(grow_depthwise(ws, p, stats, n_rows));
 
   const size_t ns = (size_t)ws->n_stats;
