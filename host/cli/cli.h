@@ -2,6 +2,9 @@
  * it calls libtunebench for everything else. Tested by tests/test_cli.c, which runs the built binary. */
 #ifndef TB_CLI_H
 #define TB_CLI_H
+#include "tb_backend.h"
+#include "tb_data.h"
+#include "tb_model.h"
 
 /* Exit codes of the command. */
 enum { TB_EXIT_OK = 0, TB_EXIT_FAILURE = 1, TB_EXIT_USAGE = 2 };
@@ -27,4 +30,32 @@ int tb_cli_bench_fused(int argc, char **argv); /* cli_bench_fused.c: `bench fuse
 int tb_cli_run(int argc, char **argv);
 /* cli_list.c: `list` (learners and their hyperparameters, samplers, schedulers, datasets, functions, suites) */
 int tb_cli_list(int argc, char **argv);
+
+/* cli_learner.c: the set-up `train` and `bench latency` share. Step 1 (config): the learner, its declared space and
+ * the configuration (defaults, then the --set values parents first, then checked). Step 2 (data): the device
+ * resolved (a fallback notice on stderr), the dataset loaded and split with `seed` (valid_frac / test_frac < 0: the
+ * split's defaults), the features standardised on the training rows, the backend opened and the data uploaded.
+ * tb_cli_learner_free releases whatever was made (also after a failed step). */
+#define TB_CLI_MAX_SETS 64
+typedef struct {
+  const char *what;              /* the command, for messages ("train", "bench latency") */
+  const char *learner, *data, *device;
+  const char *const *sets;       /* "key=value" strings */
+  int n_sets;
+  unsigned long long seed;
+  double valid_frac, test_frac;  /* < 0: tb_split_spec_default's */
+} tb_cli_learner_opts;
+typedef struct {
+  const tb_learner *L;
+  tb_space *sp;
+  double *x;                     /* the configuration in sp's encoding */
+  tb_dataset *ds;
+  tb_splits splits;
+  tb_standardizer st;
+  tb_backend *be;
+  tb_devdata *dd;
+} tb_cli_learner;
+int tb_cli_learner_config(const tb_cli_learner_opts *o, tb_cli_learner *c);
+int tb_cli_learner_data(const tb_cli_learner_opts *o, tb_cli_learner *c);
+void tb_cli_learner_free(tb_cli_learner *c);
 #endif

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "tb_backend.h"
@@ -17,14 +16,13 @@
 #include "tb_error.h"
 #include "tb_model.h"
 
-#define LAT_MAX_SETS 32
 #define LAT_USAGE                                                                                                     \
   "usage: tunebench bench latency --learner NAME --data SPEC [--set key=value ...] [--units N] [--batch N] "         \
   "[--runs N] [--warmup N] [--device D] [--seed N]"
 
 typedef struct {
   const char *learner, *data, *device;
-  const char *sets[LAT_MAX_SETS];
+  const char *sets[TB_CLI_MAX_SETS];
   int n_sets, units, batch, runs, warmup;
   unsigned long long seed;
 } lat_opts;
@@ -42,53 +40,26 @@ static double quantile(const double *v, int n, double q) {
 
 static int lat_run(const lat_opts *o) {
   int rc = TB_OK;
-  tb_space *sp = NULL;
-  double *x = NULL, *us = NULL;
-  tb_dataset *ds = NULL;
-  tb_splits splits = {0};
-  tb_standardizer st = {0};
-  tb_backend *be = NULL;
-  tb_devdata *dd = NULL;
+  tb_cli_learner c = {0};
   tb_model *m = NULL;
+  double *us = NULL;
   float *in = NULL, *outp = NULL;
-  tb_device req, dev;
-  char notice[256], buf[512];
+  char buf[512];
+  tb_cli_learner_opts lo = {"bench latency", o->learner, o->data, o->device, o->sets, o->n_sets, o->seed, -1, -1};
 
-  const tb_learner *L = tb_learner_find(o->learner);
-  if (!L) TB_FAIL(TB_ERR_NOT_FOUND, "unknown learner '%s' (learners: mlp, logreg, gbdt, forest)", o->learner);
-  TB_TRY(tb_learner_space(L, &sp));
-  x = malloc((size_t)tb_space_dim(sp) * sizeof *x);
-  if (!x) TB_FAIL(TB_ERR_NOMEM, "bench latency: out of host memory");
-  tb_learner_defaults(L, sp, x);
-  for (int i = 0; i < o->n_sets; i++) { /* in the given order: set a parent before its children */
-    const char *eq = strchr(o->sets[i], '=');
-    if (!eq || eq == o->sets[i]) TB_FAIL(TB_ERR_INVALID, "--set '%s' is not key=value", o->sets[i]);
-    snprintf(buf, sizeof buf, "%.*s", (int)(eq - o->sets[i]), o->sets[i]);
-    TB_TRY(tb_learner_set(L, sp, x, buf, eq + 1));
-  }
-  const char *msg = tb_learner_check(L, sp, x, buf, sizeof buf);
-  if (msg) TB_FAIL(TB_ERR_INVALID, "%s configuration rejected: %s", o->learner, msg);
-
-  TB_TRY(tb_device_parse(o->device, &req));
-  TB_TRY(tb_device_resolve(&req, &dev, notice, sizeof notice));
-  if (notice[0]) fprintf(stderr, "tunebench: %s\n", notice);
-  TB_TRY(tb_data_load(o->data, &ds));
-  if (!tb_learner_supports(L, ds->task)) TB_FAIL(TB_ERR_INVALID, "%s does not do the task of %s", o->learner, o->data);
-  tb_split_spec ss = tb_split_spec_default();
-  ss.seed = o->seed;
-  ss.stratify = ds->task == TB_TASK_CLASSIFICATION;
-  TB_TRY(tb_data_split(ds, &ss, &splits));
-  if (!splits.n_train || !splits.n_test) TB_FAIL(TB_ERR_INVALID, "bench latency: %s is too small to split", o->data);
+  TB_TRY(tb_cli_learner_config(&lo, &c));
+  TB_TRY(tb_cli_learner_data(&lo, &c));
+  tb_space *sp = c.sp;
+  double *x = c.x;
+  tb_dataset *ds = c.ds;
+  tb_splits splits = c.splits;
+  tb_backend *be = c.be;
+  if (!splits.n_test) TB_FAIL(TB_ERR_INVALID, "bench latency: %s is too small to split", o->data);
   if ((size_t)o->batch > splits.n_test)
     TB_FAIL(TB_ERR_INVALID, "bench latency: --batch %d exceeds the %zu test rows of %s", o->batch, splits.n_test,
             o->data);
-  TB_TRY(tb_standardizer_fit(ds, splits.train, splits.n_train, &st));
-  TB_TRY(tb_standardizer_apply(&st, ds));
-
-  TB_TRY(tb_backend_open(&dev, &be));
-  TB_TRY(tb_devdata_create(be, ds, &dd));
   tb_parts parts = {splits.train, splits.n_train, splits.valid, splits.n_valid};
-  TB_TRY(tb_model_create(L, sp, x, dd, &parts, o->seed, &m));
+  TB_TRY(tb_model_create(c.L, sp, x, c.dd, &parts, o->seed, &m));
   if (o->units > 0) TB_TRY(tb_model_train(m, o->units));
   TB_TRY(tb_backend_sync(be));
 
@@ -126,13 +97,7 @@ done:
   free(outp);
   free(in);
   tb_model_free(m);
-  tb_devdata_free(dd);
-  tb_backend_free(be);
-  tb_standardizer_free(&st);
-  tb_splits_free(&splits);
-  tb_dataset_free(ds);
-  free(x);
-  tb_space_free(sp);
+  tb_cli_learner_free(&c);
   return rc;
 }
 
@@ -152,7 +117,7 @@ int tb_cli_bench_latency(int argc, char **argv) {
     if (!strcmp(a, "--learner") && v) o.learner = v;
     else if (!strcmp(a, "--data") && v) o.data = v;
     else if (!strcmp(a, "--device") && v) o.device = v;
-    else if (!strcmp(a, "--set") && v && o.n_sets < LAT_MAX_SETS) o.sets[o.n_sets++] = v;
+    else if (!strcmp(a, "--set") && v && o.n_sets < TB_CLI_MAX_SETS) o.sets[o.n_sets++] = v;
     else if (!strcmp(a, "--units")) ok = !lat_int(v, 0, 100000, &o.units);
     else if (!strcmp(a, "--batch")) ok = !lat_int(v, 1, 1 << 20, &o.batch);
     else if (!strcmp(a, "--runs")) ok = !lat_int(v, 1, 10000000, &o.runs);

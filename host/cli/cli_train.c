@@ -2,7 +2,7 @@
  * metrics after every unit of fidelity (epoch, round, tree), then the test metrics, training time, samples/s, peak
  * device memory and parameter count. It loads and splits the data (tb_data_split with --seed; a source's fixed test
  * split is honoured), standardises the features on the training rows for every learner (trees are unaffected by
- * this monotone map, the linear models need it), opens the device (auto falls back to the CPU with a notice; cuda
+ * this monotone map, the linear models need it; the set-up shared with `bench latency` is in cli_learner.c), opens the device (auto falls back to the CPU with a notice; cuda
  * without a GPU is exit 2), and builds the configuration from the learner's defaults plus --set key=value (applied
  * parents first, so `--set l1_ratio=0.3 --set penalty=elasticnet` works in any order). It is not the tuner.
  * Tested by tests/test_cli.c and tests/test_model_core.c (which run the built binary). */
@@ -19,11 +19,10 @@
 #include "tb_error.h"
 #include "tb_model.h"
 
-#define MAX_SETS 64
 
 typedef struct {
   const char *learner, *data, *device;
-  const char *sets[MAX_SETS];
+  const char *sets[TB_CLI_MAX_SETS];
   int n_sets, units;
   unsigned long long seed;
   double valid_frac, test_frac;
@@ -38,47 +37,6 @@ static double now_s(void) {
 static void list_learners(FILE *f) {
   const tb_learner *const *L = tb_learners();
   for (int i = 0; L[i]; i++) fprintf(f, "%s%s", i ? ", " : "", tb_learner_name(L[i]));
-}
-
-/* Depth of hyperparameter `name` in its chain of conditions (0: unconditional; unknown names 0). */
-static int hp_depth(const tb_learner *L, const char *name) {
-  int depth = 0, n = tb_learner_n_hparams(L);
-  for (int guard = 0; name && guard <= n; guard++) {
-    const tb_hparam *h = NULL;
-    for (int i = 0; i < n && !h; i++)
-      if (!strcmp(tb_learner_hparam(L, i)->name, name)) h = tb_learner_hparam(L, i);
-    if (!h || !h->parent) break;
-    name = h->parent;
-    depth++;
-  }
-  return depth;
-}
-
-/* Applies the --set values, parents before children (stable in the command-line order otherwise). */
-static int apply_sets(const tb_learner *L, const tb_space *sp, double *x, const train_opts *o) {
-  int order[MAX_SETS], depth[MAX_SETS];
-  char key[128];
-  for (int i = 0; i < o->n_sets; i++) {
-    const char *eq = strchr(o->sets[i], '=');
-    if (!eq || eq == o->sets[i])
-      return tb_error_set(TB_ERR_INVALID, "--set '%s' is not key=value", o->sets[i]);
-    snprintf(key, sizeof key, "%.*s", (int)(eq - o->sets[i]), o->sets[i]);
-    depth[i] = hp_depth(L, key);
-    order[i] = i;
-  }
-  for (int i = 1; i < o->n_sets; i++) /* insertion sort by depth: stable */
-    for (int j = i; j > 0 && depth[order[j - 1]] > depth[order[j]]; j--) {
-      int t = order[j];
-      order[j] = order[j - 1];
-      order[j - 1] = t;
-    }
-  for (int k = 0; k < o->n_sets; k++) {
-    const char *s = o->sets[order[k]], *eq = strchr(s, '=');
-    snprintf(key, sizeof key, "%.*s", (int)(eq - s), s);
-    int rc = tb_learner_set(L, sp, x, key, eq + 1);
-    if (rc < 0) return rc;
-  }
-  return TB_OK;
 }
 
 /* The configured fidelity: the hyperparameter named after the unit ("epochs") or "n_<unit>"; 0 when none. */
@@ -105,56 +63,23 @@ static void print_metrics(const tb_metrics *m) {
 
 static int run_train(const train_opts *o) {
   int rc = TB_OK;
-  tb_dataset *ds = NULL;
-  tb_backend *be = NULL;
-  tb_devdata *dd = NULL;
+  tb_cli_learner c = {0};
   tb_model *m = NULL;
-  tb_space *sp = NULL;
-  double *x = NULL;
-  tb_splits splits = {0};
-  tb_standardizer st = {0};
-  tb_device req, dev;
-  char notice[256], buf[512];
+  char buf[512];
+  tb_cli_learner_opts lo = {"train", o->learner, o->data, o->device, o->sets, o->n_sets, o->seed, o->valid_frac,
+                            o->test_frac};
 
-  const tb_learner *L = tb_learner_find(o->learner);
-  if (!L) {
-    fprintf(stderr, "tunebench: train: unknown learner '%s'; learners: ", o->learner);
-    list_learners(stderr);
-    fputc('\n', stderr);
-    return tb_error_set(TB_ERR_NOT_FOUND, "unknown learner '%s'", o->learner);
-  }
-  TB_TRY(tb_learner_space(L, &sp));
-  x = malloc((size_t)tb_space_dim(sp) * sizeof *x);
-  if (!x) TB_FAIL(TB_ERR_NOMEM, "train: out of host memory");
-  tb_learner_defaults(L, sp, x);
-  TB_TRY(apply_sets(L, sp, x, o));
-  const char *msg = tb_learner_check(L, sp, x, buf, sizeof buf);
-  if (msg) TB_FAIL(TB_ERR_INVALID, "%s configuration rejected: %s", o->learner, msg);
+  TB_TRY(tb_cli_learner_config(&lo, &c));
+  const tb_learner *L = c.L;
+  tb_space *sp = c.sp;
+  double *x = c.x;
   int units = o->units > 0 ? o->units : configured_units(L, sp, x);
   if (units < 1) TB_FAIL(TB_ERR_INVALID, "%s has no configured %s: give --units N", o->learner,
                          tb_learner_fidelity_unit(L));
-
-  TB_TRY(tb_device_parse(o->device, &req));
-  TB_TRY(tb_device_resolve(&req, &dev, notice, sizeof notice));
-  if (notice[0]) fprintf(stderr, "tunebench: %s\n", notice);
-  TB_TRY(tb_data_load(o->data, &ds));
-  if (!tb_learner_supports(L, ds->task))
-    TB_FAIL(TB_ERR_INVALID, "%s does not do %s (dataset %s)", o->learner,
-            ds->task == TB_TASK_CLASSIFICATION ? "classification" : "regression", o->data);
-  tb_split_spec ss = tb_split_spec_default();
-  ss.seed = o->seed;
-  ss.valid_frac = o->valid_frac;
-  ss.test_frac = o->test_frac;
-  ss.stratify = ds->task == TB_TASK_CLASSIFICATION;
-  const char *smsg = tb_split_spec_check(&ss);
-  if (smsg) TB_FAIL(TB_ERR_INVALID, "train: %s", smsg);
-  TB_TRY(tb_data_split(ds, &ss, &splits));
-  if (!splits.n_train) TB_FAIL(TB_ERR_INVALID, "train: %s leaves no training rows", o->data);
-  TB_TRY(tb_standardizer_fit(ds, splits.train, splits.n_train, &st));
-  TB_TRY(tb_standardizer_apply(&st, ds));
-
-  TB_TRY(tb_backend_open(&dev, &be));
-  TB_TRY(tb_devdata_create(be, ds, &dd));
+  TB_TRY(tb_cli_learner_data(&lo, &c));
+  tb_dataset *ds = c.ds;
+  tb_splits splits = c.splits;
+  tb_backend *be = c.be;
   int n_out = ds->task == TB_TASK_CLASSIFICATION ? ds->n_classes : 1;
   size_t est = 0;
   TB_TRY(tb_model_estimate_bytes(L, sp, x, splits.n_train, ds->n_cols, n_out, &est));
@@ -166,7 +91,7 @@ static int run_train(const train_opts *o) {
   printf("device: %s\n", tb_backend_describe(be));
   tb_parts parts = {splits.train, splits.n_train, splits.valid, splits.n_valid};
   double t_create = now_s();
-  TB_TRY(tb_model_create(L, sp, x, dd, &parts, o->seed, &m));
+  TB_TRY(tb_model_create(L, sp, x, c.dd, &parts, o->seed, &m));
   TB_TRY(tb_backend_sync(be));
   double train_s = now_s() - t_create; /* training time counts model creation (buffers, gathered rows) too */
   char mb[32];
@@ -207,13 +132,7 @@ static int run_train(const train_opts *o) {
          tb_model_n_params(m));
 done:
   tb_model_free(m);
-  tb_devdata_free(dd);
-  tb_backend_free(be);
-  tb_standardizer_free(&st);
-  tb_splits_free(&splits);
-  tb_dataset_free(ds);
-  free(x);
-  tb_space_free(sp);
+  tb_cli_learner_free(&c);
   return rc;
 }
 
@@ -241,7 +160,7 @@ int tb_cli_train(int argc, char **argv) {
     if (!strcmp(a, "--learner") && v) o.learner = v;
     else if (!strcmp(a, "--data") && v) o.data = v;
     else if (!strcmp(a, "--device") && v) o.device = v;
-    else if (!strcmp(a, "--set") && v && o.n_sets < MAX_SETS) o.sets[o.n_sets++] = v;
+    else if (!strcmp(a, "--set") && v && o.n_sets < TB_CLI_MAX_SETS) o.sets[o.n_sets++] = v;
     else if (!strcmp(a, "--seed") && !parse_long(v, 0, 2147483647L, &n)) o.seed = (unsigned long long)n;
     else if (!strcmp(a, "--units") && !parse_long(v, 1, 1000000L, &n)) o.units = (int)n;
     else if (!strcmp(a, "--valid-frac") && !parse_frac(v, &o.valid_frac)) {}
@@ -262,6 +181,5 @@ int tb_cli_train(int argc, char **argv) {
     return TB_EXIT_USAGE;
   }
   int rc = run_train(&o);
-  if (rc == TB_ERR_NOT_FOUND && !tb_learner_find(o.learner)) return TB_EXIT_USAGE; /* already listed */
   return rc < 0 ? tb_cli_fail(rc, "train") : TB_EXIT_OK;
 }
