@@ -2,9 +2,10 @@
  * metrics after every unit of fidelity (epoch, round, tree), then the test metrics, training time, samples/s, peak
  * device memory and parameter count. It loads and splits the data (tb_data_split with --seed; a source's fixed test
  * split is honoured), standardises the features on the training rows for every learner (trees are unaffected by
- * this monotone map, the linear models need it; the set-up shared with `bench latency` is in cli_learner.c), opens the device (auto falls back to the CPU with a notice; cuda
+ * this monotone map, the linear models need it), opens the device (auto falls back to the CPU with a notice; cuda
  * without a GPU is exit 2), and builds the configuration from the learner's defaults plus --set key=value (applied
- * parents first, so `--set l1_ratio=0.3 --set penalty=elasticnet` works in any order). It is not the tuner.
+ * parents first, so `--set l1_ratio=0.3 --set penalty=elasticnet` works in any order); that set-up is shared with
+ * `bench latency` (cli_learner.c). It is not the tuner.
  * Tested by tests/test_cli.c and tests/test_model_core.c (which run the built binary). */
 #include <math.h>
 #include <omp.h>
