@@ -5,6 +5,9 @@
  * failed/pruned trials, bad options, and the time per suggestion at 500 trials (printed, loosely bounded). */
 #include <lapacke.h>
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -270,6 +273,30 @@ static void test_determinism(void) {
   tb_space_free(sp);
 }
 
+/* sampler.c runs the samplers' methods on one OpenMP thread (their BLAS calls are small): the suggestions do not
+ * depend on the caller's thread setting, and the caller's setting is back after ask and tell. */
+static void test_caller_threads(void) {
+#ifdef _OPENMP
+  tb_space *sp = box_space(2, -5, 10, 0, 15);
+  enum { T = 14 };
+  double xa[T * 2], xb[T * 2];
+  int prev = omp_get_max_threads();
+  omp_set_num_threads(1);
+  tb_sampler *a = make_gp(sp, 7, 0, NULL, NULL);
+  run_study(a, 2, T, branin, xa);
+  CU_ASSERT_EQUAL(omp_get_max_threads(), 1);
+  omp_set_num_threads(3);
+  tb_sampler *b = make_gp(sp, 7, 0, NULL, NULL);
+  run_study(b, 2, T, branin, xb);
+  CU_ASSERT_EQUAL(omp_get_max_threads(), 3);
+  CU_ASSERT(memcmp(xa, xb, sizeof xa) == 0);
+  omp_set_num_threads(prev);
+  tb_sampler_free(a);
+  tb_sampler_free(b);
+  tb_space_free(sp);
+#endif
+}
+
 static double uniform_search(int dim, const double *lo, const double *hi, int n, double (*fn)(const double *)) {
   double best = HUGE_VAL, x[8];
   for (int t = 0; t < n; t++) {
@@ -481,6 +508,7 @@ static const tb_test_case cases[] = {{"kernel_gradient", test_kernel_gradient},
                                      {"interpolation", test_interpolation},
                                      {"acquisition_formulas", test_acquisition_formulas},
                                      {"determinism", test_determinism},
+                                     {"caller_threads", test_caller_threads},
                                      {"regret_vs_random", test_regret_vs_random},
                                      {"parallel_pending", test_parallel_pending},
                                      {"mixed_space", test_mixed_space},
