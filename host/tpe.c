@@ -3,8 +3,8 @@
  * draws n_ei_candidates from l and keeps the one maximising log l - log g (EI is monotone in l/g; ints by their
  * cell's mass). By default the components Watanabe 2023 recommends (docs/samplers.md): all unconditional
  * parameters modelled jointly with per-dimension gap bandwidths, EI weights for the good set, gamma 0.15, sigma >=
- * 0.03, true densities; preset=optuna31 gives Optuna 3.1's defaults (univariate: one estimator per parameter, built
- * from the trials where it was active, and its kernel score, see tpe_impl.h). Conditional parameters stay
+ * 0.03 and the magic clip's exponent 1.15, true densities; preset=optuna31 gives Optuna 3.1's defaults (univariate:
+ * one estimator per parameter, built from the trials where it was active, and its kernel score, see tpe_impl.h). Conditional parameters stay
  * univariate (like Optuna without `group`). Pending trials join the bad set as the worst value with
  * constant_liar=1. The first n_startup suggestions are uniform random.
  * This file builds the observation sets and picks candidates; host/tpe_parzen.c holds the estimators.
@@ -91,13 +91,15 @@ static int tpe_create(tb_sampler *s) {
   TB_TRY(tb_sampler_opt_enum(s, "preset", "default|optuna31", &optuna31));
   TB_TRY(tb_sampler_opt_enum(s, "gamma_mode", "optuna|hyperopt", &p->gamma_mode));
   /* defaults (docs/samplers.md): multivariate with per-dimension gap bandwidths, EI weights, true densities,
-   * gamma 0.15, sigma >= 0.03 (Watanabe 2023's recommended components); preset=optuna31 gives Optuna 3.1's */
+   * gamma 0.15, sigma >= 0.03 (Watanabe 2023's recommended components), the magic clip's exponent 1.15 (his alpha,
+   * between hyperopt's 1 and his 2: docs/samplers.md); preset=optuna31 gives Optuna 3.1's */
   p->gamma = p->gamma_mode ? 0.25 : (optuna31 ? 0.1 : 0.15);
   mv = !optuna31;
   p->weights_mode = optuna31 ? 0 : 2;
   p->o.density_scaled = !optuna31;
   p->o.min_bandwidth = optuna31 ? 0.0 : 0.03;
   p->o.mv_gaps = !optuna31;
+  p->o.clip_exponent = optuna31 ? 1.0 : 1.15;
   TB_TRY(tb_sampler_opt_double(s, "gamma", 1e-9, 1.0, &p->gamma));
   TB_TRY(tb_sampler_opt_double(s, "prior_weight", 1e-9, 1e9, &p->o.prior_weight));
   TB_TRY(tb_sampler_opt_long(s, "n_ei_candidates", 1, 100000, &p->n_ei));
@@ -110,6 +112,7 @@ static int tpe_create(tb_sampler *s) {
   TB_TRY(tb_sampler_opt_double(s, "min_bandwidth", 0.0, 1.0, &p->o.min_bandwidth));
   TB_TRY(tb_sampler_opt_enum(s, "multivariate_bandwidth", "optuna|gaps", &p->o.mv_gaps));
   TB_TRY(tb_sampler_opt_enum(s, "score", "optuna31|density", &p->o.density_scaled));
+  TB_TRY(tb_sampler_opt_double(s, "magic_clip_exponent", 0.5, 4.0, &p->o.clip_exponent));
   p->o.consider_endpoints = (int)endpoints;
   p->o.consider_magic_clip = (int)clip;
   p->multivariate = (int)mv;
@@ -476,7 +479,7 @@ const tb_sampler_vt tb_sampler_tpe_vt = {
     .options = "preset (default|optuna31), gamma, gamma_mode (optuna|hyperopt), prior_weight, n_ei_candidates, "
                "n_startup, consider_endpoints, consider_magic_clip, multivariate, constant_liar, "
                "weights (optuna|uniform|ei), score (optuna31|density), min_bandwidth, "
-               "multivariate_bandwidth (optuna|gaps)",
+               "multivariate_bandwidth (optuna|gaps), magic_clip_exponent",
     .max_objectives = 1,
     .create = tpe_create,
     .ask = tpe_ask,

@@ -9,7 +9,8 @@
 typedef struct tb_tpe_opts {
   double prior_weight;     /* weight of the prior kernel (the observations' weights sum as given) */
   int consider_endpoints;  /* 1: the outermost kernels' sigma also sees the gap to 0 / 1 */
-  int consider_magic_clip; /* 1: sigma clipped below at 1 / min(100, n_kernels + 1) */
+  int consider_magic_clip; /* 1: sigma clipped below at 1 / min(100, n_kernels + 1)^clip_exponent */
+  double clip_exponent;    /* the magic clip's exponent (Watanabe 2023's alpha; hyperopt and Optuna: 1); 0 means 1 */
   int density_scaled;      /* 1: kernel densities divide by sigma (a true density); 0: Optuna 3.1's score, where
                             * truncnorm.logpdf omits -log(sigma) (Optuna issue #5109, fixed in 3.5), so each
                             * kernel counts in proportion to w_k sigma_k. Sampling is the same either way. */
@@ -38,7 +39,8 @@ typedef struct tb_tpe_kde {
 
 /* Fits the estimator to obs (n_obs unit values sorted ascending; ties in trial order) with weights w (n_obs, > 0,
  * not normalised; the prior gets o->prior_weight). sigma_k is the larger gap to the sorted neighbours (prior mean
- * 0.5 included, before equal values: Optuna 3.1's rule), clipped to [1 / min(100, n_obs + 2), 1] with the magic clip.
+ * 0.5 included, before equal values: Optuna 3.1's rule), clipped to [1 / min(100, n_obs + 2)^clip_exponent, 1] with
+ * the magic clip.
  * Returns TB_OK or TB_ERR_NOMEM. */
 int tb_tpe_kde_fit(tb_tpe_kde *k, const double *obs, const double *w, int n_obs, const tb_tpe_opts *o);
 /* One draw in [0, 1) from the sampler's stream: pick a kernel by weight, then its truncated normal. */

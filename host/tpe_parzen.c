@@ -41,7 +41,8 @@ static double min_sigma(int n_obs, const tb_tpe_opts *o) {
   double lo = SIGMA_EPS;
   if (o->consider_magic_clip) {
     double d = (double)n_obs + 2.0; /* 1 + n_kernels, the prior being a kernel */
-    lo = 1.0 / (d < 100.0 ? d : 100.0);
+    double a = o->clip_exponent > 0.0 ? o->clip_exponent : 1.0;
+    lo = a == 1.0 ? 1.0 / (d < 100.0 ? d : 100.0) : pow(d < 100.0 ? d : 100.0, -a);
   }
   return lo > o->min_bandwidth ? lo : o->min_bandwidth;
 }

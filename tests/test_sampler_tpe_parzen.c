@@ -178,6 +178,15 @@ static void test_kde_reference(void) {
     CU_ASSERT_DOUBLE_EQUAL(k.sigma[1], 1.0 / 6, 1e-15);
     CU_ASSERT_DOUBLE_EQUAL(k.sigma[2], 0.3, 1e-15);
     CU_ASSERT_DOUBLE_EQUAL(k.sigma[3], 0.3, 1e-15);
+    o.clip_exponent = 1.5; /* Watanabe's alpha: the clip is 6^-1.5 = 0.068; the gaps above it are unchanged */
+    TB_CHECK_OK(tb_tpe_kde_fit(&k, to, tw, 4, &o));
+    CU_ASSERT_DOUBLE_EQUAL(k.sigma[0], 0.2, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(k.sigma[1], pow(6.0, -1.5), 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(k.sigma[2], 0.3, 1e-15);
+    o.clip_exponent = 1.0; /* 1 and 0 (unset) are hyperopt's clip */
+    TB_CHECK_OK(tb_tpe_kde_fit(&k, to, tw, 4, &o));
+    CU_ASSERT_DOUBLE_EQUAL(k.sigma[1], 1.0 / 6, 1e-15);
+    o.clip_exponent = 0.0;
     /* ties with the prior mean: [0.5 (prior), 0.5, 0.5, 0.8], endpoints on, clip off -> 1e-12, 0.3, 0.3 */
     double t5[3] = {0.5, 0.5, 0.8};
     o.consider_magic_clip = 0;
