@@ -307,9 +307,10 @@ static double uniform_search(int dim, const double *lo, const double *hi, int n,
   return best;
 }
 
-/* 50 trials, 10 seeds: GP-BO's mean regret must be below half of uniform random search's. */
+/* 50 trials, 20 seeds (the issue: "beat random search on Hartmann6 over 20 seeds"): GP-BO's mean regret must be
+ * below half of uniform random search's. */
 static void test_regret_vs_random(void) {
-  enum { SEEDS = 10, T = 50 };
+  enum { SEEDS = 20, T = 50 };
   struct {
     const char *name;
     int dim;
