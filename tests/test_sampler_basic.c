@@ -3,7 +3,8 @@
  * (exact count of distinct points, then TB_ERR_EXHAUSTED), grid levels, grid over conditional spaces without
  * duplicates, Sobol/Halton points equal GSL's own sequence when scramble=0 (and a constant rotation when 1), the
  * dimension limit, LHS stratification per batch, bad options, multi-objective random search, and random search
- * on the hit problem: P(hit within T) = 1 - 0.99^T within three standard errors over 2000 instances.
+ * on the hit problem: P(hit within T) = 1 - 0.99^T within three standard errors over 2000 instances, and the
+ * shuffled grid on the same problem against its exact hit probability (below).
  */
 #include <gsl/gsl_qrng.h>
 #include <math.h>
@@ -365,6 +366,100 @@ static void test_random_hit(void) {
   }
 }
 
+/* Exact P(hit within T) of a shuffled grid with n levels per dimension (i / (n - 1), ends included) on a hit box
+ * with the given side lengths, whose lower corner is uniform over [0, 1 - len] independently per dimension (as
+ * tb_testfn_hit_box places it). In dimension a the number c_a of levels inside the box is piecewise constant in the
+ * corner, with breakpoints at the levels and the levels minus len; the box holds m = prod c_a of the N = n^d grid
+ * points, and a random visiting order misses all of them in T trials with probability C(N - m, T) / C(N, T). */
+static double grid_hit_theory(const double *len, int d, int n, int T) {
+  double pc[5][8] = {{0}}; /* pc[a][c]: probability that dimension a's interval holds c levels */
+  for (int a = 0; a < d; a++) {
+    double L = len[a], bp[20];
+    int nb = 0;
+    bp[nb++] = 0.0, bp[nb++] = 1.0 - L;
+    for (int i = 0; i < n; i++) {
+      double g = (double)i / (n - 1);
+      if (g > 0.0 && g < 1.0 - L) bp[nb++] = g;
+      if (g - L > 0.0 && g - L < 1.0 - L) bp[nb++] = g - L;
+    }
+    for (int i = 1; i < nb; i++) /* insertion sort */
+      for (int j = i; j > 0 && bp[j - 1] > bp[j]; j--) {
+        double t = bp[j];
+        bp[j] = bp[j - 1], bp[j - 1] = t;
+      }
+    for (int k = 0; k + 1 < nb; k++) {
+      double lo = 0.5 * (bp[k] + bp[k + 1]);
+      int c = 0;
+      for (int i = 0; i < n; i++) c += (double)i / (n - 1) >= lo && (double)i / (n - 1) <= lo + L;
+      pc[a][c] += (bp[k + 1] - bp[k]) / (1.0 - L);
+    }
+  }
+  double N = pow(n, d), p = 0.0;
+  int c[5] = {0};
+  for (;;) { /* every combination of counts */
+    double w = 1.0, m = 1.0;
+    for (int a = 0; a < d; a++) w *= pc[a][c[a]], m *= c[a];
+    if (w > 0.0) {
+      double miss = 1.0;
+      for (int k = 0; k < T && miss > 0.0; k++) miss *= N - m - k > 0 ? (N - m - k) / (N - k) : 0.0;
+      p += w * (1.0 - miss);
+    }
+    int a = 0;
+    while (a < d && ++c[a] > n) c[a++] = 0;
+    if (a == d) break;
+  }
+  return p;
+}
+
+/* The shuffled grid on the hit problems (4 levels per dimension in 3-d: 64 points; 3 in 5-d: 243): the share of
+ * 2000 instances (box seed i, sampler seed 10^6 + i) hit within 50 trials and within the whole grid equals
+ * grid_hit_theory within three standard errors. Printed next to random search's 1 - 0.99^T. */
+static void test_grid_hit(void) {
+  const char *hits[] = {"hit-cube-3d", "hit-cube-5d", "hit-rect-3d", "hit-rect-5d"};
+  const int n_inst = 2000;
+  printf("\n");
+  for (int h = 0; h < 4; h++) {
+    const tb_testfn *f = tb_testfn_find(hits[h]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    int d = f->dim, n = d == 3 ? 4 : 3, N = (int)pow(n, d), T[2] = {50, N}, n_hit[2] = {0, 0};
+    double lo[5], hi[5], len[5];
+    TB_CHECK_OK(tb_testfn_hit_box(f, 0, lo, hi));
+    for (int a = 0; a < d; a++) len[a] = hi[a] - lo[a]; /* the same lengths in every instance */
+    tb_space *sp;
+    TB_CHECK_OK(tb_testfn_space(f, &sp));
+    char nv[8];
+    snprintf(nv, sizeof nv, "%d", n);
+    const char *on[] = {"n", "shuffle"}, *ov[] = {nv, "1"};
+    double *xs = malloc((size_t)N * (size_t)d * sizeof *xs);
+    int64_t *ids = malloc((size_t)N * sizeof *ids);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(xs);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ids);
+    for (int i = 0; i < n_inst; i++) {
+      tb_sampler *s;
+      TB_CHECK_OK(make("grid", sp, 1000000u + (uint64_t)i, 2, on, ov, &s));
+      int got = 0, first = -1;
+      TB_CHECK_OK(tb_sampler_ask(s, N, xs, ids, &got));
+      CU_ASSERT_EQUAL(got, N);
+      for (int t = 0; t < got && first < 0; t++) {
+        double v;
+        TB_CHECK_OK(tb_testfn_eval_seeded(f, (uint64_t)i, xs + (size_t)t * (size_t)d, &v));
+        if (v == 0) first = t;
+      }
+      for (int k = 0; k < 2; k++) n_hit[k] += first >= 0 && first < T[k];
+      tb_sampler_free(s);
+    }
+    for (int k = 0; k < 2; k++) {
+      double p = grid_hit_theory(len, d, n, T[k]), se = sqrt(p * (1 - p) / n_inst), ph = (double)n_hit[k] / n_inst;
+      printf("  %s, grid %d^%d, T=%d: P(hit) %.4f, theory %.4f (se %.4f); random search 1 - 0.99^T = %.4f\n",
+             hits[h], n, d, T[k], ph, p, se, 1 - pow(0.99, T[k]));
+      CU_ASSERT(fabs(ph - p) <= 3 * se);
+    }
+    free(xs);
+    free(ids);
+    tb_space_free(sp);
+  }
+}
+
 static const tb_test_case cases[] = {{"determinism", test_determinism},
                                      {"grid_exhaustion", test_grid_exhaustion},
                                      {"grid_levels", test_grid_levels},
@@ -373,5 +468,6 @@ static const tb_test_case cases[] = {{"determinism", test_determinism},
                                      {"lhs", test_lhs},
                                      {"bad_options", test_bad_options},
                                      {"random_hit", test_random_hit},
+                                     {"grid_hit", test_grid_hit},
                                      {NULL, NULL}};
 TB_TEST_MAIN("sampler_basic", cases)
