@@ -152,7 +152,32 @@ static void test_check(void) {
   CU_ASSERT_EQUAL(run("check --device bogus", out, sizeof out), 2);
 }
 
+/* bench samplers: a short run prints a row per sampler; bad --option values, names and samplers are usage errors
+ * (exit 2) that name the problem, before anything runs. */
+static void test_bench_samplers(void) {
+  CU_ASSERT_EQUAL(run("bench samplers --function branin --sampler tpe --sampler random --seeds 2 --trials 20 "
+                      "--timing none --option tpe:magic_clip_exponent=1.5",
+                      out, sizeof out), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "branin         tpe"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "branin         random"));
+  CU_ASSERT_PTR_NULL(strstr(out, "unavailable"));
+  const char *bad[][2] = {{"tpe:magic_clip_exponent=5", "outside [0.5, 4]"},
+                          {"tpe:gama=0.1", "unknown option 'gama'"},
+                          {"tpee:gamma=0.1", "unknown sampler"},
+                          {"gp:acq=foo", "not one of"},
+                          {"tpe", "need SAMPLER:NAME=VALUE"}};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char args[256];
+    snprintf(args, sizeof args, "bench samplers --function branin --sampler tpe --seeds 1 --timing none --option %s",
+             bad[i][0]);
+    CU_ASSERT_EQUAL(run(args, out, sizeof out), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, bad[i][1]));
+    CU_ASSERT_PTR_NULL(strstr(out, "regret mean")); /* nothing ran */
+  }
+}
+
 static const tb_test_case cases[] = {{"version_help", test_version_help},
+                                     {"bench_samplers", test_bench_samplers},
                                      {"check", test_check},
                                      {"data_info_generated", test_data_info_generated},
                                      {"data_info_csv_and_errors", test_data_info_csv_and_errors},

@@ -10,9 +10,10 @@
  * ask_cpu_ms, steadier on a shared machine); a run longer than --timing-budget seconds is cut and
  * larger counts are skipped (--seeds 0: cost only; --timing none: quality only). --timing-budget SAMPLER=S gives
  * one sampler its own budget (e.g. gp=900 to reach 500 trials, tpe=600 to reach 10,000) and --timing-max
- * SAMPLER=T skips that sampler's counts above T. A sampler whose creation fails
- * (not built yet, or the space does not suit it) is reported as unavailable, one whose ask or evaluation fails
- * mid-run as failed; neither stops the benchmark.
+ * SAMPLER=T skips that sampler's counts above T. --option SAMPLER:NAME=VALUE is checked before anything runs (an
+ * unknown sampler, option or value is a usage error). A sampler whose creation fails on a function's space (the
+ * space does not suit it) is reported as unavailable, one whose ask or evaluation fails mid-run as failed; neither
+ * stops the benchmark.
  */
 #include <errno.h>
 #include <math.h>
@@ -360,6 +361,49 @@ static int parse_long(const char *s, long lo, long hi, long *out) {
   return 0;
 }
 
+static int usage_err(const char *fmt, const char *arg);
+
+/* Every --option names a known sampler, and that sampler accepts its options: each one is created once, with its
+ * options, on a 2-d unit box (a space every sampler handles), so a typo in a name or a value is a usage error
+ * before anything runs rather than rows reported as unavailable. */
+static int check_options(const bench_opts *o) {
+  const char *const *all = tb_sampler_names();
+  tb_space *sp = NULL;
+  int status = TB_EXIT_OK, rc = tb_space_init(&sp);
+  if (rc >= 0) rc = tb_space_add_float(sp, "x0", 0.0, 1.0, 0);
+  if (rc >= 0) rc = tb_space_add_float(sp, "x1", 0.0, 1.0, 0);
+  if (rc >= 0) rc = tb_space_finalize(sp);
+  if (rc < 0) {
+    tb_space_free(sp);
+    return tb_cli_fail(rc, "bench samplers");
+  }
+  for (int i = 0; i < o->n_opt && status == TB_EXIT_OK; i++) {
+    int known = 0, seen = 0;
+    for (int j = 0; all[j]; j++) known |= !strcmp(all[j], o->opt_sampler[i]);
+    if (!known) {
+      char arg[200];
+      snprintf(arg, sizeof arg, "%s:%s=%s", o->opt_sampler[i], o->opt_name[i], o->opt_value[i]);
+      status = usage_err("--option '%s': unknown sampler (see tunebench --help)", arg);
+      break;
+    }
+    for (int k = 0; k < i; k++) seen |= !strcmp(o->opt_sampler[k], o->opt_sampler[i]);
+    if (seen) continue; /* its options were checked together */
+    const char *names[MAX_LIST], *values[MAX_LIST];
+    tb_sampler_config cfg = {.seed = 0, .n_objectives = 1, .option_names = names, .option_values = values};
+    for (int k = i; k < o->n_opt; k++)
+      if (!strcmp(o->opt_sampler[k], o->opt_sampler[i])) {
+        names[cfg.n_options] = o->opt_name[k];
+        values[cfg.n_options++] = o->opt_value[k];
+      }
+    tb_sampler *s = NULL;
+    if (tb_sampler_create(o->opt_sampler[i], sp, &cfg, &s) < 0)
+      status = usage_err("--option: %s", tb_error_detail());
+    tb_sampler_free(s);
+  }
+  tb_space_free(sp);
+  return status;
+}
+
 static int usage_err(const char *fmt, const char *arg) {
   fprintf(stderr, "tunebench: bench: ");
   fprintf(stderr, fmt, arg);
@@ -449,6 +493,8 @@ static int bench_samplers(int argc, char **argv) {
     for (int j = 0; all[j]; j++) known |= !strcmp(all[j], o.samplers[i]);
     if (!known) return usage_err("unknown sampler '%s' (see tunebench --help)", o.samplers[i]);
   }
+  int checked = check_options(&o);
+  if (checked != TB_EXIT_OK) return checked;
   if (!o.json) {
     printf("%ld trials x %ld seeds; regret = best - known minimum; ms/ask = median ask() time of those runs;\n"
            "ms@T = median ask() time over the last 10%% of a run to T trials (budget %g s a run",
