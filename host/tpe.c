@@ -4,9 +4,9 @@
  * cell's mass). By default the components Watanabe 2023 recommends (docs/samplers.md): all unconditional
  * parameters modelled jointly with per-dimension gap bandwidths, EI weights for the good set, gamma 0.15, sigma >=
  * 0.03 and the magic clip's exponent 1.15, true densities; preset=optuna31 gives Optuna 3.1's defaults (univariate:
- * one estimator per parameter, built from the trials where it was active, and its kernel score, see tpe_impl.h). Conditional parameters stay
- * univariate (like Optuna without `group`). Pending trials join the bad set as the worst value with
- * constant_liar=1. The first n_startup suggestions are uniform random.
+ * one estimator per parameter, built from the trials where it was active, and its kernel score, see tpe_impl.h).
+ * Conditional parameters stay univariate (like Optuna without `group`). Pending trials join the bad set as the
+ * worst value with constant_liar=1. The first n_startup suggestions are uniform random.
  * This file builds the observation sets and picks candidates; host/tpe_parzen.c holds the estimators.
  * Not a GP or a multi-objective TPE. Options and defaults: docs/samplers.md. Tested by tests/test_sampler_tpe.c. */
 #include <math.h>
