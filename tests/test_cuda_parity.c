@@ -34,6 +34,22 @@ static float *rand_f32(size_t n, float lo, float hi) {
 }
 static uint32_t urand_u32(uint32_t n) { return (uint32_t)(tb_rng_uniform_double(SEED, g_ctr++) * n); }
 
+/* seg segments of [0, rows): 2 seg sorted random cuts make 2 seg slices; segment k is slice 2 ((mul k + add) mod seg)
+ * (every other slice is a gap), so the segments come in a shuffled order with gaps between them. seg <= 16. */
+static void random_segments(int seg, uint32_t rows, int mul, int add, uint32_t *begin, uint32_t *count) {
+  uint32_t cut[32];
+  for (int k = 0; k < 2 * seg; k++) cut[k] = urand_u32(rows + 1);
+  for (int k = 1; k < 2 * seg; k++)
+    for (int q = k; q > 0 && cut[q - 1] > cut[q]; q--) {
+      uint32_t t = cut[q];
+      cut[q] = cut[q - 1], cut[q - 1] = t;
+    }
+  for (int k = 0; k < seg; k++) {
+    int s = (mul * k + add) % seg;
+    begin[k] = cut[2 * s], count[k] = cut[2 * s + 1] - cut[2 * s];
+  }
+}
+
 /* ---- one buffer mirrored on both backends --------------------------------------------------------------- */
 typedef struct {
   tb_buf r, d;
@@ -717,17 +733,10 @@ static void body_tree_level(tb_backend *ref, tb_backend *dev) {
   CU_ASSERT_EQUAL(tb_op_hist_build_level(g_dev, COLS, Bn.d.data, CP.d.data, tb, R.d.data, ROWS, S.d.data, NS, 2, bad,
                                          SLOTS, H.d.data), TB_ERR_INVALID);
   /* partition: segment k is slice (3k + 1) mod SEG of 2 SEG sorted cuts (odd slices are gaps) */
-  uint32_t cut[2 * SEG], begin[SEG], count[SEG], nl_r[SEG], nl_d[SEG];
+  uint32_t begin[SEG], count[SEG], nl_r[SEG], nl_d[SEG];
   int32_t feat[SEG], bn[SEG];
-  for (int k = 0; k < 2 * SEG; k++) cut[k] = urand_u32(ROWS + 1);
-  for (int k = 1; k < 2 * SEG; k++)
-    for (int q = k; q > 0 && cut[q - 1] > cut[q]; q--) {
-      uint32_t t = cut[q];
-      cut[q] = cut[q - 1], cut[q - 1] = t;
-    }
+  random_segments(SEG, ROWS, 3, 1, begin, count);
   for (int k = 0; k < SEG; k++) {
-    int s = (3 * k + 1) % SEG;
-    begin[k] = cut[2 * s], count[k] = cut[2 * s + 1] - cut[2 * s];
     feat[k] = (int32_t)urand_u32(COLS);
     bn[k] = (int32_t)urand_u32(cut_ptr[feat[k] + 1] - cut_ptr[feat[k]]) - 1;
   }
@@ -747,7 +756,7 @@ static void body_partition_cols(tb_backend *ref, tb_backend *dev) {
   enum { ROWS = 40000, DATA = ROWS + 9, COLS = 7, SEG = 6 };
   uint8_t *bins = malloc((size_t)ROWS * COLS), *cm = malloc((size_t)DATA * COLS);
   uint32_t *perm = malloc(ROWS * sizeof *perm), *want = malloc(ROWS * sizeof *want);
-  uint32_t *scr = malloc(ROWS * sizeof *scr), cut[2 * SEG], begin[SEG], count[SEG], nl_r[SEG], nl_d[SEG], nl_w[SEG];
+  uint32_t *scr = malloc(ROWS * sizeof *scr), begin[SEG], count[SEG], nl_r[SEG], nl_d[SEG], nl_w[SEG];
   int32_t feat[SEG], bn[SEG];
   for (size_t i = 0; i < (size_t)ROWS * COLS; i++) bins[i] = (uint8_t)urand_u32(256);
   for (size_t j = 0; j < COLS; j++)
@@ -757,15 +766,8 @@ static void body_partition_cols(tb_backend *ref, tb_backend *dev) {
     uint32_t j = urand_u32(i + 1), t = perm[i];
     perm[i] = perm[j], perm[j] = t;
   }
-  for (int k = 0; k < 2 * SEG; k++) cut[k] = urand_u32(ROWS + 1);
-  for (int k = 1; k < 2 * SEG; k++)
-    for (int q = k; q > 0 && cut[q - 1] > cut[q]; q--) {
-      uint32_t t = cut[q];
-      cut[q] = cut[q - 1], cut[q - 1] = t;
-    }
+  random_segments(SEG, ROWS, 5, 2, begin, count);
   for (int k = 0; k < SEG; k++) {
-    int s = (5 * k + 2) % SEG;
-    begin[k] = cut[2 * s], count[k] = cut[2 * s + 1] - cut[2 * s];
     feat[k] = (int32_t)urand_u32(COLS);
     bn[k] = (int32_t)urand_u32(257) - 1; /* -1: all right, 255: all left */
   }
