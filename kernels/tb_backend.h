@@ -286,7 +286,7 @@ typedef struct tb_split_result {
 
 /* A child is allowed only if its hessian sum (gradient) or weighted count (others) is > 0 and >= min_child_weight.
  * With no allowed split a node's result is feature -1, bin -1, gain 0 and zero left_stats. Gains come from the
- * shared formulas of kernels/split_gain.h, so every backend computes identical values. */
+ * shared formulas of kernels/tb_split_gain.h, so every backend computes identical values. */
 /* Host out: the best split of each of n_nodes nodes whose histograms are contiguous in hist (n_nodes, total_bins,
  * n_stats). cut_ptr is a HOST array here. feature_mask (host, n_nodes x n_cols, 1 = allowed) may be NULL.
  * left_stats (host, n_nodes x n_stats) receives the left child's stat sums (may be NULL). Ties go to the lowest

@@ -25,7 +25,7 @@
 
 #include "gbdt_impl.h"
 #include "model_impl.h"
-#include "split_gain.h"
+#include "tb_split_gain.h"
 #include "tb_rng.h"
 #include "tree_grow.h"
 

@@ -1,7 +1,7 @@
 /* tree_grow_lossguide.c: loss-guided growth for the tree grower (tree_grow_impl.h): the candidate leaf with the
  * largest gain (ties: lowest node id) is split next, until max_leaves leaves or no candidate; children histograms
  * are allocated in pairs from a pool, with a scratch pair when the pool is full (then the pair's histograms serve
- * the split search only and are dropped). Not depth-wise growth (tree_grow.c).
+ * the split search only and are dropped). Not depth-wise growth (tree_grow_depthwise.c).
  * Tested through tests/test_model_gbdt.c (grow_policy = lossguide). */
 #include <stdlib.h>
 #include <string.h>

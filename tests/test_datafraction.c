@@ -253,7 +253,7 @@ static void test_objective_fraction(void) {
   rep_log la, lb, lc;
   /* one report, at the fraction; the same rows for the same study seed, others for another seed */
   run_job(&f, x, 0, 1.0 / 3, 1, NULL, 0, &a, &la);
-  CU_ASSERT_EQUAL_FATAL(a.status, TB_RUN_COMPLETE);
+  CU_ASSERT_EQUAL_FATAL(a.status, TB_TRIAL_COMPLETE);
   CU_ASSERT_EQUAL(la.n, 1);
   CU_ASSERT_DOUBLE_EQUAL(la.fid[0], 1.0 / 3, 1e-15);
   CU_ASSERT_DOUBLE_EQUAL(a.fidelity, 1.0 / 3, 1e-15);
@@ -271,7 +271,7 @@ static void test_objective_fraction(void) {
   set(&f, x2, "mlp", "epochs", "2");
   run_job(&f, x, 1.0 / 3, 1.0 / 3, 1, a.state_out, a.state_out_len, &b, &lb);
   run_job(&f, x2, 0, 1.0 / 3, 1, NULL, 0, &c, &lc);
-  CU_ASSERT_EQUAL(b.status, TB_RUN_COMPLETE);
+  CU_ASSERT_EQUAL(b.status, TB_TRIAL_COMPLETE);
   CU_ASSERT_PTR_NOT_NULL(strstr(b.reason, "warm start from fraction 0.3333"));
   CU_ASSERT_EQUAL(b.metrics[0], c.metrics[0]);
   CU_ASSERT(b.metrics[0] != a.metrics[0]);
@@ -280,7 +280,7 @@ static void test_objective_fraction(void) {
    * weights): its validation loss is lower than the fresh model's and than the 1/3 model's */
   run_job(&f, x, 1.0 / 3, 1, 1, a.state_out, a.state_out_len, &b, &lb);
   run_job(&f, x, 0, 1, 1, NULL, 0, &c, &lc);
-  CU_ASSERT_EQUAL_FATAL(b.status, TB_RUN_COMPLETE);
+  CU_ASSERT_EQUAL_FATAL(b.status, TB_TRIAL_COMPLETE);
   CU_ASSERT_EQUAL(lb.n, 1);
   CU_ASSERT_PTR_NOT_NULL(strstr(b.reason, "warm start from fraction 0.3333"));
   if (!(b.metrics[0] < c.metrics[0] && b.metrics[0] < a.metrics[0]))
@@ -297,7 +297,7 @@ static void test_objective_fraction(void) {
   free(b.state_out), free(c.state_out);
   /* a fraction outside (0, 1] fails the trial */
   run_job(&f, x, 0, 1.5, 1, NULL, 0, &b, &lb);
-  CU_ASSERT_EQUAL(b.status, TB_RUN_FAILED);
+  CU_ASSERT_EQUAL(b.status, TB_TRIAL_FAILED);
   CU_ASSERT_PTR_NOT_NULL(strstr(b.reason, "not in (0, 1]"));
   CU_ASSERT_EQUAL(lb.n, 0);
   free(b.state_out);
@@ -308,7 +308,7 @@ static void test_objective_fraction(void) {
   tb_learner_defaults(tb_learner_find("logreg"), f.sp, x);
   set(&f, x, "logreg", "epochs", "5");
   run_job(&f, x, 0, 1.0 / 9, 4, NULL, 0, &a, &la);
-  CU_ASSERT_EQUAL_FATAL(a.status, TB_RUN_COMPLETE);
+  CU_ASSERT_EQUAL_FATAL(a.status, TB_TRIAL_COMPLETE);
   run_job(&f, x, 1.0 / 9, 1.0 / 3, 4, a.state_out, a.state_out_len, &b, &lb);
   run_job(&f, x, 0, 1.0 / 3, 4, NULL, 0, &c, &lc);
   CU_ASSERT_PTR_NOT_NULL(strstr(b.reason, "restarted: this logreg does not continue"));

@@ -86,7 +86,7 @@ static void test_command_ok(void) {
   tb_trial_run run;
   run_init(&run, x, &log);
   TB_CHECK_OK(tb_objective_run(o, &run));
-  CU_ASSERT_EQUAL(run.status, TB_RUN_COMPLETE);
+  CU_ASSERT_EQUAL(run.status, TB_TRIAL_COMPLETE);
   if (run.status) printf("\nreason: %s\n", run.reason);
   CU_ASSERT_EQUAL(log.n, 3);
   CU_ASSERT_EQUAL(log.fid[0], 1);
@@ -102,7 +102,7 @@ static void test_command_ok(void) {
   double t0 = tb_objective_now();
   TB_CHECK_OK(tb_objective_run(o2, &run));
   CU_ASSERT(tb_objective_now() - t0 < 5);
-  CU_ASSERT_EQUAL(run.status, TB_RUN_PRUNED);
+  CU_ASSERT_EQUAL(run.status, TB_TRIAL_PRUNED);
   CU_ASSERT_EQUAL(run.metrics[0], 3);
   tb_objective_free(o), tb_objective_free(o2);
   tb_space_free(sp);
@@ -119,11 +119,11 @@ static void test_command_failures(void) {
     int status;
     const char *needle;
   } cases[] = {
-      {"exit3.sh", "echo 'bad things happened' >&2\nexit 3", 0, TB_RUN_FAILED, "exit status 3; stderr: bad things"},
-      {"sleep.sh", "echo started >&2\nsleep 30\necho value=1", 0.3, TB_RUN_FAILED, "timeout after 0.3 s"},
-      {"kill.sh", "echo dying >&2\nkill -9 $$", 0, TB_RUN_FAILED, "killed by signal 9"},
-      {"novalue.sh", "echo step=1 value=2", 0, TB_RUN_FAILED, "no final value"},
-      {"nan.sh", "echo value=nan", 0, TB_RUN_DIVERGED, "is nan"},
+      {"exit3.sh", "echo 'bad things happened' >&2\nexit 3", 0, TB_TRIAL_FAILED, "exit status 3; stderr: bad things"},
+      {"sleep.sh", "echo started >&2\nsleep 30\necho value=1", 0.3, TB_TRIAL_FAILED, "timeout after 0.3 s"},
+      {"kill.sh", "echo dying >&2\nkill -9 $$", 0, TB_TRIAL_FAILED, "killed by signal 9"},
+      {"novalue.sh", "echo step=1 value=2", 0, TB_TRIAL_FAILED, "no final value"},
+      {"nan.sh", "echo value=nan", 0, TB_TRIAL_DIVERGED, "is nan"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     tb_objective *o = cmd(sp, script(cases[i].name, cases[i].body), cases[i].timeout, 0, NULL);
@@ -151,7 +151,7 @@ static void test_command_failures(void) {
   CU_ASSERT_EQUAL(tb_objective_metric_find(o, "time"), 1);
   run_init(&run, x, &log);
   TB_CHECK_OK(tb_objective_run(o, &run));
-  CU_ASSERT_EQUAL(run.status, TB_RUN_COMPLETE);
+  CU_ASSERT_EQUAL(run.status, TB_TRIAL_COMPLETE);
   CU_ASSERT_EQUAL(run.metrics[0], 0.75);
   CU_ASSERT_EQUAL(run.metrics[1], 2.5);
   tb_objective_free(o);
@@ -159,7 +159,7 @@ static void test_command_failures(void) {
   o = cmd(sp, "/nonexistent/tb_program", 0, 0, NULL);
   run_init(&run, x, &log);
   TB_CHECK_OK(tb_objective_run(o, &run));
-  CU_ASSERT_EQUAL(run.status, TB_RUN_FAILED);
+  CU_ASSERT_EQUAL(run.status, TB_TRIAL_FAILED);
   tb_objective_free(o);
   const char *argv0[] = {NULL};
   tb_objective_command_params bad = {argv0, 0, 0, 0, NULL};
@@ -191,24 +191,24 @@ static void test_callback(void) {
   tb_trial_run run;
   run_init(&run, x, &log);
   TB_CHECK_OK(tb_objective_run(o, &run));
-  CU_ASSERT_EQUAL(run.status, TB_RUN_COMPLETE);
+  CU_ASSERT_EQUAL(run.status, TB_TRIAL_COMPLETE);
   CU_ASSERT_EQUAL(run.metrics[0], 0.125 + 1234);
   CU_ASSERT_EQUAL(log.n, 3);
   CU_ASSERT_EQUAL(log.val[1], 0.25);
   rep_log l2 = {0, 2, {0}, {0}};
   run_init(&run, x, &l2);
   TB_CHECK_OK(tb_objective_run(o, &run));
-  CU_ASSERT_EQUAL(run.status, TB_RUN_PRUNED);
+  CU_ASSERT_EQUAL(run.status, TB_TRIAL_PRUNED);
   CU_ASSERT_EQUAL(run.metrics[0], 0.25);
   x[0] = 0.75;
   run_init(&run, x, &log);
   TB_CHECK_OK(tb_objective_run(o, &run));
-  CU_ASSERT_EQUAL(run.status, TB_RUN_DIVERGED);
+  CU_ASSERT_EQUAL(run.status, TB_TRIAL_DIVERGED);
   CU_ASSERT_PTR_NOT_NULL(strstr(run.reason, "too large"));
   x[0] = 0.4;
   run_init(&run, x, &log);
   TB_CHECK_OK(tb_objective_run(o, &run));
-  CU_ASSERT_EQUAL(run.status, TB_RUN_FAILED);
+  CU_ASSERT_EQUAL(run.status, TB_TRIAL_FAILED);
   CU_ASSERT_PTR_NOT_NULL(strstr(run.reason, "data.bin"));
   tb_objective_free(o);
   CU_ASSERT_EQUAL(tb_objective_callback(sp, 2, NULL, cb_fn, NULL, &o), TB_ERR_INVALID);

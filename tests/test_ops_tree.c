@@ -2,9 +2,9 @@
  * tb_op_quantize, tb_op_hist_build, tb_op_hist_subtract, tb_op_split_find, tb_op_partition, tb_op_forest_predict,
  * tb_op_segment_add.
  * Every result is compared with a plain brute-force reference written here (split gains in double from the
- * textbook formulas, independently of kernels/split_gain.h): integer results (bins, histograms, partitions, chosen
+ * textbook formulas, independently of kernels/tb_split_gain.h): integer results (bins, histograms, partitions, chosen
  * splits, left sums) must match exactly, gains within 1e-9 relative to the node's scale (split_gradient_sparse also
- * scans with kernels/split_gain.h itself and requires the same bits: the CPU's gradient scan is a rewrite of it).
+ * scans with kernels/tb_split_gain.h itself and requires the same bits: the CPU's gradient scan is a rewrite of it).
  * Inputs are random from fixed seeds. On the CPU backend device pointers are host pointers, so buffers here are
  * malloc'ed.
  * Not here: CUDA parity (tests/test_cuda_parity.c) and speed (scripts/bench/). */
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "split_gain.h"
+#include "tb_split_gain.h"
 #include "tb_backend.h"
 #include "tb_rng.h"
 #include "tb_test.h"

@@ -185,14 +185,14 @@ static int one_config(lfix *f, const char *const *kv, int n, size_t budget, char
 static void test_learner_diverge_oom(void) {
   lfix f;
   lfix_init(&f, "gen:friedman1?n=200&d=6&seed=2", "mlp", 0);
-  char why[TB_RUN_REASON_MAX];
+  char why[TB_TRIAL_REASON_MAX];
   static const char *huge[] = {"optimizer", "momentum", "momentum", "0.99", "lr", "10", "batch_size", "16"};
-  CU_ASSERT_EQUAL(one_config(&f, huge, 4, 0, why, sizeof why), TB_RUN_DIVERGED);
+  CU_ASSERT_EQUAL(one_config(&f, huge, 4, 0, why, sizeof why), TB_TRIAL_DIVERGED);
   CU_ASSERT(strlen(why) > 0);
   static const char *big[] = {"layers", "4", "units", "1024"};
-  CU_ASSERT_EQUAL(one_config(&f, big, 2, 1 << 20, why, sizeof why), TB_RUN_OOM);
+  CU_ASSERT_EQUAL(one_config(&f, big, 2, 1 << 20, why, sizeof why), TB_TRIAL_OOM);
   CU_ASSERT_PTR_NOT_NULL(strstr(why, "budget"));
-  CU_ASSERT_EQUAL(one_config(&f, big, 2, 0, why, sizeof why), TB_RUN_COMPLETE);
+  CU_ASSERT_EQUAL(one_config(&f, big, 2, 0, why, sizeof why), TB_TRIAL_COMPLETE);
   lfix_free(&f);
 }
 

@@ -125,10 +125,10 @@ static void test_restricted_space(void) {
   TB_CHECK_OK(tb_backend_open(&dev, &wk.be));
   tb_trial_run a, b;
   run_one(f.o, x, &wk, &a);
-  CU_ASSERT_EQUAL_FATAL(a.status, TB_RUN_COMPLETE);
+  CU_ASSERT_EQUAL_FATAL(a.status, TB_TRIAL_COMPLETE);
   tb_worker_ctx wk2 = {0, wk.be, NULL};
   run_one(f.decl, xl, &wk2, &b);
-  CU_ASSERT_EQUAL_FATAL(b.status, TB_RUN_COMPLETE);
+  CU_ASSERT_EQUAL_FATAL(b.status, TB_TRIAL_COMPLETE);
   int im = tb_objective_metric_find(f.o, "valid_loss"), ia2 = tb_objective_metric_find(f.o, "valid_accuracy");
   CU_ASSERT(a.metrics[im] == b.metrics[im]); /* same model, same seed: bit-identical */
   CU_ASSERT(a.metrics[ia2] == b.metrics[ia2]);
@@ -194,7 +194,7 @@ static void test_restricted_space(void) {
     CU_ASSERT(t->x[ia] == 0 || t->x[ia] == 1);
     CU_ASSERT(t->x[iu] >= 16 && t->x[iu] <= 32);
     CU_ASSERT(t->x[io] == tb_space_param(sp, io)->value);
-    if (t->status != TB_RUN_COMPLETE) continue;
+    if (t->status != TB_TRIAL_COMPLETE) continue;
     n_ok++;
     CU_ASSERT(t->values[1] >= 0 && t->values[1] <= 1);
   }
@@ -235,9 +235,9 @@ static void test_stop_is_interrupt(void) {
   int n_pruned = 0, n_other = 0, n_int = 0;
   for (size_t i = 0; i < tb_study_n_trials(s); i++) {
     const tb_study_trial *t = tb_study_get_trial(s, i);
-    n_pruned += t->status == TB_RUN_PRUNED;
-    n_int += t->status == TB_RUN_INTERRUPTED;
-    n_other += t->status != TB_RUN_COMPLETE && t->status != TB_RUN_INTERRUPTED;
+    n_pruned += t->status == TB_TRIAL_PRUNED;
+    n_int += t->status == TB_TRIAL_INTERRUPTED;
+    n_other += t->status != TB_TRIAL_COMPLETE && t->status != TB_TRIAL_INTERRUPTED;
   }
   CU_ASSERT_EQUAL(n_pruned, 0); /* scheduler none never prunes */
   CU_ASSERT_EQUAL(n_other, 0);

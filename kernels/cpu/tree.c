@@ -1,6 +1,6 @@
 /* tree.c: the CPU backend's tree ops on quantised data: fixed-point histogram build and subtraction, stable row
  * partition, forest prediction and the segment add of a grown tree's leaf values. Not here: quantile cuts and
- * quantisation (quantile.c), split search (tree_split.c), the gain formulas (../split_gain.h), and the tree learners
+ * quantisation (quantile.c), split search (tree_split.c), the gain formulas (../tb_split_gain.h), and the tree learners
  * themselves (models/).
  * Tested by tests/test_ops_tree.c against brute-force references, including bit-identical repeats and 1 vs 2 threads.
  *

@@ -1,5 +1,5 @@
 /* tree_split.c: the CPU backend's split search over fixed-point histograms (tb_op_split_find). Not here: the gain
- * formulas and the child constraints, which live in ../split_gain.h so that the CUDA backend computes identical
+ * formulas and the child constraints, which live in ../tb_split_gain.h so that the CUDA backend computes identical
  * gains; histogram construction (tree.c). Tested by tests/test_ops_tree.c against a brute-force enumeration of every
  * (feature, bin) with independently written gain formulas, plus masks, min_child_weight, no-split and tie cases.
  *
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "split_gain.h"
+#include "tb_split_gain.h"
 
 typedef struct {
   double gain;

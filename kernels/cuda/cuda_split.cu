@@ -1,6 +1,6 @@
 /* cuda_split.cu: the CUDA backend's split search over fixed-point histograms (tb_op_split_find). Same result as
  * kernels/cpu/tree_split.c, bit for bit: the node totals, left sums and right = total - left are exact int64, and
- * the gains come from the same functions of kernels/split_gain.h (double, fixed order, -fmad=false).
+ * the gains come from the same functions of kernels/tb_split_gain.h (double, fixed order, -fmad=false).
  * Three launches: node totals (feature 0's bins); one block per (node, feature) that prefix-sums the bins in
  * shared memory, scores every bin and keeps the highest gain > min_gain with the lowest bin; one block per node
  * that takes the features in order with a strict ">" (ties -> lowest feature) and sums the winner's left stats.
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "split_gain.h"
+#include "tb_split_gain.h"
 
 #define PAIR_THREADS TB_MAX_BINS /* one thread per bin of a feature */
 

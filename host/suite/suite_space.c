@@ -1,0 +1,430 @@
+/* suite_space.c: search spaces in suites: parsing a `space:` mapping (a learner's overrides, or a command's own
+ * parameters with `when` conditions) and building the finalized tb_space of an experiment, with the mapping of a
+ * restricted categorical's choices back to the learner's declared indices.
+ * Not here: sampling (tb_sampler.h) or the learner's own checks (tb_model.h). Tested by tests/test_suite.c. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "suite_impl.h"
+#include "tb_error.h"
+
+static const char *const type_names[] = {"float", "int", "categorical", "fixed", NULL};
+static const char *const param_keys[] = {"type", "low", "high", "log", "step", "choices", "value", "when", NULL};
+
+void tb_sx_params_free(tb_suite_param *p, int n) {
+  for (int i = 0; p && i < n; i++) {
+    free(p[i].name);
+    free(p[i].parent);
+    for (int k = 0; k < p[i].n_choices; k++) free(p[i].choices[k]);
+    free(p[i].choices);
+    for (int k = 0; k < p[i].n_cond; k++) free(p[i].cond[k]);
+    free(p[i].cond);
+  }
+  free(p);
+}
+
+static int declared_index(const tb_learner *L, const char *name) {
+  for (int i = 0; i < tb_learner_n_hparams(L); i++)
+    if (!strcmp(tb_learner_hparam(L, i)->name, name)) return i;
+  return -1;
+}
+
+static int choice_index(const tb_hparam *h, const char *label) {
+  for (int k = 0; k < h->n_choices; k++)
+    if (!strcmp(h->choices[k], label)) return k;
+  return -1;
+}
+
+/* A declared categorical's label at node n -> its index (error with did-you-mean). */
+static int declared_choice(const tb_sx *c, struct fy_node *n, const char *key, const tb_hparam *h, int *idx) {
+  char *w = NULL;
+  int rc = tb_sx_word(c, n, key, "choice", h->choices, &w);
+  if (rc < 0) return rc;
+  *idx = choice_index(h, w);
+  free(w);
+  return TB_OK;
+}
+
+/* A fixed value at n for parameter p (declared h or NULL). */
+static int fixed_value(const tb_sx *c, struct fy_node *n, const char *key, const tb_hparam *h, tb_suite_param *p) {
+  int rc, idx;
+  p->type = TB_PARAM_FIXED;
+  if (h && h->type == TB_PARAM_CATEGORICAL) {
+    if ((rc = declared_choice(c, n, key, h, &idx)) < 0) return rc;
+    p->value = idx;
+    return TB_OK;
+  }
+  double lo = h ? h->lo : -HUGE_VAL, hi = h ? h->hi : HUGE_VAL;
+  if ((rc = tb_sx_double(c, n, key, lo, hi, &p->value)) < 0) return rc;
+  if (h && h->type == TB_PARAM_INT && p->value != floor(p->value))
+    return tb_sx_fail(c, n, key, TB_ERR_INVALID, "%s is an integer; got %g", h->name, p->value);
+  return TB_OK;
+}
+
+static int parse_choices(const tb_sx *c, struct fy_node *n, const char *key, const tb_hparam *h, tb_suite_param *p) {
+  int rc = tb_sx_need_seq(c, n, key);
+  if (rc < 0) return rc;
+  int cnt = fy_node_sequence_item_count(n);
+  if (cnt < 1 || cnt > TB_PARAM_MAX_CHOICES)
+    return tb_sx_fail(c, n, key, TB_ERR_RANGE, "needs 1..%d choices, got %d", TB_PARAM_MAX_CHOICES, cnt);
+  p->choices = calloc((size_t)cnt, sizeof *p->choices);
+  if (!p->choices) return tb_error_set(TB_ERR_NOMEM, "suite: out of memory");
+  void *it = NULL;
+  struct fy_node *item;
+  while ((item = fy_node_sequence_iterate(n, &it))) {
+    char *w = NULL;
+    if (h) rc = tb_sx_word(c, item, key, "choice", h->choices, &w);
+    else rc = tb_sx_str(c, item, key, &w);
+    if (rc < 0) return rc;
+    for (int k = 0; k < p->n_choices; k++)
+      if (!strcmp(p->choices[k], w)) {
+        rc = tb_sx_fail(c, item, key, TB_ERR_INVALID, "choice '%s' is listed twice", w);
+        free(w);
+        return rc;
+      }
+    p->choices[p->n_choices++] = w;
+  }
+  return TB_OK;
+}
+
+static int parse_when(const tb_sx *c, struct fy_node *n, const char *key, tb_suite_param *p) {
+  int rc = tb_sx_need_map(c, n, key);
+  if (rc < 0) return rc;
+  if (fy_node_mapping_item_count(n) != 1)
+    return tb_sx_fail(c, n, key, TB_ERR_INVALID, "needs exactly one parent: {parent: [values]}");
+  void *it = NULL;
+  struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
+  if ((rc = tb_sx_str(c, fy_node_pair_key(pr), key, &p->parent)) < 0) return rc;
+  struct fy_node *v = fy_node_pair_value(pr);
+  int cnt = v && fy_node_is_sequence(v) ? fy_node_sequence_item_count(v) : 1;
+  if (cnt < 1 || cnt > TB_PARAM_MAX_COND_VALUES)
+    return tb_sx_fail(c, v, key, TB_ERR_RANGE, "needs 1..%d values", TB_PARAM_MAX_COND_VALUES);
+  p->cond = calloc((size_t)cnt, sizeof *p->cond);
+  if (!p->cond) return tb_error_set(TB_ERR_NOMEM, "suite: out of memory");
+  if (!fy_node_is_sequence(v)) return (rc = tb_sx_str(c, v, key, &p->cond[0])) < 0 ? rc : (p->n_cond = 1, TB_OK);
+  it = NULL;
+  struct fy_node *item;
+  while ((item = fy_node_sequence_iterate(v, &it))) {
+    if ((rc = tb_sx_str(c, item, key, &p->cond[p->n_cond])) < 0) return rc;
+    p->n_cond++;
+  }
+  return TB_OK;
+}
+
+/* One parameter: `value` is a scalar (fixed) or a mapping. h: the learner's declaration or NULL. */
+static int parse_param(const tb_sx *c, struct fy_node *v, const char *key, const tb_hparam *h, tb_suite_param *p) {
+  int rc;
+  char k2[320];
+  p->loc = tb_sx_loc(v);
+  if (v && fy_node_is_scalar(v)) return fixed_value(c, v, key, h, p);
+  if ((rc = tb_sx_check_keys(c, v, key, param_keys)) < 0) return rc;
+  struct fy_node *t = tb_sx_get(v, "type");
+  if (t) {
+    char *w = NULL;
+    snprintf(k2, sizeof k2, "%s.type", key);
+    if ((rc = tb_sx_word(c, t, k2, "parameter type", type_names, &w)) < 0) return rc;
+    for (int i = 0; type_names[i]; i++)
+      if (!strcmp(type_names[i], w)) p->type = (tb_param_type)i;
+    free(w);
+    if (h && p->type != TB_PARAM_FIXED && p->type != h->type)
+      return tb_sx_fail(c, t, k2, TB_ERR_INVALID, "%s is declared %s by the learner; only %s or fixed is allowed",
+                     h->name, type_names[h->type], type_names[h->type]);
+  } else if (h) {
+    p->type = h->type;
+  } else {
+    return tb_sx_fail(c, v, key, TB_ERR_INVALID, "missing 'type' (one of float, int, categorical, fixed)");
+  }
+  if (tb_sx_get(v, "when") && h)
+    return tb_sx_fail(c, tb_sx_get(v, "when"), key, TB_ERR_INVALID,
+                   "a learner's conditions are declared by the learner (%s%s%s); 'when' is for command spaces",
+                   h->name, h->parent ? " depends on " : " is unconditional", h->parent ? h->parent : "");
+  if (tb_sx_get(v, "when")) {
+    snprintf(k2, sizeof k2, "%s.when", key);
+    if ((rc = parse_when(c, tb_sx_get(v, "when"), k2, p)) < 0) return rc;
+  }
+  /* keys that do not apply to the type */
+  static const char *const only[4][5] = {{"low", "high", "log", NULL}, {"low", "high", "log", "step", NULL},
+                                         {"choices", NULL}, {"value", NULL}};
+  static const char *const typed[] = {"low", "high", "log", "step", "choices", "value", NULL};
+  for (int i = 0; typed[i]; i++) {
+    struct fy_node *kv = tb_sx_get(v, typed[i]);
+    int ok = 0;
+    for (int j = 0; only[p->type][j]; j++) ok |= !strcmp(only[p->type][j], typed[i]);
+    if (kv && !ok)
+      return tb_sx_fail(c, kv, key, TB_ERR_INVALID, "'%s' does not apply to a %s parameter", typed[i],
+                     type_names[p->type]);
+  }
+  if (p->type == TB_PARAM_FIXED) {
+    struct fy_node *val = tb_sx_get(v, "value");
+    if (!val) return tb_sx_fail(c, v, key, TB_ERR_INVALID, "a fixed parameter needs 'value'");
+    snprintf(k2, sizeof k2, "%s.value", key);
+    return fixed_value(c, val, k2, h, p);
+  }
+  if (p->type == TB_PARAM_CATEGORICAL) {
+    struct fy_node *ch = tb_sx_get(v, "choices");
+    snprintf(k2, sizeof k2, "%s.choices", key);
+    if (ch) return parse_choices(c, ch, k2, h, p);
+    if (!h) return tb_sx_fail(c, v, key, TB_ERR_INVALID, "a categorical parameter needs 'choices'");
+    p->choices = calloc((size_t)h->n_choices, sizeof *p->choices);
+    if (!p->choices) return tb_error_set(TB_ERR_NOMEM, "suite: out of memory");
+    for (int k = 0; k < h->n_choices; k++)
+      if (!(p->choices[p->n_choices++] = strdup(h->choices[k]))) return tb_error_set(TB_ERR_NOMEM, "suite: oom");
+    return TB_OK;
+  }
+  /* float / int */
+  double dlo = h ? h->lo : -HUGE_VAL, dhi = h ? h->hi : HUGE_VAL;
+  p->lo = dlo, p->hi = dhi, p->log = h ? h->log : 0, p->step = h && h->step >= 1 ? h->step : 1;
+  struct fy_node *lo = tb_sx_get(v, "low"), *hi = tb_sx_get(v, "high"), *lg = tb_sx_get(v, "log"), *st = tb_sx_get(v, "step");
+  if (!h && (!lo || !hi)) return tb_sx_fail(c, v, key, TB_ERR_INVALID, "a %s parameter needs 'low' and 'high'",
+                                         type_names[p->type]);
+  snprintf(k2, sizeof k2, "%s.low", key);
+  if (lo && (rc = tb_sx_double(c, lo, k2, dlo, dhi, &p->lo)) < 0) return rc;
+  snprintf(k2, sizeof k2, "%s.high", key);
+  if (hi && (rc = tb_sx_double(c, hi, k2, dlo, dhi, &p->hi)) < 0) return rc;
+  snprintf(k2, sizeof k2, "%s.log", key);
+  if (lg && (rc = tb_sx_bool(c, lg, k2, &p->log)) < 0) return rc;
+  snprintf(k2, sizeof k2, "%s.step", key);
+  if (st && (rc = tb_sx_double(c, st, k2, 1, 1e15, &p->step)) < 0) return rc;
+  if (p->type == TB_PARAM_INT && (p->lo != floor(p->lo) || p->hi != floor(p->hi) || p->step != floor(p->step)))
+    return tb_sx_fail(c, lo ? lo : v, key, TB_ERR_INVALID, "an int parameter needs integer low, high and step");
+  if (p->type == TB_PARAM_FLOAT ? p->lo >= p->hi : p->lo > p->hi)
+    return tb_sx_fail(c, hi ? hi : v, key, TB_ERR_RANGE, "empty range: low %g, high %g", p->lo, p->hi);
+  if (p->log && p->lo <= 0)
+    return tb_sx_fail(c, lg ? lg : lo ? lo : v, key, TB_ERR_RANGE, "log scale needs low > 0 (low is %g)", p->lo);
+  return TB_OK;
+}
+
+int tb_sx_space(const tb_sx *c, struct fy_node *map, const char *key, const tb_learner *L, tb_suite_param **params,
+             int *n_params) {
+  int rc = tb_sx_need_map(c, map, key);
+  if (rc < 0) return rc;
+  int cnt = fy_node_mapping_item_count(map);
+  if (cnt < 1) return tb_sx_fail(c, map, key, TB_ERR_INVALID, "an empty space");
+  *params = calloc((size_t)cnt, sizeof **params);
+  if (!*params) return tb_error_set(TB_ERR_NOMEM, "suite: out of memory");
+  *n_params = 0;
+  const char *names[64];
+  int n_names = 0;
+  for (int i = 0; L && i < tb_learner_n_hparams(L) && n_names < 63; i++) names[n_names++] = tb_learner_hparam(L, i)->name;
+  names[n_names] = NULL;
+  void *it = NULL;
+  struct fy_node_pair *pr;
+  while ((pr = fy_node_mapping_iterate(map, &it))) {
+    tb_suite_param *p = &(*params)[*n_params];
+    char k2[256];
+    if ((rc = tb_sx_str(c, fy_node_pair_key(pr), key, &p->name)) < 0) return rc;
+    (*n_params)++;
+    snprintf(k2, sizeof k2, "%s.%s", key, p->name);
+    const tb_hparam *h = NULL;
+    if (L) {
+      int d = declared_index(L, p->name);
+      if (d < 0) {
+        char list[1024];
+        tb_sx_join(names, list, sizeof list);
+        const char *near = tb_suite_closest(p->name, names);
+        return tb_sx_fail(c, fy_node_pair_key(pr), k2, TB_ERR_NOT_FOUND,
+                       "%s has no hyperparameter '%s' (%s%s%sallowed: %s)", tb_learner_name(L), p->name,
+                       near ? "did you mean '" : "", near ? near : "", near ? "'?; " : "", list);
+      }
+      h = tb_learner_hparam(L, d);
+    }
+    if ((rc = parse_param(c, fy_node_pair_value(pr), k2, h, p)) < 0) return rc;
+  }
+  return TB_OK;
+}
+
+/* ---- building spaces ------------------------------------------------------------------------------------------ */
+static const tb_suite_param *listed(const tb_suite_learner *l, const char *name) {
+  for (int i = 0; i < l->n_params; i++)
+    if (!strcmp(l->params[i].name, name)) return &l->params[i];
+  return NULL;
+}
+
+/* The space's value set of parameter i as built, to resolve a declared condition value v (a declared index for
+ * categoricals). Returns the value in the space's encoding, or NAN when the space cannot take it. */
+static double cond_in_space(const tb_hparam *ph, const tb_suite_param *pp, int others, double v) {
+  if (!pp) return others || v == ph->def ? v : NAN; /* declared as is, or fixed at its default */
+  if (pp->type == TB_PARAM_FIXED) return v == pp->value ? v : NAN;
+  if (pp->type == TB_PARAM_CATEGORICAL) {
+    for (int k = 0; k < pp->n_choices; k++)
+      if (choice_index(ph, pp->choices[k]) == (int)v) return k;
+    return NAN;
+  }
+  return v >= pp->lo && v <= pp->hi ? v : NAN;
+}
+
+/* A parameter the suite lists, as the suite says (fixed at its value when it can never be active). */
+static int add_listed(tb_space *sp, const tb_hparam *h, const tb_suite_param *p, int never) {
+  if (never || p->type == TB_PARAM_FIXED)
+    return tb_space_add_fixed(sp, h->name, p->type == TB_PARAM_FIXED ? p->value : h->def);
+  if (p->type == TB_PARAM_CATEGORICAL)
+    return tb_space_add_categorical(sp, h->name, p->n_choices, (const char *const *)p->choices);
+  if (p->type == TB_PARAM_FLOAT) return tb_space_add_float(sp, h->name, p->lo, p->hi, p->log);
+  return tb_space_add_int(sp, h->name, (long)p->lo, (long)p->hi, (long)p->step, p->log);
+}
+
+static int build_learner(const tb_suite *s, const tb_suite_learner *l, tb_space *sp) {
+  const tb_learner *L = l->learner;
+  int n = tb_learner_n_hparams(L), rc = TB_OK;
+  int *never = calloc((size_t)n, sizeof *never);
+  if (!never) return tb_error_set(TB_ERR_NOMEM, "suite: out of memory");
+  /* conditions first: a child whose parent can never enable it is fixed at its default */
+  double cond[TB_PARAM_MAX_COND_VALUES];
+  for (int i = 0; i < n; i++) {
+    const tb_hparam *h = tb_learner_hparam(L, i);
+    if (!h->parent) continue;
+    int pi = declared_index(L, h->parent), k = 0;
+    const tb_suite_param *pp = listed(l, h->parent);
+    for (int j = 0; j < h->n_cond; j++)
+      if (!isnan(cond_in_space(tb_learner_hparam(L, pi), pp, l->others_declared, h->cond_values[j]))) k++;
+    const tb_suite_param *cp = listed(l, h->name);
+    if (!k && cp && cp->type != TB_PARAM_FIXED) {
+      rc = tb_error_set(TB_ERR_INVALID,
+                        "%s:%d:%d: %s.space.%s: never active: it applies only for some values of %s, which this "
+                        "space excludes (fix it, or allow those values of %s)",
+                        s->path, cp->loc.line, cp->loc.col, l->name, h->name, h->parent, h->parent);
+      goto done;
+    }
+    never[i] = !k;
+  }
+  for (int i = 0; i < n; i++) {
+    const tb_hparam *h = tb_learner_hparam(L, i);
+    const tb_suite_param *p = listed(l, h->name);
+    if (p) {
+      rc = add_listed(sp, h, p, never[i]);
+      if (rc < 0) {
+        tb_error_prefix(rc, "%s:%d:%d: %s.space.%s: ", s->path, p->loc.line, p->loc.col, l->name, h->name);
+        goto done;
+      }
+      continue;
+    }
+    if (never[i]) TB_TRY(tb_space_add_fixed(sp, h->name, h->def));
+    else if (!l->others_declared || h->type == TB_PARAM_FIXED) TB_TRY(tb_space_add_fixed(sp, h->name, h->def));
+    else if (h->type == TB_PARAM_FLOAT) TB_TRY(tb_space_add_float(sp, h->name, h->lo, h->hi, h->log));
+    else if (h->type == TB_PARAM_INT)
+      TB_TRY(tb_space_add_int(sp, h->name, (long)h->lo, (long)h->hi, h->step >= 1 ? (long)h->step : 1, h->log));
+    else TB_TRY(tb_space_add_categorical(sp, h->name, h->n_choices, h->choices));
+  }
+  for (int i = 0; i < n; i++) {
+    const tb_hparam *h = tb_learner_hparam(L, i);
+    if (!h->parent || never[i]) continue;
+    int pi = declared_index(L, h->parent), k = 0;
+    const tb_suite_param *pp = listed(l, h->parent);
+    if (never[pi]) continue; /* parent fixed at a default that enables... or not: the child stays plain */
+    for (int j = 0; j < h->n_cond; j++) {
+      double v = cond_in_space(tb_learner_hparam(L, pi), pp, l->others_declared, h->cond_values[j]);
+      if (!isnan(v)) cond[k++] = v;
+    }
+    const tb_param *sparent = tb_space_param(sp, pi);
+    if (sparent->type == TB_PARAM_FIXED) continue; /* always active: no condition needed */
+    TB_TRY(tb_space_add_condition(sp, h->name, h->parent, k, cond));
+  }
+done:
+  free(never);
+  return rc;
+}
+
+static int build_command(const tb_suite *s, const tb_suite_command *cmd, tb_space *sp) {
+  int rc = TB_OK;
+  for (int i = 0; i < cmd->n_params; i++) {
+    const tb_suite_param *p = &cmd->params[i];
+    switch (p->type) {
+    case TB_PARAM_FLOAT: rc = tb_space_add_float(sp, p->name, p->lo, p->hi, p->log); break;
+    case TB_PARAM_INT: rc = tb_space_add_int(sp, p->name, (long)p->lo, (long)p->hi, (long)p->step, p->log); break;
+    case TB_PARAM_CATEGORICAL:
+      rc = tb_space_add_categorical(sp, p->name, p->n_choices, (const char *const *)p->choices);
+      break;
+    default: rc = tb_space_add_fixed(sp, p->name, p->value); break;
+    }
+    if (rc < 0) return tb_error_prefix(rc, "%s:%d:%d: command.space.%s: ", s->path, p->loc.line, p->loc.col, p->name);
+  }
+  for (int i = 0; i < cmd->n_params; i++) {
+    const tb_suite_param *p = &cmd->params[i];
+    if (!p->parent) continue;
+    int pi = tb_space_find(sp, p->parent);
+    double vals[TB_PARAM_MAX_COND_VALUES];
+    if (pi < 0)
+      return tb_error_set(TB_ERR_NOT_FOUND, "%s:%d:%d: command.space.%s.when: unknown parent '%s'", s->path,
+                          p->loc.line, p->loc.col, p->name, p->parent);
+    const tb_param *pp = tb_space_param(sp, pi);
+    for (int k = 0; k < p->n_cond; k++) {
+      char *end;
+      vals[k] = NAN;
+      if (pp->type == TB_PARAM_CATEGORICAL) {
+        for (int j = 0; j < pp->n_choices; j++)
+          if (!strcmp(pp->choices[j], p->cond[k])) vals[k] = j;
+      } else {
+        vals[k] = strtod(p->cond[k], &end);
+        if (end == p->cond[k] || *end) vals[k] = NAN;
+      }
+      if (isnan(vals[k]))
+        return tb_error_set(TB_ERR_INVALID, "%s:%d:%d: command.space.%s.when: '%s' is not a value of %s", s->path,
+                            p->loc.line, p->loc.col, p->name, p->cond[k], p->parent);
+    }
+    rc = tb_space_add_condition(sp, p->name, p->parent, p->n_cond, vals);
+    if (rc < 0) return tb_error_prefix(rc, "%s:%d:%d: command.space.%s: ", s->path, p->loc.line, p->loc.col, p->name);
+  }
+  return TB_OK;
+}
+
+int tb_suite_space(const tb_suite *s, const tb_suite_experiment *e, tb_space **out) {
+  int rc = TB_OK;
+  tb_space *sp = NULL;
+  if (!s || !e || !out) return tb_error_set(TB_ERR_INVALID, "suite space: NULL argument");
+  *out = NULL;
+  if (e->function) return tb_testfn_space(e->function, out);
+  TB_TRY(tb_space_init(&sp));
+  if (e->learner) TB_TRY(build_learner(s, e->learner, sp));
+  else if (e->command) TB_TRY(build_command(s, e->command, sp));
+  else TB_FAIL(TB_ERR_INVALID, "suite space: experiment %s has nothing to tune", e->name);
+  rc = tb_space_finalize(sp);
+  if (rc < 0) TB_FAIL(rc, "%s: %s: %s", s->path, e->name, tb_error_detail());
+  *out = sp;
+  sp = NULL;
+done:
+  tb_space_free(sp);
+  return rc;
+}
+
+int tb_suite_learner_remaps(const tb_suite_learner *l) {
+  for (int i = 0; l && i < l->n_params; i++) {
+    const tb_suite_param *p = &l->params[i];
+    if (p->type != TB_PARAM_CATEGORICAL) continue;
+    const tb_hparam *h = tb_learner_hparam(l->learner, declared_index(l->learner, p->name));
+    for (int k = 0; k < p->n_choices; k++)
+      if (choice_index(h, p->choices[k]) != k) return 1;
+  }
+  return 0;
+}
+
+int tb_suite_learner_config(const tb_suite_learner *l, const tb_space *sp, const double *x, double *xl) {
+  if (!l || !sp || !x || !xl) return tb_error_set(TB_ERR_INVALID, "suite config: NULL argument");
+  int n = tb_learner_n_hparams(l->learner);
+  if (tb_space_dim(sp) != n) return tb_error_set(TB_ERR_INVALID, "suite config: not %s's space", l->name);
+  for (int i = 0; i < n; i++) {
+    const tb_hparam *h = tb_learner_hparam(l->learner, i);
+    const tb_suite_param *p = listed(l, h->name);
+    xl[i] = x[i];
+    if (!p || p->type != TB_PARAM_CATEGORICAL || isnan(x[i]) || tb_space_param(sp, i)->type != TB_PARAM_CATEGORICAL)
+      continue;
+    int k = (int)x[i];
+    if (k < 0 || k >= p->n_choices) return tb_error_set(TB_ERR_INVALID, "suite config: %s = %g", h->name, x[i]);
+    xl[i] = choice_index(h, p->choices[k]);
+  }
+  /* parameters the declared conditions switch off are NAN there (a never-active one is fixed in the suite's space) */
+  for (int pass = 0; pass < n; pass++) {
+    int changed = 0;
+    for (int i = 0; i < n; i++) {
+      const tb_hparam *h = tb_learner_hparam(l->learner, i);
+      if (!h->parent || isnan(xl[i])) continue;
+      double pv = xl[declared_index(l->learner, h->parent)];
+      int on = 0;
+      for (int j = 0; j < h->n_cond && !isnan(pv); j++) on |= pv == h->cond_values[j];
+      if (!on) xl[i] = NAN, changed = 1;
+    }
+    if (!changed) break;
+  }
+  return TB_OK;
+}
