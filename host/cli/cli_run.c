@@ -1,9 +1,9 @@
 /* cli_run.c: `tunebench run SUITE [--out FILE.h5] [--device D] [--jobs N] [--seed N] [--resume] [--force]
  * [--dry-run] [--no-report] [--report-dir DIR]`: loads a suite (a file, or a built-in name resolved in suites/),
  * prints the plan with --dry-run (strategies, trial counts, fidelity budget, memory estimate; writes nothing), else
- * runs every experiment x strategy x repetition as a tb_study into one results file (cli_run_study.c), then the
- * report (`tunebench report`) unless the suite or --no-report turns it off. Not here: parsing (host/suite*.c)
- * or the executor (host/study*.c). Tested by tests/test_suite.c, which runs the built binary. */
+ * runs every experiment x strategy x repetition as a tb_study into one results file (tb_suite_run; display in
+ * cli_run_progress.c), then the report (`tunebench report`) unless the suite or --no-report turns it off.
+ * Not here: parsing (host/suite/) or running (host/suite/suite_run.c). Tested by tests/test_suite.c, which runs the built binary. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +37,6 @@ static int parse_long(const char *opt, const char *v, long lo, long hi, long *ou
   *out = x;
   return 0;
 }
-
-/* Trials one study (strategy, repetition, experiment) starts: the strategy's, else the suite's. */
-long tb_run_trials(const tb_suite *s, const tb_suite_strategy *t) { return t->trials ? t->trials : s->trials; }
 
 static void human_bytes(double b, char *buf, size_t len) {
   const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -113,7 +110,7 @@ static int dry_run(const tb_suite *s, const char *out, int no_report) {
   double total_fid = 0;
   for (int i = 0; i < s->n_strategies; i++) {
     const tb_suite_strategy *t = &s->strategies[i];
-    long per = tb_run_trials(s, t);
+    long per = tb_suite_strategy_trials(s, i);
     long n = per * s->n_seeds * n_exp;
     double fmax = s->fidelity_max > 0 ? s->fidelity_max : 1;
     double fid = s->total_budget > 0 ? s->total_budget * s->n_seeds * n_exp : (double)n * fmax;

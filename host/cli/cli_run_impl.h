@@ -1,4 +1,5 @@
-/* cli_run_impl.h: shared between cli_run.c (arguments, plan) and cli_run_study.c (running the studies).
+/* cli_run_impl.h: shared between cli_run.c (arguments, plan) and cli_run_progress.c (the run's display, signals
+ * and report around tb_suite_run).
  * Tested by tests/test_suite.c through the built binary. */
 #ifndef TB_CLI_RUN_IMPL_H
 #define TB_CLI_RUN_IMPL_H
@@ -13,8 +14,7 @@ typedef struct tb_run_options {
   int have_seed, resume, force, dry_run;
 } tb_run_options;
 
-/* Trials one study starts: the strategy's own count, else the suite's. */
-long tb_run_trials(const tb_suite *s, const tb_suite_strategy *t);
-/* Runs every experiment x strategy x repetition into the results file `out`; returns an exit code. */
+/* Runs every experiment x strategy x repetition into the results file `out` (tb_suite_run) with the progress
+ * display, then the report; returns an exit code. */
 int tb_run_suite(const tb_suite *s, const char *out, const tb_run_options *o);
 #endif

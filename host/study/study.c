@@ -356,6 +356,7 @@ static int coordinate(coord *c) {
   double t0 = mono_now();
   for (;;) {
     if (s->p.max_wall_s > 0 && mono_now() - t0 > s->p.max_wall_s) s->stop = 1;
+    if (s->p.stop_flag && *s->p.stop_flag) s->stop = 1;
     int progress = 0, running = 0;
     for (int i = 0; i < s->n_w; i++) {
       study_worker *w = &s->w[i];

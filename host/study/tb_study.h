@@ -10,6 +10,7 @@
  * Documented in docs/executor.md and docs/c-api.md; tested by tests/test_study.c and tests/test_c_api_example.c. */
 #ifndef TB_STUDY_H
 #define TB_STUDY_H
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,6 +71,8 @@ typedef struct tb_study_params {
   const double *ref_point;              /* hypervolume reference (n_objectives values) or NULL: derived */
   double max_wall_s;                    /* stop (as tb_study_request_stop) after this long (0: none) */
   long stop_after;                      /* stop once this many trials have ended (0: none; tests of resume) */
+  const volatile sig_atomic_t *stop_flag; /* stop (as tb_study_request_stop) once *stop_flag is non-zero, e.g. set
+                                           by the caller's signal handler; polled every 50 ms (NULL: none) */
   int repetition;                       /* seed repetition index, for the store */
   const char *strategy;                 /* store strategy name (NULL: the sampler's name) */
   /* called by the coordinator thread after every finished job (NULL: none); keep it short: workers wait */

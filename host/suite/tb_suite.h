@@ -9,6 +9,7 @@
  * tests/suites_bad/. */
 #ifndef TB_SUITE_H
 #define TB_SUITE_H
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -168,6 +169,51 @@ int tb_suite_n_tuned(const tb_suite *s);
 const char *const *tb_suite_dataset_kinds(void);
 /* Schedulers known to suites (tb_scheduler.h's list). */
 const char *const *tb_suite_scheduler_names(void);
+
+/* ---- running a suite (suite_run.c) ------------------------------------------------------------------------- */
+/* New trials one study of strategy k starts (per experiment and repetition): the strategy's count, else the suite's. */
+long tb_suite_strategy_trials(const tb_suite *s, int k);
+
+typedef struct tb_suite_strategy_progress {
+  long done, total;         /* trials ended, and planned over every experiment and repetition */
+  double best;              /* best value of the first objective so far (valid when have_best) */
+  int have_best;
+  double elapsed;           /* seconds its studies have run */
+} tb_suite_strategy_progress;
+
+typedef enum { TB_SUITE_EV_STUDY_BEGIN = 0, TB_SUITE_EV_STUDY_PROGRESS = 1, TB_SUITE_EV_STUDY_END = 2 } tb_suite_event;
+
+/* What the progress callback gets: before a study, after each of its finished jobs, after it. */
+typedef struct tb_suite_progress {
+  tb_suite_event event;
+  const char *experiment;   /* the running experiment's name */
+  int repetition, strategy; /* 0-based */
+  size_t study_trials;      /* STUDY_END: the trials the study ran */
+  int study_have_best;      /* STUDY_END: 1 when study_best holds its best value of the first objective */
+  double study_best;
+  const tb_suite_strategy_progress *strategies; /* n_strategies rows; the running strategy's includes its study */
+} tb_suite_progress;
+
+typedef struct tb_suite_run_options {
+  const char *out;          /* the results file FILE.h5 (its journal: FILE.h5.journal) */
+  int resume;               /* 1: continue the results file from its journal */
+  int force;                /* 1: replace an existing results file */
+  const volatile sig_atomic_t *stop; /* when *stop becomes non-zero (e.g. in the caller's signal handler) the running
+                               study ends with its trials interrupted and the run returns, resumable (NULL: none) */
+  /* called from the study's coordinator thread (keep it short: workers wait) and between studies; NULL: none */
+  void (*progress)(void *ctx, const tb_suite_progress *p);
+  void *progress_ctx;
+} tb_suite_run_options;
+
+typedef struct tb_suite_run_result {
+  int complete;             /* 1: every study finished; 0: stopped (stop flag, wall clock) or failed */
+  double seconds;           /* wall-clock seconds of the run */
+} tb_suite_run_result;
+
+/* Runs every experiment x repetition x strategy of s into the results file o->out (created, replaced with
+ * o->force, or continued with o->resume). Returns TB_OK also when the run was stopped (res->complete says), an
+ * error when the results file or a study could not go on (the file stays valid and resumable). */
+int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_result *res);
 
 /* Resolves a suite argument: an existing file path as given, else a bare name in dir (dir/NAME.yaml). Writes the
  * path into buf. TB_ERR_NOT_FOUND (listing the suites of dir) when neither exists. */

@@ -1,0 +1,117 @@
+/* cli_run_progress.c: `tunebench run`'s side of a run (tb_suite_run does the work, host/suite/suite_run.c): the
+ * progress display (on a terminal a table per strategy — trials done of total, best so far, elapsed, ETA — redrawn
+ * in place; plain lines otherwise), SIGINT turned into the library's stop flag (the file stays valid and resumable),
+ * the closing line and exit code, then the report (tunebench report) unless turned off.
+ * Not here: arguments and the plan (cli_run.c). Tested by tests/test_suite.c through the built binary. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cli_run_impl.h"
+#include "tb_error.h"
+
+static volatile sig_atomic_t g_stop;
+
+static void on_sigint(int sig) {
+  (void)sig;
+  g_stop = 1;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct run_view {
+  const tb_suite *s;
+  int tty, drawn;
+  double t0, last_draw;
+  const tb_suite_strategy_progress *rows; /* the last rows the library gave */
+  char line[512];
+} run_view;
+
+static void draw(run_view *v) {
+  const tb_suite *s = v->s;
+  if (!v->tty) {
+    printf("%s\n", v->line);
+    fflush(stdout);
+    return;
+  }
+  if (v->drawn) printf("\033[%dA", s->n_strategies + 2);
+  printf("\033[K%-20s %14s %14s %10s %10s\n", "strategy", "trials", "best", "elapsed", "ETA");
+  for (int i = 0; i < s->n_strategies; i++) {
+    const tb_suite_strategy_progress *p = &v->rows[i];
+    char tr[32], best[32], eta[32];
+    snprintf(tr, sizeof tr, "%ld/%ld", p->done, p->total);
+    snprintf(best, sizeof best, p->have_best ? "%.6g" : "-", p->best);
+    if (p->done > 0 && p->done < p->total) snprintf(eta, sizeof eta, "%.0fs", p->elapsed / p->done * (p->total - p->done));
+    else snprintf(eta, sizeof eta, "%s", p->done >= p->total ? "done" : "-");
+    printf("\033[K%-20s %14s %14s %9.0fs %10s\n", s->strategies[i].name, tr, best, p->elapsed, eta);
+  }
+  printf("\033[K%s (%.0fs)\n", v->line, now_s() - v->t0);
+  fflush(stdout);
+  v->drawn = 1;
+  v->last_draw = now_s();
+}
+
+/* tb_suite_run's progress callback: a line per study (its start on a terminal, its end everywhere); on a terminal
+ * the table is redrawn at most 5 times a second while a study runs. */
+static void on_progress(void *ctx, const tb_suite_progress *p) {
+  run_view *v = ctx;
+  const tb_suite *s = v->s;
+  v->rows = p->strategies;
+  const char *strat = s->strategies[p->strategy].name;
+  switch (p->event) {
+  case TB_SUITE_EV_STUDY_BEGIN:
+    snprintf(v->line, sizeof v->line, "%s rep %d/%d %s: running", p->experiment, p->repetition + 1, s->n_seeds, strat);
+    if (v->tty) draw(v);
+    break;
+  case TB_SUITE_EV_STUDY_PROGRESS:
+    if (v->tty && now_s() - v->last_draw >= 0.2) draw(v);
+    break;
+  case TB_SUITE_EV_STUDY_END:
+    snprintf(v->line, sizeof v->line, "%s rep %d/%d %-14s %zu trials, best %s %.6g", p->experiment,
+             p->repetition + 1, s->n_seeds, strat, p->study_trials, s->objectives[0].name, p->study_best);
+    draw(v);
+    break;
+  }
+}
+
+/* Runs `tunebench report` on the results (the suite's report settings, --report-dir, --no-report). */
+static int run_report(const tb_suite *s, const char *out, const tb_run_options *o) {
+  const char *dir = o->report_dir ? o->report_dir : s->report_dir;
+  char *argv[4] = {(char *)out, "--out", (char *)dir, NULL};
+  fflush(stdout);
+  int code = tb_cli_report(dir ? 3 : 1, argv);
+  if (code != 0) fprintf(stderr, "tunebench run: the report exited with status %d (rerun: tunebench report %s)\n", code, out);
+  return code;
+}
+
+int tb_run_suite(const tb_suite *s, const char *out, const tb_run_options *o) {
+  run_view view = {s, isatty(STDOUT_FILENO), 0, now_s(), 0, NULL, ""};
+  tb_suite_run_options ro = {out, o->resume, o->force, &g_stop, on_progress, &view};
+  tb_suite_run_result res;
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  g_stop = 0;
+  sigaction(SIGINT, &sa, &old);
+  int rc = tb_suite_run(s, &ro, &res);
+  sigaction(SIGINT, &old, NULL);
+  if (rc < 0) return tb_cli_fail(rc, "run");
+  printf("%s: %s in %.1f s -> %s\n", s->name, res.complete ? "complete" : "stopped (continue with --resume)",
+         res.seconds, out);
+  if (!res.complete) return TB_EXIT_FAILURE;
+  if (s->report && !o->no_report) {
+    double tr = now_s();
+    int code = run_report(s, out, o);
+    printf("report: %s in %.1f s\n", code == 0 ? "written" : "failed", now_s() - tr);
+    if (code != 0) return TB_EXIT_FAILURE;
+  }
+  return TB_EXIT_OK;
+}
