@@ -190,9 +190,6 @@ int tb_cli_run(int argc, char **argv) {
   } else if (!o.resume && !o.force && stat(out, &st) == 0) {
     fprintf(stderr, "tunebench run: %s already exists (--resume continues it, --force replaces it)\n", out);
     code = TB_EXIT_USAGE;
-  } else if (o.resume && stat(out, &st) != 0) {
-    fprintf(stderr, "tunebench run: --resume: %s does not exist\n", out);
-    code = TB_EXIT_USAGE;
   } else {
     code = tb_run_suite(s, out, &o);
   }
