@@ -174,9 +174,34 @@ static void test_force(void) {
   free(jb), free(hb);
 }
 
+/* 1 when the process that wrote its pid into file p has ended (gone, or a zombie not yet reaped). */
+static int pid_dead(const char *p) {
+  FILE *f = fopen(p, "r");
+  long v = 0;
+  if (f) {
+    if (fscanf(f, "%ld", &v) != 1) v = 0;
+    fclose(f);
+  }
+  CU_ASSERT_FATAL(v > 0);
+  char sp[64], st[512];
+  snprintf(sp, sizeof sp, "/proc/%ld/stat", v);
+  if (!(f = fopen(sp, "r"))) return 1;
+  size_t n = fread(st, 1, sizeof st - 1, f);
+  fclose(f);
+  st[n] = 0;
+  const char *r = strrchr(st, ')');
+  return r && (r[2] == 'Z' || r[2] == 'X');
+}
+
 static void test_force_running(void) {
   setup();
-  const char *slow = suite("slow2.yaml", 0.3, 40, 3, 10, 1, NULL), *s = path("base.yaml"), *out = path("b.h5");
+  const char *s = path("base.yaml"), *out = path("b.h5"), *slow = path("slow2.yaml"), *pids = path("trial.pid");
+  FILE *f = fopen(slow, "w"); /* each trial's program writes its pid, then runs for 30 s unless killed */
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fprintf(f, "name: slow\ncommand:\n  run: \"echo $$ > %s; sleep 0.3; [ -e %s.long ] && sleep 30; echo value=1\"\n"
+          "  space:\n    x: {type: float, low: 0, high: 1}\nstrategies:\n  - {name: random, sampler: random}\n"
+          "budget:\n  trials: 40\nseed: 1\njobs: 1\nreport: false\n", pids, pids);
+  fclose(f);
   const char *a0[] = {"run", slow, "--out", out, NULL};
   pid_t p = start(a0);
   wait_for(path("b.h5.journal"));
@@ -194,17 +219,35 @@ static void test_force_running(void) {
   }
   rc_force = finish(q);
   CU_ASSERT_NOT_EQUAL(rc_force, 0);
-  /* SIGTERM stops the running study as Ctrl-C does: exit 143, the file closed, readable and resumable */
+  /* SIGTERM stops the running study as Ctrl-C does: exit 143, the trial's program killed, the file closed,
+   * readable and resumable */
+  FILE *lf = fopen(path("trial.pid.long"), "w");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(lf);
+  fclose(lf);
+  usleep(600000); /* a trial is now in its 30 s sleep */
   double t0 = now_s();
   kill(p, SIGTERM);
   CU_ASSERT_EQUAL(finish(p), 128 + SIGTERM);
   CU_ASSERT(now_s() - t0 < 5);
+  CU_ASSERT(pid_dead(pids));
   CU_ASSERT(exists(out) && !exists(path("b.h5.new")));
   const char *a2[] = {"inspect", out, NULL};
   CU_ASSERT_EQUAL(run(a2), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(log_text(), "not complete"));
   int n = count_rows(out, "trials");
   CU_ASSERT(n >= 1 && n < 40);
+  /* Ctrl-C (SIGINT) on the resumed run: exit 130, within the kill grace period although the trial runs 30 s */
+  const char *a3[] = {"run", slow, "--out", out, "--resume", NULL};
+  unlink(pids);
+  p = start(a3);
+  wait_for(pids);
+  usleep(500000);
+  t0 = now_s();
+  kill(p, SIGINT);
+  CU_ASSERT_EQUAL(finish(p), 128 + SIGINT);
+  CU_ASSERT(now_s() - t0 < 5);
+  CU_ASSERT(pid_dead(pids));
+  CU_ASSERT_PTR_NOT_NULL(strstr(log_text(), "--resume"));
 }
 
 static void test_resume(void) {
