@@ -140,7 +140,7 @@ int tb_cli_run(int argc, char **argv) {
     if (!strcmp(a, "--out") && i + 1 < argc) o.out = argv[++i];
     else if (!strcmp(a, "--device") && i + 1 < argc) o.device = argv[++i];
     else if (!strcmp(a, "--jobs") && i + 1 < argc) {
-      if (parse_long("--jobs", argv[++i], 1, 4096, &v) < 0) return TB_EXIT_USAGE;
+      if (parse_long("--jobs", argv[++i], 1, 1024, &v) < 0) return TB_EXIT_USAGE;
       o.jobs = (int)v;
     } else if (!strcmp(a, "--seed") && i + 1 < argc) {
       if (parse_long("--seed", argv[++i], 0, 0x7fffffffffffffffL - 10000, &v) < 0) return TB_EXIT_USAGE;
