@@ -114,6 +114,7 @@ static int missing_journal(const char *path, const char *jpath) {
 
 int tb_store_open_resume(const char *path, const tb_store_options *opts, tb_store **out, tb_store_history **hist) {
   int rc = TB_OK;
+  char rtmp[4200] = ""; /* the .h5 being rebuilt */
   tb_store *st = NULL;
   history *h = NULL;
   tb_journal_stats js;
@@ -197,9 +198,11 @@ int tb_store_open_resume(const char *path, const tb_store_options *opts, tb_stor
       h->pub.interrupted[h->pub.n_interrupted++] = t;
   }
   tb_idmap_free(&begins), tb_idmap_free(&retried);
-  /* rebuilt in place (truncated, not unlinked first): FILE.h5 never disappears, so a kill during this resume leaves
-   * a study that the next `run --resume` finds (tests/test_kill_resume.c) */
-  TB_TRY(rebuild(path, h, &st->w));
+  /* rebuilt beside (FILE.h5.rebuild), flushed and renamed over FILE.h5: a kill during this resume leaves the old
+   * file as it was (and the journal, which the next `run --resume` finds: tests/test_kill_resume.c) */
+  snprintf(rtmp, sizeof rtmp, "%s.rebuild", path);
+  TB_TRY(rebuild(rtmp, h, &st->w));
+  TB_TRY(tb_store_h5_rename(st->w, path));
   TB_TRY(tb_store_writer_start(st));
   if (killed) TB_TRY(tb_store_study_end(st, isnan(last_t) ? tb_store_now() : last_t, 0)); /* the killed session's end */
   double t_now = tb_store_now(), nan4[TB_STORE_MAX_OBJECTIVES];
@@ -213,6 +216,7 @@ int tb_store_open_resume(const char *path, const tb_store_options *opts, tb_stor
   *out = st, *hist = &h->pub, st = NULL, h = NULL;
 done:
   if (st) tb_store_close(st);
+  if (rc < 0 && rtmp[0]) unlink(rtmp); /* gone already once renamed */
   if (h) tb_store_history_free(&h->pub);
   return rc;
 }
