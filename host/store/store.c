@@ -486,11 +486,11 @@ int tb_store_close(tb_store *st) {
     pthread_join(st->thread, NULL);
   }
   for (node *x = st->head, *n; x; x = n) n = x->next, free(x);
+  /* never renamed into place (no trial finished): the .new files go, the old study (if any) stays; only while this
+   * store holds the .new journal's lock (a failed create may have met another start's files) */
+  if (st->tmp_path && st->j) unlink(st->tmp_path), unlink(st->tmp_jpath);
   int rc2 = tb_store_h5_close(st->w), rc3 = tb_journal_close(st->j);
   if (rc == TB_OK) rc = rc2 < 0 ? rc2 : rc3;
-  if (st->tmp_path) { /* never renamed into place: no trial finished; the old study (if any) is kept */
-    unlink(st->tmp_path), unlink(st->tmp_jpath);
-  }
   if (st->old_lock_fd >= 0) close(st->old_lock_fd);
   tb_bytes_free(&st->enc);
   tb_idmap_free(&st->known), tb_idmap_free(&st->running);
