@@ -353,8 +353,40 @@ static void test_force_replace(void) {
   unlink(path), unlink(jpath);
 }
 
+/* Issue 21: the time a study has run spans sessions: each from its first to its last recorded moment, a killed
+ * session closed at its last one by the next resume (so the gap between sessions never counts). */
+static void test_elapsed(void) {
+  paths("elapsed");
+  tb_space *sp = fx_space();
+  tb_store *st = NULL;
+  tb_store_history *h = NULL;
+  tb_store_study s = study(); /* starts at 1.7e9 */
+  TB_CHECK_OK(tb_store_create(path, &s, NULL, &st));
+  tb_store_experiment ea = {"e", "mlp", "x", sp, 2, fx_obj, fx_max};
+  TB_CHECK_OK(tb_store_add_experiment(st, &ea, NULL));
+  TB_CHECK_OK(fx_trial(st, sp, 0, 0, 0, -1, 0, 1)); /* 1.7e9 .. +1 */
+  TB_CHECK_OK(fx_trial(st, sp, 0, 3, 0, -1, 0, 1)); /* +3 .. +4: then killed (no study end) */
+  TB_CHECK_OK(tb_store_sync(st));
+  tb_store *st2 = NULL;
+  CU_ASSERT_EQUAL(tb_store_open_resume(path, NULL, &st2, &h), TB_ERR_INVALID); /* still being written */
+  TB_CHECK_OK(tb_store_close(st));
+  TB_CHECK_OK(tb_store_open_resume(path, NULL, &st, &h));
+  CU_ASSERT_DOUBLE_EQUAL(h->elapsed_s, 4, 1e-6);
+  tb_store_history_free(h);
+  TB_CHECK_OK(fx_trial(st, sp, 0, 20, 0, -1, 0, 1)); /* a later session: +20 .. +21, ended at +30 */
+  TB_CHECK_OK(tb_store_study_end(st, 1.7e9 + 30, 1));
+  TB_CHECK_OK(tb_store_close(st));
+  TB_CHECK_OK(tb_store_open_resume(path, NULL, &st, &h));
+  CU_ASSERT_DOUBLE_EQUAL(h->elapsed_s, 4 + 10, 1e-6);
+  TB_CHECK_OK(tb_store_close(st));
+  tb_store_history_free(h);
+  tb_space_free(sp);
+  unlink(path), unlink(jpath);
+}
+
 static const tb_test_case cases[] = {{"write_read_back_rebuild", test_write_read_back},
                                      {"force_replace", test_force_replace},
+                                     {"elapsed", test_elapsed},
                                      {"resume", test_resume},
                                      {"bad_files", test_bad_files},
                                      {NULL, NULL}};
