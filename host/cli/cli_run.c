@@ -188,7 +188,13 @@ int tb_cli_run(int argc, char **argv) {
   if (o.dry_run) {
     code = dry_run(s, out, o.no_report);
   } else if (!o.resume && !o.force && stat(out, &st) == 0) {
-    fprintf(stderr, "tunebench run: %s already exists (--resume continues it, --force replaces it)\n", out);
+    char j[4200];
+    snprintf(j, sizeof j, "%s.journal", out);
+    if (stat(j, &st) == 0)
+      fprintf(stderr, "tunebench run: %s already exists (--resume continues it, --force replaces it)\n", out);
+    else
+      fprintf(stderr, "tunebench run: %s already exists without its journal, so it cannot be resumed (--force "
+              "replaces it, or choose another --out)\n", out);
     code = TB_EXIT_USAGE;
   } else {
     code = tb_run_suite(s, out, &o);
