@@ -170,7 +170,7 @@ static int preflight(const tb_suite *s) {
   char notice[256];
   if (s->jobs < 1 || s->jobs > 1024) return tb_error_set(TB_ERR_INVALID, "jobs %d: use 1..1024 parallel trials", s->jobs);
   TB_TRY(tb_device_parse(s->device ? s->device : "auto", &dev));
-  if (s->n_learners) TB_TRY(tb_device_resolve(&dev, &got, notice, sizeof notice));
+  TB_TRY(tb_device_resolve(&dev, &got, notice, sizeof notice)); /* every study's workers open it */
   for (int e = 0; e < n_exp; e++) {
     tb_suite_experiment ex;
     TB_TRY(tb_suite_experiment_get(s, e, &ex));
