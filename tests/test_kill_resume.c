@@ -2,12 +2,14 @@
  * `tunebench run kill_resume/deterministic.yaml --out X.h5` (a command objective of ~30 ms whose value is a checksum
  * of its configuration; grid and random samplers; 2 repetitions; 1 job), SIGKILLs it at >= 20 random moments (a
  * fixed seed draws them: some within the first 15 ms, where the study is being created), each followed by
- * `--resume` (or `--force` when the kill came before the journal existed). After each kill the journal is read (a
+ * `--resume` (or a plain start when the kill came before the journal existed; a results file without its journal is
+ * an error: creation is atomic). After each kill the journal is read (a
  * copy, through tb_store_open_resume) and every finished trial in it is remembered. Asserts: each remembered trial
  * is in the final file with the same id, configuration and value (none lost); no trial id twice and exactly the
  * planned count of complete trials per (strategy, repetition) (none duplicated); `tunebench inspect` exits 0 and
  * says complete; and the complete trials, per (strategy, repetition) in id order, have the same configuration and
- * value columns as an uninterrupted run's. The 2-job variant (kill_resume/parallel.yaml) checks no loss and no
+ * value columns as an uninterrupted run's, and the Pareto tables are equal (one snapshot per study, the same
+ * hypervolumes and front configurations). The 2-job variant (kill_resume/parallel.yaml) checks no loss and no
  * duplicates only. Skipped (77) outside ctest (no TB_BINARY). */
 #include <signal.h>
 #include <stdio.h>
@@ -59,11 +61,12 @@ static int run(const char *const *args) { return finish(start(args)); }
 
 static int exists(const char *p) { return access(p, F_OK) == 0; }
 
-/* `run SUITE --out OUT`, continuing whatever a kill left. */
+/* `run SUITE --out OUT`, continuing whatever a kill left: --resume once the journal exists, else a plain start
+ * (creation is atomic: a kill never leaves OUT without its journal, so --force is never needed). */
 static pid_t start_study(const char *out) {
   char j[256];
   snprintf(j, sizeof j, "%s.journal", out);
-  const char *mode = exists(j) ? "--resume" : exists(out) ? "--force" : NULL;
+  const char *mode = exists(j) ? "--resume" : NULL;
   const char *args[] = {"run", suite, "--out", out, mode, NULL};
   return start(args);
 }
@@ -123,6 +126,44 @@ static void export_trials(const char *h5, table *t) {
   unlink(csv);
 }
 
+/* The Pareto table of h5 as "experiment snapshot hypervolume key-of-the-trial" lines, in file order (the trials'
+ * keys from t, the same file's trial table: ids differ between runs, configurations and values do not). */
+static int export_pareto(const char *h5, const table *t, char lines[][600], int max) {
+  char csv[256], line[1024];
+  snprintf(csv, sizeof csv, "%s.pareto.csv", h5);
+  const char *args[] = {"export", h5, "--format", "csv", "--table", "pareto", "--out", csv, NULL};
+  CU_ASSERT_EQUAL_FATAL(run(args), 0);
+  FILE *f = fopen(csv, "r");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  int n = 0, ce = -1, cs = -1, ct = -1, ch = -1, header = 1;
+  while (fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = 0;
+    char *v[16];
+    int nf = split(line, v, 16);
+    if (header) {
+      for (int c = 0; c < nf; c++) {
+        if (!strcmp(v[c], "experiment")) ce = c;
+        if (!strcmp(v[c], "snapshot")) cs = c;
+        if (!strcmp(v[c], "trial")) ct = c;
+        if (!strcmp(v[c], "hypervolume")) ch = c;
+      }
+      CU_ASSERT_FATAL(ce >= 0 && cs >= 0 && ct >= 0 && ch >= 0);
+      header = 0;
+      continue;
+    }
+    CU_ASSERT_FATAL(n < max && nf > ch && nf > ct);
+    long long id = atoll(v[ct]);
+    const row *r = NULL;
+    for (int i = 0; i < t->n && !r; i++)
+      if (t->r[i].id == id) r = &t->r[i];
+    CU_ASSERT_PTR_NOT_NULL(r);
+    snprintf(lines[n++], 600, "%s %s %s %s", v[ce], v[cs], v[ch], r ? r->key : "?");
+  }
+  fclose(f);
+  unlink(csv);
+  return n;
+}
+
 /* Finished trials in the journal of out right now (read from a copy, so the study's own files are untouched). */
 static void journal_finished(const char *out, table *t) {
   char src[256], copy[128], cj[256], cmd[1024];
@@ -166,6 +207,7 @@ static const row *find_id(const table *t, long long id) {
 }
 
 static table seen, final_t, ref_t, snap;
+static char ref_pareto[256][600], final_pareto[256][600];
 
 /* Kills the study >= N_KILLS times, resumes it to the end; fills final_t; returns the seconds it took. */
 static void kill_and_resume(const char *out, double study_s, uint64_t seed) {
@@ -193,6 +235,9 @@ static void kill_and_resume(const char *out, double study_s, uint64_t seed) {
     kill(pid, SIGKILL);
     CU_ASSERT_EQUAL(finish(pid), 128 + SIGKILL);
     kills++;
+    char j[256];
+    snprintf(j, sizeof j, "%s.journal", out);
+    CU_ASSERT(!exists(out) || exists(j)); /* never a results file that cannot be resumed */
     journal_finished(out, &snap); /* what is durable after this kill */
     for (int i = 0; i < snap.n; i++)
       if (!find_id(&seen, snap.r[i].id)) seen.r[seen.n++] = snap.r[i];
@@ -277,7 +322,16 @@ static void test_deterministic(void) {
   CU_ASSERT_EQUAL_FATAL(run(args), 0);
   double study_s = now_s() - t0;
   export_trials(ref, &ref_t);
+  int n_ref_pareto = export_pareto(ref, &ref_t, ref_pareto, 256);
   kill_and_resume(out, study_s, 20261126);
+  /* the Pareto tables are equal too: one snapshot per study, the same fronts (issue 21: resumes appended them again) */
+  int n_pareto = export_pareto(out, &final_t, final_pareto, 256);
+  CU_ASSERT_EQUAL(n_pareto, n_ref_pareto);
+  for (int i = 0; i < n_pareto && i < n_ref_pareto; i++)
+    if (strcmp(ref_pareto[i], final_pareto[i])) {
+      CU_ASSERT_STRING_EQUAL(ref_pareto[i], final_pareto[i]);
+      break;
+    }
   int n_ref = complete_rows(&ref_t), n_out = complete_rows(&final_t), bad = 0;
   CU_ASSERT_EQUAL(n_ref, 4 * TRIALS_PER_STUDY);
   CU_ASSERT_EQUAL_FATAL(n_out, n_ref);

@@ -1,13 +1,18 @@
 /* test_objective.c: the objectives run directly (without a study): the command objective with shell scripts written
  * at test time (JSON on stdin, TB_PARAM_ variables, step/value lines, a stop request, exit 3, a timeout, a signal,
  * no value, several metrics), the callback objective (reports, stop, diverged and error returns), the test-function
- * objective against tb_testfn_eval, and bad arguments. Values are compared exactly (they are printed with %.17g or
+ * objective against tb_testfn_eval, bad arguments, and children that misbehave (a process left holding stdout, a
+ * tunebench that dies: issue 21). Values are compared exactly (they are printed with %.17g or
  * computed by the same formula). */
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "objective_impl.h"
@@ -253,6 +258,122 @@ static void test_testfn(void) {
   tb_objective_free(NULL);
 }
 
+static double mono(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* The pid a script wrote into dir/name (0 when not there yet). */
+static pid_t read_pid(const char *name) {
+  char p[160];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  FILE *f = fopen(p, "r");
+  long v = 0;
+  if (f) {
+    if (fscanf(f, "%ld", &v) != 1) v = 0;
+    fclose(f);
+  }
+  return (pid_t)v;
+}
+
+/* 1 when pid is gone or a zombie. */
+static int dead(pid_t pid) {
+  char p[64], st[512];
+  snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(p, "r");
+  if (!f) return 1;
+  size_t n = fread(st, 1, sizeof st - 1, f);
+  fclose(f);
+  st[n] = 0;
+  const char *r = strrchr(st, ')');
+  return r && r[1] == ' ' && (r[2] == 'Z' || r[2] == 'X');
+}
+
+static void kill_holder(const char *name) {
+  pid_t h = read_pid(name);
+  if (h > 0) kill(h, SIGKILL);
+}
+
+static volatile sig_atomic_t g_interrupt;
+static void *interrupt_later(void *arg) {
+  (void)arg;
+  usleep(300000);
+  g_interrupt = 1;
+  return NULL;
+}
+
+/* Issue 21: a process left holding the program's stdout (here in its own session, out of reach of the group kill)
+ * does not hold the trial: a program that exited 0 is credited at once, a timeout and an interrupt end the trial
+ * within the grace periods; a program whose tunebench dies is killed (parent-death signal). */
+static void test_command_children(void) {
+  tb_space *sp = space2();
+  double x[2] = {0.5, 0};
+  rep_log log = {0};
+  tb_trial_run run;
+  char body[512];
+  snprintf(body, sizeof body, "setsid sleep 5 & echo $! > %s/h1.pid; echo value=1.5", dir);
+  tb_objective *o = cmd(sp, script("hold_ok.sh", body), 2, 0, NULL);
+  run_init(&run, x, &log);
+  double t0 = mono();
+  TB_CHECK_OK(tb_objective_run(o, &run));
+  double dt = mono() - t0;
+  kill_holder("h1.pid");
+  CU_ASSERT_EQUAL(run.status, TB_TRIAL_COMPLETE);
+  CU_ASSERT_EQUAL(run.metrics[0], 1.5);
+  CU_ASSERT(dt < 1.0);
+  tb_objective_free(o);
+  /* a timeout of 0.5 s: SIGTERM, 0.2 s grace, SIGKILL, 0.2 s of reading on */
+  snprintf(body, sizeof body, "setsid sleep 5 & echo $! > %s/h2.pid; sleep 10", dir);
+  o = cmd(sp, script("hold_timeout.sh", body), 0.5, 0, NULL);
+  run_init(&run, x, &log);
+  t0 = mono();
+  TB_CHECK_OK(tb_objective_run(o, &run));
+  dt = mono() - t0;
+  kill_holder("h2.pid");
+  CU_ASSERT_EQUAL(run.status, TB_TRIAL_FAILED);
+  CU_ASSERT_PTR_NOT_NULL(strstr(run.reason, "timeout"));
+  CU_ASSERT(dt < 2.0);
+  tb_objective_free(o);
+  /* a study stop (Ctrl-C) after 0.3 s */
+  snprintf(body, sizeof body, "setsid sleep 5 & echo $! > %s/h3.pid; sleep 10", dir);
+  o = cmd(sp, script("hold_stop.sh", body), 0, 0, NULL);
+  run_init(&run, x, &log);
+  g_interrupt = 0;
+  run.interrupt = &g_interrupt;
+  pthread_t th;
+  CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, interrupt_later, NULL), 0);
+  t0 = mono();
+  TB_CHECK_OK(tb_objective_run(o, &run));
+  dt = mono() - t0;
+  pthread_join(th, NULL);
+  kill_holder("h3.pid");
+  CU_ASSERT_EQUAL(run.status, TB_TRIAL_INTERRUPTED);
+  CU_ASSERT(dt < 2.0);
+  tb_objective_free(o);
+  /* parent death: a process running the objective is SIGKILLed; the program must die with it */
+  snprintf(body, sizeof body, "echo $$ > %s/child.pid; exec sleep 30", dir);
+  o = cmd(sp, script("orphan.sh", body), 0, 0, NULL);
+  pid_t p = fork();
+  CU_ASSERT_FATAL(p >= 0);
+  if (p == 0) {
+    run_init(&run, x, &log);
+    tb_objective_run(o, &run);
+    _exit(0);
+  }
+  pid_t child = 0;
+  for (int i = 0; i < 500 && !(child = read_pid("child.pid")); i++) usleep(10000);
+  CU_ASSERT_FATAL(child > 0);
+  kill(p, SIGKILL);
+  waitpid(p, NULL, 0);
+  int gone = 0;
+  for (int i = 0; i < 200 && !(gone = dead(child)); i++) usleep(10000);
+  if (!gone) kill(child, SIGKILL);
+  CU_ASSERT(gone);
+  tb_objective_free(o);
+  tb_space_free(sp);
+}
+
 static void test_cleanup(void) {
   char cmdline[128];
   snprintf(cmdline, sizeof cmdline, "rm -rf %s", dir);
@@ -261,6 +382,7 @@ static void test_cleanup(void) {
 
 static const tb_test_case cases[] = {{"command_ok", test_command_ok},
                                      {"command_failures", test_command_failures},
+                                     {"command_children", test_command_children},
                                      {"callback", test_callback},
                                      {"testfn", test_testfn},
                                      {"cleanup", test_cleanup},

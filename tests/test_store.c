@@ -1,7 +1,8 @@
 /* test_store.c: the results store (host/store.c, store_h5.c, store_codec.c, h5.c tables): a study with two
  * experiments written through the API and read back table by table with host/h5.c (values equal to what was
  * written); the .h5 rebuilt from the journal after deleting it gives identical tables; resume hands back every
- * event and the interrupted trials, which become "interrupted" rows; bad input (overwrite without force, unknown
+ * event and the interrupted trials, which become "interrupted" rows; force keeps the old study until the new one has
+ * finished a trial and never replaces a locked journal (issue 21); bad input (overwrite without force, unknown
  * trial, duplicate id, bad names), a garbage journal, a journal cut mid-file, a non-HDF5 .h5 without journal. */
 #include <unistd.h>
 
@@ -277,7 +278,115 @@ static void test_bad_files(void) {
   unlink(path), unlink(jpath);
 }
 
+/* Reads a whole file (malloc'ed, *n its size). */
+static char *file_bytes(const char *p, size_t *n) {
+  FILE *f = fopen(p, "rb");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = malloc((size_t)len + 1);
+  CU_ASSERT_FATAL(b && fread(b, 1, (size_t)len, f) == (size_t)len);
+  fclose(f);
+  *n = (size_t)len;
+  return b;
+}
+
+/* Issue 21: force keeps the old study until the new one has finished a trial, never replaces a journal another
+ * writer holds, and a second start beside a pending one leaves the first one's files alone. */
+static void test_force_replace(void) {
+  paths("force");
+  tb_space *sp = fx_space();
+  write_study(sp, 0, 1);
+  char tmp_j[200], tmp_h[200];
+  snprintf(tmp_j, sizeof tmp_j, "%s.new", jpath), snprintf(tmp_h, sizeof tmp_h, "%s.new", path);
+  size_t nj, nh, n2;
+  char *j0 = file_bytes(jpath, &nj), *h0 = file_bytes(path, &nh);
+  tb_store_study s = study();
+  s.suite_name = "replacement";
+  tb_store_options o = tb_store_options_default();
+  o.force = 1;
+  /* closed before a trial finished (an interrupted one does not count): the old study is untouched */
+  tb_store *st = NULL, *st2 = NULL;
+  TB_CHECK_OK(tb_store_create(path, &s, &o, &st));
+  CU_ASSERT(tb_store_replacing(st));
+  CU_ASSERT(access(tmp_j, F_OK) == 0 && access(tmp_h, F_OK) == 0);
+  tb_store_experiment ea = {"e", "mlp", "x", sp, 2, fx_obj, fx_max};
+  TB_CHECK_OK(tb_store_add_experiment(st, &ea, NULL));
+  TB_CHECK_OK(fx_trial(st, sp, 0, 100, 0, -1, 0, 0));
+  double nan2[2] = {NAN, NAN};
+  tb_store_result ri = {100, TB_TRIAL_INTERRUPTED, nan2, NAN, 1, NAN, -1, {NAN, NAN}, {NAN, NAN}, -1, NULL};
+  TB_CHECK_OK(tb_store_trial_end(st, &ri));
+  CU_ASSERT(tb_store_replacing(st));
+  /* meanwhile: resuming the old study or a second start at the same path is refused, and changes nothing */
+  tb_store_history *h = NULL;
+  CU_ASSERT_EQUAL(tb_store_open_resume(path, NULL, &st2, &h), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_store_create(path, &s, &o, &st2), TB_ERR_INVALID);
+  CU_ASSERT(access(tmp_j, F_OK) == 0 && access(tmp_h, F_OK) == 0);
+  TB_CHECK_OK(tb_store_close(st));
+  CU_ASSERT(access(tmp_j, F_OK) != 0 && access(tmp_h, F_OK) != 0);
+  char *j1 = file_bytes(jpath, &n2);
+  CU_ASSERT(n2 == nj && !memcmp(j0, j1, nj));
+  free(j1);
+  j1 = file_bytes(path, &n2);
+  CU_ASSERT(n2 == nh && !memcmp(h0, j1, nh));
+  free(j1);
+  /* a finished trial: the new study is in place */
+  TB_CHECK_OK(tb_store_create(path, &s, &o, &st));
+  TB_CHECK_OK(tb_store_add_experiment(st, &ea, NULL));
+  TB_CHECK_OK(fx_trial(st, sp, 0, 0, 0, -1, 0, 0));
+  double obj[2] = {1, 2};
+  tb_store_result r = {0, TB_TRIAL_COMPLETE, obj, 1, 1, 1, 1, {1, 1}, {1, 1}, 1, NULL};
+  TB_CHECK_OK(tb_store_trial_end(st, &r));
+  CU_ASSERT(!tb_store_replacing(st));
+  CU_ASSERT(access(tmp_j, F_OK) != 0 && access(tmp_h, F_OK) != 0);
+  /* a study being written is never replaced */
+  CU_ASSERT_EQUAL(tb_store_create(path, &s, &o, &st2), TB_ERR_INVALID);
+  CU_ASSERT_PTR_NOT_NULL(strstr(tb_error_detail(), "running study"));
+  TB_CHECK_OK(tb_store_close(st));
+  TB_CHECK_OK(tb_store_open_resume(path, NULL, &st, &h));
+  CU_ASSERT_STRING_EQUAL(h->events[0].u.study.suite_name, "replacement");
+  TB_CHECK_OK(tb_store_close(st));
+  tb_store_history_free(h);
+  free(j0), free(h0);
+  tb_space_free(sp);
+  unlink(path), unlink(jpath);
+}
+
+/* Issue 21: the time a study has run spans sessions: each from its first to its last recorded moment, a killed
+ * session closed at its last one by the next resume (so the gap between sessions never counts). */
+static void test_elapsed(void) {
+  paths("elapsed");
+  tb_space *sp = fx_space();
+  tb_store *st = NULL;
+  tb_store_history *h = NULL;
+  tb_store_study s = study(); /* starts at 1.7e9 */
+  TB_CHECK_OK(tb_store_create(path, &s, NULL, &st));
+  tb_store_experiment ea = {"e", "mlp", "x", sp, 2, fx_obj, fx_max};
+  TB_CHECK_OK(tb_store_add_experiment(st, &ea, NULL));
+  TB_CHECK_OK(fx_trial(st, sp, 0, 0, 0, -1, 0, 1)); /* 1.7e9 .. +1 */
+  TB_CHECK_OK(fx_trial(st, sp, 0, 3, 0, -1, 0, 1)); /* +3 .. +4: then killed (no study end) */
+  TB_CHECK_OK(tb_store_sync(st));
+  tb_store *st2 = NULL;
+  CU_ASSERT_EQUAL(tb_store_open_resume(path, NULL, &st2, &h), TB_ERR_INVALID); /* still being written */
+  TB_CHECK_OK(tb_store_close(st));
+  TB_CHECK_OK(tb_store_open_resume(path, NULL, &st, &h));
+  CU_ASSERT_DOUBLE_EQUAL(h->elapsed_s, 4, 1e-6);
+  tb_store_history_free(h);
+  TB_CHECK_OK(fx_trial(st, sp, 0, 20, 0, -1, 0, 1)); /* a later session: +20 .. +21, ended at +30 */
+  TB_CHECK_OK(tb_store_study_end(st, 1.7e9 + 30, 1));
+  TB_CHECK_OK(tb_store_close(st));
+  TB_CHECK_OK(tb_store_open_resume(path, NULL, &st, &h));
+  CU_ASSERT_DOUBLE_EQUAL(h->elapsed_s, 4 + 10, 1e-6);
+  TB_CHECK_OK(tb_store_close(st));
+  tb_store_history_free(h);
+  tb_space_free(sp);
+  unlink(path), unlink(jpath);
+}
+
 static const tb_test_case cases[] = {{"write_read_back_rebuild", test_write_read_back},
+                                     {"force_replace", test_force_replace},
+                                     {"elapsed", test_elapsed},
                                      {"resume", test_resume},
                                      {"bad_files", test_bad_files},
                                      {NULL, NULL}};

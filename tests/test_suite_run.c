@@ -2,7 +2,8 @@
  * without the command line: a tiny suite on a test function runs to a results file whose journal holds every trial;
  * the progress callback sees one BEGIN and one END per study with per-strategy counts that add up; a stop flag set
  * before the run leaves an incomplete, resumable file that --resume (o.resume) completes with the same trials as an
- * uninterrupted run; bad arguments are errors, not crashes. */
+ * uninterrupted run; bad arguments are errors, not crashes; bad jobs, device or a suite edited in what defines a
+ * trial are refused before any file is touched (issue 21), and tb_suite_compare lists the differences. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,5 +103,73 @@ static void test_run_and_progress(void) {
   CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
-static const tb_test_case cases[] = {{"run_and_progress", test_run_and_progress}, {NULL, NULL}};
+/* A file's bytes (malloc'ed; *n its size). */
+static char *slurp(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = malloc((size_t)len + 1);
+  CU_ASSERT_FATAL(b && fread(b, 1, (size_t)len, f) == (size_t)len);
+  fclose(f);
+  *n = (size_t)len;
+  return b;
+}
+
+/* Issue 21: bad jobs or device and an edited suite are refused before a file is touched; tb_suite_compare tells
+ * what defines a trial from what may change on resume. */
+static void test_preflight_and_compare(void) {
+  char tmp[] = "/tmp/tb-suite-run-XXXXXX", out[4096], jpath[4200];
+  CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(tmp));
+  snprintf(out, sizeof out, "%s/tiny.h5", tmp), snprintf(jpath, sizeof jpath, "%s.journal", out);
+  tb_suite *s = NULL, *edited = NULL, *safe = NULL;
+  TB_CHECK_OK(tb_suite_parse("tiny.yaml", k_suite, strlen(k_suite), &s));
+  tb_suite_run_options o = {out, 0, 0, NULL, NULL, NULL};
+  tb_suite_run_result res;
+  TB_CHECK_OK(tb_suite_run(s, &o, &res));
+  size_t n0, n1;
+  char *j0 = slurp(jpath, &n0);
+  o.force = 1;
+  s->jobs = 2000;
+  CU_ASSERT_EQUAL(tb_suite_run(s, &o, &res), TB_ERR_INVALID);
+  s->jobs = 1;
+  char *dev = s->device;
+  s->device = "cuda:77";
+  CU_ASSERT(tb_suite_run(s, &o, &res) < 0);
+  s->device = dev;
+  /* seeds and a strategy option changed: 3 differences; trials and jobs changed: none */
+  const char *k_edited = "name: tiny\nfunctions: [branin]\nstrategies:\n  - {name: random, sampler: random}\n"
+                         "  - {name: tpe, sampler: {name: tpe, n_startup: 4}}\nbudget: {trials: 9}\n"
+                         "repetitions: 2\nseed: 4\njobs: 2\n";
+  const char *k_safe = "name: tiny\nfunctions: [branin]\nstrategies:\n  - {name: random, sampler: random}\n"
+                       "  - {name: tpe, sampler: {name: tpe, n_startup: 3}}\nbudget: {trials: 9, wall_clock: 1h}\n"
+                       "repetitions: 2\nseed: 3\njobs: 2\n";
+  TB_CHECK_OK(tb_suite_parse("edited.yaml", k_edited, strlen(k_edited), &edited));
+  TB_CHECK_OK(tb_suite_parse("safe.yaml", k_safe, strlen(k_safe), &safe));
+  char diff[1024];
+  CU_ASSERT_EQUAL(tb_suite_compare(s, edited, diff, sizeof diff), 3);
+  CU_ASSERT_PTR_NOT_NULL(strstr(diff, "strategies[1].sampler_options: {n_startup=3} -> {n_startup=4}"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(diff, "seed of repetition 1: 4 -> 5"));
+  CU_ASSERT_EQUAL(tb_suite_compare(s, safe, diff, sizeof diff), 0);
+  CU_ASSERT_EQUAL(diff[0], 0);
+  tb_suite_run_options r = {out, 1, 0, NULL, NULL, NULL};
+  CU_ASSERT_EQUAL(tb_suite_run(edited, &r, &res), TB_ERR_INVALID);
+  char *j1 = slurp(jpath, &n1);
+  CU_ASSERT(n0 == n1 && !memcmp(j0, j1, n0)); /* none of the refused runs touched the study */
+  free(j1);
+  TB_CHECK_OK(tb_suite_run(safe, &r, &res)); /* 3 more trials per study */
+  CU_ASSERT_EQUAL(res.complete, 1);
+  double sum;
+  CU_ASSERT_EQUAL(count_ended(out, &sum), 36);
+  free(j0);
+  tb_suite_free(s), tb_suite_free(edited), tb_suite_free(safe);
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+  CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+static const tb_test_case cases[] = {{"run_and_progress", test_run_and_progress},
+                                     {"preflight_and_compare", test_preflight_and_compare},
+                                     {NULL, NULL}};
 TB_TEST_MAIN("suite_run", cases)

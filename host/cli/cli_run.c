@@ -140,7 +140,7 @@ int tb_cli_run(int argc, char **argv) {
     if (!strcmp(a, "--out") && i + 1 < argc) o.out = argv[++i];
     else if (!strcmp(a, "--device") && i + 1 < argc) o.device = argv[++i];
     else if (!strcmp(a, "--jobs") && i + 1 < argc) {
-      if (parse_long("--jobs", argv[++i], 1, 4096, &v) < 0) return TB_EXIT_USAGE;
+      if (parse_long("--jobs", argv[++i], 1, 1024, &v) < 0) return TB_EXIT_USAGE;
       o.jobs = (int)v;
     } else if (!strcmp(a, "--seed") && i + 1 < argc) {
       if (parse_long("--seed", argv[++i], 0, 0x7fffffffffffffffL - 10000, &v) < 0) return TB_EXIT_USAGE;
@@ -188,10 +188,13 @@ int tb_cli_run(int argc, char **argv) {
   if (o.dry_run) {
     code = dry_run(s, out, o.no_report);
   } else if (!o.resume && !o.force && stat(out, &st) == 0) {
-    fprintf(stderr, "tunebench run: %s already exists (--resume continues it, --force replaces it)\n", out);
-    code = TB_EXIT_USAGE;
-  } else if (o.resume && stat(out, &st) != 0) {
-    fprintf(stderr, "tunebench run: --resume: %s does not exist\n", out);
+    char j[4200];
+    snprintf(j, sizeof j, "%s.journal", out);
+    if (stat(j, &st) == 0)
+      fprintf(stderr, "tunebench run: %s already exists (--resume continues it, --force replaces it)\n", out);
+    else
+      fprintf(stderr, "tunebench run: %s already exists without its journal, so it cannot be resumed (--force "
+              "replaces it, or choose another --out)\n", out);
     code = TB_EXIT_USAGE;
   } else {
     code = tb_run_suite(s, out, &o);

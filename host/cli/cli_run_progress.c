@@ -13,11 +13,13 @@
 #include "cli_run_impl.h"
 #include "tb_error.h"
 
-static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_stop; /* the signal that asked the run to stop (0: none) */
 
-static void on_sigint(int sig) {
-  (void)sig;
-  g_stop = 1;
+/* SIGINT (Ctrl-C), SIGTERM (kill, timeout, Slurm, systemd, docker stop) and SIGHUP (a closed terminal or ssh
+ * session) all stop the run the same way: the running study ends with its trials interrupted (their processes
+ * killed), the files are closed, and the exit status is 128 + the signal. */
+static void on_signal(int sig) {
+  if (!g_stop) g_stop = sig;
 }
 
 static double now_s(void) {
@@ -95,18 +97,38 @@ int tb_run_suite(const tb_suite *s, const char *out, const tb_run_options *o) {
   run_view view = {s, isatty(STDOUT_FILENO), 0, now_s(), 0, NULL, ""};
   tb_suite_run_options ro = {out, o->resume, o->force, &g_stop, on_progress, &view};
   tb_suite_run_result res;
-  struct sigaction sa, old;
+  static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+  struct sigaction sa, old[3];
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_sigint;
+  sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   g_stop = 0;
-  sigaction(SIGINT, &sa, &old);
+  for (int i = 0; i < 3; i++) sigaction(sigs[i], &sa, &old[i]);
   int rc = tb_suite_run(s, &ro, &res);
-  sigaction(SIGINT, &old, NULL);
-  if (rc < 0) return tb_cli_fail(rc, "run");
-  printf("%s: %s in %.1f s -> %s\n", s->name, res.complete ? "complete" : "stopped (continue with --resume)",
-         res.seconds, out);
-  if (!res.complete) return TB_EXIT_FAILURE;
+  for (int i = 0; i < 3; i++) sigaction(sigs[i], &old[i], NULL);
+  int sig = g_stop;
+  if (rc < 0) {
+    int code = tb_cli_fail(rc, "run");
+    if (res.kept_old) fprintf(stderr, "tunebench run: %s is unchanged (the study it held is kept)\n", out);
+    return sig ? 128 + sig : code;
+  }
+  if (res.kept_old) {
+    printf("%s: stopped before the new study's first trial finished: nothing was replaced, %s still holds the study "
+           "it held before\n", s->name, out);
+    return sig ? 128 + sig : TB_EXIT_FAILURE;
+  }
+  if (sig && !res.complete) {
+    printf("%s: stopped by %s after %.1f s -> %s (continue with: tunebench run %s --out %s --resume)\n", s->name,
+           sig == SIGINT ? "Ctrl-C (SIGINT)" : sig == SIGTERM ? "SIGTERM" : "SIGHUP", res.seconds, out, s->path, out);
+    return 128 + sig;
+  }
+  if (res.wall_clock_spent)
+    printf("%s: its wall-clock budget of %.0f s is spent: finished what the budget allowed, in %.1f s -> %s (raise "
+           "wall_clock and resume to run more)\n", s->name, s->wall_clock, res.seconds, out);
+  else
+    printf("%s: %s in %.1f s -> %s\n", s->name, res.complete ? "complete" : "stopped (continue with --resume)",
+           res.seconds, out);
+  if (!res.complete && !res.wall_clock_spent) return TB_EXIT_FAILURE;
   if (s->report && !o->no_report) {
     double tr = now_s();
     int code = run_report(s, out, o);

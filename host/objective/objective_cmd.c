@@ -1,10 +1,14 @@
-/* objective_cmd.c: the command objective. Each job spawns the program (posix_spawnp, in its own process group)
+/* objective_cmd.c: the command objective. Each job starts the program (fork + exec, in its own process group, with
+ * a parent-death signal: SIGKILL when the thread that started it dies, e.g. tunebench killed)
  * with the configuration as JSON on stdin (tb_space_format_json) and in the environment (TB_PARAM_<NAME>=value,
  * NAME upper-cased with other characters as '_'; categoricals as their label; inactive parameters unset), plus
  * TB_TRIAL_ID, TB_SEED, TB_FIDELITY (the target) and TB_FIDELITY_FROM. It reads stdout lines:
  *   `step=S value=V`   an intermediate value at fidelity S (reported to the scheduler, which may stop the program);
  *   `value=V`, `valueI=V` or `NAME=V` (without step=)   a final metric (several per line or per run).
- * Stopping (scheduler, timeout, study stop) sends SIGTERM to the group, then SIGKILL after the grace period.
+ * Stopping (scheduler, timeout, study stop) sends SIGTERM to the group, then SIGKILL after the grace period. Once
+ * the program has exited, its output is read for at most the grace period (0.2 s at most) more: a process it left
+ * behind holding stdout (in the group or not) cannot hold the trial; the group is then killed. A program that
+ * exited 0 after printing its final values is credited, whatever it left running.
  * A non-zero exit, a death by signal, a timeout or no final value is a failed trial whose reason keeps the last
  * 2 KiB of stderr. A job always starts the program afresh (no state is kept between jobs of one trial).
  * Not a shell: argv is run as given. Tested by tests/test_objective.c (scripts written at test time). */
@@ -14,10 +18,10 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -149,17 +153,38 @@ static void append_tail(char *tail, size_t *n, const char *buf, size_t len) {
   }
 }
 
+/* The child side of fork: only async-signal-safe calls until exec; an exec failure's errno goes to fd_exec. */
+static void child_exec(char **argv, char **envp, const int fd[3], int fd_exec, pid_t parent) {
+  setpgid(0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127); /* the parent died before the death signal was set */
+  for (int i = 0; i < 3; i++)
+    if (dup2(fd[i], i) < 0) _exit(127);
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  int sigs[5] = {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+  for (int i = 0; i < 5; i++) sigaction(sigs[i], &dfl, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  execvpe(argv[0], argv, envp);
+  int e = errno;
+  if (write(fd_exec, &e, sizeof e) < 0) _exit(127);
+  _exit(127);
+}
+
 static int cmd_run(tb_objective *o, tb_trial_run *run) {
   cmd_impl *c = o->impl;
-  int rc = TB_OK, fd_in[2] = {-1, -1}, fd_out[2] = {-1, -1}, fd_err[2] = {-1, -1}, n_vars = 0, spawned = 0;
+  int rc = TB_OK, fd_in[2] = {-1, -1}, fd_out[2] = {-1, -1}, fd_err[2] = {-1, -1}, fd_exec[2] = {-1, -1};
+  int n_vars = 0, spawned = 0, exited = 0;
   char **envp = NULL, **vars = NULL, *json = NULL;
   char tail[TAIL_MAX + 1], line[LINE_MAX_LEN];
   size_t n_tail = 0, n_line = 0, json_len = 0, json_off = 0;
   pid_t pid = -1;
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t at;
-  int fa_ok = 0, at_ok = 0, status = 0, stop = 0, got_final = 0, timed_out = 0, killed_at = 0;
-  double t0 = tb_objective_now(), term_time = 0;
+  int status = 0, stop = 0, got_final = 0, timed_out = 0, killed_at = 0;
+  double t0 = tb_objective_now(), term_time = 0, exit_time = 0;
+  double drain_s = c->grace_s < 0.2 ? c->grace_s : 0.2; /* reading on after the program exited */
 
   size_t need = tb_space_format_json(o->space, run->x, NULL, 0);
   if (!(json = malloc(need + 2))) TB_FAIL(TB_ERR_NOMEM, "command: out of host memory");
@@ -168,37 +193,41 @@ static int cmd_run(tb_objective *o, tb_trial_run *run) {
   json[json_len++] = '\n';
   TB_TRY(build_env(o, run, &envp, &vars, &n_vars));
   /* stdin is a socket so that writing to a program that exited is EPIPE without SIGPIPE (MSG_NOSIGNAL) */
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fd_in) || pipe2(fd_out, O_CLOEXEC) || pipe2(fd_err, O_CLOEXEC))
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fd_in) || pipe2(fd_out, O_CLOEXEC) ||
+      pipe2(fd_err, O_CLOEXEC) || pipe2(fd_exec, O_CLOEXEC))
     TB_FAIL(TB_ERR_IO, "command: pipe: %s", strerror(errno));
-  if (posix_spawn_file_actions_init(&fa)) TB_FAIL(TB_ERR_NOMEM, "command: spawn actions");
-  fa_ok = 1;
-  posix_spawn_file_actions_adddup2(&fa, fd_in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, fd_out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, fd_err[1], 2);
-  if (posix_spawnattr_init(&at)) TB_FAIL(TB_ERR_NOMEM, "command: spawn attributes");
-  at_ok = 1;
-  sigset_t none, def;
-  sigemptyset(&none);
-  sigemptyset(&def);
-  sigaddset(&def, SIGPIPE), sigaddset(&def, SIGTERM), sigaddset(&def, SIGINT);
-  posix_spawnattr_setsigmask(&at, &none);
-  posix_spawnattr_setsigdefault(&at, &def);
-  posix_spawnattr_setpgroup(&at, 0);
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  int err = posix_spawnp(&pid, c->argv[0], &fa, &at, c->argv, envp);
-  if (err) {
+  pid_t parent = getpid();
+  pid = fork();
+  if (pid < 0) {
+    rc = tb_objective_run_fail(run, TB_TRIAL_FAILED, "command '%s' could not start: fork: %s", c->argv[0],
+                               strerror(errno));
+    goto done;
+  }
+  if (pid == 0) child_exec(c->argv, envp, (int[3]){fd_in[0], fd_out[1], fd_err[1]}, fd_exec[1], parent);
+  setpgid(pid, pid); /* also here, so that kill(-pid) reaches it whichever runs first */
+  spawned = 1;
+  close(fd_in[0]), close(fd_out[1]), close(fd_err[1]), close(fd_exec[1]);
+  fd_in[0] = fd_out[1] = fd_err[1] = fd_exec[1] = -1;
+  int err = 0;
+  ssize_t got;
+  while ((got = read(fd_exec[0], &err, sizeof err)) < 0 && errno == EINTR) {}
+  if (got == (ssize_t)sizeof err) {
     rc = tb_objective_run_fail(run, TB_TRIAL_FAILED, "command '%s' could not start: %s", c->argv[0], strerror(err));
     goto done;
   }
-  spawned = 1;
-  close(fd_in[0]), close(fd_out[1]), close(fd_err[1]);
-  fd_in[0] = fd_out[1] = fd_err[1] = -1;
   fcntl(fd_in[1], F_SETFL, O_NONBLOCK);
 
   int open_out = 1, open_err = 1;
   while (open_out || open_err) {
     double now = tb_objective_now();
-    if (!killed_at) {
+    if (!exited) {
+      siginfo_t si;
+      si.si_pid = 0;
+      if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) exited = 1, exit_time = now;
+    } else if (now - exit_time > drain_s) {
+      break; /* what is left holding the output is killed below; the program's own result stands */
+    }
+    if (!killed_at && !exited) {
       int why = stop ? 1 : (run->interrupt && *run->interrupt) ? 2 : (c->timeout_s > 0 && now - t0 > c->timeout_s) ? 3 : 0;
       if (why) {
         if (why == 3) timed_out = 1;
@@ -249,7 +278,7 @@ static int cmd_run(tb_objective *o, tb_trial_run *run) {
     line[n_line] = 0;
     TB_TRY(parse_line(o, run, line, t0, &stop, &got_final));
   }
-  if (!killed_at) kill(-pid, SIGKILL); /* stray children that closed their output */
+  kill(-pid, SIGKILL); /* what the program left running in its group */
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   spawned = 0;
   tail[n_tail] = 0;
@@ -289,11 +318,9 @@ done:
     kill(-pid, SIGKILL);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   }
-  int fds[6] = {fd_in[0], fd_in[1], fd_out[0], fd_out[1], fd_err[0], fd_err[1]};
-  for (int i = 0; i < 6; i++)
+  int fds[8] = {fd_in[0], fd_in[1], fd_out[0], fd_out[1], fd_err[0], fd_err[1], fd_exec[0], fd_exec[1]};
+  for (int i = 0; i < 8; i++)
     if (fds[i] >= 0) close(fds[i]);
-  if (fa_ok) posix_spawn_file_actions_destroy(&fa);
-  if (at_ok) posix_spawnattr_destroy(&at);
   for (int i = 0; i < n_vars; i++) free(vars[i]);
   free(vars), free(envp), free(json);
   return rc;

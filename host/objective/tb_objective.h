@@ -72,7 +72,10 @@ typedef struct tb_objective_command_params {
   const char *const *metric_names; /* n_metrics names; the program prints NAME=V, or value0=V, value1=V ... */
 } tb_objective_command_params;
 
-/* A command over space sp (copied). */
+/* A command over space sp (copied). Each job runs the program in its own process group with a parent-death signal
+ * (SIGKILL when the starting thread dies); a stop or timeout sends the group SIGTERM, then SIGKILL after the grace;
+ * once the program has exited, output is read for at most min(grace, 0.2 s) more and the group is killed, so a
+ * process left holding stdout never holds the trial (objective_cmd.c). */
 int tb_objective_command(const tb_space *sp, const tb_objective_command_params *p, tb_objective **out);
 
 /* ---- C callback ------------------------------------------------------------------------------------------------ */

@@ -14,40 +14,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store_impl.h"
+#include <sys/file.h>
+
+#include "store_state.h"
 #include "tb_error.h"
-#include "store_commit.h"
-#include "tb_journal.h"
 
-typedef struct node { struct node *next; uint32_t type; size_t len; uint8_t data[]; } node; /* type 0: a flush */
-typedef struct { int dim, n_obj; char name[TB_STORE_NAME_MAX]; int64_t next_snapshot; } exp_dims;
-
-struct tb_store {
-  char *path, *jpath;
-  tb_store_options opts;
-  pthread_mutex_t mu;
-  pthread_cond_t cv_work, cv_done;
-  tb_journal *j;
-  tb_bytes enc;
-  exp_dims *exps;
-  int n_exps;
-  tb_idmap known;   /* id -> (void *)(experiment + 1) */
-  tb_idmap running; /* id -> (void *)1 */
-  int64_t next_id;  /* 1 + the largest trial id begun or reserved */
-  /* the writer thread */
-  pthread_t thread;
-  int thread_up, stop;
-  node *head, *tail;
-  uint64_t n_queued, n_done;
-  tb_store_h5 *w;
-  int w_rc;          /* first HDF5 error and its detail (the writer's thread has its own detail) */
-  char w_msg[512];
-  tb_store_commit commit; /* group commit of finished trials, cost counters (store_commit.c) */
-};
+typedef tb_store_node node; /* type 0: a flush; NODE_RENAME: rename the .h5 to the path in data */
+#define NODE_RENAME UINT32_MAX
+typedef tb_store_exp_dims exp_dims;
 
 tb_store_options tb_store_options_default(void) { return (tb_store_options){0, 1}; }
 
-static double now(void) {
+double tb_store_now(void) {
   struct timespec t;
   clock_gettime(CLOCK_REALTIME, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
@@ -70,7 +48,9 @@ static void *writer_main(void *arg) {
       int rc = TB_OK;
       tb_store_event ev;
       if (x->type == 0 || x->type == TB_STORE_REC_TYPE(TB_STORE_EV_TRIAL_END)) flush = 1;
-      if (x->type && st->w_rc == TB_OK) {
+      if (x->type == NODE_RENAME && st->w_rc == TB_OK) {
+        rc = tb_store_h5_rename(st->w, (const char *)x->data);
+      } else if (x->type && st->w_rc == TB_OK) {
         rc = a ? tb_store_decode(x->type, x->data, x->len, &ev, a) : tb_error_set(TB_ERR_NOMEM, "out of memory");
         if (rc == TB_OK) rc = tb_store_h5_apply(st->w, &ev);
       }
@@ -137,7 +117,7 @@ static int name_ok(const char *s, size_t max) {
 }
 static int len_ok(const char *s, size_t max) { return !s || strlen(s) < max; }
 
-static int store_new(const char *path, const tb_store_options *opts, tb_store **out) {
+int tb_store_state_new(const char *path, const tb_store_options *opts, tb_store **out) {
   tb_store *st = calloc(1, sizeof *st);
   size_t n = strlen(path) + 16;
   if (!st || !(st->path = strdup(path)) || !(st->jpath = malloc(n))) {
@@ -146,6 +126,7 @@ static int store_new(const char *path, const tb_store_options *opts, tb_store **
     return tb_error_set(TB_ERR_NOMEM, "out of host memory");
   }
   snprintf(st->jpath, n, "%s.journal", path);
+  st->old_lock_fd = -1;
   st->opts = opts ? *opts : tb_store_options_default();
   pthread_mutex_init(&st->mu, NULL);
   pthread_cond_init(&st->cv_work, NULL);
@@ -155,7 +136,7 @@ static int store_new(const char *path, const tb_store_options *opts, tb_store **
   return TB_OK;
 }
 
-static int start_writer(tb_store *st) {
+int tb_store_writer_start(tb_store *st) {
   if (pthread_create(&st->thread, NULL, writer_main, st))
     return tb_error_set(TB_ERR_NOMEM, "cannot start the HDF5 writer thread");
   st->thread_up = 1;
@@ -163,7 +144,7 @@ static int start_writer(tb_store *st) {
 }
 
 /* fsync of the directory holding path, so a rename in it is durable. */
-static int sync_dir(const char *path) {
+int tb_store_sync_dir(const char *path) {
   char dir[4096];
   snprintf(dir, sizeof dir, "%s", path);
   char *slash = strrchr(dir, '/');
@@ -176,38 +157,88 @@ static int sync_dir(const char *path) {
   return rc;
 }
 
+/* Waits, with st->mu held, until the writer has applied and flushed everything queued so far. */
+static int wait_locked(tb_store *st) {
+  int rc = st->thread_up ? enqueue(st, 0, NULL, 0) : TB_OK;
+  uint64_t target = st->n_queued;
+  while (rc == TB_OK && st->thread_up && st->n_done < target) pthread_cond_wait(&st->cv_done, &st->mu);
+  if (rc == TB_OK && st->w_rc < 0)
+    rc = tb_error_set(st->w_rc, "%s: %s (%s)", st->path, st->w_msg,
+                      st->tmp_path ? "the study it replaces was kept"
+                                   : "the journal is intact: resuming the study rebuilds the file from it");
+  return rc;
+}
+
+/* Renames a study being created into place (with st->mu held): the journal first, then the .h5 (a kill between
+ * leaves a journal without .h5, which resume rebuilds), each synced and flushed before; then the lock of the study
+ * it replaces is released. */
+static int promote_locked(tb_store *st) {
+  int rc = TB_OK;
+  if (!st->tmp_path) return TB_OK;
+  TB_TRY(tb_store_commit_wait(&st->commit, &st->mu, st->j, st->commit.n_appended));
+  if (rename(st->tmp_jpath, st->jpath))
+    TB_FAIL(TB_ERR_IO, "%s: cannot rename to %s: %s", st->tmp_jpath, st->jpath, strerror(errno));
+  /* the writer renames the .h5 between two records (it reopens the file by name), flushed first */
+  TB_TRY(enqueue(st, NODE_RENAME, (const uint8_t *)st->path, strlen(st->path) + 1));
+  TB_TRY(wait_locked(st));
+  TB_TRY(tb_store_sync_dir(st->jpath));
+  free(st->tmp_path), free(st->tmp_jpath);
+  st->tmp_path = st->tmp_jpath = NULL;
+  if (st->old_lock_fd >= 0) close(st->old_lock_fd), st->old_lock_fd = -1;
+done:
+  return rc;
+}
+
+/* With force: refuses when another process holds the journal at jpath (a running study), else keeps it locked in
+ * *fd until the new study replaces it. */
+static int lock_old(const char *jpath, int *fd) {
+  *fd = open(jpath, O_RDONLY | O_CLOEXEC);
+  if (*fd < 0) return errno == ENOENT ? TB_OK : tb_error_set(TB_ERR_IO, "%s: cannot open: %s", jpath, strerror(errno));
+  if (flock(*fd, LOCK_EX | LOCK_NB)) {
+    int e = errno;
+    close(*fd), *fd = -1;
+    if (e == EWOULDBLOCK)
+      return tb_error_set(TB_ERR_INVALID, "%s: a running study is writing it (its journal is locked); nothing was "
+                          "replaced: stop that run first, or write the new study to another file", jpath);
+    return tb_error_set(TB_ERR_IO, "%s: cannot lock: %s", jpath, strerror(e));
+  }
+  return TB_OK;
+}
+
 int tb_store_create(const char *path, const tb_store_study *study, const tb_store_options *opts, tb_store **out) {
   int rc = TB_OK;
   tb_store *st = NULL;
-  char host[256] = "", tmp[4096];
+  char host[256] = "";
   uint64_t t0 = tb_store_commit_clock();
   *out = NULL;
   if (!path || !*path || !study) return tb_error_set(TB_ERR_INVALID, "store: no path or no study");
   if (study->n_seeds < 0 || (study->n_seeds && !study->seeds))
     return tb_error_set(TB_ERR_INVALID, "%s: %d seeds without values", path, study->n_seeds);
-  TB_TRY(store_new(path, opts, &st));
-  if (!st->opts.force && access(path, F_OK) == 0)
-    TB_FAIL(TB_ERR_INVALID, "%s: already exists (resume the study, or force to overwrite it)", path);
-  /* The journal appears under its name only once it holds the study record: it is written as NAME.new, synced
-   * and renamed, so a study killed while starting leaves either no journal or a resumable one. */
-  if (!st->opts.force && access(st->jpath, F_OK) == 0)
-    TB_FAIL(TB_ERR_INVALID, "%s: already exists (resume the study, or force to overwrite it)", st->jpath);
-  snprintf(tmp, sizeof tmp, "%s.new", st->jpath);
-  TB_TRY(tb_journal_create(tmp, 1, &st->j));
-  if (st->opts.force) unlink(path);
-  TB_TRY(tb_store_h5_create(path, &st->w));
-  TB_TRY(start_writer(st));
+  TB_TRY(tb_store_state_new(path, opts, &st));
+  int old = access(path, F_OK) == 0 || access(st->jpath, F_OK) == 0;
+  if (old && !st->opts.force)
+    TB_FAIL(TB_ERR_INVALID, "%s: already exists (resume the study, or force to replace it)",
+            access(path, F_OK) == 0 ? path : st->jpath);
+  if (old) TB_TRY(lock_old(st->jpath, &st->old_lock_fd));
+  /* The new study is written beside the old one (NAME.new) and renamed into place: at once when nothing is there,
+   * after its first finished trial when it replaces a study (a run that fails or stops before keeps the old one). A
+   * stale NAME.new of a killed start is replaced, unless a running start holds its journal (the lock says so). */
+  size_t n = strlen(path) + 32;
+  if (!(st->tmp_path = malloc(n)) || !(st->tmp_jpath = malloc(n))) TB_FAIL(TB_ERR_NOMEM, "out of host memory");
+  snprintf(st->tmp_path, n, "%s.new", path), snprintf(st->tmp_jpath, n, "%s.new", st->jpath);
+  TB_TRY(tb_journal_create(st->tmp_jpath, 1, &st->j));
+  TB_TRY(tb_store_h5_create(st->tmp_path, &st->w));
+  TB_TRY(tb_store_writer_start(st));
   tb_store_event ev = {.type = TB_STORE_EV_STUDY, .u.study = *study};
   tb_store_study *s = &ev.u.study;
   if (!s->version) s->version = TB_VERSION;
   if (!s->host) gethostname(host, sizeof host - 1), s->host = host;
-  if (s->start_time == 0) s->start_time = now();
+  if (s->start_time == 0) s->start_time = tb_store_now();
   pthread_mutex_lock(&st->mu);
   rc = emit(st, &ev, 0, 1);
+  if (rc == TB_OK && !old) rc = promote_locked(st);
   pthread_mutex_unlock(&st->mu);
   if (rc < 0) goto done;
-  if (rename(tmp, st->jpath)) TB_FAIL(TB_ERR_IO, "%s: cannot rename to %s: %s", tmp, st->jpath, strerror(errno));
-  TB_TRY(sync_dir(st->jpath));
   tb_store_commit_charge(&st->commit, t0);
   *out = st, st = NULL;
 done:
@@ -341,6 +372,8 @@ static int locked_record(tb_store *st, const tb_store_event *ev) {
   /* a finished trial is durable before this returns; callers finishing together share one fsync */
   if (rc == TB_OK && ev->type == TB_STORE_EV_TRIAL_END && st->opts.sync_per_trial)
     rc = tb_store_commit_wait(&st->commit, &st->mu, st->j, st->commit.n_appended);
+  if (rc == TB_OK && st->tmp_path && ev->type == TB_STORE_EV_TRIAL_END && ev->u.result.status != TB_TRIAL_INTERRUPTED)
+    rc = promote_locked(st); /* the first finished trial: the new study replaces the old one */
   pthread_mutex_unlock(&st->mu);
   tb_store_commit_charge(&st->commit, t0);
   return rc;
@@ -401,7 +434,7 @@ int tb_store_memory_add(tb_store *st, const tb_store_memory *m) {
 }
 int tb_store_study_end(tb_store *st, double end_time, int complete) {
   tb_store_event ev = {.type = TB_STORE_EV_STUDY_END};
-  ev.u.study_end.end_time = end_time == 0 ? now() : end_time, ev.u.study_end.complete = !!complete;
+  ev.u.study_end.end_time = end_time == 0 ? tb_store_now() : end_time, ev.u.study_end.complete = !!complete;
   return locked_record(st, &ev);
 }
 
@@ -428,14 +461,18 @@ int tb_store_stats(tb_store *st, tb_store_cost *out) {
 int tb_store_wait(tb_store *st) {
   uint64_t t0 = tb_store_commit_clock();
   pthread_mutex_lock(&st->mu);
-  int rc = st->thread_up ? enqueue(st, 0, NULL, 0) : TB_OK;
-  uint64_t target = st->n_queued;
-  while (rc == TB_OK && st->thread_up && st->n_done < target) pthread_cond_wait(&st->cv_done, &st->mu);
-  if (rc == TB_OK && st->w_rc < 0)
-    rc = tb_error_set(st->w_rc, "%s: %s (the journal is intact: rebuild the file with resume)", st->path, st->w_msg);
+  int rc = wait_locked(st);
   pthread_mutex_unlock(&st->mu);
   tb_store_commit_charge(&st->commit, t0);
   return rc;
+}
+
+int tb_store_replacing(tb_store *st) {
+  if (!st) return 0;
+  pthread_mutex_lock(&st->mu);
+  int r = st->tmp_path != NULL;
+  pthread_mutex_unlock(&st->mu);
+  return r;
 }
 
 int tb_store_close(tb_store *st) {
@@ -449,176 +486,18 @@ int tb_store_close(tb_store *st) {
     pthread_join(st->thread, NULL);
   }
   for (node *x = st->head, *n; x; x = n) n = x->next, free(x);
+  /* never renamed into place (no trial finished): the .new files go, the old study (if any) stays; only while this
+   * store holds the .new journal's lock (a failed create may have met another start's files) */
+  if (st->tmp_path && st->j) unlink(st->tmp_path), unlink(st->tmp_jpath);
   int rc2 = tb_store_h5_close(st->w), rc3 = tb_journal_close(st->j);
   if (rc == TB_OK) rc = rc2 < 0 ? rc2 : rc3;
+  if (st->old_lock_fd >= 0) close(st->old_lock_fd);
   tb_bytes_free(&st->enc);
   tb_idmap_free(&st->known), tb_idmap_free(&st->running);
   pthread_mutex_destroy(&st->mu);
   pthread_cond_destroy(&st->cv_work), pthread_cond_destroy(&st->cv_done);
   tb_store_commit_destroy(&st->commit);
-  free(st->exps), free(st->path), free(st->jpath), free(st);
+  free(st->exps), free(st->path), free(st->jpath), free(st->tmp_path), free(st->tmp_jpath), free(st);
   return rc;
 }
 
-/* ---- resume ------------------------------------------------------------------------------------------------ */
-typedef struct {
-  tb_store_history pub;
-  tb_arena *a;
-  size_t cap;
-} history;
-
-void tb_store_history_free(tb_store_history *h) {
-  if (!h) return;
-  history *p = (history *)h;
-  tb_arena_free(p->a);
-  free(h->events), free(h->interrupted), free(p);
-}
-
-static int replay_cb(void *ctx, uint64_t index, uint64_t offset, uint32_t type, const uint8_t *payload, size_t len) {
-  history *h = ctx;
-  if (h->pub.n_events == h->cap) {
-    size_t cap = h->cap ? 2 * h->cap : 1024;
-    tb_store_event *e = realloc(h->pub.events, cap * sizeof *e);
-    if (!e) return tb_error_set(TB_ERR_NOMEM, "out of host memory replaying the journal");
-    h->pub.events = e, h->cap = cap;
-  }
-  tb_store_event *ev = &h->pub.events[h->pub.n_events];
-  int rc = tb_store_decode(type, payload, len, ev, h->a);
-  if (rc < 0) return tb_error_prefix(rc, "record %llu at byte offset %llu: ", (unsigned long long)index,
-                                     (unsigned long long)offset);
-  if ((index == 0) != (ev->type == TB_STORE_EV_STUDY))
-    return tb_error_set(TB_ERR_FORMAT, "record %llu at byte offset %llu: %s", (unsigned long long)index,
-                        (unsigned long long)offset, index ? "a second study record" : "the first record is not the study");
-  h->pub.n_events++;
-  return TB_OK;
-}
-
-/* Reads the journal of path into *out. */
-static int replay(const char *jpath, history **out, tb_journal_stats *stats) {
-  int rc = TB_OK;
-  history *h = calloc(1, sizeof *h);
-  *out = NULL;
-  if (!h || !(h->a = tb_arena_new())) TB_FAIL(TB_ERR_NOMEM, "out of host memory");
-  TB_TRY(tb_journal_read(jpath, replay_cb, h, stats));
-  if (!h->pub.n_events) TB_FAIL(TB_ERR_FORMAT, "%s: the journal holds no study record", jpath);
-  h->pub.n_torn = stats->n_torn;
-  *out = h, h = NULL;
-done:
-  if (h) tb_store_history_free(&h->pub);
-  if (rc < 0 && rc != TB_ERR_NOMEM && strncmp(tb_error_detail(), jpath, strlen(jpath)))
-    tb_error_prefix(rc, "%s: ", jpath);
-  return rc;
-}
-
-/* Writes every event of h into a fresh .h5 at path. */
-static int rebuild(const char *path, const history *h, tb_store_h5 **out) {
-  int rc = TB_OK;
-  *out = NULL;
-  TB_TRY(tb_store_h5_create(path, out));
-  for (size_t i = 0; i < h->pub.n_events; i++)
-    if ((rc = tb_store_h5_apply(*out, &h->pub.events[i])) < 0)
-      TB_FAIL(rc, "%s: rebuilding from the journal, record %zu: %s", path, i, tb_error_detail());
-  TB_TRY(tb_store_h5_flush(*out));
-done:
-  return rc;
-}
-
-int tb_store_rebuild(const char *path) {
-  int rc = TB_OK;
-  history *h = NULL;
-  tb_store_h5 *w = NULL;
-  tb_journal_stats js;
-  size_t n = strlen(path) + 16;
-  char *jpath = malloc(n), *tmp = malloc(n);
-  if (!jpath || !tmp) TB_FAIL(TB_ERR_NOMEM, "out of host memory");
-  snprintf(jpath, n, "%s.journal", path), snprintf(tmp, n, "%s.rebuild", path);
-  TB_TRY(replay(jpath, &h, &js));
-  TB_TRY(rebuild(tmp, h, &w));
-  rc = tb_store_h5_close(w), w = NULL;
-  if (rc == TB_OK && rename(tmp, path)) TB_FAIL(TB_ERR_IO, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
-done:
-  tb_store_h5_close(w);
-  if (rc < 0 && tmp) unlink(tmp);
-  tb_store_history_free(h ? &h->pub : NULL);
-  free(jpath), free(tmp);
-  return rc;
-}
-
-int tb_store_open_resume(const char *path, const tb_store_options *opts, tb_store **out, tb_store_history **hist) {
-  int rc = TB_OK;
-  tb_store *st = NULL;
-  history *h = NULL;
-  tb_journal_stats js;
-  *out = NULL, *hist = NULL;
-  if (!path || !*path) return tb_error_set(TB_ERR_INVALID, "store: no path");
-  TB_TRY(store_new(path, opts, &st));
-  if (access(st->jpath, F_OK)) {
-    if (access(path, F_OK) == 0)
-      TB_FAIL(TB_ERR_NOT_FOUND, "%s: exists but its journal %s is missing: it cannot be resumed (start a new study "
-              "with force to overwrite it)", path, st->jpath);
-    TB_FAIL(TB_ERR_NOT_FOUND, "%s: no study to resume (no journal %s)", path, st->jpath);
-  }
-  TB_TRY(replay(st->jpath, &h, &js));
-  TB_TRY(tb_journal_open_append(st->jpath, js.valid_end, &st->j)); /* locks: one writer per study */
-  /* the store's bookkeeping, as if the calls had been made again */
-  int64_t next = 0;
-  tb_idmap begins = {0}, retried = {0};
-  size_t n_prev = 0; /* ended as interrupted by an earlier resume, and not retried since */
-  for (size_t i = 0; i < h->pub.n_events; i++) {
-    const tb_store_event *ev = &h->pub.events[i];
-    if (ev->type == TB_STORE_EV_EXPERIMENT) {
-      exp_dims *ne = realloc(st->exps, (size_t)(st->n_exps + 1) * sizeof *ne);
-      if (!ne) TB_FAIL(TB_ERR_NOMEM, "out of host memory");
-      st->exps = ne;
-      ne[st->n_exps] = (exp_dims){tb_space_dim(ev->u.experiment.exp.space), ev->u.experiment.exp.n_objectives, "", 0};
-      snprintf(ne[st->n_exps++].name, sizeof ne->name, "%s", ev->u.experiment.exp.name);
-    } else if (ev->type == TB_STORE_EV_TRIAL_BEGIN) {
-      TB_TRY(tb_idmap_put(&st->known, ev->u.trial.id, (void *)(intptr_t)(ev->u.trial.experiment + 1)));
-      TB_TRY(tb_idmap_put(&st->running, ev->u.trial.id, (void *)&ev->u.trial));
-      TB_TRY(tb_idmap_put(&begins, ev->u.trial.id, (void *)&ev->u.trial));
-      if (ev->u.trial.retry_of >= 0) TB_TRY(tb_idmap_put(&retried, ev->u.trial.retry_of, (void *)1));
-      if (ev->u.trial.id >= next) next = ev->u.trial.id + 1;
-    } else if (ev->type == TB_STORE_EV_TRIAL_END) {
-      tb_idmap_del(&st->running, ev->u.result.id);
-      n_prev += ev->u.result.status == TB_TRIAL_INTERRUPTED;
-    } else if (ev->type == TB_STORE_EV_PARETO && ev->u.pareto.experiment >= 0 && ev->u.pareto.experiment < st->n_exps) {
-      exp_dims *x = &st->exps[ev->u.pareto.experiment];
-      if (ev->u.pareto.snapshot >= x->next_snapshot) x->next_snapshot = ev->u.pareto.snapshot + 1;
-    }
-  }
-  h->pub.next_trial_id = next;
-  st->next_id = next;
-  if ((st->running.n || n_prev) &&
-      !(h->pub.interrupted = calloc(st->running.n + n_prev, sizeof *h->pub.interrupted)))
-    TB_FAIL(TB_ERR_NOMEM, "out of host memory");
-  for (size_t i = 0; i < h->pub.n_events; i++) { /* in the order they began */
-    const tb_store_event *ev = &h->pub.events[i];
-    if (ev->type == TB_STORE_EV_TRIAL_END && ev->u.result.status == TB_TRIAL_INTERRUPTED &&
-        !tb_idmap_get(&retried, ev->u.result.id))
-      h->pub.interrupted[h->pub.n_interrupted++] = tb_idmap_get(&begins, ev->u.result.id);
-  }
-  size_t n_ended = h->pub.n_interrupted;
-  for (size_t i = 0; i < h->pub.n_events; i++) {
-    const tb_store_trial *t = &h->pub.events[i].u.trial;
-    if (h->pub.events[i].type == TB_STORE_EV_TRIAL_BEGIN && tb_idmap_get(&st->running, t->id) == t)
-      h->pub.interrupted[h->pub.n_interrupted++] = t;
-  }
-  tb_idmap_free(&begins), tb_idmap_free(&retried);
-  /* rebuilt in place (truncated, not unlinked first): FILE.h5 never disappears, so a kill during this resume leaves
-   * a study that the next `run --resume` finds (tests/test_kill_resume.c) */
-  TB_TRY(rebuild(path, h, &st->w));
-  TB_TRY(start_writer(st));
-  double t_now = now(), nan4[TB_STORE_MAX_OBJECTIVES];
-  for (int i = 0; i < TB_STORE_MAX_OBJECTIVES; i++) nan4[i] = NAN;
-  for (size_t i = n_ended; i < h->pub.n_interrupted; i++) {
-    tb_store_result r = {h->pub.interrupted[i]->id, TB_TRIAL_INTERRUPTED, nan4, NAN, t_now, NAN, -1, {NAN, NAN},
-                         {NAN, NAN}, -1, "running when the study stopped"};
-    TB_TRY(tb_store_trial_end(st, &r));
-  }
-  TB_TRY(tb_store_sync(st));
-  *out = st, *hist = &h->pub, st = NULL, h = NULL;
-done:
-  if (st) tb_store_close(st);
-  if (h) tb_store_history_free(&h->pub);
-  return rc;
-}

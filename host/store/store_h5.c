@@ -3,6 +3,7 @@
  * finished trial). Groups, tables and attributes are created with the file out of SWMR mode; data is appended in
  * SWMR mode; switching back (a new experiment, the study's end) closes and reopens the file. Single-threaded.
  * Not here: the journal, the queue (store.c). Tested by tests/test_store.c and tests/test_store_h5py.c. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,18 @@ static int ensure_setup(tb_store_h5 *w) {
   rc = tb_h5_close(w->f);
   w->f = NULL, w->swmr = 0;
   if (rc == TB_OK) rc = tb_h5_open_rw(w->path, &w->f);
+  return rc;
+}
+
+int tb_store_h5_rename(tb_store_h5 *w, const char *path) {
+  int rc = TB_OK;
+  char *p = strdup(path);
+  if (!p) return tb_error_set(TB_ERR_NOMEM, "out of host memory");
+  TB_TRY(tb_store_h5_flush(w));
+  if (rename(w->path, p)) TB_FAIL(TB_ERR_IO, "%s: cannot rename to %s: %s", w->path, p, strerror(errno));
+  free(w->path), w->path = p, p = NULL;
+done:
+  free(p);
   return rc;
 }
 

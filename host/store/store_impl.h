@@ -39,5 +39,7 @@ typedef struct tb_store_h5 tb_store_h5;
 int tb_store_h5_create(const char *path, tb_store_h5 **out); /* replaces any file at path */
 int tb_store_h5_apply(tb_store_h5 *w, const tb_store_event *ev);
 int tb_store_h5_flush(tb_store_h5 *w); /* appends buffered rows, H5Fflush */
+/* Flushes, then renames the file (open) to path; later reopenings use the new name. */
+int tb_store_h5_rename(tb_store_h5 *w, const char *path);
 int tb_store_h5_close(tb_store_h5 *w); /* flush and close; NULL is a no-op */
 #endif

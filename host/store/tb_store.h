@@ -119,7 +119,11 @@ typedef struct tb_store_options {
 tb_store_options tb_store_options_default(void);
 
 /* Starts a new study in path (FILE.h5). An existing FILE.h5 or FILE.h5.journal is TB_ERR_INVALID unless
- * opts->force. opts may be NULL. *out is owned by the caller (tb_store_close). */
+ * opts->force; a study another process is writing (its journal locked) is never replaced (TB_ERR_INVALID). The
+ * new study is written as FILE.h5.new and FILE.h5.journal.new and renamed into place: before this returns when
+ * nothing was there; when it replaces a study, once its first trial has ended (not interrupted), so a run that
+ * fails or stops before that leaves the old study as it was (tb_store_close removes the .new files). opts may be
+ * NULL. *out is owned by the caller (tb_store_close). */
 int tb_store_create(const char *path, const tb_store_study *study, const tb_store_options *opts, tb_store **out);
 
 /* Adds an experiment; its index is returned in *index. Experiments may be added at any time. */
@@ -159,6 +163,9 @@ int tb_store_stats(tb_store *st, tb_store_cost *out);
 int tb_store_study_end(tb_store *st, double end_time, int complete);
 /* Waits for the writer to empty its queue and flush the .h5 (readers then see every record). */
 int tb_store_wait(tb_store *st);
+/* 1 while a study that replaces another (tb_store_create with force) has not finished a trial: closing it now
+ * keeps the old study and removes the new one's files. 0 otherwise (and for NULL). */
+int tb_store_replacing(tb_store *st);
 /* Syncs, drains the writer and closes both files; NULL is a no-op. Returns the first error (journal or HDF5). */
 int tb_store_close(tb_store *st);
 
@@ -199,14 +206,20 @@ typedef struct tb_store_history {
                                          trials an earlier resume so recorded that no trial retries yet */
   uint64_t n_torn;             /* 1 when a torn last record was dropped */
   int64_t next_trial_id;       /* 1 + the largest trial id seen (0 if none) */
+  double elapsed_s;            /* seconds the study has run in earlier sessions (each from its first to its last
+                                  recorded moment), for a wall-clock budget that spans resumes */
 } tb_store_history;
 
 /* Reopens a study for appending: reads FILE.h5.journal (TB_ERR_NOT_FOUND when it is missing: a FILE.h5 without
- * journal cannot be resumed; TB_ERR_FORMAT when it is not a journal or is corrupt in the middle), cuts a torn tail,
- * records the interrupted trials, rebuilds FILE.h5 from the journal (whatever state the old .h5 was in) and
- * continues writing. *history (owned by the caller: tb_store_history_free) holds the replayed events. */
+ * journal cannot be resumed; TB_ERR_FORMAT when it is not a journal or is corrupt in the middle; TB_ERR_INVALID
+ * when another process is writing it), cuts a torn tail, closes a session killed without its study-end record
+ * with one at its last recorded moment, records the interrupted trials, rebuilds FILE.h5 from the journal
+ * (whatever state the old .h5 was in, also when it is missing) and continues writing. *history (owned by the caller: tb_store_history_free) holds the replayed events. */
 int tb_store_open_resume(const char *path, const tb_store_options *opts, tb_store **out, tb_store_history **history);
 void tb_store_history_free(tb_store_history *h); /* NULL is a no-op */
+/* Reads FILE.h5.journal without opening the study for writing or touching a file (errors as tb_store_open_resume);
+ * interrupted and elapsed_s are not filled. */
+int tb_store_read_history(const char *path, tb_store_history **out);
 
 /* Rebuilds FILE.h5 from FILE.h5.journal without opening the study for writing (the .h5 is written to a temporary
  * file and renamed over the old one). */

@@ -453,7 +453,10 @@ int tb_study_run(tb_study *s, const tb_store_history *history) {
   s->stopped = s->stop != 0;
   int rc2 = tb_study_store_sync(s);
   if (rc == TB_OK && rc2 < 0) rc = rc2;
-  if (rc == TB_OK) rc = tb_study_store_front(s);
+  /* one Pareto snapshot per study, as an uninterrupted run records it: none when stopped from outside (the resumed
+   * study records it), none again when resuming a study whose front is recorded and nothing new ran */
+  int outside = s->p.stop_flag && *s->p.stop_flag;
+  if (rc == TB_OK && !outside && !(s->front_stored && s->n_ended == 0)) rc = tb_study_store_front(s);
 done:
   tb_scheduler_free(c.sched);
   tb_sampler_free(c.sampler);

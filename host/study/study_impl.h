@@ -90,6 +90,7 @@ struct tb_study {
   int experiment;
   int64_t next_store_id;        /* without a store (with one, tb_store_next_trial_id) */
   int64_t next_snapshot;        /* next Pareto snapshot number without a store */
+  int front_stored;             /* resume: the history holds this study's Pareto snapshot after its last trial */
   /* trials */
   study_rec *rec;
   size_t n_rec, cap_rec;

@@ -96,7 +96,9 @@ static study_row *find_row(tb_study *s, int64_t id) {
 int tb_study_history_load(tb_study *s, const tb_store_history *h) {
   int rc = TB_OK;
   tb_study_rows_free(s);
+  s->front_stored = 0;
   if (!h) return TB_OK;
+  size_t last = 0; /* this study's last event */
   size_t cap = 0;
   for (size_t i = 0; i < h->n_events; i++) cap += h->events[i].type == TB_STORE_EV_TRIAL_BEGIN;
   if (cap && !(s->rows = calloc(cap, sizeof *s->rows))) return tb_error_set(TB_ERR_NOMEM, "resume: out of memory");
@@ -106,6 +108,7 @@ int tb_study_history_load(tb_study *s, const tb_store_history *h) {
         ev->u.trial.repetition == s->p.repetition && ev->u.trial.strategy &&
         !strcmp(ev->u.trial.strategy, s->strategy)) {
       study_row *r = &s->rows[s->n_rows++];
+      last = i;
       r->store_id = ev->u.trial.id, r->parent_id = ev->u.trial.parent_id, r->retry_of = ev->u.trial.retry_of;
       r->seed = ev->u.trial.seed;
       r->status = -1;
@@ -118,6 +121,7 @@ int tb_study_history_load(tb_study *s, const tb_store_history *h) {
     } else if (ev->type == TB_STORE_EV_CURVE) {
       study_row *r = find_row(s, ev->u.curve.trial);
       if (!r) continue;
+      last = i;
       double *c = realloc(r->curve, (r->n_curve + 1) * 2 * sizeof *c);
       if (!c) TB_FAIL(TB_ERR_NOMEM, "resume: out of memory");
       r->curve = c;
@@ -126,6 +130,7 @@ int tb_study_history_load(tb_study *s, const tb_store_history *h) {
     } else if (ev->type == TB_STORE_EV_TRIAL_END) {
       study_row *r = find_row(s, ev->u.result.id);
       if (!r) continue;
+      last = i;
       const tb_store_result *x = &ev->u.result;
       r->status = x->status;
       for (int k = 0; k < s->n_rec_obj; k++) r->values[k] = x->objectives ? x->objectives[k] : NAN;
@@ -146,6 +151,16 @@ int tb_study_history_load(tb_study *s, const tb_store_history *h) {
       study_row *o = find_row(s, s->rows[i].retry_of);
       if (o) o->consumed = 1;
     }
+  /* its front is recorded when a snapshot of its experiment follows its last event before another trial begins
+   * (studies of a suite run one after another; a study stopped from outside records none) */
+  for (size_t i = last + 1; s->n_rows && i < h->n_events; i++) {
+    const tb_store_event *ev = &h->events[i];
+    if (ev->type == TB_STORE_EV_TRIAL_BEGIN) break;
+    if (ev->type == TB_STORE_EV_PARETO && ev->u.pareto.experiment == s->experiment) {
+      s->front_stored = 1;
+      break;
+    }
+  }
   s->next_store_id = h->next_trial_id;
 done:
   return rc;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tb_backend.h"
 #include "tb_data.h"
 #include "tb_error.h"
 #include "tb_objective.h"
@@ -159,8 +160,66 @@ static tb_study_params study_params(const tb_suite *s, int k, int rep) {
 
 static int stop_requested(const tb_suite_run_options *o) { return o->stop && *o->stop; }
 
+/* Everything that can be checked before a file is touched: jobs, the device, every experiment's objective (its
+ * data loaded and split) and every strategy's study parameters. A failed check leaves any old study as it was. */
+static int preflight(const tb_suite *s) {
+  int rc = TB_OK, n_exp = tb_suite_n_experiments(s);
+  exp_ctx x = {0};
+  tb_study *study = NULL;
+  tb_device dev, got;
+  char notice[256];
+  if (s->jobs < 1 || s->jobs > 1024) return tb_error_set(TB_ERR_INVALID, "jobs %d: use 1..1024 parallel trials", s->jobs);
+  TB_TRY(tb_device_parse(s->device ? s->device : "auto", &dev));
+  TB_TRY(tb_device_resolve(&dev, &got, notice, sizeof notice)); /* every study's workers open it */
+  for (int e = 0; e < n_exp; e++) {
+    tb_suite_experiment ex;
+    TB_TRY(tb_suite_experiment_get(s, e, &ex));
+    if ((rc = make_objective(s, &ex, &x)) < 0) {
+      tb_error_prefix(rc, "%s: ", ex.name);
+      goto done;
+    }
+    for (int k = 0; k < s->n_strategies; k++) {
+      tb_study_params p = study_params(s, k, 0);
+      if ((rc = tb_study_create(x.obj, &p, &study)) < 0) {
+        tb_error_prefix(rc, "%s, strategy %s: ", ex.name, s->strategies[k].name);
+        goto done;
+      }
+      tb_study_free(study), study = NULL;
+    }
+    exp_ctx_free(&x);
+  }
+done:
+  tb_study_free(study);
+  exp_ctx_free(&x);
+  return rc;
+}
+
+/* Resume: the suite must still define the trials the journal holds (tb_suite_compare), with the same seeds. */
+static int check_resume(const tb_suite *s, const char *out) {
+  int rc = TB_OK;
+  tb_store_history *h = NULL;
+  tb_suite *old = NULL;
+  char diff[2048];
+  TB_TRY(tb_store_read_history(out, &h));
+  const tb_store_study *rec = &h->events[0].u.study;
+  if (!rec->suite_text || tb_suite_parse(out, rec->suite_text, strlen(rec->suite_text), &old) < 0)
+    TB_FAIL(TB_ERR_FORMAT, "%s: the suite recorded in its journal no longer loads (%s), so this suite cannot be "
+            "checked against it; the study cannot be resumed by this build", out, tb_error_detail());
+  if (old->n_seeds == rec->n_seeds) /* the seeds the study ran with (--seed may have replaced the suite's) */
+    for (int i = 0; i < old->n_seeds; i++) old->seeds[i] = rec->seeds[i];
+  int n = tb_suite_compare(old, s, diff, sizeof diff);
+  if (n)
+    TB_FAIL(TB_ERR_INVALID, "%s: the suite differs from the one the study began with; %d difference%s in what "
+            "defines its trials:%s\nresume with the suite as recorded (only trial counts, wall_clock, jobs, device "
+            "and report may change), or write a new study to another file", out, n, n == 1 ? "" : "s", diff);
+done:
+  tb_suite_free(old);
+  tb_store_history_free(h);
+  return rc;
+}
+
 int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_result *res) {
-  int rc = TB_OK, n_exp = tb_suite_n_experiments(s), complete = 1, stopped = 0;
+  int rc = TB_OK, n_exp = tb_suite_n_experiments(s), complete = 1, stopped = 0, wall = 0;
   tb_store *store = NULL;
   tb_store_history *hist = NULL;
   tb_study *study = NULL;
@@ -176,8 +235,12 @@ int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_
   memcpy(r.live, r.pr, (size_t)s->n_strategies * sizeof *r.pr);
   tb_store_options so = tb_store_options_default();
   so.force = o->force;
+  if (o->resume) TB_TRY(check_resume(s, o->out));
+  TB_TRY(preflight(s));
+  double spent = 0; /* wall-clock seconds earlier sessions of the study used */
   if (o->resume) {
     TB_TRY(tb_store_open_resume(o->out, &so, &store, &hist));
+    spent = hist->elapsed_s;
   } else {
     tb_store_study sd = {s->name, s->text, s->n_seeds, s->seeds, NULL, s->device, "", NULL, 0};
     TB_TRY(tb_store_create(o->out, &sd, &so, &store));
@@ -200,9 +263,9 @@ int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_
         p.progress = on_study_progress, p.progress_ctx = &r;
         p.stop_flag = o->stop;
         if (s->wall_clock > 0) {
-          p.max_wall_s = s->wall_clock - (now_s() - t0);
+          p.max_wall_s = s->wall_clock - spent - (now_s() - t0);
           if (p.max_wall_s <= 0) {
-            stopped = 1;
+            stopped = wall = 1;
             break;
           }
         }
@@ -230,7 +293,7 @@ int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_
         r.ev.study_have_best = bt != NULL;
         r.ev.study_best = bt ? bt->values[0] : NAN;
         emit(&r, TB_SUITE_EV_STUDY_END);
-        if (tb_study_stopped(study)) stopped = 1;
+        if (tb_study_stopped(study)) stopped = 1, wall = !stop_requested(o);
         tb_study_free(study);
         study = NULL;
       }
@@ -241,11 +304,13 @@ int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_
 done:
   tb_study_free(study);
   exp_ctx_free(&x);
+  int kept = tb_store_replacing(store);
   int crc = tb_store_close(store);
   tb_store_history_free(hist);
   free(r.pr);
   free(r.live);
   if (rc >= 0 && crc < 0) rc = crc;
-  if (res) res->complete = rc >= 0 && complete, res->seconds = now_s() - t0;
+  if (res) res->complete = rc >= 0 && complete, res->seconds = now_s() - t0, res->wall_clock_spent = rc >= 0 && wall;
+  if (res) res->kept_old = kept;
   return rc;
 }

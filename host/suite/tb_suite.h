@@ -207,13 +207,26 @@ typedef struct tb_suite_run_options {
 
 typedef struct tb_suite_run_result {
   int complete;             /* 1: every study finished; 0: stopped (stop flag, wall clock) or failed */
+  int wall_clock_spent;     /* 1: stopped because the suite's wall_clock (counted over every session) is spent */
+  int kept_old;             /* 1: with force, the run ended before its first trial finished: the study that was at
+                               out is kept as it was, and nothing of this run is left */
   double seconds;           /* wall-clock seconds of the run */
 } tb_suite_run_result;
 
 /* Runs every experiment x repetition x strategy of s into the results file o->out (created, replaced with
- * o->force, or continued with o->resume). Returns TB_OK also when the run was stopped (res->complete says), an
- * error when the results file or a study could not go on (the file stays valid and resumable). */
+ * o->force, or continued with o->resume). Before any file is touched it checks jobs, the device, every
+ * experiment's data and objective and every strategy's parameters, and on resume that the suite still defines the
+ * journal's trials (tb_suite_compare, seeds included): a failed check changes nothing on disk. A replaced study is
+ * kept until the new one has finished its first trial (tb_store_create). Returns TB_OK also when the run was
+ * stopped (res->complete says), an error when the results file or a study could not go on (the file stays valid
+ * and resumable). */
 int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_result *res);
+
+/* Compares the suite a study began with (a) and the one given to resume it (b) on what defines a trial:
+ * experiments, data and splits, spaces, strategies with their options, fidelity and total budget, objectives,
+ * repetitions and seeds (not trial counts, wall clock, jobs, fuse, device, memory budget, report, name).
+ * Returns the number of differences, listed in buf as "\n  key: old -> new" lines (cut to len). */
+int tb_suite_compare(const tb_suite *a, const tb_suite *b, char *buf, size_t len);
 
 /* Resolves a suite argument: an existing file path as given, else a bare name in dir (dir/NAME.yaml). Writes the
  * path into buf. TB_ERR_NOT_FOUND (listing the suites of dir) when neither exists. */
