@@ -15,24 +15,26 @@
 #include "tb_test.h"
 
 /* ---- a declared-only learner: exercises the space code without training ------------------------------------- */
-static const char *fake_check(const tb_space *sp, const double *x, char *buf, size_t len) {
-  if (tb_space_value(sp, x, "units") > 256 && tb_space_value(sp, x, "opt") == 0) {
+enum { FAKE_OPT, FAKE_NESTEROV, FAKE_GAMMA, FAKE_UNITS, FAKE_LR };
+static const char *fake_check(const double *x, void *params, char *buf, size_t len) {
+  (void)params;
+  if (x[FAKE_UNITS] > 256 && x[FAKE_OPT] == 0) {
     snprintf(buf, len, "units > 256 needs adam");
     return buf;
   }
   return NULL;
 }
-static const tb_hparam fake_hp[] = {
-    {.name = "opt", .type = TB_PARAM_CATEGORICAL, .n_choices = 2, .choices = {"sgd", "adam"}, .def = 1},
-    {.name = "nesterov", .type = TB_PARAM_CATEGORICAL, .n_choices = 2, .choices = {"no", "yes"}, .def = 0,
-     .parent = "opt", .n_cond = 1, .cond_values = {0}},
-    {.name = "gamma", .type = TB_PARAM_FLOAT, .lo = 0.5, .hi = 0.99, .def = 0.9, .parent = "nesterov", .n_cond = 1,
-     .cond_values = {1}},
-    {.name = "units", .type = TB_PARAM_INT, .lo = 16, .hi = 512, .step = 16, .def = 64},
-    {.name = "lr", .type = TB_PARAM_FLOAT, .lo = 1e-5, .hi = 1, .log = 1, .def = 1e-3},
+static const tb_param fake_hp[] = {
+    [FAKE_OPT] = {.name = "opt", .type = TB_PARAM_CATEGORICAL, .n_choices = 2, .choices = {"sgd", "adam"}, .def = 1},
+    [FAKE_NESTEROV] = {.name = "nesterov", .type = TB_PARAM_CATEGORICAL, .n_choices = 2, .choices = {"no", "yes"},
+                       .def = 0, .parent = FAKE_OPT, .n_cond = 1, .cond_values = {0}},
+    [FAKE_GAMMA] = {.name = "gamma", .type = TB_PARAM_FLOAT, .lo = 0.5, .hi = 0.99, .def = 0.9,
+                    .parent = FAKE_NESTEROV, .n_cond = 1, .cond_values = {1}},
+    [FAKE_UNITS] = {.name = "units", .type = TB_PARAM_INT, .lo = 16, .hi = 512, .step = 16, .def = 64},
+    [FAKE_LR] = {.name = "lr", .type = TB_PARAM_FLOAT, .lo = 1e-5, .hi = 1, .log = 1, .def = 1e-3},
 };
 static const tb_learner fake = {.name = "fake", .fidelity_unit = "epochs", .tasks = 1, .n_hparams = 5,
-                                .hparams = fake_hp, .check = fake_check};
+                                .hparams = fake_hp, .decode = fake_check};
 
 static void test_space_from_declarations(void) {
   tb_space *sp = NULL;

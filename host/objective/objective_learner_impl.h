@@ -19,6 +19,12 @@ typedef struct learner_impl {
   int remap;                /* 1: the objective's space differs from decl (configurations are mapped) */
   const tb_dataset *test;   /* test rows (borrowed) or NULL */
   int units_index;          /* data fraction: the declared hyperparameter of the units (epochs, rounds, n_trees) */
+  int *choice_map;          /* remap: for a categorical i of both spaces, choice_map[choice_off[i] + k] is the
+                               declared index of the space's choice k (-1: not declared); made once */
+  int *choice_off;          /* dim entries (-1: no mapping for that parameter) */
+  int cont_index;           /* data fraction: the declared categorical that decides whether a saved state may
+                               continue on more rows (lr_schedule, solver), or -1: never */
+  unsigned cont_stop;       /* its declared choices (bits) that start again instead */
 } learner_impl;
 
 extern const tb_objective_vt tb_objlearner_vt;
