@@ -238,11 +238,7 @@ done:
 int tb_fused_create(const tb_learner *L, const tb_space *sp, const double *const *xs, int K, tb_devdata *dd,
                     const tb_parts *parts, const uint64_t *seeds, tb_fused **out) {
   int rc = TB_OK;
-  tb_fused *f = NULL;
-  char msg[256];
-  size_t sz[FUSED_MAX_BUFFERS];
-  tb_buf *b[FUSED_MAX_BUFFERS];
-  tb_learner_config **conf = NULL; /* each member's configuration, decoded once, until its member takes it */
+  tb_learner_config **conf = NULL; /* each member's configuration, decoded once */
   if (!out) return tb_error_set(TB_ERR_INVALID, "fused create: NULL output");
   *out = NULL;
   if (!L || !sp || !xs || !dd || !parts || !seeds)
@@ -251,17 +247,51 @@ int tb_fused_create(const tb_learner *L, const tb_space *sp, const double *const
     return tb_error_set(TB_ERR_UNSUPPORTED, "fused create: fused trials support the mlp learner only, not %s",
                         tb_learner_name(L));
   if (K < 1) return tb_error_set(TB_ERR_INVALID, "fused create: K = %d members (need >= 1)", K);
-  if (parts->n_train < 1 || !parts->train) return tb_error_set(TB_ERR_INVALID, "fused create: no training rows");
   if (!(conf = calloc((size_t)K, sizeof *conf))) return tb_error_set(TB_ERR_NOMEM, "fused create: out of host memory");
-  for (int k = 0; k < K; k++) {
-    if (!xs[k]) TB_FAIL(TB_ERR_INVALID, "fused create: configuration %d is NULL", k);
-    if ((rc = tb_learner_config_create(L, sp, xs[k], &conf[k])) < 0) {
+  for (int k = 0; k < K && rc == TB_OK; k++) {
+    if (!xs[k]) rc = tb_error_set(TB_ERR_INVALID, "fused create: configuration %d is NULL", k);
+    else if ((rc = tb_learner_config_create(L, sp, xs[k], &conf[k])) < 0)
       tb_error_prefix(rc, "fused create: member %d: ", k);
-      goto done;
-    }
-    if (compat_cfg(config_of(conf[0]), config_of(conf[k]), msg, sizeof msg))
-      TB_FAIL(TB_ERR_INVALID, "fused create: member %d cannot join member 0's bundle: %s", k, msg);
   }
+  if (rc == TB_OK) rc = tb_fused_create_config((const tb_learner_config *const *)conf, K, dd, parts, seeds, out);
+  for (int k = 0; k < K; k++) tb_learner_config_free(conf[k]);
+  free(conf);
+  return rc;
+}
+
+const char *tb_fused_compatible_config(const tb_learner_config *a, const tb_learner_config *b, char *buf,
+                                       size_t len) {
+  if (!buf || !len) return "no message buffer";
+  if (!a || !b) return snprintf(buf, len, "NULL configuration"), buf;
+  if (a->L != &tb_learner_mlp || b->L != &tb_learner_mlp)
+    return snprintf(buf, len, "fused trials support the mlp learner only"), buf;
+  return compat_cfg(config_of(a), config_of(b), buf, len);
+}
+
+int tb_fused_create_config(const tb_learner_config *const *cs, int K, tb_devdata *dd, const tb_parts *parts,
+                           const uint64_t *seeds, tb_fused **out) {
+  int rc = TB_OK;
+  tb_fused *f = NULL;
+  char msg[256];
+  size_t sz[FUSED_MAX_BUFFERS];
+  tb_buf *b[FUSED_MAX_BUFFERS];
+  tb_learner_config *copy = NULL; /* a member's own copy, until it takes it */
+  if (!out) return tb_error_set(TB_ERR_INVALID, "fused create: NULL output");
+  *out = NULL;
+  if (!cs || !dd || !parts || !seeds)
+    return tb_error_set(TB_ERR_INVALID, "fused create: NULL configurations, data, parts or seeds");
+  if (K < 1) return tb_error_set(TB_ERR_INVALID, "fused create: K = %d members (need >= 1)", K);
+  if (parts->n_train < 1 || !parts->train) return tb_error_set(TB_ERR_INVALID, "fused create: no training rows");
+  for (int k = 0; k < K; k++) {
+    if (!cs[k]) return tb_error_set(TB_ERR_INVALID, "fused create: configuration %d is NULL", k);
+    if (cs[k]->L != &tb_learner_mlp)
+      return tb_error_set(TB_ERR_UNSUPPORTED, "fused create: fused trials support the mlp learner only, not %s",
+                          tb_learner_name(cs[k]->L));
+    if (compat_cfg(config_of(cs[0]), config_of(cs[k]), msg, sizeof msg))
+      return tb_error_set(TB_ERR_INVALID, "fused create: member %d cannot join member 0's bundle: %s", k, msg);
+  }
+  const tb_learner *L = cs[0]->L;
+  const tb_space *sp = cs[0]->sp;
   const tb_dataset *ds = tb_devdata_dataset(dd);
   f = calloc(1, sizeof *f);
   if (!f) TB_FAIL(TB_ERR_NOMEM, "fused create: out of host memory");
@@ -273,7 +303,7 @@ int tb_fused_create(const tb_learner *L, const tb_space *sp, const double *const
   f->n_train = parts->n_train;
   f->n_valid = parts->n_valid;
   f->regression = ds->task == TB_TASK_REGRESSION;
-  fused_shapes(f, config_of(conf[0]), ds->n_cols, f->regression ? 1 : ds->n_classes);
+  fused_shapes(f, config_of(cs[0]), ds->n_cols, f->regression ? 1 : ds->n_classes);
   f->train = malloc(f->n_train * sizeof *f->train);
   f->valid = malloc((f->n_valid ? f->n_valid : 1) * sizeof *f->valid);
   f->slot = malloc((size_t)K * sizeof *f->slot);
@@ -290,7 +320,10 @@ int tb_fused_create(const tb_learner *L, const tb_space *sp, const double *const
   int n = fused_buffer_sizes(f, 0, sz);
   fused_buffers(f, b);
   for (int i = 0; i < n; i++) TB_TRY(tb_backend_alloc(f->be, sz[i], b[i]));
-  for (int k = 0; k < K; k++) TB_TRY(init_member(f, k, k, &conf[k], seeds[k]));
+  for (int k = 0; k < K; k++) {
+    TB_TRY(tb_learner_config_copy(cs[k], &copy));
+    TB_TRY(init_member(f, k, k, &copy, seeds[k]));
+  }
   if (f->regression) {
     float cst[2] = {1.0f, f->y_mean};
     TB_TRY(tb_backend_upload(f->be, f->cst.data, cst, sizeof cst));
@@ -298,8 +331,7 @@ int tb_fused_create(const tb_learner *L, const tb_space *sp, const double *const
   *out = f;
   f = NULL;
 done:
-  for (int k = 0; conf && k < K; k++) tb_learner_config_free(conf[k]);
-  free(conf);
+  tb_learner_config_free(copy);
   tb_fused_free(f);
   return rc;
 }

@@ -216,8 +216,10 @@ int tb_learner_config_create(const tb_learner *L, const tb_space *sp, const doub
   tb_learner_config *c = malloc(off + (L->params_size ? L->params_size : 1));
   if (!c) return tb_error_set(TB_ERR_NOMEM, "learner config: out of host memory");
   c->L = L;
+  c->sp = sp;
   c->x = (double *)(c + 1);
   c->params = L->params_size ? (unsigned char *)c + off : NULL;
+  c->bytes = off + (L->params_size ? L->params_size : 1);
   memcpy(c->x, x, (size_t)L->n_hparams * sizeof *x);
   const char *msg = check_decode(L, sp, x, c->params, buf, sizeof buf);
   if (msg) {
@@ -229,6 +231,18 @@ int tb_learner_config_create(const tb_learner *L, const tb_space *sp, const doub
 }
 
 void tb_learner_config_free(tb_learner_config *c) { free(c); }
+
+int tb_learner_config_copy(const tb_learner_config *c, tb_learner_config **out) {
+  *out = NULL;
+  if (!c) return tb_error_set(TB_ERR_INVALID, "learner config copy: NULL configuration");
+  tb_learner_config *d = malloc(c->bytes);
+  if (!d) return tb_error_set(TB_ERR_NOMEM, "learner config copy: out of host memory");
+  memcpy(d, c, c->bytes);
+  d->x = (double *)((unsigned char *)d + ((const unsigned char *)c->x - (const unsigned char *)c));
+  d->params = c->params ? (unsigned char *)d + ((const unsigned char *)c->params - (const unsigned char *)c) : NULL;
+  *out = d;
+  return TB_OK;
+}
 const void *tb_learner_config_params(const tb_learner_config *c) { return c ? c->params : NULL; }
 
 /* ---- models -------------------------------------------------------------------------------------------------- */

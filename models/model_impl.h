@@ -36,11 +36,15 @@ struct tb_learner {
 /* A checked configuration and its decoded settings (tb_learner_config_create); one allocation. */
 struct tb_learner_config {
   const tb_learner *L;
+  const tb_space *sp;   /* the space x was checked against (borrowed) */
   double *x;            /* the configuration as given (n_hparams): inactive ones NAN */
   void *params;         /* L->params_size bytes of decoded settings (NULL when 0) */
+  size_t bytes;         /* of the whole block (struct, x, settings) */
 };
 /* The learner's settings inside a decoded configuration. */
 const void *tb_learner_config_params(const tb_learner_config *c);
+/* A copy of c without decoding again (*out owned by the caller). */
+int tb_learner_config_copy(const tb_learner_config *c, tb_learner_config **out);
 
 struct tb_model {
   const tb_learner *L;
