@@ -1,6 +1,6 @@
 /* mlp.c: the multilayer-perceptron learner's declarations and life cycle: its hyperparameters (the search space
- * of Bergstra & Bengio 2012 extended with depth, optimizers and schedules), the decoded configuration and its
- * checks, the memory estimate, creation (device buffers, initialisation from the counter-based stream),
+ * of Bergstra & Bengio 2012 extended with depth, optimizers and schedules; their ranges are the only ones: model.c
+ * checks every configuration against them), the decode of a configuration into tb_mlp_config, the memory estimate, creation (device buffers, initialisation from the counter-based stream),
  * save/restore of the whole state, and the learner table. The training and inference code is in mlp_train.c.
  * It is not a general network library: one width for every hidden layer, fully connected layers only.
  * Tested by tests/test_model_mlp.c. */

@@ -388,8 +388,48 @@ static void test_train_command(void) {
   }
 }
 
+/* One bound per hyperparameter, the declaration's: a space with the mlp's parameters but lr up to 100 accepts
+ * lr = 50, the learner does not. A configuration decoded once (tb_learner_config) gives the estimate of the x-based
+ * call. */
+static void test_declared_bounds_and_config(void) {
+  const tb_learner *L = tb_learner_find("mlp");
+  tb_space *decl = NULL, *wide = NULL;
+  TB_CHECK_OK(tb_learner_space(L, &decl));
+  int n = tb_space_dim(decl), ilr = tb_learner_hparam_find(L, "lr");
+  CU_ASSERT_FATAL(n <= 32 && ilr >= 0);
+  tb_param ps[32];
+  for (int i = 0; i < n; i++) ps[i] = *tb_space_param(decl, i); /* parents are space indices: the same list */
+  ps[ilr].hi = 100;
+  TB_CHECK_OK(tb_space_init(&wide));
+  TB_CHECK_OK(tb_space_add_params(wide, n, ps));
+  TB_CHECK_OK(tb_space_finalize(wide));
+  double x[32];
+  char buf[256];
+  tb_learner_defaults(L, decl, x);
+  x[ilr] = 50;
+  CU_ASSERT_PTR_NULL(tb_space_check(wide, x, buf, sizeof buf));
+  const char *msg = tb_learner_check(L, wide, x, buf, sizeof buf);
+  CU_ASSERT(msg && strstr(msg, "lr") && strstr(msg, "10"));
+  tb_learner_config *c = NULL;
+  CU_ASSERT_EQUAL(tb_learner_config_create(L, wide, x, &c), TB_ERR_INVALID);
+  CU_ASSERT_PTR_NULL(c);
+  CU_ASSERT_PTR_NOT_NULL(strstr(tb_error_detail(), "lr"));
+  x[ilr] = 0.05;
+  TB_CHECK_OK(tb_learner_config_create(L, wide, x, &c));
+  size_t a = 0, b = 0;
+  TB_CHECK_OK(tb_model_estimate_config(c, 500, 20, 3, &a));
+  TB_CHECK_OK(tb_model_estimate_bytes(L, decl, x, 500, 20, 3, &b));
+  CU_ASSERT(a == b && a > 0);
+  CU_ASSERT_EQUAL(tb_model_estimate_config(c, 0, 20, 3, &a), TB_ERR_INVALID);
+  tb_learner_config_free(c);
+  tb_learner_config_free(NULL);
+  tb_space_free(wide);
+  tb_space_free(decl);
+}
+
 static const tb_test_case cases[] = {
     {"space_from_declarations", test_space_from_declarations},
+    {"declared_bounds_and_config", test_declared_bounds_and_config},
     {"registry", test_registry},
     {"save_restore_copy", test_save_restore_copy},
     {"estimate_vs_peak", test_estimate_vs_peak},
