@@ -362,7 +362,53 @@ static void test_descriptions(void) {
   tb_space_free(sp);
 }
 
+/* tb_space_map: a restricted copy (fewer, reordered choices; a fixed parent) onto the full space: choices by label,
+ * activity in the target (off: NAN, on but unset: the target's default); mismatched spaces and missing choices. */
+static void test_space_map(void) {
+  static const tb_param full[] = {
+      {.name = "opt", .type = TB_PARAM_CATEGORICAL, .n_choices = 3, .choices = {"sgd", "momentum", "adam"}, .def = 2},
+      {.name = "m", .type = TB_PARAM_FLOAT, .lo = 0.5, .hi = 0.99, .def = 0.9, .parent = 0, .n_cond = 1,
+       .cond_values = {1}},
+      {.name = "act", .type = TB_PARAM_CATEGORICAL, .n_choices = 3, .choices = {"relu", "tanh", "sigmoid"}}};
+  tb_param part[3] = {full[0], full[1], full[2]};
+  part[0].n_choices = 2, part[0].choices[0] = "adam", part[0].choices[1] = "momentum";
+  part[1].n_cond = 0; /* unconditional in the copy */
+  part[2].n_choices = 2, part[2].choices[0] = "sigmoid", part[2].choices[1] = "relu";
+  tb_space *to = NULL, *from = NULL, *other = NULL;
+  tb_space_map *m = NULL;
+  TB_CHECK_OK(tb_space_init(&to));
+  TB_CHECK_OK(tb_space_add_params(to, 3, full));
+  TB_CHECK_OK(tb_space_finalize(to));
+  TB_CHECK_OK(tb_space_init(&from));
+  TB_CHECK_OK(tb_space_add_params(from, 3, part));
+  TB_CHECK_OK(tb_space_finalize(from));
+  TB_CHECK_OK(tb_space_map_create(from, to, &m));
+  double x[3] = {0, 0.7, 0}, y[3];
+  TB_CHECK_OK(tb_space_map_apply(m, x, y)); /* adam, sigmoid; m switched off by the target's condition */
+  CU_ASSERT(y[0] == 2 && isnan(y[1]) && y[2] == 2);
+  double x2[3] = {1, NAN, 1};
+  TB_CHECK_OK(tb_space_map_apply(m, x2, y)); /* momentum switches m on: its default */
+  CU_ASSERT(y[0] == 1 && y[1] == 0.9 && y[2] == 0);
+  tb_space_map_free(m);
+  /* the other way round, a choice the target lacks */
+  TB_CHECK_OK(tb_space_map_create(to, from, &m));
+  double x3[3] = {0, NAN, 0};
+  CU_ASSERT_EQUAL(tb_space_map_apply(m, x3, y), TB_ERR_INVALID);
+  CU_ASSERT_PTR_NOT_NULL(strstr(tb_error_detail(), "sgd"));
+  tb_space_map_free(m);
+  TB_CHECK_OK(tb_space_init(&other));
+  TB_CHECK_OK(tb_space_add_params(other, 2, full));
+  TB_CHECK_OK(tb_space_finalize(other));
+  CU_ASSERT_EQUAL(tb_space_map_create(other, to, &m), TB_ERR_INVALID);
+  CU_ASSERT_PTR_NULL(m);
+  tb_space_map_free(NULL);
+  tb_space_free(other);
+  tb_space_free(from);
+  tb_space_free(to);
+}
+
 static const tb_test_case cases[] = {{"adders_bad_input", test_adders_bad_input},
+                                     {"space_map", test_space_map},
                                      {"descriptions", test_descriptions},
                                      {"conditions", test_conditions},
                                      {"check_messages", test_check_messages},

@@ -13,8 +13,8 @@
 #include "tb_fused.h"
 
 /* x (the objective's space) -> the encoding tb_model_create gets (as learner_run passes it). */
-static int declared(const learner_impl *li, const tb_space *sp, const double *x, double *xl) {
-  if (li->remap) return tb_objlearner_to_declared(li, sp, x, xl);
+static int declared(const learner_impl *li, const double *x, double *xl) {
+  if (li->remap) return tb_objlearner_to_declared(li, x, xl);
   memcpy(xl, x, (size_t)tb_space_dim(li->decl) * sizeof *xl);
   return TB_OK;
 }
@@ -26,7 +26,7 @@ int tb_objective_fusable(const tb_objective *o, const double *a, const double *b
   double *xa = malloc(2 * (size_t)(d ? d : 1) * sizeof *xa);
   char buf[160];
   if (!xa) return 0;
-  if (declared(li, o->space, a, xa) == TB_OK && declared(li, o->space, b, xa + d) == TB_OK)
+  if (declared(li, a, xa) == TB_OK && declared(li, b, xa + d) == TB_OK)
     ok = tb_fused_compatible(li->L, li->decl, xa, xa + d, buf, sizeof buf) == NULL;
   free(xa);
   return ok;
@@ -171,7 +171,7 @@ int tb_objective_run_bundle(tb_objective *o, tb_trial_run *runs, int n) {
     tb_objective_run_reset(r);
     size_t est = 0;
     solo[i] = r->state_in || r->fidelity_from > 0 || r->wk != runs[0].wk || r->fidelity_to != runs[0].fidelity_to ||
-              declared(li, o->space, r->x, xl) < 0 || tb_learner_config_create(li->L, li->decl, xl, &cs[nb]) < 0 ||
+              declared(li, r->x, xl) < 0 || tb_learner_config_create(li->L, li->decl, xl, &cs[nb]) < 0 ||
               tb_model_estimate_config(cs[nb], v->n_train, v->ds->n_cols, n_out, &est) < 0 ||
               (r->memory_budget && est > r->memory_budget) ||
               (nb && tb_fused_compatible_config(cs[0], cs[nb], why, sizeof why));

@@ -77,57 +77,8 @@ static int can_continue(const learner_impl *li, const double *xl) {
   return isnan(v) || !(v >= 0 && v < 32 && (li->cont_stop >> (int)v & 1u));
 }
 
-/* x (the objective's space) -> xl (the declared encoding): categorical choices to declared indices (through the map
- * made once), parameters the declared conditions switch off to NAN, an inactive value the declared space needs to
- * its declared default. Index-based: no name is compared per trial. */
-int tb_objlearner_to_declared(const learner_impl *li, const tb_space *sp, const double *x, double *xl) {
-  int d = tb_space_dim(sp);
-  for (int i = 0; i < d; i++) {
-    xl[i] = x[i];
-    if (isnan(x[i]) || li->choice_off[i] < 0) continue;
-    const tb_param *p = tb_space_param(sp, i);
-    int k = (int)x[i];
-    if (k < 0 || k >= p->n_choices) return tb_error_set(TB_ERR_INVALID, "%s = %g is not a choice index", p->name, x[i]);
-    int j = li->choice_map[li->choice_off[i] + k];
-    if (j < 0) return tb_error_set(TB_ERR_INVALID, "%s: '%s' is not a declared choice", p->name, p->choices[k]);
-    xl[i] = j;
-  }
-  for (int pass = 0; pass <= d; pass++) {
-    int changed = 0;
-    for (int i = 0; i < d; i++) {
-      int on = tb_space_active(li->decl, xl, i);
-      if (!on && !isnan(xl[i])) xl[i] = NAN, changed = 1;
-      else if (on && isnan(xl[i])) xl[i] = tb_space_param(li->decl, i)->def, changed = 1;
-    }
-    if (!changed) break;
-  }
-  return TB_OK;
-}
-
-/* The choice maps of tb_objlearner_to_declared, from the objective's space sp to the declared one. */
-static int make_choice_maps(learner_impl *li, const tb_space *sp) {
-  int d = tb_space_dim(sp), total = 0;
-  li->choice_off = malloc((size_t)(d ? d : 1) * sizeof *li->choice_off);
-  if (!li->choice_off) return tb_error_set(TB_ERR_NOMEM, "learner objective: out of host memory");
-  for (int i = 0; i < d; i++) {
-    const tb_param *p = tb_space_param(sp, i), *q = tb_space_param(li->decl, i);
-    int both = p->type == TB_PARAM_CATEGORICAL && q->type == TB_PARAM_CATEGORICAL;
-    li->choice_off[i] = both ? total : -1;
-    total += both ? p->n_choices : 0;
-  }
-  li->choice_map = malloc((size_t)(total ? total : 1) * sizeof *li->choice_map);
-  if (!li->choice_map) return tb_error_set(TB_ERR_NOMEM, "learner objective: out of host memory");
-  for (int i = 0; i < d; i++) {
-    if (li->choice_off[i] < 0) continue;
-    const tb_param *p = tb_space_param(sp, i), *q = tb_space_param(li->decl, i);
-    for (int k = 0; k < p->n_choices; k++) {
-      int j = -1;
-      for (int c = 0; c < q->n_choices && j < 0; c++)
-        if (!strcmp(q->choices[c], p->choices[k])) j = c;
-      li->choice_map[li->choice_off[i] + k] = j;
-    }
-  }
-  return TB_OK;
+int tb_objlearner_to_declared(const learner_impl *li, const double *x, double *xl) {
+  return tb_space_map_apply(li->map, x, xl);
 }
 
 /* Scores the finished model on the test rows: accuracy and log-loss, or RMSE. */
@@ -252,7 +203,7 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
   if (li->remap) {
     if (!(xl = malloc((size_t)tb_space_dim(li->decl) * sizeof *xl)))
       return tb_error_set(TB_ERR_NOMEM, "learner objective: out of host memory");
-    rc = tb_objlearner_to_declared(li, o->space, run->x, xl);
+    rc = tb_objlearner_to_declared(li, run->x, xl);
     x = xl;
     if (rc < 0) {
       free(xl);
@@ -410,7 +361,7 @@ done:
 
 static void impl_free(tb_objective *o) {
   learner_impl *li = o->impl;
-  if (li) tb_space_free(li->decl), free(li->choice_map), free(li->choice_off);
+  if (li) tb_space_map_free(li->map), tb_space_free(li->decl);
   free(li);
 }
 const tb_objective_vt tb_objlearner_vt = {learner_run, impl_free};
@@ -481,7 +432,7 @@ int tb_objective_learner_create(const tb_objective_learner_params *p, tb_objecti
   li->decl = decl, decl = NULL;
   o->impl = li;
   li->remap = !same_space(o->space, li->decl);
-  if (li->remap) TB_TRY(make_choice_maps(li, o->space));
+  if (li->remap) TB_TRY(tb_space_map_create(o->space, li->decl, &li->map));
   continuation_rule(li);
   o->maximize[M_ACC] = 1;
   if (p->test) o->maximize[M_TEST_ACC] = 1;

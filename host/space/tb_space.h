@@ -93,6 +93,15 @@ void tb_space_from_unit(const tb_space *sp, const double *u, double *x);
 /* x -> u in [0, 1): inactive parameters map to 0.5. */
 void tb_space_to_unit(const tb_space *sp, const double *x, double *u);
 
+/* Configurations of space `from` in the encoding of space `to`, which has the same parameters in the same order
+ * (a suite's restricted copy of a learner's space -> the declared one): a categorical choice by its label (looked up
+ * once, in create), then activity in `to` (switched off: NAN; switched on but unset: to's default). Both spaces are
+ * borrowed and must outlive the map. Apply: TB_ERR_INVALID when a choice is missing from `to`. */
+typedef struct tb_space_map tb_space_map;
+int tb_space_map_create(const tb_space *from, const tb_space *to, tb_space_map **out);
+int tb_space_map_apply(const tb_space_map *m, const double *x, double *y);
+void tb_space_map_free(tb_space_map *m); /* NULL is a no-op */
+
 /* Writes x as JSON ({"lr": 0.001, "act": "tanh"}) into buf; returns the length it needed. */
 size_t tb_space_format_json(const tb_space *sp, const double *x, char *buf, size_t len);
 

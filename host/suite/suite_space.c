@@ -425,30 +425,19 @@ int tb_suite_learner_remaps(const tb_suite_learner *l) {
 }
 
 int tb_suite_learner_config(const tb_suite_learner *l, const tb_space *sp, const double *x, double *xl) {
+  int rc = TB_OK;
+  tb_space *decl = NULL;
+  tb_space_map *map = NULL;
   if (!l || !sp || !x || !xl) return tb_error_set(TB_ERR_INVALID, "suite config: NULL argument");
-  int n = tb_learner_n_hparams(l->learner);
-  if (tb_space_dim(sp) != n) return tb_error_set(TB_ERR_INVALID, "suite config: not %s's space", l->name);
-  for (int i = 0; i < n; i++) {
-    const tb_param *h = tb_learner_hparam(l->learner, i), *p = listed_param(l, h->name);
-    xl[i] = x[i];
-    if (!p || p->type != TB_PARAM_CATEGORICAL || isnan(x[i]) || tb_space_param(sp, i)->type != TB_PARAM_CATEGORICAL)
-      continue;
-    int k = (int)x[i];
-    if (k < 0 || k >= p->n_choices) return tb_error_set(TB_ERR_INVALID, "suite config: %s = %g", h->name, x[i]);
-    xl[i] = choice_index(h, p->choices[k]);
-  }
-  /* parameters the declared conditions switch off are NAN there (a never-active one is fixed in the suite's space) */
-  for (int pass = 0; pass < n; pass++) {
-    int changed = 0;
-    for (int i = 0; i < n; i++) {
-      const tb_param *h = tb_learner_hparam(l->learner, i);
-      if (h->n_cond <= 0 || isnan(xl[i])) continue;
-      double pv = xl[h->parent];
-      int on = 0;
-      for (int j = 0; j < h->n_cond && !isnan(pv); j++) on |= pv == h->cond_values[j];
-      if (!on) xl[i] = NAN, changed = 1;
-    }
-    if (!changed) break;
-  }
-  return TB_OK;
+  if (tb_space_dim(sp) != tb_learner_n_hparams(l->learner))
+    return tb_error_set(TB_ERR_INVALID, "suite config: not %s's space", l->name);
+  /* the learner objective's mapping (tb_space_map): one place maps a restricted space to the declared one */
+  TB_TRY(tb_learner_space(l->learner, &decl));
+  TB_TRY(tb_space_map_create(sp, decl, &map));
+  rc = tb_space_map_apply(map, x, xl);
+  if (rc < 0) tb_error_prefix(rc, "suite config: ");
+done:
+  tb_space_map_free(map);
+  tb_space_free(decl);
+  return rc;
 }

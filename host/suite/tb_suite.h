@@ -139,7 +139,8 @@ int tb_suite_experiment_get(const tb_suite *s, int i, tb_suite_experiment *out);
  * to the declared ones. A function's space is tb_testfn_space; a command's is its params. */
 int tb_suite_space(const tb_suite *s, const tb_suite_experiment *e, tb_space **out);
 /* x (the space's encoding) -> xl (the learner's declared encoding: categorical indices of the declared choices;
- * parameters the declared conditions switch off set to NAN). */
+ * parameters the declared conditions switch off set to NAN, those they switch on that x leaves unset at their
+ * declared default). The learner objective's own mapping (tb_space_map, tb_space.h). */
 int tb_suite_learner_config(const tb_suite_learner *l, const tb_space *sp, const double *x, double *xl);
 /* 1 when the learner's space needs tb_suite_learner_config (a restricted categorical), else 0. */
 int tb_suite_learner_remaps(const tb_suite_learner *l);
