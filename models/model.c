@@ -55,6 +55,7 @@ int tb_learner_space(const tb_learner *L, tb_space **out) {
   TB_TRY(tb_space_init(&sp));
   TB_TRY(tb_space_add_params(sp, L->n_hparams, L->hparams));
   TB_TRY(tb_space_finalize(sp));
+  tb_space_set_origin(sp, L); /* the declared space: tb_learner_config_create need not compare names again */
   *out = sp;
   sp = NULL;
 done:
@@ -205,7 +206,8 @@ int tb_learner_config_create(const tb_learner *L, const tb_space *sp, const doub
   if (!out) return tb_error_set(TB_ERR_INVALID, "learner config: NULL output");
   *out = NULL;
   if (!L || !sp || !x) return tb_error_set(TB_ERR_INVALID, "NULL learner, space or configuration");
-  for (int i = 0; i < L->n_hparams && tb_space_dim(sp) == L->n_hparams; i++)
+  /* a space the caller built must have the declared names in order (the learner's own space has them) */
+  for (int i = 0; tb_space_origin(sp) != L && i < L->n_hparams && tb_space_dim(sp) == L->n_hparams; i++)
     if (strcmp(tb_space_param(sp, i)->name, L->hparams[i].name))
       return tb_error_set(TB_ERR_INVALID, "the space is not %s's (parameter %d is '%s', not '%s')", L->name, i,
                           tb_space_param(sp, i)->name, L->hparams[i].name);

@@ -327,7 +327,10 @@ static void test_descriptions(void) {
   CU_ASSERT(tb_space_param(sp, 1)->parent == -1 && tb_space_param(sp, 1)->step == 16);
   CU_ASSERT(tb_space_param(sp, 3)->value == 3 && tb_space_param(sp, 3)->def == 3);
   CU_ASSERT(tb_space_param(sp, 4)->step == 1 && tb_space_param(sp, 4)->parent == -1);
+  tb_space_set_origin(sp, ps);
+  CU_ASSERT_PTR_EQUAL(tb_space_origin(sp), ps);
   TB_CHECK_OK(tb_space_copy(sp, &cp));
+  CU_ASSERT_PTR_NULL(tb_space_origin(cp)); /* a copy is not what the tag names */
   CU_ASSERT_EQUAL_FATAL(tb_space_dim(cp), 5);
   for (int i = 0; i < 5; i++) {
     const tb_param *a = tb_space_param(sp, i), *b = tb_space_param(cp, i);
@@ -358,6 +361,8 @@ static void test_descriptions(void) {
   CU_ASSERT_EQUAL(tb_space_add_param(sp, &bad), TB_ERR_INVALID);
   CU_ASSERT_EQUAL(tb_space_add_params(sp, 2, NULL), TB_ERR_INVALID);
   CU_ASSERT_EQUAL(tb_space_copy(sp, &cp), TB_ERR_INVALID); /* not finalized */
+  tb_space_set_origin(sp, ps); /* ignored: an unfinalized space may still change */
+  CU_ASSERT_PTR_NULL(tb_space_origin(sp));
   CU_ASSERT_PTR_NULL(cp);
   tb_space_free(sp);
 }

@@ -28,6 +28,7 @@ struct tb_space {
   tb_param *p;
   int *order; /* topological order of the condition graph (parents first); set by finalize */
   int finalized;
+  const void *origin; /* tb_space_set_origin's tag (finalized spaces only) */
 };
 
 int tb_space_init(tb_space **out) {
@@ -240,6 +241,10 @@ const char *tb_param_check(const tb_param *p, double v, char *buf, size_t len) {
 }
 
 int tb_space_finalized(const tb_space *sp) { return sp && sp->finalized; }
+void tb_space_set_origin(tb_space *sp, const void *origin) {
+  if (sp && sp->finalized) sp->origin = origin;
+}
+const void *tb_space_origin(const tb_space *sp) { return sp ? sp->origin : NULL; }
 
 int tb_space_copy(const tb_space *src, tb_space **out) {
   tb_space *sp = NULL;

@@ -73,6 +73,11 @@ int tb_space_add_condition(tb_space *sp, const char *child, const char *parent, 
 int tb_space_finalize(tb_space *sp);
 
 int tb_space_finalized(const tb_space *sp); /* 1 after a successful tb_space_finalize */
+/* An opaque tag naming what a finalized space was built from (tb_learner_space sets its learner), NULL by default
+ * and in copies: a consumer that recognises its own tag need not verify the parameters again (a finalized space
+ * cannot change). Setting it on an unfinalized space does nothing. */
+void tb_space_set_origin(tb_space *sp, const void *origin);
+const void *tb_space_origin(const tb_space *sp);
 int tb_space_dim(const tb_space *sp);
 const tb_param *tb_space_param(const tb_space *sp, int i);
 int tb_space_find(const tb_space *sp, const char *name); /* index or -1 */
