@@ -4,7 +4,8 @@
  * warm-ups, each call timed by tb_backend_timer_start/stop: CUDA events on the GPU, the monotonic clock on the CPU),
  * parameters,
  * saved-state bytes and peak device memory of the model. The search space may be a restricted copy of the declared
- * one (narrower ranges, fewer choices, fixed values): each configuration is mapped to the declared encoding first.
+ * one (narrower ranges, fewer choices, fixed values): each configuration is mapped to the declared encoding first
+ * (tb_space_map, made once), then checked and decoded once (tb_learner_config) for the estimate and the model.
  * The view has no test rows; optional held-out test rows (a separate dataset) give test_* metrics of the finished
  * model, which a study records but never tunes on.
  * Memory: the per-trial budget applies to the model on top of what the worker's context already holds (the

@@ -1,5 +1,7 @@
-/* space.c: search spaces (tb_space.h): the parameter list and its adders, conditions (chains allowed, cycles
- * rejected at finalize), the validity check, the unit-cube mapping and JSON formatting of a configuration.
+/* space.c: search spaces (tb_space.h): the parameter list and its adders, the one switch from a description
+ * (tb_param) to the adder of its type (tb_space_add_param / _params, tb_space_copy), conditions (chains allowed,
+ * cycles rejected at finalize), the validity check (tb_param_check per value), the unit-cube mapping and JSON
+ * formatting of a configuration. Mapping between two spaces is space_map.c.
  * It is not a sampler: samplers (sampler*.c, tpe.c, ...) only use tb_space_from_unit / to_unit / check.
  * Tested by tests/test_space.c (bad input for every adder, condition chains and cycles, check messages,
  * unit-cube round trips for log/int/step/categorical parameters, JSON).
