@@ -28,24 +28,50 @@ static const int bins_choices[] = {16, 32, 64, 128, 256};
 
 enum { MF_SQRT = 0, MF_LOG2 = 1, MF_ALL = 2, MF_FRACTION = 3 };
 
-static const tb_hparam forest_hparams[] = {
-  {.name = "n_trees", .type = TB_PARAM_INT, .lo = 1, .hi = 2000, .log = 1, .step = 1, .def = 100,
-   .help = "number of trees (the fidelity: each unit adds a tree)"},
-  {.name = "max_depth", .type = TB_PARAM_INT, .lo = 1, .hi = 24, .step = 1, .def = 12, .help = "maximum tree depth"},
-  {.name = "min_samples_leaf", .type = TB_PARAM_INT, .lo = 1, .hi = 64, .log = 1, .step = 1, .def = 1,
-   .help = "minimum (bootstrap-weighted) rows in a leaf"},
-  {.name = "max_features", .type = TB_PARAM_CATEGORICAL, .n_choices = 4, .choices = {"sqrt", "log2", "all", "fraction"},
-   .def = 0, .help = "features tried per node: sqrt(d), log2(d), d, or max_features_fraction * d"},
-  {.name = "max_features_fraction", .type = TB_PARAM_FLOAT, .lo = 0.05, .hi = 1, .def = 0.5, .parent = "max_features",
-   .n_cond = 1, .cond_values = {MF_FRACTION}, .help = "fraction of features tried per node"},
-  {.name = "bootstrap", .type = TB_PARAM_INT, .lo = 0, .hi = 1, .step = 1, .def = 1,
-   .help = "1: each tree sees a bootstrap sample (as integer row weights); 0: every training row once"},
-  {.name = "criterion", .type = TB_PARAM_CATEGORICAL, .n_choices = 2, .choices = {"gini", "entropy"}, .def = 0,
-   .help = "classification impurity (regression always uses variance)"},
-  {.name = "max_bins", .type = TB_PARAM_CATEGORICAL, .n_choices = 5, .choices = {"16", "32", "64", "128", "256"},
-   .def = 4, .help = "quantile bins per feature (shared by all tree trials on a dataset)"},
+enum {
+  HP_N_TREES, HP_MAX_DEPTH, HP_MIN_SAMPLES_LEAF, HP_MAX_FEATURES, HP_MAX_FEATURES_FRACTION, HP_BOOTSTRAP, HP_CRITERION,
+  HP_MAX_BINS, FOREST_N_HPARAMS
 };
-#define FOREST_N_HPARAMS ((int)(sizeof forest_hparams / sizeof forest_hparams[0]))
+
+/* The declaration: the one range of each hyperparameter (tb_learner_check holds every configuration to it). */
+static const tb_param forest_hparams[FOREST_N_HPARAMS] = {
+  [HP_N_TREES] = {.name = "n_trees", .type = TB_PARAM_INT, .lo = 1, .hi = 2000, .log = 1, .step = 1, .def = 100,
+                  .help = "number of trees (the fidelity: each unit adds a tree)"},
+  [HP_MAX_DEPTH] = {.name = "max_depth", .type = TB_PARAM_INT, .lo = 1, .hi = 24, .step = 1, .def = 12,
+                    .help = "maximum tree depth"},
+  [HP_MIN_SAMPLES_LEAF] = {.name = "min_samples_leaf", .type = TB_PARAM_INT, .lo = 1, .hi = 64, .log = 1, .step = 1,
+                           .def = 1, .help = "minimum (bootstrap-weighted) rows in a leaf"},
+  [HP_MAX_FEATURES] = {.name = "max_features", .type = TB_PARAM_CATEGORICAL, .n_choices = 4,
+                       .choices = {"sqrt", "log2", "all", "fraction"}, .def = MF_SQRT,
+                       .help = "features tried per node: sqrt(d), log2(d), d, or max_features_fraction * d"},
+  [HP_MAX_FEATURES_FRACTION] = {.name = "max_features_fraction", .type = TB_PARAM_FLOAT, .lo = 0.05, .hi = 1,
+                                .def = 0.5, .parent = HP_MAX_FEATURES, .n_cond = 1, .cond_values = {MF_FRACTION},
+                                .help = "fraction of features tried per node"},
+  [HP_BOOTSTRAP] = {.name = "bootstrap", .type = TB_PARAM_INT, .lo = 0, .hi = 1, .step = 1, .def = 1,
+                    .help = "1: each tree sees a bootstrap sample (as integer row weights); 0: every training row "
+                            "once"},
+  [HP_CRITERION] = {.name = "criterion", .type = TB_PARAM_CATEGORICAL, .n_choices = 2, .choices = {"gini", "entropy"},
+                    .def = 0, .help = "classification impurity (regression always uses variance)"},
+  [HP_MAX_BINS] = {.name = "max_bins", .type = TB_PARAM_CATEGORICAL, .n_choices = 5,
+                   .choices = {"16", "32", "64", "128", "256"}, .def = 4,
+                   .help = "quantile bins per feature (shared by all tree trials on a dataset)"},
+};
+
+/* The learner's settings, decoded once per configuration (inactive ones at their defaults). */
+typedef struct {
+  int max_depth, max_features, bootstrap, entropy, max_bins;
+  double max_features_fraction, min_samples_leaf;
+} forest_params;
+_Static_assert(sizeof(forest_params) <= TB_LEARNER_PARAMS_MAX, "forest_params outgrew TB_LEARNER_PARAMS_MAX");
+
+static const char *forest_decode(const double *x, void *params, char *buf, size_t len) {
+  (void)buf, (void)len;
+  *(forest_params *)params = (forest_params){
+      .max_depth = (int)x[HP_MAX_DEPTH], .max_features = (int)x[HP_MAX_FEATURES], .bootstrap = (int)x[HP_BOOTSTRAP],
+      .entropy = (int)x[HP_CRITERION] != 0, .max_bins = bins_choices[(int)x[HP_MAX_BINS]],
+      .max_features_fraction = x[HP_MAX_FEATURES_FRACTION], .min_samples_leaf = x[HP_MIN_SAMPLES_LEAF]};
+  return NULL;
+}
 
 /* One thread's scratch. */
 typedef struct {
@@ -86,13 +112,12 @@ static size_t hist_bytes(int max_depth, int total_bins, int n_stats) {
   return b < FOREST_HIST_BYTES ? b : FOREST_HIST_BYTES;
 }
 
-static int forest_estimate(const tb_space *sp, const double *x, size_t n_rows, int n_cols, int n_outputs,
-                           size_t *bytes) {
+static int forest_estimate(const void *params, size_t n_rows, int n_cols, int n_outputs, size_t *bytes) {
+  const forest_params *hp = params;
   int n_stats = n_outputs > 1 ? n_outputs : 3, threads = omp_get_max_threads();
-  int tb = n_cols * bins_choices[(int)tb_space_value(sp, x, "max_bins")];
+  int tb = n_cols * hp->max_bins;
   size_t per = n_rows * ((size_t)n_stats * sizeof(int64_t) + sizeof(int32_t)) +
-               tb_grow_ws_bytes(n_cols, tb, n_rows, n_stats,
-                                hist_bytes((int)tb_space_value(sp, x, "max_depth"), tb, n_stats));
+               tb_grow_ws_bytes(n_cols, tb, n_rows, n_stats, hist_bytes(hp->max_depth, tb, n_stats));
   /* + the shared bins, row-major and column-major (tb_devdata_bins makes both), made by the first tree model */
   *bytes = n_rows * (size_t)n_outputs * sizeof(float) + 2 * n_rows * (size_t)n_cols + (size_t)threads * per +
            ((size_t)4 << 20);
@@ -188,17 +213,18 @@ static int forest_create(tb_model *m) {
   f->n_out = m->n_outputs;
   f->n_stats = f->regression ? 3 : f->n_out;
   f->n_all = ds->n_rows;
-  f->bootstrap = (int)tb_model_hp(m, "bootstrap");
-  int mf = (int)tb_model_hp(m, "max_features");
-  f->k_features = features_per_node(mf, mf == MF_FRACTION ? tb_model_hp(m, "max_features_fraction") : 1.0, ds->n_cols);
+  const forest_params *hp = m->params;
+  f->bootstrap = hp->bootstrap;
+  int mf = hp->max_features;
+  f->k_features = features_per_node(mf, mf == MF_FRACTION ? hp->max_features_fraction : 1.0, ds->n_cols);
   f->trees.leaf_width = f->n_out;
   f->tr = malloc(m->n_train * sizeof *f->tr);
   if (!f->tr) TB_FAIL(TB_ERR_NOMEM, "forest: out of host memory (%zu rows)", m->n_train);
   memcpy(f->tr, m->train, m->n_train * sizeof *f->tr);
   qsort(f->tr, m->n_train, sizeof *f->tr, cmp_u32);
-  double msl = tb_model_hp(m, "min_samples_leaf");
-  f->gp = (tb_grow_params){.n_stats = f->n_stats, .policy = TB_GROW_DEPTHWISE,
-                           .max_depth = (int)tb_model_hp(m, "max_depth"), .mask = node_mask};
+  double msl = hp->min_samples_leaf;
+  f->gp = (tb_grow_params){.n_stats = f->n_stats, .policy = TB_GROW_DEPTHWISE, .max_depth = hp->max_depth,
+                           .mask = node_mask};
   if (f->regression) {
     double my = 0.0;
     for (size_t i = 0; i < m->n_train; i++) my = fmax(my, fabs((double)ds->y_value[m->train[i]]));
@@ -209,10 +235,10 @@ static int forest_create(tb_model *m) {
     f->gp.split = (tb_split_params){.criterion = TB_SPLIT_VARIANCE, .scale = 1.0, .scale_y = f->scale_y,
                                     .scale_y2 = f->scale_y2, .min_child_weight = msl, .min_gain = 1e-10 * my * my};
   } else {
-    f->gp.split = (tb_split_params){.criterion = (int)tb_model_hp(m, "criterion") ? TB_SPLIT_ENTROPY : TB_SPLIT_GINI,
+    f->gp.split = (tb_split_params){.criterion = hp->entropy ? TB_SPLIT_ENTROPY : TB_SPLIT_GINI,
                                     .scale = 1.0, .min_child_weight = msl, .min_gain = 1e-9};
   }
-  TB_TRY(tb_devdata_bins(m->dd, bins_choices[(int)tb_model_hp(m, "max_bins")], m->train, m->n_train, &f->bins));
+  TB_TRY(tb_devdata_bins(m->dd, hp->max_bins, m->train, m->n_train, &f->bins));
   TB_TRY(tb_backend_alloc(m->be, f->n_all * (size_t)f->n_out * sizeof(float), &f->sums));
   TB_TRY(tb_op_fill(m->be, f->n_all * (size_t)f->n_out, 0.0f, f->sums.data));
   TB_TRY(ensure_workers(m, 1));
@@ -421,7 +447,8 @@ const tb_learner tb_learner_forest = {
   .tasks = (1 << TB_TASK_CLASSIFICATION) | (1 << TB_TASK_REGRESSION),
   .n_hparams = FOREST_N_HPARAMS,
   .hparams = forest_hparams,
-  .check = NULL,
+  .params_size = sizeof(forest_params),
+  .decode = forest_decode,
   .estimate_bytes = forest_estimate,
   .create = forest_create,
   .train = forest_train,

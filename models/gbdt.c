@@ -33,36 +33,77 @@ static const int bins_choices[] = {16, 32, 64, 128, 256};
 #define GBDT_HIST_BYTES ((size_t)64 << 20)
 #define GBDT_MIN_GAIN 1e-6 /* XGBoost's kRtEps: gains below are rounding noise */
 
-static const tb_hparam gbdt_hparams[] = {
-  {.name = "objective", .type = TB_PARAM_CATEGORICAL, .n_choices = 4,
-   .choices = {"auto", "logistic", "softmax", "squared"}, .def = 0,
-   .help = "auto: logistic (2 classes), softmax (more), squared (regression); keep auto when tuning"},
-  {.name = "rounds", .type = TB_PARAM_INT, .lo = 1, .hi = 5000, .log = 1, .step = 1, .def = 100,
-   .help = "boosting rounds (the fidelity: `tunebench train` runs this many)"},
-  {.name = "learning_rate", .type = TB_PARAM_FLOAT, .lo = 0.01, .hi = 1, .log = 1, .def = 0.1,
-   .help = "shrinkage of each tree's leaf weights"},
-  {.name = "max_depth", .type = TB_PARAM_INT, .lo = 1, .hi = 12, .step = 1, .def = 6, .help = "maximum tree depth"},
-  {.name = "grow_policy", .type = TB_PARAM_CATEGORICAL, .n_choices = 2, .choices = {"depthwise", "lossguide"},
-   .def = 0, .help = "depthwise: level by level; lossguide: best leaf first up to max_leaves"},
-  {.name = "max_leaves", .type = TB_PARAM_INT, .lo = 2, .hi = 1024, .log = 1, .step = 1, .def = 31,
-   .parent = "grow_policy", .n_cond = 1, .cond_values = {1}, .help = "lossguide: maximum leaves per tree"},
-  {.name = "min_child_weight", .type = TB_PARAM_FLOAT, .lo = 1e-3, .hi = 100, .log = 1, .def = 1,
-   .help = "minimum hessian sum in a child"},
-  {.name = "lambda", .type = TB_PARAM_FLOAT, .lo = 1e-3, .hi = 1000, .log = 1, .def = 1,
-   .help = "L2 penalty on leaf weights"},
-  {.name = "alpha", .type = TB_PARAM_FLOAT, .lo = 0, .hi = 10, .def = 0, .help = "L1 penalty on leaf weights"},
-  {.name = "gamma", .type = TB_PARAM_FLOAT, .lo = 0, .hi = 10, .def = 0,
-   .help = "minimum loss reduction of a split (0.5 * gain formula - gamma must be > 0)"},
-  {.name = "subsample", .type = TB_PARAM_FLOAT, .lo = 0.1, .hi = 1, .def = 1,
-   .help = "fraction of training rows per round (Bernoulli, seeded)"},
-  {.name = "colsample_bytree", .type = TB_PARAM_FLOAT, .lo = 0.1, .hi = 1, .def = 1,
-   .help = "fraction of features per tree (seeded)"},
-  {.name = "max_bins", .type = TB_PARAM_CATEGORICAL, .n_choices = 5, .choices = {"16", "32", "64", "128", "256"},
-   .def = 4, .help = "quantile bins per feature (shared by all tree trials on a dataset)"},
-  {.name = "early_stopping_rounds", .type = TB_PARAM_INT, .lo = 0, .hi = 1000, .step = 1, .def = 0,
-   .help = "stop when the validation loss has not improved for this many rounds, keeping the best (0: off)"},
+enum {
+  HP_OBJECTIVE, HP_ROUNDS, HP_LEARNING_RATE, HP_MAX_DEPTH, HP_GROW_POLICY, HP_MAX_LEAVES, HP_MIN_CHILD_WEIGHT,
+  HP_LAMBDA, HP_ALPHA, HP_GAMMA, HP_SUBSAMPLE, HP_COLSAMPLE_BYTREE, HP_MAX_BINS, HP_EARLY_STOPPING_ROUNDS,
+  GBDT_N_HPARAMS
 };
-#define GBDT_N_HPARAMS ((int)(sizeof gbdt_hparams / sizeof gbdt_hparams[0]))
+
+/* The declaration: the one range of each hyperparameter (tb_learner_check holds every configuration to it). */
+static const tb_param gbdt_hparams[GBDT_N_HPARAMS] = {
+  [HP_OBJECTIVE] = {.name = "objective", .type = TB_PARAM_CATEGORICAL, .n_choices = 4,
+                    .choices = {"auto", "logistic", "softmax", "squared"}, .def = OBJ_AUTO,
+                    .help = "auto: logistic (2 classes), softmax (more), squared (regression); keep auto when tuning"},
+  [HP_ROUNDS] = {.name = "rounds", .type = TB_PARAM_INT, .lo = 1, .hi = 5000, .log = 1, .step = 1, .def = 100,
+                 .help = "boosting rounds (the fidelity: `tunebench train` runs this many)"},
+  [HP_LEARNING_RATE] = {.name = "learning_rate", .type = TB_PARAM_FLOAT, .lo = 0.01, .hi = 1, .log = 1, .def = 0.1,
+                        .help = "shrinkage of each tree's leaf weights"},
+  [HP_MAX_DEPTH] = {.name = "max_depth", .type = TB_PARAM_INT, .lo = 1, .hi = 12, .step = 1, .def = 6,
+                    .help = "maximum tree depth"},
+  [HP_GROW_POLICY] = {.name = "grow_policy", .type = TB_PARAM_CATEGORICAL, .n_choices = 2,
+                      .choices = {"depthwise", "lossguide"}, .def = TB_GROW_DEPTHWISE,
+                      .help = "depthwise: level by level; lossguide: best leaf first up to max_leaves"},
+  [HP_MAX_LEAVES] = {.name = "max_leaves", .type = TB_PARAM_INT, .lo = 2, .hi = 1024, .log = 1, .step = 1, .def = 31,
+                     .parent = HP_GROW_POLICY, .n_cond = 1, .cond_values = {TB_GROW_LOSSGUIDE},
+                     .help = "lossguide: maximum leaves per tree"},
+  [HP_MIN_CHILD_WEIGHT] = {.name = "min_child_weight", .type = TB_PARAM_FLOAT, .lo = 1e-3, .hi = 100, .log = 1,
+                           .def = 1, .help = "minimum hessian sum in a child"},
+  [HP_LAMBDA] = {.name = "lambda", .type = TB_PARAM_FLOAT, .lo = 1e-3, .hi = 1000, .log = 1, .def = 1,
+                 .help = "L2 penalty on leaf weights"},
+  [HP_ALPHA] = {.name = "alpha", .type = TB_PARAM_FLOAT, .lo = 0, .hi = 10, .def = 0,
+                .help = "L1 penalty on leaf weights"},
+  [HP_GAMMA] = {.name = "gamma", .type = TB_PARAM_FLOAT, .lo = 0, .hi = 10, .def = 0,
+                .help = "minimum loss reduction of a split (0.5 * gain formula - gamma must be > 0)"},
+  [HP_SUBSAMPLE] = {.name = "subsample", .type = TB_PARAM_FLOAT, .lo = 0.1, .hi = 1, .def = 1,
+                    .help = "fraction of training rows per round (Bernoulli, seeded)"},
+  [HP_COLSAMPLE_BYTREE] = {.name = "colsample_bytree", .type = TB_PARAM_FLOAT, .lo = 0.1, .hi = 1, .def = 1,
+                           .help = "fraction of features per tree (seeded)"},
+  [HP_MAX_BINS] = {.name = "max_bins", .type = TB_PARAM_CATEGORICAL, .n_choices = 5,
+                   .choices = {"16", "32", "64", "128", "256"}, .def = 4,
+                   .help = "quantile bins per feature (shared by all tree trials on a dataset)"},
+  [HP_EARLY_STOPPING_ROUNDS] = {.name = "early_stopping_rounds", .type = TB_PARAM_INT, .lo = 0, .hi = 1000,
+                                .step = 1, .def = 0,
+                                .help = "stop when the validation loss has not improved for this many rounds, "
+                                        "keeping the best (0: off)"},
+};
+
+/* The learner's settings, decoded once per configuration (inactive ones at their defaults). */
+typedef struct {
+  int objective, esr, max_bins;
+  double lr, subsample, colsample;
+  tb_grow_params gp; /* policy, depth, leaves (0 unless lossguide) and the split's lambda, alpha, gamma, min weight */
+} gbdt_params;
+_Static_assert(sizeof(gbdt_params) <= TB_LEARNER_PARAMS_MAX, "gbdt_params outgrew TB_LEARNER_PARAMS_MAX");
+
+static const char *gbdt_decode(const double *x, void *params, char *buf, size_t len) {
+  gbdt_params *p = params;
+  (void)buf, (void)len;
+  memset(p, 0, sizeof *p);
+  p->objective = (int)x[HP_OBJECTIVE];
+  p->lr = x[HP_LEARNING_RATE];
+  p->esr = (int)x[HP_EARLY_STOPPING_ROUNDS];
+  p->subsample = x[HP_SUBSAMPLE];
+  p->colsample = x[HP_COLSAMPLE_BYTREE];
+  p->max_bins = bins_choices[(int)x[HP_MAX_BINS]];
+  p->gp.n_stats = 2;
+  p->gp.policy = (tb_grow_policy)x[HP_GROW_POLICY];
+  p->gp.max_depth = (int)x[HP_MAX_DEPTH];
+  p->gp.max_leaves = p->gp.policy == TB_GROW_LOSSGUIDE ? (int)x[HP_MAX_LEAVES] : 0;
+  p->gp.split = (tb_split_params){.criterion = TB_SPLIT_GRADIENT, .scale = 1.0, .lambda = x[HP_LAMBDA],
+                                  .alpha = x[HP_ALPHA], .gamma = x[HP_GAMMA],
+                                  .min_child_weight = x[HP_MIN_CHILD_WEIGHT], .min_gain = GBDT_MIN_GAIN};
+  return NULL;
+}
 
 
 static int cmp_u32(const void *a, const void *b) {
@@ -76,7 +117,7 @@ static int resolve_obj(int obj, const tb_dataset *ds, int *out) {
   int ok = ds->task == TB_TASK_REGRESSION ? obj == OBJ_SQUARED : obj == OBJ_SOFTMAX || (obj == OBJ_LOGISTIC && a == OBJ_LOGISTIC);
   if (!ok)
     return tb_error_set(TB_ERR_INVALID, "gbdt: objective %s does not fit %s with %d classes (use auto)",
-                        gbdt_hparams[0].choices[obj], ds->task == TB_TASK_REGRESSION ? "regression" : "classification",
+                        gbdt_hparams[HP_OBJECTIVE].choices[obj], ds->task == TB_TASK_REGRESSION ? "regression" : "classification",
                         ds->n_classes);
   *out = obj;
   return TB_OK;
@@ -89,13 +130,11 @@ static size_t hist_bytes(const tb_grow_params *gp, int total_bins) {
   return b < GBDT_HIST_BYTES ? b : GBDT_HIST_BYTES;
 }
 
-static int gbdt_estimate(const tb_space *sp, const double *x, size_t n_rows, int n_cols, int n_outputs,
-                         size_t *bytes) {
+static int gbdt_estimate(const void *params, size_t n_rows, int n_cols, int n_outputs, size_t *bytes) {
+  const gbdt_params *hp = params;
   int k_trees = n_outputs > 2 ? n_outputs : 1;
-  tb_grow_params gp = {.policy = (tb_grow_policy)tb_space_value(sp, x, "grow_policy"),
-                       .max_depth = (int)tb_space_value(sp, x, "max_depth")};
-  if (gp.policy == TB_GROW_LOSSGUIDE) gp.max_leaves = (int)tb_space_value(sp, x, "max_leaves");
-  int tb = n_cols * bins_choices[(int)tb_space_value(sp, x, "max_bins")];
+  int tb = n_cols * hp->max_bins;
+  const tb_grow_params gp = hp->gp;
   /* the shared bins, row-major and column-major (2 * n_rows * n_cols), are made by the first tree model */
   *bytes = n_rows * (size_t)n_outputs * sizeof(float) * 3 + 2 * n_rows * (size_t)n_cols +
            (size_t)k_trees * n_rows * 2 * sizeof(int64_t) +
@@ -133,25 +172,20 @@ static int gbdt_create(tb_model *m) {
   gbdt *g = calloc(1, sizeof *g);
   if (!g) return tb_error_set(TB_ERR_NOMEM, "gbdt: out of host memory");
   m->impl = g;
-  TB_TRY(resolve_obj((int)tb_model_hp(m, "objective"), ds, &g->obj));
+  const gbdt_params *hp = m->params;
+  TB_TRY(resolve_obj(hp->objective, ds, &g->obj));
   g->n_out = m->n_outputs;
   g->k_trees = g->obj == OBJ_SOFTMAX ? g->n_out : 1;
-  g->lr = tb_model_hp(m, "learning_rate");
-  g->esr = (int)tb_model_hp(m, "early_stopping_rounds");
-  g->subsample = tb_model_hp(m, "subsample");
-  g->colsample = tb_model_hp(m, "colsample_bytree");
+  g->lr = hp->lr;
+  g->esr = hp->esr;
+  g->subsample = hp->subsample;
+  g->colsample = hp->colsample;
   g->best_loss = INFINITY;
   g->n_all = ds->n_rows;
   g->trees.leaf_width = 1;
   tb_grow_params *gp = &g->gp;
-  gp->n_stats = 2;
-  gp->policy = (tb_grow_policy)tb_model_hp(m, "grow_policy");
-  gp->max_depth = (int)tb_model_hp(m, "max_depth");
-  gp->max_leaves = gp->policy == TB_GROW_LOSSGUIDE ? (int)tb_model_hp(m, "max_leaves") : 0;
-  gp->split = (tb_split_params){.criterion = TB_SPLIT_GRADIENT, .scale = 1.0, .lambda = tb_model_hp(m, "lambda"),
-                                .alpha = tb_model_hp(m, "alpha"), .gamma = tb_model_hp(m, "gamma"),
-                                .min_child_weight = tb_model_hp(m, "min_child_weight"), .min_gain = GBDT_MIN_GAIN};
-  TB_TRY(tb_devdata_bins(m->dd, bins_choices[(int)tb_model_hp(m, "max_bins")], m->train, m->n_train, &g->bins));
+  *gp = hp->gp;
+  TB_TRY(tb_devdata_bins(m->dd, hp->max_bins, m->train, m->n_train, &g->bins));
   TB_TRY(tb_grow_ws_init(m->be, g->bins, ds->n_cols, m->n_train, 2, hist_bytes(gp, g->bins->total_bins), &g->ws));
   tb_grow_ws_set_bins_cols(g->ws, tb_devdata_bins_cols(m->dd, g->bins), ds->n_rows);
   TB_TRY(tb_gbdt_other_rows(m));
@@ -415,7 +449,8 @@ const tb_learner tb_learner_gbdt = {
   .tasks = (1 << TB_TASK_CLASSIFICATION) | (1 << TB_TASK_REGRESSION),
   .n_hparams = GBDT_N_HPARAMS,
   .hparams = gbdt_hparams,
-  .check = NULL,
+  .params_size = sizeof(gbdt_params),
+  .decode = gbdt_decode,
   .estimate_bytes = gbdt_estimate,
   .create = gbdt_create,
   .train = gbdt_train,

@@ -25,27 +25,51 @@
 enum { SOLVER_LBFGS = 0, SOLVER_SGD = 1, SOLVER_ADAM = 2 };
 enum { PEN_NONE = 0, PEN_L1 = 1, PEN_L2 = 2, PEN_ELASTICNET = 3 };
 
-static const tb_hparam logreg_hparams[] = {
-    {.name = "solver", .type = TB_PARAM_CATEGORICAL, .n_choices = 3, .choices = {"lbfgs", "sgd", "adam"},
-     .def = SOLVER_LBFGS, .help = "lbfgs: full-batch L-BFGS (OWL-QN with L1); sgd: mini-batch with momentum; adam"},
-    {.name = "penalty", .type = TB_PARAM_CATEGORICAL, .n_choices = 4, .choices = {"none", "l1", "l2", "elasticnet"},
-     .def = PEN_L2, .help = "regularisation of the weights (not the bias)"},
-    {.name = "C", .type = TB_PARAM_FLOAT, .lo = 1e-4, .hi = 1e4, .log = 1, .def = 1.0, .parent = "penalty",
-     .n_cond = 3, .cond_values = {PEN_L1, PEN_L2, PEN_ELASTICNET},
-     .help = "inverse regularisation strength (scikit-learn's C): lambda = 1 / (C * n_train)"},
-    {.name = "l1_ratio", .type = TB_PARAM_FLOAT, .lo = 0, .hi = 1, .def = 0.5, .parent = "penalty", .n_cond = 1,
-     .cond_values = {PEN_ELASTICNET}, .help = "elastic net mixing: 1 = pure L1, 0 = pure L2"},
-    {.name = "epochs", .type = TB_PARAM_INT, .lo = 1, .hi = 1000, .step = 1, .log = 1, .def = 100,
-     .help = "passes over the training rows (lbfgs: iterations)"},
-    {.name = "lr", .type = TB_PARAM_FLOAT, .lo = 1e-5, .hi = 1, .log = 1, .def = 0.01, .parent = "solver",
-     .n_cond = 2, .cond_values = {SOLVER_SGD, SOLVER_ADAM}, .help = "learning rate (constant)"},
-    {.name = "momentum", .type = TB_PARAM_FLOAT, .lo = 0, .hi = 0.99, .def = 0.9, .parent = "solver", .n_cond = 1,
-     .cond_values = {SOLVER_SGD}, .help = "SGD momentum (0: plain SGD)"},
-    {.name = "batch_size", .type = TB_PARAM_INT, .lo = 1, .hi = 8192, .step = 1, .log = 1, .def = 256,
-     .parent = "solver", .n_cond = 2, .cond_values = {SOLVER_SGD, SOLVER_ADAM}, .help = "mini-batch rows"},
-    {.name = "history", .type = TB_PARAM_INT, .lo = 3, .hi = 50, .step = 1, .def = 10, .parent = "solver",
-     .n_cond = 1, .cond_values = {SOLVER_LBFGS}, .help = "L-BFGS correction pairs kept"},
+enum { HP_SOLVER, HP_PENALTY, HP_C, HP_L1_RATIO, HP_EPOCHS, HP_LR, HP_MOMENTUM, HP_BATCH_SIZE, HP_HISTORY, LOGREG_N_HP };
+
+/* The declaration: the one range of each hyperparameter (tb_learner_check holds every configuration to it). */
+static const tb_param logreg_hparams[LOGREG_N_HP] = {
+    [HP_SOLVER] = {.name = "solver", .type = TB_PARAM_CATEGORICAL, .n_choices = 3, .choices = {"lbfgs", "sgd", "adam"},
+                   .def = SOLVER_LBFGS,
+                   .help = "lbfgs: full-batch L-BFGS (OWL-QN with L1); sgd: mini-batch with momentum; adam"},
+    [HP_PENALTY] = {.name = "penalty", .type = TB_PARAM_CATEGORICAL, .n_choices = 4,
+                    .choices = {"none", "l1", "l2", "elasticnet"}, .def = PEN_L2,
+                    .help = "regularisation of the weights (not the bias)"},
+    [HP_C] = {.name = "C", .type = TB_PARAM_FLOAT, .lo = 1e-4, .hi = 1e4, .log = 1, .def = 1.0, .parent = HP_PENALTY,
+              .n_cond = 3, .cond_values = {PEN_L1, PEN_L2, PEN_ELASTICNET},
+              .help = "inverse regularisation strength (scikit-learn's C): lambda = 1 / (C * n_train)"},
+    [HP_L1_RATIO] = {.name = "l1_ratio", .type = TB_PARAM_FLOAT, .lo = 0, .hi = 1, .def = 0.5, .parent = HP_PENALTY,
+                     .n_cond = 1, .cond_values = {PEN_ELASTICNET},
+                     .help = "elastic net mixing: 1 = pure L1, 0 = pure L2"},
+    [HP_EPOCHS] = {.name = "epochs", .type = TB_PARAM_INT, .lo = 1, .hi = 1000, .step = 1, .log = 1, .def = 100,
+                   .help = "passes over the training rows (lbfgs: iterations)"},
+    [HP_LR] = {.name = "lr", .type = TB_PARAM_FLOAT, .lo = 1e-5, .hi = 1, .log = 1, .def = 0.01, .parent = HP_SOLVER,
+               .n_cond = 2, .cond_values = {SOLVER_SGD, SOLVER_ADAM}, .help = "learning rate (constant)"},
+    [HP_MOMENTUM] = {.name = "momentum", .type = TB_PARAM_FLOAT, .lo = 0, .hi = 0.99, .def = 0.9, .parent = HP_SOLVER,
+                     .n_cond = 1, .cond_values = {SOLVER_SGD}, .help = "SGD momentum (0: plain SGD)"},
+    [HP_BATCH_SIZE] = {.name = "batch_size", .type = TB_PARAM_INT, .lo = 1, .hi = 8192, .step = 1, .log = 1,
+                       .def = 256, .parent = HP_SOLVER, .n_cond = 2, .cond_values = {SOLVER_SGD, SOLVER_ADAM},
+                       .help = "mini-batch rows"},
+    [HP_HISTORY] = {.name = "history", .type = TB_PARAM_INT, .lo = 3, .hi = 50, .step = 1, .def = 10,
+                    .parent = HP_SOLVER, .n_cond = 1, .cond_values = {SOLVER_LBFGS},
+                    .help = "L-BFGS correction pairs kept"},
 };
+
+/* The learner's settings, decoded once per configuration (inactive ones at their defaults). */
+typedef struct {
+  int solver, penalty, batch_size, history;
+  double C, l1_ratio, lr, momentum;
+} logreg_params;
+_Static_assert(sizeof(logreg_params) <= TB_LEARNER_PARAMS_MAX, "logreg_params outgrew TB_LEARNER_PARAMS_MAX");
+
+static const char *logreg_decode(const double *x, void *params, char *buf, size_t len) {
+  (void)buf, (void)len;
+  *(logreg_params *)params = (logreg_params){
+      .solver = (int)x[HP_SOLVER], .penalty = (int)x[HP_PENALTY], .batch_size = (int)x[HP_BATCH_SIZE],
+      .history = (int)x[HP_HISTORY], .C = x[HP_C], .l1_ratio = x[HP_L1_RATIO], .lr = x[HP_LR],
+      .momentum = x[HP_MOMENTUM]};
+  return NULL;
+}
 
 typedef struct {
   int solver, d, C, n_hist;
@@ -79,23 +103,23 @@ static int chunk_rows(tb_device_kind kind, int d, size_t n) {
   return (int)(r ? r : 1);
 }
 
-static void penalty_weights(const tb_space *sp, const double *x, size_t n_train, double *l1, double *l2) {
-  int pen = (int)tb_space_value(sp, x, "penalty");
+static void penalty_weights(const logreg_params *hp, size_t n_train, double *l1, double *l2) {
+  int pen = hp->penalty;
   *l1 = *l2 = 0;
   if (pen == PEN_NONE) return;
-  double lambda = 1.0 / (tb_space_value(sp, x, "C") * (double)n_train);
-  double r = pen == PEN_L1 ? 1.0 : pen == PEN_L2 ? 0.0 : tb_space_value(sp, x, "l1_ratio");
+  double lambda = 1.0 / (hp->C * (double)n_train);
+  double r = pen == PEN_L1 ? 1.0 : pen == PEN_L2 ? 0.0 : hp->l1_ratio;
   *l1 = lambda * r;
   *l2 = lambda * (1.0 - r);
 }
 
-static int logreg_estimate(const tb_space *sp, const double *x, size_t n_rows, int n_cols, int n_outputs,
-                           size_t *bytes) {
-  int solver = (int)tb_space_value(sp, x, "solver");
+static int logreg_estimate(const void *params, size_t n_rows, int n_cols, int n_outputs, size_t *bytes) {
+  const logreg_params *hp = params;
+  int solver = hp->solver;
   size_t d = (size_t)n_cols, C = (size_t)n_outputs, n_p = d * C + C, f = sizeof(float);
   size_t cap = (size_t)chunk_rows(TB_DEVICE_CUDA, n_cols, n_rows); /* the larger chunk: a bound on both backends */
   if (solver != SOLVER_LBFGS) {
-    size_t batch = (size_t)tb_space_value(sp, x, "batch_size");
+    size_t batch = (size_t)hp->batch_size;
     if (batch > cap) cap = batch;
   }
   size_t b = n_p * f * (solver == SOLVER_ADAM ? 4 : solver == SOLVER_SGD ? 3 : 2); /* P, G, moments */
@@ -127,19 +151,20 @@ static int logreg_create(tb_model *m) {
   logreg *lr = calloc(1, sizeof *lr);
   if (!lr) return tb_error_set(TB_ERR_NOMEM, "logreg: out of host memory");
   m->impl = lr;
-  lr->solver = (int)tb_model_hp(m, "solver");
+  const logreg_params *hp = m->params;
+  lr->solver = hp->solver;
   lr->d = ds->n_cols;
   lr->C = m->n_outputs;
   lr->n_w = (size_t)lr->d * (size_t)lr->C;
   lr->n_p = lr->n_w + (size_t)lr->C;
-  penalty_weights(m->sp, m->x, m->n_train, &lr->lambda1, &lr->lambda2);
+  penalty_weights(hp, m->n_train, &lr->lambda1, &lr->lambda2);
   lr->chunk = chunk_rows(tb_backend_kind(be), lr->d, m->n_train);
   lr->cap = (size_t)lr->chunk;
   const size_t f = sizeof(float), n = m->n_train, d = (size_t)lr->d, C = (size_t)lr->C;
   if (lr->solver != SOLVER_LBFGS) {
-    lr->batch = (int)tb_model_hp(m, "batch_size");
-    lr->lr = (float)tb_model_hp(m, "lr");
-    lr->momentum = lr->solver == SOLVER_SGD ? (float)tb_model_hp(m, "momentum") : 0.0f;
+    lr->batch = hp->batch_size;
+    lr->lr = (float)hp->lr;
+    lr->momentum = lr->solver == SOLVER_SGD ? (float)hp->momentum : 0.0f;
     if ((size_t)lr->batch > lr->cap) lr->cap = (size_t)lr->batch;
   }
   lr->host_p = calloc(lr->n_p, f);
@@ -154,7 +179,7 @@ static int logreg_create(tb_model *m) {
   TB_TRY(tb_backend_alloc(be, lr->cap * C * f, &lr->logits));
   TB_TRY(tb_backend_alloc(be, lr->cap * f, &lr->lossc));
   if (lr->solver == SOLVER_LBFGS) {
-    lr->n_hist = (int)tb_model_hp(m, "history");
+    lr->n_hist = hp->history;
     TB_TRY(tb_lbfgs_init(&lr->opt, (int)lr->n_p, lr->n_hist, (int)lr->n_w, lr->lambda1));
     TB_TRY(tb_backend_alloc(be, n * d * f, &lr->Xtr));
     TB_TRY(tb_backend_alloc(be, n * sizeof(int32_t), &lr->ytr));
@@ -417,9 +442,10 @@ const tb_learner tb_learner_logreg = {
     .name = "logreg",
     .fidelity_unit = "epochs",
     .tasks = 1 << TB_TASK_CLASSIFICATION,
-    .n_hparams = (int)(sizeof logreg_hparams / sizeof *logreg_hparams),
+    .n_hparams = LOGREG_N_HP,
     .hparams = logreg_hparams,
-    .check = NULL,
+    .params_size = sizeof(logreg_params),
+    .decode = logreg_decode,
     .estimate_bytes = logreg_estimate,
     .create = logreg_create,
     .train = logreg_train,

@@ -1,6 +1,6 @@
 /* mlp.c: the multilayer-perceptron learner's declarations and life cycle: its hyperparameters (the search space
- * of Bergstra & Bengio 2012 extended with depth, optimizers and schedules), the decoded configuration and its
- * checks, the memory estimate, creation (device buffers, initialisation from the counter-based stream),
+ * of Bergstra & Bengio 2012 extended with depth, optimizers and schedules; their ranges are the only ones: model.c
+ * checks every configuration against them), the decode of a configuration into tb_mlp_config, the memory estimate, creation (device buffers, initialisation from the counter-based stream),
  * save/restore of the whole state, and the learner table. The training and inference code is in mlp_train.c.
  * It is not a general network library: one width for every hidden layer, fully connected layers only.
  * Tested by tests/test_model_mlp.c. */
@@ -15,104 +15,94 @@
 /* Rows of the evaluation / prediction chunks (the work buffers hold max(batch_size, this) rows). */
 #define MLP_EVAL_ROWS 256
 
-static const tb_hparam mlp_hparams[] = {
-    {.name = "layers", .type = TB_PARAM_INT, .lo = 1, .hi = 4, .step = 1, .def = 1,
-     .help = "hidden layers (1..4)"},
-    {.name = "units", .type = TB_PARAM_INT, .lo = 16, .hi = 1024, .log = 1, .step = 1, .def = 256,
-     .help = "units of every hidden layer (log scale)"},
-    {.name = "act", .type = TB_PARAM_CATEGORICAL, .n_choices = 3, .choices = {"relu", "tanh", "sigmoid"}, .def = 0,
-     .help = "hidden activation"},
-    {.name = "dropout", .type = TB_PARAM_FLOAT, .lo = 0, .hi = 1, .def = 0,
-     .help = "drop probability of hidden units (0 = off, 1 = drop all)"},
-    {.name = "init", .type = TB_PARAM_CATEGORICAL, .n_choices = 3, .choices = {"glorot", "he", "uniform"}, .def = 0,
-     .help = "weight initialisation (uniform: U(-c/sqrt(fan_in), c/sqrt(fan_in)))"},
-    {.name = "init_dist", .type = TB_PARAM_CATEGORICAL, .n_choices = 2, .choices = {"uniform", "normal"}, .def = 0,
-     .parent = "init", .n_cond = 2, .cond_values = {0, 1}, .help = "glorot/he: uniform or normal distribution"},
-    {.name = "init_scale", .type = TB_PARAM_FLOAT, .lo = 0.2, .hi = 2, .def = 1, .parent = "init", .n_cond = 1,
-     .cond_values = {2}, .help = "uniform init: c"},
-    {.name = "weight_decay", .type = TB_PARAM_FLOAT, .lo = 0, .hi = 0.1, .def = 0,
-     .help = "L2 penalty (sgd, momentum, nesterov, adam) or decoupled weight decay (adamw)"},
-    {.name = "optimizer", .type = TB_PARAM_CATEGORICAL, .n_choices = 5,
-     .choices = {"sgd", "momentum", "nesterov", "adam", "adamw"}, .def = 3, .help = "update rule"},
-    {.name = "momentum", .type = TB_PARAM_FLOAT, .lo = 0.5, .hi = 0.99, .def = 0.9, .parent = "optimizer",
-     .n_cond = 2, .cond_values = {1, 2}, .help = "momentum coefficient"},
-    {.name = "lr", .type = TB_PARAM_FLOAT, .lo = 1e-4, .hi = 10, .log = 1, .def = 1e-3,
-     .help = "base learning rate"},
-    {.name = "lr_schedule", .type = TB_PARAM_CATEGORICAL, .n_choices = 4,
-     .choices = {"constant", "step", "cosine", "anneal"}, .def = 0,
-     .help = "constant; step (gamma every step_size epochs); cosine (to 0 at `epochs`); anneal lr*t0/max(t,t0)"},
-    {.name = "anneal_t0", .type = TB_PARAM_INT, .lo = 300, .hi = 30000, .log = 1, .step = 1, .def = 3000,
-     .parent = "lr_schedule", .n_cond = 1, .cond_values = {3}, .help = "anneal: updates before the 1/t decay"},
-    {.name = "step_size", .type = TB_PARAM_INT, .lo = 1, .hi = 100, .step = 1, .def = 5, .parent = "lr_schedule",
-     .n_cond = 1, .cond_values = {1}, .help = "step: epochs between decays"},
-    {.name = "gamma", .type = TB_PARAM_FLOAT, .lo = 0.01, .hi = 0.99, .def = 0.1, .parent = "lr_schedule",
-     .n_cond = 1, .cond_values = {1}, .help = "step: decay factor"},
-    {.name = "batch_size", .type = TB_PARAM_INT, .lo = 16, .hi = 1024, .log = 1, .step = 1, .def = 128,
-     .help = "rows per update"},
-    {.name = "epochs", .type = TB_PARAM_INT, .lo = 1, .hi = 1000, .step = 1, .def = 10,
-     .help = "planned epochs (the fidelity; the cosine horizon)"},
+/* Index of each hyperparameter in the declaration (and in the space, and in a configuration). */
+enum {
+  HP_LAYERS, HP_UNITS, HP_ACT, HP_DROPOUT, HP_INIT, HP_INIT_DIST, HP_INIT_SCALE, HP_WEIGHT_DECAY, HP_OPTIMIZER,
+  HP_MOMENTUM, HP_LR, HP_LR_SCHEDULE, HP_ANNEAL_T0, HP_STEP_SIZE, HP_GAMMA, HP_BATCH_SIZE, HP_EPOCHS, MLP_N_HPARAMS
 };
-#define MLP_N_HPARAMS ((int)(sizeof mlp_hparams / sizeof *mlp_hparams))
 
-/* Value of `name`, or the declared default when x holds NAN (inactive conditional). */
-static double hp_or_default(const tb_space *sp, const double *x, const char *name) {
-  double v = tb_space_value(sp, x, name);
-  if (!isnan(v)) return v;
-  for (int i = 0; i < MLP_N_HPARAMS; i++)
-    if (!strcmp(mlp_hparams[i].name, name)) return mlp_hparams[i].def;
-  return NAN;
+/* The declaration: the one range of each hyperparameter (tb_learner_check holds every configuration to it). */
+static const tb_param mlp_hparams[MLP_N_HPARAMS] = {
+    [HP_LAYERS] = {.name = "layers", .type = TB_PARAM_INT, .lo = 1, .hi = TB_MLP_MAX_LAYERS, .step = 1, .def = 1,
+                   .help = "hidden layers (1..4)"},
+    [HP_UNITS] = {.name = "units", .type = TB_PARAM_INT, .lo = 16, .hi = 1024, .log = 1, .step = 1, .def = 256,
+                  .help = "units of every hidden layer (log scale)"},
+    [HP_ACT] = {.name = "act", .type = TB_PARAM_CATEGORICAL, .n_choices = 3, .choices = {"relu", "tanh", "sigmoid"},
+                .def = 0, .help = "hidden activation"},
+    [HP_DROPOUT] = {.name = "dropout", .type = TB_PARAM_FLOAT, .lo = 0, .hi = 1, .def = 0,
+                    .help = "drop probability of hidden units (0 = off, 1 = drop all)"},
+    [HP_INIT] = {.name = "init", .type = TB_PARAM_CATEGORICAL, .n_choices = 3, .choices = {"glorot", "he", "uniform"},
+                 .def = 0, .help = "weight initialisation (uniform: U(-c/sqrt(fan_in), c/sqrt(fan_in)))"},
+    [HP_INIT_DIST] = {.name = "init_dist", .type = TB_PARAM_CATEGORICAL, .n_choices = 2,
+                      .choices = {"uniform", "normal"}, .def = 0, .parent = HP_INIT, .n_cond = 2,
+                      .cond_values = {TB_MLP_INIT_GLOROT, TB_MLP_INIT_HE},
+                      .help = "glorot/he: uniform or normal distribution"},
+    [HP_INIT_SCALE] = {.name = "init_scale", .type = TB_PARAM_FLOAT, .lo = 0.2, .hi = 2, .def = 1, .parent = HP_INIT,
+                       .n_cond = 1, .cond_values = {TB_MLP_INIT_UNIFORM}, .help = "uniform init: c"},
+    [HP_WEIGHT_DECAY] = {.name = "weight_decay", .type = TB_PARAM_FLOAT, .lo = 0, .hi = 0.1, .def = 0,
+                         .help = "L2 penalty (sgd, momentum, nesterov, adam) or decoupled weight decay (adamw)"},
+    [HP_OPTIMIZER] = {.name = "optimizer", .type = TB_PARAM_CATEGORICAL, .n_choices = 5,
+                      .choices = {"sgd", "momentum", "nesterov", "adam", "adamw"}, .def = TB_MLP_OPT_ADAM,
+                      .help = "update rule"},
+    [HP_MOMENTUM] = {.name = "momentum", .type = TB_PARAM_FLOAT, .lo = 0.5, .hi = 0.99, .def = 0.9,
+                     .parent = HP_OPTIMIZER, .n_cond = 2, .cond_values = {TB_MLP_OPT_MOMENTUM, TB_MLP_OPT_NESTEROV},
+                     .help = "momentum coefficient"},
+    [HP_LR] = {.name = "lr", .type = TB_PARAM_FLOAT, .lo = 1e-4, .hi = 10, .log = 1, .def = 1e-3,
+               .help = "base learning rate"},
+    [HP_LR_SCHEDULE] = {.name = "lr_schedule", .type = TB_PARAM_CATEGORICAL, .n_choices = 4,
+                        .choices = {"constant", "step", "cosine", "anneal"}, .def = TB_MLP_SCHED_CONSTANT,
+                        .help = "constant; step (gamma every step_size epochs); cosine (to 0 at `epochs`); anneal "
+                                "lr*t0/max(t,t0)"},
+    [HP_ANNEAL_T0] = {.name = "anneal_t0", .type = TB_PARAM_INT, .lo = 300, .hi = 30000, .log = 1, .step = 1,
+                      .def = 3000, .parent = HP_LR_SCHEDULE, .n_cond = 1, .cond_values = {TB_MLP_SCHED_ANNEAL},
+                      .help = "anneal: updates before the 1/t decay"},
+    [HP_STEP_SIZE] = {.name = "step_size", .type = TB_PARAM_INT, .lo = 1, .hi = 100, .step = 1, .def = 5,
+                      .parent = HP_LR_SCHEDULE, .n_cond = 1, .cond_values = {TB_MLP_SCHED_STEP},
+                      .help = "step: epochs between decays"},
+    [HP_GAMMA] = {.name = "gamma", .type = TB_PARAM_FLOAT, .lo = 0.01, .hi = 0.99, .def = 0.1,
+                  .parent = HP_LR_SCHEDULE, .n_cond = 1, .cond_values = {TB_MLP_SCHED_STEP},
+                  .help = "step: decay factor"},
+    [HP_BATCH_SIZE] = {.name = "batch_size", .type = TB_PARAM_INT, .lo = 16, .hi = 1024, .log = 1, .step = 1,
+                       .def = 128, .help = "rows per update"},
+    [HP_EPOCHS] = {.name = "epochs", .type = TB_PARAM_INT, .lo = 1, .hi = 1000, .step = 1, .def = 10,
+                   .help = "planned epochs (the fidelity; the cosine horizon)"},
+};
+
+_Static_assert(sizeof(tb_mlp_config) <= TB_LEARNER_PARAMS_MAX, "tb_mlp_config outgrew TB_LEARNER_PARAMS_MAX");
+
+static const tb_act act_of[3] = {TB_ACT_RELU, TB_ACT_TANH, TB_ACT_SIGMOID};
+
+/* The one decode (model.c calls it after checking x against the declaration above; inactive ones hold their
+ * defaults): no range is checked here, every value is read by its index. */
+static const char *mlp_decode(const double *x, void *params, char *buf, size_t len) {
+  tb_mlp_config *c = params;
+  (void)buf, (void)len;
+  c->layers = (int)x[HP_LAYERS];
+  c->units = (int)x[HP_UNITS];
+  c->act = act_of[(int)x[HP_ACT]];
+  c->dropout = x[HP_DROPOUT];
+  c->init = (int)x[HP_INIT];
+  c->init_normal = (int)x[HP_INIT_DIST];
+  c->init_scale = x[HP_INIT_SCALE];
+  c->weight_decay = x[HP_WEIGHT_DECAY];
+  c->optimizer = (int)x[HP_OPTIMIZER];
+  c->momentum = x[HP_MOMENTUM];
+  c->lr = x[HP_LR];
+  c->schedule = (int)x[HP_LR_SCHEDULE];
+  c->anneal_t0 = x[HP_ANNEAL_T0];
+  c->step_size = (int)x[HP_STEP_SIZE];
+  c->gamma = x[HP_GAMMA];
+  c->batch_size = (int)x[HP_BATCH_SIZE];
+  c->epochs = (int)x[HP_EPOCHS];
+  return NULL;
 }
-
-static int is_int_in(double v, double lo, double hi) { return isfinite(v) && v == floor(v) && v >= lo && v <= hi; }
 
 const char *tb_mlp_config_read(const tb_space *sp, const double *x, tb_mlp_config *c, char *buf, size_t len) {
-#define GET(name) hp_or_default(sp, x, name)
-#define NEED(cond, ...) do { if (!(cond)) { snprintf(buf, len, __VA_ARGS__); return buf; } } while (0)
-  double v;
-  v = GET("layers"); NEED(is_int_in(v, 1, TB_MLP_MAX_LAYERS), "layers = %g is not an integer in 1..4", v);
-  c->layers = (int)v;
-  v = GET("units"); NEED(is_int_in(v, 1, 1 << 16), "units = %g is not an integer in 1..65536", v);
-  c->units = (int)v;
-  v = GET("act"); NEED(is_int_in(v, 0, 2), "act = %g is not a choice index of relu, tanh, sigmoid", v);
-  c->act = v == 0 ? TB_ACT_RELU : v == 1 ? TB_ACT_TANH : TB_ACT_SIGMOID;
-  v = GET("dropout"); NEED(v >= 0 && v <= 1, "dropout = %g is outside [0, 1]", v);
-  c->dropout = v;
-  v = GET("init"); NEED(is_int_in(v, 0, 2), "init = %g is not a choice index of glorot, he, uniform", v);
-  c->init = (int)v;
-  v = GET("init_dist"); NEED(is_int_in(v, 0, 1), "init_dist = %g is not a choice index of uniform, normal", v);
-  c->init_normal = (int)v;
-  v = GET("init_scale"); NEED(v > 0 && v <= 100, "init_scale = %g is outside (0, 100]", v);
-  c->init_scale = v;
-  v = GET("weight_decay"); NEED(v >= 0 && v <= 1e3, "weight_decay = %g is outside [0, 1000]", v);
-  c->weight_decay = v;
-  v = GET("optimizer");
-  NEED(is_int_in(v, 0, 4), "optimizer = %g is not a choice index of sgd, momentum, nesterov, adam, adamw", v);
-  c->optimizer = (int)v;
-  v = GET("momentum"); NEED(v >= 0 && v < 1, "momentum = %g is outside [0, 1)", v);
-  c->momentum = v;
-  v = GET("lr"); NEED(v > 0 && v <= 1e3, "lr = %g is outside (0, 1000]", v);
-  c->lr = v;
-  v = GET("lr_schedule");
-  NEED(is_int_in(v, 0, 3), "lr_schedule = %g is not a choice index of constant, step, cosine, anneal", v);
-  c->schedule = (int)v;
-  v = GET("anneal_t0"); NEED(v >= 1 && v <= 1e12, "anneal_t0 = %g is outside [1, 1e12]", v);
-  c->anneal_t0 = v;
-  v = GET("step_size"); NEED(is_int_in(v, 1, 1e9), "step_size = %g is not a positive integer", v);
-  c->step_size = (int)v;
-  v = GET("gamma"); NEED(v > 0 && v <= 1, "gamma = %g is outside (0, 1]", v);
-  c->gamma = v;
-  v = GET("batch_size"); NEED(is_int_in(v, 1, 1 << 20), "batch_size = %g is not an integer in 1..1048576", v);
-  c->batch_size = (int)v;
-  v = GET("epochs"); NEED(is_int_in(v, 1, 1e6), "epochs = %g is not a positive integer", v);
-  c->epochs = (int)v;
-  return NULL;
-#undef GET
-#undef NEED
-}
-
-static const char *mlp_check(const tb_space *sp, const double *x, char *buf, size_t len) {
-  tb_mlp_config c;
-  return tb_mlp_config_read(sp, x, &c, buf, len);
+  const char *msg = tb_learner_check(&tb_learner_mlp, sp, x, buf, len);
+  if (msg) return msg;
+  double xd[MLP_N_HPARAMS];
+  for (int i = 0; i < MLP_N_HPARAMS; i++) xd[i] = isnan(x[i]) ? mlp_hparams[i].def : x[i];
+  return mlp_decode(xd, c, buf, len);
 }
 
 /* Shapes of the network for d inputs and k outputs: linear layer l maps fan_in[l] -> fan_out[l]; W_l (fan_in,
@@ -163,13 +153,11 @@ static int mlp_buffer_sizes(const tb_mlp *p, size_t n_train, int regression, siz
 }
 #define MLP_MAX_BUFFERS (14 + 3 * TB_MLP_MAX_LAYERS)
 
-static int mlp_estimate(const tb_space *sp, const double *x, size_t n_rows, int n_cols, int n_outputs,
-                        size_t *bytes) {
+static int mlp_estimate(const void *params, size_t n_rows, int n_cols, int n_outputs, size_t *bytes) {
   tb_mlp p;
-  char msg[256];
   size_t sz[MLP_MAX_BUFFERS], total = 0;
   memset(&p, 0, sizeof p);
-  if (tb_mlp_config_read(sp, x, &p.cfg, msg, sizeof msg)) return tb_error_set(TB_ERR_INVALID, "mlp: %s", msg);
+  p.cfg = *(const tb_mlp_config *)params;
   mlp_shapes(&p, n_cols, n_outputs);
   int n = mlp_buffer_sizes(&p, n_rows, n_outputs == 1, sz);
   for (int i = 0; i < n; i++) total += sz[i];
@@ -227,14 +215,13 @@ done:
 
 static int mlp_create(tb_model *m) {
   int rc = TB_OK;
-  char msg[256];
   size_t sz[MLP_MAX_BUFFERS];
   tb_buf *b[MLP_MAX_BUFFERS];
   const tb_dataset *ds = tb_devdata_dataset(m->dd);
   tb_mlp *p = calloc(1, sizeof *p);
   if (!p) return tb_error_set(TB_ERR_NOMEM, "mlp: out of host memory");
   m->impl = p;
-  if (tb_mlp_config_read(m->sp, m->x, &p->cfg, msg, sizeof msg)) TB_FAIL(TB_ERR_INVALID, "mlp: %s", msg);
+  p->cfg = *(const tb_mlp_config *)m->params;
   p->regression = ds->task == TB_TASK_REGRESSION;
   mlp_shapes(p, ds->n_cols, m->n_outputs);
   p->seed_init = tb_rng_derive(m->seed, 1);
@@ -331,7 +318,8 @@ const tb_learner tb_learner_mlp = {
     .tasks = (1 << TB_TASK_CLASSIFICATION) | (1 << TB_TASK_REGRESSION),
     .n_hparams = MLP_N_HPARAMS,
     .hparams = mlp_hparams,
-    .check = mlp_check,
+    .params_size = sizeof(tb_mlp_config),
+    .decode = mlp_decode,
     .estimate_bytes = mlp_estimate,
     .create = mlp_create,
     .train = tb_mlp_train,

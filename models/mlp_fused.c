@@ -16,6 +16,27 @@
 
 static const char *const opt_family[2] = {"sgd/momentum/nesterov", "adam/adamw"};
 
+/* NULL when members of decoded configurations a and b can share a bundle (shape and optimizer family), else the
+ * reason, naming the parameter, into buf. */
+static const char *compat_cfg(const tb_mlp_config *ca, const tb_mlp_config *cb, char *buf, size_t len) {
+#define SAME(field, name)                                                                                         \
+  if (ca->field != cb->field)                                                                                     \
+    return snprintf(buf, len, "%s differs (%d vs %d): a bundle shares its shape", name, (int)ca->field,            \
+                    (int)cb->field),                                                                              \
+           buf;
+  SAME(layers, "layers");
+  SAME(units, "units");
+  SAME(act, "act");
+  SAME(batch_size, "batch_size");
+#undef SAME
+  int fa = ca->optimizer >= TB_MLP_OPT_ADAM, fb = cb->optimizer >= TB_MLP_OPT_ADAM;
+  if (fa != fb)
+    return snprintf(buf, len, "optimizer family differs (%s vs %s): a bundle shares its optimizer state layout",
+                    opt_family[fa], opt_family[fb]),
+           buf;
+  return NULL;
+}
+
 const char *tb_fused_compatible(const tb_learner *L, const tb_space *sp, const double *a, const double *b, char *buf,
                                 size_t len) {
   tb_mlp_config ca, cb;
@@ -24,26 +45,19 @@ const char *tb_fused_compatible(const tb_learner *L, const tb_space *sp, const d
   if (!L || !sp || !a || !b) return snprintf(buf, len, "NULL learner, space or configuration"), buf;
   if (L != &tb_learner_mlp)
     return snprintf(buf, len, "fused trials support the mlp learner only, not %s", tb_learner_name(L)), buf;
-  if (tb_learner_check(L, sp, a, msg, sizeof msg) || tb_mlp_config_read(sp, a, &ca, msg, sizeof msg))
+  if (tb_mlp_config_read(sp, a, &ca, msg, sizeof msg))
     return snprintf(buf, len, "first configuration rejected: %s", msg), buf;
-  if (tb_learner_check(L, sp, b, msg, sizeof msg) || tb_mlp_config_read(sp, b, &cb, msg, sizeof msg))
+  if (tb_mlp_config_read(sp, b, &cb, msg, sizeof msg))
     return snprintf(buf, len, "second configuration rejected: %s", msg), buf;
-#define SAME(field, name)                                                                                         \
-  if (ca.field != cb.field)                                                                                       \
-    return snprintf(buf, len, "%s differs (%d vs %d): a bundle shares its shape", name, (int)ca.field, (int)cb.field), \
-           buf;
-  SAME(layers, "layers");
-  SAME(units, "units");
-  SAME(act, "act");
-  SAME(batch_size, "batch_size");
-#undef SAME
-  int fa = ca.optimizer >= TB_MLP_OPT_ADAM, fb = cb.optimizer >= TB_MLP_OPT_ADAM;
-  if (fa != fb)
-    return snprintf(buf, len, "optimizer family differs (%s vs %s): a bundle shares its optimizer state layout",
-                    opt_family[fa], opt_family[fb]),
-           buf;
-  return NULL;
+  return compat_cfg(&ca, &cb, buf, len);
 }
+
+/* The member's configuration checked and decoded, once: the member keeps it (its slot's settings, its extraction). */
+static int member_config(const tb_fused *f, int k, const double *x, tb_learner_config **out) {
+  int rc = tb_learner_config_create(f->L, f->sp, x, out);
+  return rc < 0 ? tb_error_prefix(rc, "fused: member %d: ", k) : rc;
+}
+static const tb_mlp_config *config_of(const tb_learner_config *c) { return tb_learner_config_params(c); }
 
 /* Shapes from a decoded configuration: tensors W_0, b_0, W_1, b_1, ... each (K, t_len) at t_off. */
 static void fused_shapes(tb_fused *f, const tb_mlp_config *c, int d, int n_out) {
@@ -122,8 +136,7 @@ int tb_fused_estimate_bytes(const tb_learner *L, const tb_space *sp, const doubl
   if (!sp || !x || K < 1 || n_rows < 1 || n_cols < 1 || n_outputs < 1)
     return tb_error_set(TB_ERR_INVALID, "fused estimate: bad arguments (K=%d, %zu rows, %d columns, %d outputs)", K,
                         n_rows, n_cols, n_outputs);
-  if (tb_learner_check(L, sp, x, msg, sizeof msg) || tb_mlp_config_read(sp, x, &c, msg, sizeof msg))
-    return tb_error_set(TB_ERR_INVALID, "fused estimate: %s", msg);
+  if (tb_mlp_config_read(sp, x, &c, msg, sizeof msg)) return tb_error_set(TB_ERR_INVALID, "fused estimate: %s", msg);
   memset(&f, 0, sizeof f);
   f.K = K;
   f.n_train = n_rows;
@@ -165,15 +178,17 @@ done:
   return rc;
 }
 
-/* Member k (config x, seed) starts in slot s from the state tb_model_create gives. */
-static int init_member(tb_fused *f, int k, int s, const double *x, uint64_t seed) {
+/* Member k (decoded configuration *conf, which it takes over; seed) starts in slot s from the state tb_model_create
+ * gives. */
+static int init_member(tb_fused *f, int k, int s, tb_learner_config **conf, uint64_t seed) {
   int rc = TB_OK;
   tb_model *solo = NULL;
   tb_fused_member *mb = &f->m[k];
-  char msg[256];
   tb_parts parts = {f->train, f->n_train, f->valid, f->n_valid};
-  if (tb_mlp_config_read(f->sp, x, &mb->cfg, msg, sizeof msg)) TB_FAIL(TB_ERR_INVALID, "fused: member %d: %s", k, msg);
-  TB_TRY(tb_model_create(f->L, f->sp, x, f->dd, &parts, seed, &solo));
+  tb_learner_config_free(mb->conf);
+  mb->conf = *conf, *conf = NULL;
+  mb->cfg = *config_of(mb->conf);
+  TB_TRY(tb_model_create_config(mb->conf, f->dd, &parts, seed, &solo));
   tb_mlp *p = solo->impl;
   if (p->n_params != f->n_params) TB_FAIL(TB_ERR_INVALID, "fused: member %d has %zu parameters, the bundle %zu", k,
                                           p->n_params, f->n_params);
@@ -184,7 +199,6 @@ static int init_member(tb_fused *f, int k, int s, const double *x, uint64_t seed
     TB_TRY(tb_op_fill(f->be, f->t_len[t], 0.0f, (float *)f->mom1.data + o));
     if (f->adam) TB_TRY(tb_op_fill(f->be, f->t_len[t], 0.0f, (float *)f->mom2.data + o));
   }
-  memcpy(mb->x, x, (size_t)tb_learner_n_hparams(f->L) * sizeof *x);
   mb->seed = seed;
   mb->seed_shuffle = p->seed_shuffle;
   mb->seed_drop = p->seed_drop;
@@ -224,11 +238,7 @@ done:
 int tb_fused_create(const tb_learner *L, const tb_space *sp, const double *const *xs, int K, tb_devdata *dd,
                     const tb_parts *parts, const uint64_t *seeds, tb_fused **out) {
   int rc = TB_OK;
-  tb_fused *f = NULL;
-  char msg[256];
-  size_t sz[FUSED_MAX_BUFFERS];
-  tb_buf *b[FUSED_MAX_BUFFERS];
-  tb_mlp_config c0;
+  tb_learner_config **conf = NULL; /* each member's configuration, decoded once */
   if (!out) return tb_error_set(TB_ERR_INVALID, "fused create: NULL output");
   *out = NULL;
   if (!L || !sp || !xs || !dd || !parts || !seeds)
@@ -237,16 +247,54 @@ int tb_fused_create(const tb_learner *L, const tb_space *sp, const double *const
     return tb_error_set(TB_ERR_UNSUPPORTED, "fused create: fused trials support the mlp learner only, not %s",
                         tb_learner_name(L));
   if (K < 1) return tb_error_set(TB_ERR_INVALID, "fused create: K = %d members (need >= 1)", K);
+  if (!(conf = calloc((size_t)K, sizeof *conf))) return tb_error_set(TB_ERR_NOMEM, "fused create: out of host memory");
+  for (int k = 0; k < K && rc == TB_OK; k++) {
+    if (!xs[k]) rc = tb_error_set(TB_ERR_INVALID, "fused create: configuration %d is NULL", k);
+    else if ((rc = tb_learner_config_create(L, sp, xs[k], &conf[k])) < 0)
+      tb_error_prefix(rc, "fused create: member %d: ", k);
+  }
+  if (rc == TB_OK) rc = tb_fused_create_config((const tb_learner_config *const *)conf, K, dd, parts, seeds, out);
+  for (int k = 0; k < K; k++) tb_learner_config_free(conf[k]);
+  free(conf);
+  return rc;
+}
+
+const char *tb_fused_compatible_config(const tb_learner_config *a, const tb_learner_config *b, char *buf,
+                                       size_t len) {
+  if (!buf || !len) return "no message buffer";
+  if (!a || !b) return snprintf(buf, len, "NULL configuration"), buf;
+  if (a->L != &tb_learner_mlp || b->L != &tb_learner_mlp)
+    return snprintf(buf, len, "fused trials support the mlp learner only"), buf;
+  return compat_cfg(config_of(a), config_of(b), buf, len);
+}
+
+int tb_fused_create_config(const tb_learner_config *const *cs, int K, tb_devdata *dd, const tb_parts *parts,
+                           const uint64_t *seeds, tb_fused **out) {
+  int rc = TB_OK;
+  tb_fused *f = NULL;
+  char msg[256];
+  size_t sz[FUSED_MAX_BUFFERS];
+  tb_buf *b[FUSED_MAX_BUFFERS];
+  tb_learner_config *copy = NULL; /* a member's own copy, until it takes it */
+  if (!out) return tb_error_set(TB_ERR_INVALID, "fused create: NULL output");
+  *out = NULL;
+  if (!cs || !dd || !parts || !seeds)
+    return tb_error_set(TB_ERR_INVALID, "fused create: NULL configurations, data, parts or seeds");
+  if (K < 1) return tb_error_set(TB_ERR_INVALID, "fused create: K = %d members (need >= 1)", K);
   if (parts->n_train < 1 || !parts->train) return tb_error_set(TB_ERR_INVALID, "fused create: no training rows");
   for (int k = 0; k < K; k++) {
-    if (!xs[k]) return tb_error_set(TB_ERR_INVALID, "fused create: configuration %d is NULL", k);
-    if (tb_fused_compatible(L, sp, xs[0], xs[k], msg, sizeof msg))
+    if (!cs[k]) return tb_error_set(TB_ERR_INVALID, "fused create: configuration %d is NULL", k);
+    if (cs[k]->L != &tb_learner_mlp)
+      return tb_error_set(TB_ERR_UNSUPPORTED, "fused create: fused trials support the mlp learner only, not %s",
+                          tb_learner_name(cs[k]->L));
+    if (compat_cfg(config_of(cs[0]), config_of(cs[k]), msg, sizeof msg))
       return tb_error_set(TB_ERR_INVALID, "fused create: member %d cannot join member 0's bundle: %s", k, msg);
   }
-  tb_mlp_config_read(sp, xs[0], &c0, msg, sizeof msg); /* checked above */
+  const tb_learner *L = cs[0]->L;
+  const tb_space *sp = cs[0]->sp;
   const tb_dataset *ds = tb_devdata_dataset(dd);
   f = calloc(1, sizeof *f);
-  if (!f) return tb_error_set(TB_ERR_NOMEM, "fused create: out of host memory");
+  if (!f) TB_FAIL(TB_ERR_NOMEM, "fused create: out of host memory");
   f->L = L;
   f->sp = sp;
   f->dd = dd;
@@ -255,7 +303,7 @@ int tb_fused_create(const tb_learner *L, const tb_space *sp, const double *const
   f->n_train = parts->n_train;
   f->n_valid = parts->n_valid;
   f->regression = ds->task == TB_TASK_REGRESSION;
-  fused_shapes(f, &c0, ds->n_cols, f->regression ? 1 : ds->n_classes);
+  fused_shapes(f, config_of(cs[0]), ds->n_cols, f->regression ? 1 : ds->n_classes);
   f->train = malloc(f->n_train * sizeof *f->train);
   f->valid = malloc((f->n_valid ? f->n_valid : 1) * sizeof *f->valid);
   f->slot = malloc((size_t)K * sizeof *f->slot);
@@ -268,15 +316,14 @@ int tb_fused_create(const tb_learner *L, const tb_space *sp, const double *const
     TB_FAIL(TB_ERR_NOMEM, "fused create: out of host memory");
   memcpy(f->train, parts->train, f->n_train * sizeof *f->train);
   if (f->n_valid) memcpy(f->valid, parts->valid, f->n_valid * sizeof *f->valid);
-  for (int k = 0; k < K; k++) {
-    f->slot[k] = f->member[k] = k;
-    f->m[k].x = malloc((size_t)tb_learner_n_hparams(L) * sizeof(double));
-    if (!f->m[k].x) TB_FAIL(TB_ERR_NOMEM, "fused create: out of host memory");
-  }
+  for (int k = 0; k < K; k++) f->slot[k] = f->member[k] = k;
   int n = fused_buffer_sizes(f, 0, sz);
   fused_buffers(f, b);
   for (int i = 0; i < n; i++) TB_TRY(tb_backend_alloc(f->be, sz[i], b[i]));
-  for (int k = 0; k < K; k++) TB_TRY(init_member(f, k, k, xs[k], seeds[k]));
+  for (int k = 0; k < K; k++) {
+    TB_TRY(tb_learner_config_copy(cs[k], &copy));
+    TB_TRY(init_member(f, k, k, &copy, seeds[k]));
+  }
   if (f->regression) {
     float cst[2] = {1.0f, f->y_mean};
     TB_TRY(tb_backend_upload(f->be, f->cst.data, cst, sizeof cst));
@@ -284,6 +331,7 @@ int tb_fused_create(const tb_learner *L, const tb_space *sp, const double *const
   *out = f;
   f = NULL;
 done:
+  tb_learner_config_free(copy);
   tb_fused_free(f);
   return rc;
 }
@@ -295,7 +343,7 @@ void tb_fused_free(tb_fused *f) {
     int n = fused_buffers(f, b);
     for (int i = n - 1; i >= 0; i--) tb_backend_release(f->be, b[i]);
   }
-  for (int k = 0; f->m && k < f->K; k++) free(f->m[k].x);
+  for (int k = 0; f->m && k < f->K; k++) tb_learner_config_free(f->m[k].conf);
   free(f->m);
   free(f->slot);
   free(f->member);
@@ -355,17 +403,22 @@ int tb_fused_replace(tb_fused *f, int k, const double *x, uint64_t seed) {
   int rc = bad_member(f, k, "replace");
   if (rc < 0) return rc;
   if (!x) return tb_error_set(TB_ERR_INVALID, "fused replace: NULL configuration");
-  if (tb_fused_compatible(f->L, f->sp, f->m[k].x, x, msg, sizeof msg))
+  tb_learner_config *conf = NULL;
+  if ((rc = member_config(f, k, x, &conf)) < 0) return tb_error_prefix(rc, "fused replace: ");
+  if (compat_cfg(&f->m[k].cfg, config_of(conf), msg, sizeof msg)) {
+    tb_learner_config_free(conf);
     return tb_error_set(TB_ERR_INVALID, "fused replace: the new configuration of member %d cannot join the bundle: %s",
                         k, msg);
+  }
   f->m[k].status = TB_FUSED_STOPPED; /* while its slot is rewritten; a failure leaves it stopped */
   if (f->slot[k] < f->n_active) { /* it was active: move it out first */
     TB_TRY(swap_slots(f, f->slot[k], f->n_active - 1));
     f->n_active--;
   }
-  TB_TRY(init_member(f, k, f->slot[k], x, seed));
+  TB_TRY(init_member(f, k, f->slot[k], &conf, seed));
   TB_TRY(tb_fused_resume(f, k));
 done:
+  tb_learner_config_free(conf);
   return rc;
 }
 
@@ -377,7 +430,7 @@ int tb_fused_extract(tb_fused *f, int k, tb_model **out) {
   TB_TRY(bad_member(f, k, "extract"));
   const tb_fused_member *mb = &f->m[k];
   tb_parts parts = {f->train, f->n_train, f->valid, f->n_valid};
-  TB_TRY(tb_model_create(f->L, f->sp, mb->x, f->dd, &parts, mb->seed, &m));
+  TB_TRY(tb_model_create_config(mb->conf, f->dd, &parts, mb->seed, &m));
   tb_mlp *p = m->impl;
   const int s = f->slot[k];
   TB_TRY(copy_member(f, s, p->params.data, &f->params, 1));

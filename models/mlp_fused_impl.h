@@ -18,8 +18,8 @@
 #define TB_FUSED_MAX_TENSORS (2 * (TB_MLP_MAX_LAYERS + 1))
 
 typedef struct tb_fused_member {
-  double *x;                 /* configuration (n_hparams) */
-  tb_mlp_config cfg;         /* decoded */
+  tb_learner_config *conf;   /* configuration, checked and decoded once (owned; extraction creates from it) */
+  tb_mlp_config cfg;         /* its decoded settings (a copy of conf's) */
   uint64_t seed, seed_shuffle, seed_drop;
   int64_t step, epoch;       /* updates and epochs done (as tb_mlp) */
   uint64_t drop_pos;         /* next element of the dropout stream (as tb_mlp) */

@@ -13,7 +13,8 @@ enum { TB_MLP_INIT_GLOROT = 0, TB_MLP_INIT_HE = 1, TB_MLP_INIT_UNIFORM = 2 };
 enum { TB_MLP_OPT_SGD = 0, TB_MLP_OPT_MOMENTUM = 1, TB_MLP_OPT_NESTEROV = 2, TB_MLP_OPT_ADAM = 3, TB_MLP_OPT_ADAMW = 4 };
 enum { TB_MLP_SCHED_CONSTANT = 0, TB_MLP_SCHED_STEP = 1, TB_MLP_SCHED_COSINE = 2, TB_MLP_SCHED_ANNEAL = 3 };
 
-/* The configuration decoded from the tb_space encoding (inactive conditionals take their defaults). */
+/* The configuration decoded from the tb_space encoding (inactive conditionals take their defaults): the learner's
+ * settings (tb_model's params), decoded once per configuration by model.c through the learner's decode. */
 typedef struct tb_mlp_config {
   int layers;          /* hidden layers, 1..4 */
   int units;           /* units of every hidden layer */
@@ -34,7 +35,8 @@ typedef struct tb_mlp_config {
   int epochs;          /* planned epochs (the cosine horizon; training may go on past it) */
 } tb_mlp_config;
 
-/* Decodes x; returns NULL or a message into buf (values out of range, NaN where a value is needed). */
+/* Checks x against the declaration (tb_learner_check: sp is the mlp's space) and decodes it, inactive ones at their
+ * defaults; returns NULL or the check's message into buf. For callers that hold x, not a tb_learner_config. */
 const char *tb_mlp_config_read(const tb_space *sp, const double *x, tb_mlp_config *c, char *buf, size_t len);
 
 /* Learning rate of update t (1-based) with `per_epoch` updates per epoch. */

@@ -1,5 +1,6 @@
 /* model.c: the learner-independent part of models/: the registry of learners, the declared hyperparameters turned
- * into a tb_space (defaults, text setters, checks), and the tb_model_* entry points, which check their arguments
+ * into a tb_space (defaults, text setters, checks against the declaration: the one range of each hyperparameter),
+ * the one decode of a configuration into the learner's settings (tb_learner_config), and the tb_model_* entry points, which check their arguments
  * and dispatch to the learner's table (model_impl.h). It also owns the host<->device part of predict (chunked
  * upload of X, download of the outputs) and the framing of saved states (a header: magic, learner name, data
  * shape, configuration hash, fidelity; then the learner's own blob).
@@ -32,8 +33,13 @@ const tb_learner *tb_learner_find(const char *name) {
 const char *tb_learner_name(const tb_learner *L) { return L ? L->name : NULL; }
 const char *tb_learner_fidelity_unit(const tb_learner *L) { return L ? L->fidelity_unit : NULL; }
 int tb_learner_n_hparams(const tb_learner *L) { return L ? L->n_hparams : 0; }
-const tb_hparam *tb_learner_hparam(const tb_learner *L, int i) {
+const tb_param *tb_learner_hparam(const tb_learner *L, int i) {
   return L && i >= 0 && i < L->n_hparams ? &L->hparams[i] : NULL;
+}
+int tb_learner_hparam_find(const tb_learner *L, const char *name) {
+  for (int i = 0; L && name && i < L->n_hparams; i++)
+    if (!strcmp(L->hparams[i].name, name)) return i;
+  return -1;
 }
 int tb_learner_supports(const tb_learner *L, tb_task task) {
   return L && task >= TB_TASK_CLASSIFICATION && task <= TB_TASK_REGRESSION && (L->tasks & (1 << task)) != 0;
@@ -47,23 +53,9 @@ int tb_learner_space(const tb_learner *L, tb_space **out) {
   *out = NULL;
   if (!L) return tb_error_set(TB_ERR_INVALID, "learner space: NULL learner");
   TB_TRY(tb_space_init(&sp));
-  for (int i = 0; i < L->n_hparams; i++) {
-    const tb_hparam *h = &L->hparams[i];
-    switch (h->type) {
-    case TB_PARAM_FLOAT: TB_TRY(tb_space_add_float(sp, h->name, h->lo, h->hi, h->log)); break;
-    case TB_PARAM_INT:
-      TB_TRY(tb_space_add_int(sp, h->name, (long)h->lo, (long)h->hi, h->step >= 1 ? (long)h->step : 1, h->log));
-      break;
-    case TB_PARAM_CATEGORICAL: TB_TRY(tb_space_add_categorical(sp, h->name, h->n_choices, h->choices)); break;
-    case TB_PARAM_FIXED: TB_TRY(tb_space_add_fixed(sp, h->name, h->def)); break;
-    default: TB_FAIL(TB_ERR_INVALID, "learner %s: hyperparameter '%s' has an unknown type", L->name, h->name);
-    }
-  }
-  for (int i = 0; i < L->n_hparams; i++) {
-    const tb_hparam *h = &L->hparams[i];
-    if (h->parent) TB_TRY(tb_space_add_condition(sp, h->name, h->parent, h->n_cond, h->cond_values));
-  }
+  TB_TRY(tb_space_add_params(sp, L->n_hparams, L->hparams));
   TB_TRY(tb_space_finalize(sp));
+  tb_space_set_origin(sp, L); /* the declared space: tb_learner_config_create need not compare names again */
   *out = sp;
   sp = NULL;
 done:
@@ -92,12 +84,6 @@ void tb_learner_defaults(const tb_learner *L, const tb_space *sp, double *x) {
   settle_activity(L, sp, x);
 }
 
-static int find_hparam(const tb_learner *L, const char *key) {
-  for (int i = 0; i < L->n_hparams; i++)
-    if (!strcmp(L->hparams[i].name, key)) return i;
-  return -1;
-}
-
 /* "a, b, c" of the learner's keys or of a parameter's choices into buf. */
 static const char *list_keys(const tb_learner *L, char *buf, size_t len) {
   size_t k = 0;
@@ -106,7 +92,7 @@ static const char *list_keys(const tb_learner *L, char *buf, size_t len) {
                                                                           L->hparams[i].name);
   return buf;
 }
-static const char *list_choices(const tb_hparam *h, char *buf, size_t len) {
+static const char *list_choices(const tb_param *h, char *buf, size_t len) {
   size_t k = 0;
   buf[0] = '\0';
   for (int i = 0; i < h->n_choices && k < len; i++) k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? ", " : "",
@@ -117,11 +103,11 @@ static const char *list_choices(const tb_hparam *h, char *buf, size_t len) {
 int tb_learner_set(const tb_learner *L, const tb_space *sp, double *x, const char *key, const char *value) {
   char list[1024];
   if (!L || !sp || !x || !key || !value) return tb_error_set(TB_ERR_INVALID, "learner set: NULL argument");
-  int i = find_hparam(L, key);
+  int i = tb_learner_hparam_find(L, key);
   if (i < 0)
     return tb_error_set(TB_ERR_NOT_FOUND, "%s has no hyperparameter '%s'; allowed: %s", L->name, key,
                         list_keys(L, list, sizeof list));
-  const tb_hparam *h = &L->hparams[i];
+  const tb_param *h = &L->hparams[i];
   double v;
   char *end;
   switch (h->type) {
@@ -153,13 +139,13 @@ int tb_learner_set(const tb_learner *L, const tb_space *sp, double *x, const cha
     break;
   default: /* fixed */
     v = strtod(value, &end);
-    if (end == value || *end || v != h->def)
-      return tb_error_set(TB_ERR_INVALID, "%s: %s is fixed at %g", L->name, key, h->def);
+    if (end == value || *end || v != h->value)
+      return tb_error_set(TB_ERR_INVALID, "%s: %s is fixed at %g", L->name, key, h->value);
     break;
   }
 parsed:
   if (!tb_space_active(sp, x, i)) {
-    const tb_hparam *p = h->parent ? &L->hparams[find_hparam(L, h->parent)] : NULL;
+    const tb_param *p = h->n_cond > 0 ? &L->hparams[h->parent] : NULL;
     size_t k = 0;
     list[0] = '\0';
     for (int c = 0; p && c < h->n_cond && k < sizeof list; c++) {
@@ -170,61 +156,119 @@ parsed:
         k += (size_t)snprintf(list + k, sizeof list - k, "%s%g", c ? " or " : "", cv);
     }
     return tb_error_set(TB_ERR_INVALID, "%s: %s applies only when %s is %s (set %s first)", L->name, key,
-                        h->parent ? h->parent : "?", list, h->parent ? h->parent : "its parent");
+                        p ? p->name : "?", list, p ? p->name : "its parent");
   }
   x[i] = v;
   settle_activity(L, sp, x);
   return TB_OK;
 }
 
-const char *tb_learner_check(const tb_learner *L, const tb_space *sp, const double *x, char *buf, size_t len) {
-  static const char *null_msg = "NULL learner, space or configuration";
-  if (!L || !sp || !x || !buf || !len) return null_msg;
+/* The whole check of tb_learner_check, and the decode into `params` (L->params_size bytes; may be NULL when 0).
+ * Reads x by index: the space check, each active value against its declaration, then the learner's decode of the
+ * values with inactive ones at their declared defaults. */
+static const char *check_decode(const tb_learner *L, const tb_space *sp, const double *x, void *params, char *buf,
+                                size_t len) {
+  double xd[TB_LEARNER_MAX_HPARAMS];
   if (tb_space_dim(sp) != L->n_hparams) {
     snprintf(buf, len, "the space has %d parameters but %s declares %d", tb_space_dim(sp), L->name, L->n_hparams);
     return buf;
   }
+  if (L->n_hparams > TB_LEARNER_MAX_HPARAMS) {
+    snprintf(buf, len, "%s declares %d hyperparameters (at most %d)", L->name, L->n_hparams, TB_LEARNER_MAX_HPARAMS);
+    return buf;
+  }
   const char *msg = tb_space_check(sp, x, buf, len);
   if (msg) return msg;
-  return L->check ? L->check(sp, x, buf, len) : NULL;
+  for (int i = 0; i < L->n_hparams; i++) {
+    if (isnan(x[i])) { /* inactive (the space check said so) */
+      xd[i] = L->hparams[i].def;
+      continue;
+    }
+    if ((msg = tb_param_check(&L->hparams[i], x[i], buf, len))) return msg;
+    xd[i] = x[i];
+  }
+  return L->decode ? L->decode(xd, params, buf, len) : NULL;
 }
 
-double tb_space_value(const tb_space *sp, const double *x, const char *name) {
-  int i = tb_space_find(sp, name);
-  TB_ASSERT(i >= 0);
-  return i >= 0 ? x[i] : NAN;
+const char *tb_learner_check(const tb_learner *L, const tb_space *sp, const double *x, char *buf, size_t len) {
+  static const char *null_msg = "NULL learner, space or configuration";
+  _Alignas(max_align_t) unsigned char params[TB_LEARNER_PARAMS_MAX];
+  if (!L || !sp || !x || !buf || !len) return null_msg;
+  if (L->params_size > sizeof params) {
+    snprintf(buf, len, "%s's settings take %zu bytes (at most %zu)", L->name, L->params_size, sizeof params);
+    return buf;
+  }
+  return check_decode(L, sp, x, L->params_size ? params : NULL, buf, len);
 }
 
-double tb_model_hp(const tb_model *m, const char *name) {
-  int i = find_hparam(m->L, name);
-  TB_ASSERT(i >= 0);
-  return i >= 0 ? m->x[i] : NAN;
+int tb_learner_config_create(const tb_learner *L, const tb_space *sp, const double *x, tb_learner_config **out) {
+  char buf[512];
+  if (!out) return tb_error_set(TB_ERR_INVALID, "learner config: NULL output");
+  *out = NULL;
+  if (!L || !sp || !x) return tb_error_set(TB_ERR_INVALID, "NULL learner, space or configuration");
+  /* a space the caller built must have the declared names in order (the learner's own space has them) */
+  for (int i = 0; tb_space_origin(sp) != L && i < L->n_hparams && tb_space_dim(sp) == L->n_hparams; i++)
+    if (strcmp(tb_space_param(sp, i)->name, L->hparams[i].name))
+      return tb_error_set(TB_ERR_INVALID, "the space is not %s's (parameter %d is '%s', not '%s')", L->name, i,
+                          tb_space_param(sp, i)->name, L->hparams[i].name);
+  /* one block: the struct, x (n doubles), the settings (aligned as malloc aligns) */
+  size_t nx = (size_t)(L->n_hparams ? L->n_hparams : 1) * sizeof(double);
+  size_t off = (sizeof(tb_learner_config) + nx + _Alignof(max_align_t) - 1) / _Alignof(max_align_t) *
+               _Alignof(max_align_t);
+  tb_learner_config *c = malloc(off + (L->params_size ? L->params_size : 1));
+  if (!c) return tb_error_set(TB_ERR_NOMEM, "learner config: out of host memory");
+  c->L = L;
+  c->sp = sp;
+  c->x = (double *)(c + 1);
+  c->params = L->params_size ? (unsigned char *)c + off : NULL;
+  c->bytes = off + (L->params_size ? L->params_size : 1);
+  memcpy(c->x, x, (size_t)L->n_hparams * sizeof *x);
+  const char *msg = check_decode(L, sp, x, c->params, buf, sizeof buf);
+  if (msg) {
+    free(c);
+    return tb_error_set(TB_ERR_INVALID, "%s configuration rejected: %s", L->name, msg);
+  }
+  *out = c;
+  return TB_OK;
 }
+
+void tb_learner_config_free(tb_learner_config *c) { free(c); }
+
+int tb_learner_config_copy(const tb_learner_config *c, tb_learner_config **out) {
+  *out = NULL;
+  if (!c) return tb_error_set(TB_ERR_INVALID, "learner config copy: NULL configuration");
+  tb_learner_config *d = malloc(c->bytes);
+  if (!d) return tb_error_set(TB_ERR_NOMEM, "learner config copy: out of host memory");
+  memcpy(d, c, c->bytes);
+  d->x = (double *)((unsigned char *)d + ((const unsigned char *)c->x - (const unsigned char *)c));
+  d->params = c->params ? (unsigned char *)d + ((const unsigned char *)c->params - (const unsigned char *)c) : NULL;
+  *out = d;
+  return TB_OK;
+}
+const void *tb_learner_config_params(const tb_learner_config *c) { return c ? c->params : NULL; }
 
 /* ---- models -------------------------------------------------------------------------------------------------- */
-/* Learner, space and configuration agree and the configuration is valid. */
-static int check_config(const tb_learner *L, const tb_space *sp, const double *x, const char *what) {
-  char buf[512];
-  if (!L || !sp || !x) return tb_error_set(TB_ERR_INVALID, "%s: NULL learner, space or configuration", what);
-  for (int i = 0; i < L->n_hparams && tb_space_dim(sp) == L->n_hparams; i++)
-    if (strcmp(tb_space_param(sp, i)->name, L->hparams[i].name))
-      return tb_error_set(TB_ERR_INVALID, "%s: the space is not %s's (parameter %d is '%s', not '%s')", what,
-                          L->name, i, tb_space_param(sp, i)->name, L->hparams[i].name);
-  const char *msg = tb_learner_check(L, sp, x, buf, sizeof buf);
-  if (msg) return tb_error_set(TB_ERR_INVALID, "%s: %s configuration rejected: %s", what, L->name, msg);
-  return TB_OK;
+int tb_model_estimate_config(const tb_learner_config *c, size_t n_rows, int n_cols, int n_outputs, size_t *bytes) {
+  if (!bytes) return tb_error_set(TB_ERR_INVALID, "estimate: NULL output");
+  *bytes = 0;
+  if (!c) return tb_error_set(TB_ERR_INVALID, "estimate: NULL configuration");
+  if (n_rows < 1 || n_cols < 1 || n_outputs < 1)
+    return tb_error_set(TB_ERR_INVALID, "estimate: bad data shape (%zu rows, %d columns, %d outputs)", n_rows, n_cols,
+                        n_outputs);
+  if (!c->L->estimate_bytes) return tb_error_set(TB_ERR_UNSUPPORTED, "estimate: %s has no memory estimate", c->L->name);
+  return c->L->estimate_bytes(c->params, n_rows, n_cols, n_outputs, bytes);
 }
 
 int tb_model_estimate_bytes(const tb_learner *L, const tb_space *sp, const double *x, size_t n_rows, int n_cols,
                             int n_outputs, size_t *bytes) {
+  tb_learner_config *c = NULL;
   if (!bytes) return tb_error_set(TB_ERR_INVALID, "estimate: NULL output");
   *bytes = 0;
-  int rc = check_config(L, sp, x, "estimate");
-  if (rc < 0) return rc;
-  if (n_rows < 1 || n_cols < 1 || n_outputs < 1)
-    return tb_error_set(TB_ERR_INVALID, "estimate: bad data shape (%zu rows, %d columns, %d outputs)", n_rows, n_cols,
-                        n_outputs);
-  return L->estimate_bytes(sp, x, n_rows, n_cols, n_outputs, bytes);
+  int rc = tb_learner_config_create(L, sp, x, &c);
+  if (rc < 0) return tb_error_prefix(rc, "estimate: ");
+  rc = tb_model_estimate_config(c, n_rows, n_cols, n_outputs, bytes);
+  tb_learner_config_free(c);
+  return rc;
 }
 
 static int check_rows(const tb_dataset *ds, const uint32_t *rows, size_t n, const char *what) {
@@ -242,13 +286,14 @@ static uint32_t *copy_rows(const uint32_t *rows, size_t n) {
   return c;
 }
 
-int tb_model_create(const tb_learner *L, const tb_space *sp, const double *x, tb_devdata *dd, const tb_parts *parts,
-                    uint64_t seed, tb_model **out) {
+int tb_model_create_config(const tb_learner_config *c, tb_devdata *dd, const tb_parts *parts, uint64_t seed,
+                           tb_model **out) {
   int rc = TB_OK;
   tb_model *m = NULL;
   if (!out) return tb_error_set(TB_ERR_INVALID, "model create: NULL output");
   *out = NULL;
-  TB_TRY(check_config(L, sp, x, "model create"));
+  if (!c) return tb_error_set(TB_ERR_INVALID, "model create: NULL configuration");
+  const tb_learner *L = c->L;
   if (!dd || !parts) TB_FAIL(TB_ERR_INVALID, "model create: NULL data or parts");
   const tb_dataset *ds = tb_devdata_dataset(dd);
   if (!tb_learner_supports(L, ds->task))
@@ -260,16 +305,17 @@ int tb_model_create(const tb_learner *L, const tb_space *sp, const double *x, tb
   m = calloc(1, sizeof *m);
   if (!m) TB_FAIL(TB_ERR_NOMEM, "model create: out of host memory");
   m->L = L;
-  m->sp = sp;
   m->dd = dd;
   m->be = tb_devdata_backend(dd);
   m->seed = seed;
   m->n_outputs = ds->task == TB_TASK_CLASSIFICATION ? ds->n_classes : 1;
   m->x = malloc((size_t)(L->n_hparams ? L->n_hparams : 1) * sizeof *m->x);
+  m->params = malloc(L->params_size ? L->params_size : 1);
   m->train = copy_rows(parts->train, parts->n_train);
   m->valid = copy_rows(parts->valid, parts->n_valid);
-  if (!m->x || !m->train || !m->valid) TB_FAIL(TB_ERR_NOMEM, "model create: out of host memory");
-  memcpy(m->x, x, (size_t)L->n_hparams * sizeof *m->x);
+  if (!m->x || !m->params || !m->train || !m->valid) TB_FAIL(TB_ERR_NOMEM, "model create: out of host memory");
+  memcpy(m->x, c->x, (size_t)L->n_hparams * sizeof *m->x);
+  if (L->params_size) memcpy(m->params, c->params, L->params_size);
   m->n_train = parts->n_train;
   m->n_valid = parts->n_valid;
   TB_TRY(L->create(m));
@@ -280,12 +326,25 @@ done:
   return rc;
 }
 
+int tb_model_create(const tb_learner *L, const tb_space *sp, const double *x, tb_devdata *dd, const tb_parts *parts,
+                    uint64_t seed, tb_model **out) {
+  tb_learner_config *c = NULL;
+  if (!out) return tb_error_set(TB_ERR_INVALID, "model create: NULL output");
+  *out = NULL;
+  int rc = tb_learner_config_create(L, sp, x, &c);
+  if (rc < 0) return tb_error_prefix(rc, "model create: ");
+  rc = tb_model_create_config(c, dd, parts, seed, out);
+  tb_learner_config_free(c);
+  return rc;
+}
+
 void tb_model_free(tb_model *m) {
   if (!m) return;
   tb_backend_release(m->be, &m->pred_out);
   tb_backend_release(m->be, &m->pred_x);
   if (m->impl && m->L->destroy) m->L->destroy(m);
   free(m->x);
+  free(m->params);
   free(m->train);
   free(m->valid);
   free(m);

@@ -1,23 +1,28 @@
 /* model_impl.h: internal to models/. The table each learner fills and the common part of a model. model.c owns
- * the registry, the declared-hyperparameter space, argument checks and the host<->device parts of predict;
- * devdata.c owns the device copy of a dataset and its shared bins. One file per learner: mlp.c, logreg.c,
+ * the registry, the declared-hyperparameter space, the check against the declaration, the one decode of a
+ * configuration (tb_learner_config), argument checks and the host<->device parts of predict; devdata.c owns the device copy of a dataset and its shared bins. One file per learner: mlp.c, logreg.c,
  * gbdt.c, forest.c (plus helpers they need, e.g. tree_grow.c shared by gbdt and forest). */
 #ifndef TB_MODEL_IMPL_H
 #define TB_MODEL_IMPL_H
 #include "tb_error.h"
 #include "tb_model.h"
 
+#define TB_LEARNER_MAX_HPARAMS 64 /* hyperparameters of one learner */
+#define TB_LEARNER_PARAMS_MAX 512 /* bytes of a learner's decoded settings (each learner asserts its size) */
+
 struct tb_learner {
   const char *name;
   const char *fidelity_unit;     /* "epochs", "rounds", "trees" */
   int tasks;                     /* bit (1 << TB_TASK_CLASSIFICATION) | (1 << TB_TASK_REGRESSION) */
   int n_hparams;
-  const tb_hparam *hparams;
-  /* cross-parameter checks beyond the declared ranges (may be NULL) */
-  const char *(*check)(const tb_space *sp, const double *x, char *buf, size_t len);
-  int (*estimate_bytes)(const tb_space *sp, const double *x, size_t n_rows, int n_cols, int n_outputs,
-                        size_t *bytes);
-  int (*create)(tb_model *m);    /* common fields are set; allocate m->impl and device state */
+  const tb_param *hparams;       /* the declaration: hparams[i] is parameter i of the learner's space */
+  size_t params_size;            /* bytes of the learner's decoded settings (tb_mlp_config, ...); 0: none */
+  /* xd (n_hparams, in declared order, already checked against the declaration; inactive parameters hold their
+   * declared defaults) -> the settings at `params` (params_size bytes), read by index; NULL, or a message on a
+   * combination of values the learner refuses (the ranges are the declaration's, never checked again here). */
+  const char *(*decode)(const double *xd, void *params, char *buf, size_t len);
+  int (*estimate_bytes)(const void *params, size_t n_rows, int n_cols, int n_outputs, size_t *bytes);
+  int (*create)(tb_model *m);    /* common fields are set (m->params decoded); allocate m->impl and device state */
   int (*train)(tb_model *m, int units);
   int (*evaluate)(tb_model *m, const uint32_t *rows, size_t n_rows, tb_metrics *out);
   /* device in/out: out (n, n_outputs) for device X (n, n_cols) */
@@ -28,10 +33,23 @@ struct tb_learner {
   void (*destroy)(tb_model *m);
 };
 
+/* A checked configuration and its decoded settings (tb_learner_config_create); one allocation. */
+struct tb_learner_config {
+  const tb_learner *L;
+  const tb_space *sp;   /* the space x was checked against (borrowed) */
+  double *x;            /* the configuration as given (n_hparams): inactive ones NAN */
+  void *params;         /* L->params_size bytes of decoded settings (NULL when 0) */
+  size_t bytes;         /* of the whole block (struct, x, settings) */
+};
+/* The learner's settings inside a decoded configuration. */
+const void *tb_learner_config_params(const tb_learner_config *c);
+/* A copy of c without decoding again (*out owned by the caller). */
+int tb_learner_config_copy(const tb_learner_config *c, tb_learner_config **out);
+
 struct tb_model {
   const tb_learner *L;
-  const tb_space *sp;
-  double *x;            /* copy of the configuration (n_hparams) */
+  double *x;            /* copy of the configuration (n_hparams; hashed into saved states) */
+  void *params;         /* copy of the decoded settings (L->params_size bytes): what the learner reads */
   tb_devdata *dd;
   tb_backend *be;       /* dd's context */
   uint32_t *train, *valid; /* copies of the parts' row lists (host) */
@@ -45,10 +63,6 @@ struct tb_model {
   size_t pred_rows;
 };
 
-/* Value of hyperparameter `name` in m's configuration (asserts the name exists: programmer error otherwise). */
-double tb_model_hp(const tb_model *m, const char *name);
-/* Same, from a space + configuration (for estimate_bytes / check). */
-double tb_space_value(const tb_space *sp, const double *x, const char *name);
 /* The backend context of a devdata. */
 tb_backend *tb_devdata_backend(const tb_devdata *dd);
 

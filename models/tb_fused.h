@@ -41,6 +41,11 @@ const char *tb_fused_compatible(const tb_learner *L, const tb_space *sp, const d
  * with TB_ERR_UNSUPPORTED. *out is owned by the caller (tb_fused_free). */
 int tb_fused_create(const tb_learner *L, const tb_space *sp, const double *const *xs, int K, tb_devdata *dd,
                     const tb_parts *parts, const uint64_t *seeds, tb_fused **out);
+/* The same two from configurations the caller decoded once (tb_learner_config_create; borrowed: the bundle keeps
+ * copies), so a trial's configuration is not decoded again. */
+const char *tb_fused_compatible_config(const tb_learner_config *a, const tb_learner_config *b, char *buf, size_t len);
+int tb_fused_create_config(const tb_learner_config *const *cs, int K, tb_devdata *dd, const tb_parts *parts,
+                           const uint64_t *seeds, tb_fused **out);
 void tb_fused_free(tb_fused *f); /* NULL is a no-op */
 
 /* Bytes of device memory a bundle of K members of configuration x allocates for this data shape. */

@@ -22,22 +22,8 @@ extern "C" {
 #endif
 
 /* ---- hyperparameter declarations --------------------------------------------------------------------------- */
-#define TB_HP_MAX_CHOICES 8
-typedef struct tb_hparam {
-  const char *name;
-  tb_param_type type;        /* float, int or categorical */
-  double lo, hi;             /* range the tuner may search (float/int) */
-  int log;                   /* search in log scale */
-  double step;               /* int step (1 for plain ints) */
-  int n_choices;             /* categorical */
-  const char *choices[TB_HP_MAX_CHOICES];
-  double def;                /* default: value, or choice index */
-  const char *parent;        /* conditional on this categorical/int parameter (NULL: always active) */
-  int n_cond;
-  double cond_values[4];     /* active when parent takes one of these (choice indices) */
-  const char *help;          /* one line for `tunebench list` and errors */
-} tb_hparam;
-
+/* A learner declares its hyperparameters as a table of tb_param (tb_space.h: name, type, range or choices, default,
+ * condition on an earlier parameter by index, help): parameter i of the learner is parameter i of its space. */
 typedef struct tb_learner tb_learner;
 
 /* All learners, NULL-terminated; lookup by name (NULL if unknown). */
@@ -46,7 +32,10 @@ const tb_learner *tb_learner_find(const char *name);
 const char *tb_learner_name(const tb_learner *L);
 const char *tb_learner_fidelity_unit(const tb_learner *L); /* "epochs", "rounds", "trees" */
 int tb_learner_n_hparams(const tb_learner *L);
-const tb_hparam *tb_learner_hparam(const tb_learner *L, int i);
+/* Declared hyperparameter i (NULL outside 0..n-1); conditional when n_cond > 0, on hyperparameter `parent`. */
+const tb_param *tb_learner_hparam(const tb_learner *L, int i);
+/* Index of the declared hyperparameter `name`, or -1. */
+int tb_learner_hparam_find(const tb_learner *L, const char *name);
 /* 1 if the learner handles the task. */
 int tb_learner_supports(const tb_learner *L, tb_task task);
 
@@ -58,8 +47,18 @@ void tb_learner_defaults(const tb_learner *L, const tb_space *sp, double *x);
  * declared range is TB_ERR_INVALID / TB_ERR_NOT_FOUND with a detail listing what is allowed. Recomputes
  * activity of conditionals. */
 int tb_learner_set(const tb_learner *L, const tb_space *sp, double *x, const char *key, const char *value);
-/* NULL if x is a configuration the learner accepts, else a message (the tuner checks every sampled config). */
+/* NULL if x is a configuration the learner accepts, else a message (the tuner checks every sampled config): sp has
+ * the learner's parameters in declared order, x passes sp's check, every active value lies in its DECLARED range
+ * (the one bound of each hyperparameter), and the learner accepts the combination. */
 const char *tb_learner_check(const tb_learner *L, const tb_space *sp, const double *x, char *buf, size_t len);
+
+/* A configuration checked (tb_learner_check) and decoded, once, into the learner's own settings: a trial decodes
+ * its configuration once, then estimates memory and creates its model from the decoded settings
+ * (tb_model_estimate_bytes and tb_model_create do the same from x, one decode each). */
+typedef struct tb_learner_config tb_learner_config;
+/* TB_ERR_INVALID with the check's message when x is rejected; *out is owned by the caller. */
+int tb_learner_config_create(const tb_learner *L, const tb_space *sp, const double *x, tb_learner_config **out);
+void tb_learner_config_free(tb_learner_config *c); /* NULL is a no-op */
 
 /* ---- data on the device --------------------------------------------------------------------------------------- */
 typedef struct tb_devdata tb_devdata;
@@ -107,10 +106,15 @@ typedef struct tb_metrics {
 /* Bytes of device memory a model with config x will allocate for this data shape (before allocating). */
 int tb_model_estimate_bytes(const tb_learner *L, const tb_space *sp, const double *x, size_t n_rows, int n_cols,
                             int n_outputs, size_t *bytes);
+/* The same from a decoded configuration. */
+int tb_model_estimate_config(const tb_learner_config *c, size_t n_rows, int n_cols, int n_outputs, size_t *bytes);
 
 /* Creates a model on dd's context; parts.train is the data it trains on (its size fixes buffer sizes). */
 int tb_model_create(const tb_learner *L, const tb_space *sp, const double *x, tb_devdata *dd, const tb_parts *parts,
                     uint64_t seed, tb_model **out);
+/* The same from a decoded configuration (c may be freed after the call). */
+int tb_model_create_config(const tb_learner_config *c, tb_devdata *dd, const tb_parts *parts, uint64_t seed,
+                           tb_model **out);
 void tb_model_free(tb_model *m);
 
 /* Trains `units` more units of fidelity (epochs, rounds, trees). A non-finite loss is TB_ERR_RANGE ("diverged"). */

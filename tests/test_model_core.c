@@ -15,24 +15,26 @@
 #include "tb_test.h"
 
 /* ---- a declared-only learner: exercises the space code without training ------------------------------------- */
-static const char *fake_check(const tb_space *sp, const double *x, char *buf, size_t len) {
-  if (tb_space_value(sp, x, "units") > 256 && tb_space_value(sp, x, "opt") == 0) {
+enum { FAKE_OPT, FAKE_NESTEROV, FAKE_GAMMA, FAKE_UNITS, FAKE_LR };
+static const char *fake_check(const double *x, void *params, char *buf, size_t len) {
+  (void)params;
+  if (x[FAKE_UNITS] > 256 && x[FAKE_OPT] == 0) {
     snprintf(buf, len, "units > 256 needs adam");
     return buf;
   }
   return NULL;
 }
-static const tb_hparam fake_hp[] = {
-    {.name = "opt", .type = TB_PARAM_CATEGORICAL, .n_choices = 2, .choices = {"sgd", "adam"}, .def = 1},
-    {.name = "nesterov", .type = TB_PARAM_CATEGORICAL, .n_choices = 2, .choices = {"no", "yes"}, .def = 0,
-     .parent = "opt", .n_cond = 1, .cond_values = {0}},
-    {.name = "gamma", .type = TB_PARAM_FLOAT, .lo = 0.5, .hi = 0.99, .def = 0.9, .parent = "nesterov", .n_cond = 1,
-     .cond_values = {1}},
-    {.name = "units", .type = TB_PARAM_INT, .lo = 16, .hi = 512, .step = 16, .def = 64},
-    {.name = "lr", .type = TB_PARAM_FLOAT, .lo = 1e-5, .hi = 1, .log = 1, .def = 1e-3},
+static const tb_param fake_hp[] = {
+    [FAKE_OPT] = {.name = "opt", .type = TB_PARAM_CATEGORICAL, .n_choices = 2, .choices = {"sgd", "adam"}, .def = 1},
+    [FAKE_NESTEROV] = {.name = "nesterov", .type = TB_PARAM_CATEGORICAL, .n_choices = 2, .choices = {"no", "yes"},
+                       .def = 0, .parent = FAKE_OPT, .n_cond = 1, .cond_values = {0}},
+    [FAKE_GAMMA] = {.name = "gamma", .type = TB_PARAM_FLOAT, .lo = 0.5, .hi = 0.99, .def = 0.9,
+                    .parent = FAKE_NESTEROV, .n_cond = 1, .cond_values = {1}},
+    [FAKE_UNITS] = {.name = "units", .type = TB_PARAM_INT, .lo = 16, .hi = 512, .step = 16, .def = 64},
+    [FAKE_LR] = {.name = "lr", .type = TB_PARAM_FLOAT, .lo = 1e-5, .hi = 1, .log = 1, .def = 1e-3},
 };
 static const tb_learner fake = {.name = "fake", .fidelity_unit = "epochs", .tasks = 1, .n_hparams = 5,
-                                .hparams = fake_hp, .check = fake_check};
+                                .hparams = fake_hp, .decode = fake_check};
 
 static void test_space_from_declarations(void) {
   tb_space *sp = NULL;
@@ -386,8 +388,48 @@ static void test_train_command(void) {
   }
 }
 
+/* One bound per hyperparameter, the declaration's: a space with the mlp's parameters but lr up to 100 accepts
+ * lr = 50, the learner does not. A configuration decoded once (tb_learner_config) gives the estimate of the x-based
+ * call. */
+static void test_declared_bounds_and_config(void) {
+  const tb_learner *L = tb_learner_find("mlp");
+  tb_space *decl = NULL, *wide = NULL;
+  TB_CHECK_OK(tb_learner_space(L, &decl));
+  int n = tb_space_dim(decl), ilr = tb_learner_hparam_find(L, "lr");
+  CU_ASSERT_FATAL(n <= 32 && ilr >= 0);
+  tb_param ps[32];
+  for (int i = 0; i < n; i++) ps[i] = *tb_space_param(decl, i); /* parents are space indices: the same list */
+  ps[ilr].hi = 100;
+  TB_CHECK_OK(tb_space_init(&wide));
+  TB_CHECK_OK(tb_space_add_params(wide, n, ps));
+  TB_CHECK_OK(tb_space_finalize(wide));
+  double x[32];
+  char buf[256];
+  tb_learner_defaults(L, decl, x);
+  x[ilr] = 50;
+  CU_ASSERT_PTR_NULL(tb_space_check(wide, x, buf, sizeof buf));
+  const char *msg = tb_learner_check(L, wide, x, buf, sizeof buf);
+  CU_ASSERT(msg && strstr(msg, "lr") && strstr(msg, "10"));
+  tb_learner_config *c = NULL;
+  CU_ASSERT_EQUAL(tb_learner_config_create(L, wide, x, &c), TB_ERR_INVALID);
+  CU_ASSERT_PTR_NULL(c);
+  CU_ASSERT_PTR_NOT_NULL(strstr(tb_error_detail(), "lr"));
+  x[ilr] = 0.05;
+  TB_CHECK_OK(tb_learner_config_create(L, wide, x, &c));
+  size_t a = 0, b = 0;
+  TB_CHECK_OK(tb_model_estimate_config(c, 500, 20, 3, &a));
+  TB_CHECK_OK(tb_model_estimate_bytes(L, decl, x, 500, 20, 3, &b));
+  CU_ASSERT(a == b && a > 0);
+  CU_ASSERT_EQUAL(tb_model_estimate_config(c, 0, 20, 3, &a), TB_ERR_INVALID);
+  tb_learner_config_free(c);
+  tb_learner_config_free(NULL);
+  tb_space_free(wide);
+  tb_space_free(decl);
+}
+
 static const tb_test_case cases[] = {
     {"space_from_declarations", test_space_from_declarations},
+    {"declared_bounds_and_config", test_declared_bounds_and_config},
     {"registry", test_registry},
     {"save_restore_copy", test_save_restore_copy},
     {"estimate_vs_peak", test_estimate_vs_peak},

@@ -306,7 +306,115 @@ static void test_json(void) {
   tb_space_free(sp);
 }
 
+/* Descriptions: tb_space_add_param through each type's adder (default and help copied; a zeroed description is
+ * unconditional), tb_space_add_params with a parent listed after its child, tb_space_copy, tb_param_check. */
+static void test_descriptions(void) {
+  static const tb_param ps[] = {
+      {.name = "m", .type = TB_PARAM_FLOAT, .lo = 0.5, .hi = 0.99, .def = 0.9, .parent = 2, .n_cond = 1,
+       .cond_values = {1}, .help = "momentum"},
+      {.name = "units", .type = TB_PARAM_INT, .lo = 16, .hi = 64, .step = 16, .def = 32},
+      {.name = "opt", .type = TB_PARAM_CATEGORICAL, .n_choices = 2, .choices = {"adam", "sgd"}, .def = 0},
+      {.name = "k", .type = TB_PARAM_FIXED, .value = 3},
+      {.name = "n", .type = TB_PARAM_INT, .lo = 1, .hi = 5}, /* step 0: the plain step 1 */
+  };
+  tb_space *sp = NULL, *cp = NULL;
+  TB_CHECK_OK(tb_space_init(&sp));
+  TB_CHECK_OK(tb_space_add_params(sp, 5, ps));
+  TB_CHECK_OK(tb_space_finalize(sp));
+  const tb_param *m = tb_space_param(sp, 0);
+  CU_ASSERT(m->parent == 2 && m->n_cond == 1 && m->def == 0.9 && m->help && !strcmp(m->help, "momentum"));
+  CU_ASSERT(m->help != ps[0].help); /* the space's own copy */
+  CU_ASSERT(tb_space_param(sp, 1)->parent == -1 && tb_space_param(sp, 1)->step == 16);
+  CU_ASSERT(tb_space_param(sp, 3)->value == 3 && tb_space_param(sp, 3)->def == 3);
+  CU_ASSERT(tb_space_param(sp, 4)->step == 1 && tb_space_param(sp, 4)->parent == -1);
+  tb_space_set_origin(sp, ps);
+  CU_ASSERT_PTR_EQUAL(tb_space_origin(sp), ps);
+  TB_CHECK_OK(tb_space_copy(sp, &cp));
+  CU_ASSERT_PTR_NULL(tb_space_origin(cp)); /* a copy is not what the tag names */
+  CU_ASSERT_EQUAL_FATAL(tb_space_dim(cp), 5);
+  for (int i = 0; i < 5; i++) {
+    const tb_param *a = tb_space_param(sp, i), *b = tb_space_param(cp, i);
+    CU_ASSERT(!strcmp(a->name, b->name) && a->type == b->type && a->lo == b->lo && a->hi == b->hi &&
+              a->step == b->step && a->parent == b->parent && a->n_cond == b->n_cond && a->n_choices == b->n_choices);
+  }
+  CU_ASSERT_STRING_EQUAL(tb_space_param(cp, 2)->choices[1], "sgd");
+  double x[] = {NAN, 48, 0, 3, 2};
+  char buf[128];
+  CU_ASSERT_PTR_NULL(tb_space_check(cp, x, buf, sizeof buf));
+  /* tb_param_check: the value set of one description */
+  CU_ASSERT_PTR_NULL(tb_param_check(&ps[1], 48, buf, sizeof buf));
+  CU_ASSERT(tb_param_check(&ps[1], 40, buf, sizeof buf) && strstr(buf, "grid"));
+  CU_ASSERT(tb_param_check(&ps[0], 1.5, buf, sizeof buf) && strstr(buf, "outside"));
+  CU_ASSERT(tb_param_check(&ps[2], 2, buf, sizeof buf) && strstr(buf, "choice"));
+  CU_ASSERT(tb_param_check(&ps[3], 4, buf, sizeof buf) && strstr(buf, "fixed"));
+  tb_space_free(cp);
+  tb_space_free(sp);
+  /* a condition naming a parameter outside the list, an unknown type, a NULL list */
+  tb_param bad = ps[0];
+  bad.parent = 7;
+  TB_CHECK_OK(tb_space_init(&sp));
+  CU_ASSERT_EQUAL(tb_space_add_params(sp, 1, &bad), TB_ERR_INVALID);
+  CU_ASSERT_PTR_NOT_NULL(strstr(tb_error_detail(), "'m'"));
+  bad = ps[1];
+  bad.type = (tb_param_type)9;
+  snprintf(bad.name, sizeof bad.name, "u2");
+  CU_ASSERT_EQUAL(tb_space_add_param(sp, &bad), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_space_add_params(sp, 2, NULL), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_space_copy(sp, &cp), TB_ERR_INVALID); /* not finalized */
+  tb_space_set_origin(sp, ps); /* ignored: an unfinalized space may still change */
+  CU_ASSERT_PTR_NULL(tb_space_origin(sp));
+  CU_ASSERT_PTR_NULL(cp);
+  tb_space_free(sp);
+}
+
+/* tb_space_map: a restricted copy (fewer, reordered choices; a fixed parent) onto the full space: choices by label,
+ * activity in the target (off: NAN, on but unset: the target's default); mismatched spaces and missing choices. */
+static void test_space_map(void) {
+  static const tb_param full[] = {
+      {.name = "opt", .type = TB_PARAM_CATEGORICAL, .n_choices = 3, .choices = {"sgd", "momentum", "adam"}, .def = 2},
+      {.name = "m", .type = TB_PARAM_FLOAT, .lo = 0.5, .hi = 0.99, .def = 0.9, .parent = 0, .n_cond = 1,
+       .cond_values = {1}},
+      {.name = "act", .type = TB_PARAM_CATEGORICAL, .n_choices = 3, .choices = {"relu", "tanh", "sigmoid"}}};
+  tb_param part[3] = {full[0], full[1], full[2]};
+  part[0].n_choices = 2, part[0].choices[0] = "adam", part[0].choices[1] = "momentum";
+  part[1].n_cond = 0; /* unconditional in the copy */
+  part[2].n_choices = 2, part[2].choices[0] = "sigmoid", part[2].choices[1] = "relu";
+  tb_space *to = NULL, *from = NULL, *other = NULL;
+  tb_space_map *m = NULL;
+  TB_CHECK_OK(tb_space_init(&to));
+  TB_CHECK_OK(tb_space_add_params(to, 3, full));
+  TB_CHECK_OK(tb_space_finalize(to));
+  TB_CHECK_OK(tb_space_init(&from));
+  TB_CHECK_OK(tb_space_add_params(from, 3, part));
+  TB_CHECK_OK(tb_space_finalize(from));
+  TB_CHECK_OK(tb_space_map_create(from, to, &m));
+  double x[3] = {0, 0.7, 0}, y[3];
+  TB_CHECK_OK(tb_space_map_apply(m, x, y)); /* adam, sigmoid; m switched off by the target's condition */
+  CU_ASSERT(y[0] == 2 && isnan(y[1]) && y[2] == 2);
+  double x2[3] = {1, NAN, 1};
+  TB_CHECK_OK(tb_space_map_apply(m, x2, y)); /* momentum switches m on: its default */
+  CU_ASSERT(y[0] == 1 && y[1] == 0.9 && y[2] == 0);
+  tb_space_map_free(m);
+  /* the other way round, a choice the target lacks */
+  TB_CHECK_OK(tb_space_map_create(to, from, &m));
+  double x3[3] = {0, NAN, 0};
+  CU_ASSERT_EQUAL(tb_space_map_apply(m, x3, y), TB_ERR_INVALID);
+  CU_ASSERT_PTR_NOT_NULL(strstr(tb_error_detail(), "sgd"));
+  tb_space_map_free(m);
+  TB_CHECK_OK(tb_space_init(&other));
+  TB_CHECK_OK(tb_space_add_params(other, 2, full));
+  TB_CHECK_OK(tb_space_finalize(other));
+  CU_ASSERT_EQUAL(tb_space_map_create(other, to, &m), TB_ERR_INVALID);
+  CU_ASSERT_PTR_NULL(m);
+  tb_space_map_free(NULL);
+  tb_space_free(other);
+  tb_space_free(from);
+  tb_space_free(to);
+}
+
 static const tb_test_case cases[] = {{"adders_bad_input", test_adders_bad_input},
+                                     {"space_map", test_space_map},
+                                     {"descriptions", test_descriptions},
                                      {"conditions", test_conditions},
                                      {"check_messages", test_check_messages},
                                      {"unit_mapping", test_unit_mapping},

@@ -52,12 +52,7 @@ static tb_space *mlp_space(int vary_units) {
     if (f == 1 && vary_units) TB_CHECK_OK(tb_space_add_int(sp, p->name, 16, 20, 4, 0));
     else if (f >= 0) TB_CHECK_OK(tb_space_add_fixed(sp, p->name, vals[f]));
     else if (never) TB_CHECK_OK(tb_space_add_fixed(sp, p->name, tb_learner_hparam(tb_learner_find("mlp"), i)->def));
-    else if (p->type == TB_PARAM_FLOAT) TB_CHECK_OK(tb_space_add_float(sp, p->name, p->lo, p->hi, p->log));
-    else if (p->type == TB_PARAM_INT)
-      TB_CHECK_OK(tb_space_add_int(sp, p->name, (long)p->lo, (long)p->hi, (long)p->step, p->log));
-    else if (p->type == TB_PARAM_CATEGORICAL)
-      TB_CHECK_OK(tb_space_add_categorical(sp, p->name, p->n_choices, (const char *const *)p->choices));
-    else TB_CHECK_OK(tb_space_add_fixed(sp, p->name, p->value));
+    else TB_CHECK_OK(tb_space_add_param(sp, p)); /* as declared (its condition below) */
   }
   for (int i = 0; i < tb_space_dim(decl); i++) {
     const tb_param *p = tb_space_param(decl, i);

@@ -14,12 +14,9 @@
 /* Depth of hyperparameter `name` in its chain of conditions (0: unconditional; unknown names 0). */
 static int hp_depth(const tb_learner *L, const char *name) {
   int depth = 0, n = tb_learner_n_hparams(L);
-  for (int guard = 0; name && guard <= n; guard++) {
-    const tb_hparam *h = NULL;
-    for (int i = 0; i < n && !h; i++)
-      if (!strcmp(tb_learner_hparam(L, i)->name, name)) h = tb_learner_hparam(L, i);
-    if (!h || !h->parent) break;
-    name = h->parent;
+  const tb_param *h = tb_learner_hparam(L, tb_learner_hparam_find(L, name));
+  for (int guard = 0; h && h->n_cond > 0 && guard <= n; guard++) {
+    h = tb_learner_hparam(L, h->parent);
     depth++;
   }
   return depth;

@@ -24,7 +24,7 @@ static void list_names(const char *title, const char *const *names) {
   printf("\n\n");
 }
 
-static void hparam_line(const tb_hparam *h) {
+static void hparam_line(const tb_param *h) {
   char range[256] = "", def[64] = "";
   static const char *const types[] = {"float", "int", "categorical", "fixed"};
   if (h->type == TB_PARAM_CATEGORICAL) {
@@ -40,16 +40,11 @@ static void hparam_line(const tb_hparam *h) {
 }
 
 /* The line, then for a conditional one the parent's values (as labels) that make it active. */
-static void hparam_print(const tb_learner *L, const tb_hparam *h) {
-  if (!h->parent) {
-    hparam_line(h);
-    return;
-  }
+static void hparam_print(const tb_learner *L, const tb_param *h) {
   hparam_line(h);
-  const tb_hparam *p = NULL;
-  for (int i = 0; i < tb_learner_n_hparams(L); i++)
-    if (!strcmp(tb_learner_hparam(L, i)->name, h->parent)) p = tb_learner_hparam(L, i);
-  printf("    %-22s active when %s is", "", h->parent);
+  if (h->n_cond <= 0) return;
+  const tb_param *p = tb_learner_hparam(L, h->parent);
+  printf("    %-22s active when %s is", "", p ? p->name : "?");
   for (int k = 0; k < h->n_cond; k++) {
     double v = h->cond_values[k];
     if (p && p->type == TB_PARAM_CATEGORICAL && v >= 0 && v < p->n_choices) printf(" %s%s", k ? "or " : "", p->choices[(int)v]);

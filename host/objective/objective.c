@@ -76,37 +76,6 @@ int tb_objective_metric_intermediate(const tb_objective *o, int i) {
   return o && i >= 0 && i < o->n_metrics ? o->intermediate[i] : 0;
 }
 
-/* Copies a space by rebuilding it parameter by parameter (conditions included). */
-static int space_copy(const tb_space *src, tb_space **out) {
-  int rc = TB_OK;
-  tb_space *sp = NULL;
-  *out = NULL;
-  if (!src || !tb_space_finalized(src)) return tb_error_set(TB_ERR_INVALID, "objective: the space is not finalized");
-  TB_TRY(tb_space_init(&sp));
-  int d = tb_space_dim(src);
-  for (int i = 0; i < d; i++) {
-    const tb_param *p = tb_space_param(src, i);
-    switch (p->type) {
-    case TB_PARAM_FLOAT: TB_TRY(tb_space_add_float(sp, p->name, p->lo, p->hi, p->log)); break;
-    case TB_PARAM_INT: TB_TRY(tb_space_add_int(sp, p->name, (long)p->lo, (long)p->hi, (long)p->step, p->log)); break;
-    case TB_PARAM_CATEGORICAL:
-      TB_TRY(tb_space_add_categorical(sp, p->name, p->n_choices, (const char *const *)p->choices));
-      break;
-    case TB_PARAM_FIXED: TB_TRY(tb_space_add_fixed(sp, p->name, p->value)); break;
-    }
-  }
-  for (int i = 0; i < d; i++) {
-    const tb_param *p = tb_space_param(src, i);
-    if (p->parent >= 0)
-      TB_TRY(tb_space_add_condition(sp, p->name, tb_space_param(src, p->parent)->name, p->n_cond, p->cond_values));
-  }
-  TB_TRY(tb_space_finalize(sp));
-  *out = sp;
-  sp = NULL;
-done:
-  tb_space_free(sp);
-  return rc;
-}
 
 /* A new objective of `kind` with a copy of sp (or sp itself when own is 1) and metrics names[0..n). */
 int tb_objective_alloc_common(tb_objective_kind kind, const tb_objective_vt *vt, tb_space *sp, int own, int n,
@@ -133,7 +102,7 @@ int tb_objective_alloc_common(tb_objective_kind kind, const tb_objective_vt *vt,
     o->space = sp;
     sp = NULL;
   } else {
-    TB_TRY(space_copy(sp, &o->space));
+    TB_TRY(tb_space_copy(sp, &o->space));
   }
   *out = o;
   o = NULL;

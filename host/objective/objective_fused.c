@@ -13,8 +13,8 @@
 #include "tb_fused.h"
 
 /* x (the objective's space) -> the encoding tb_model_create gets (as learner_run passes it). */
-static int declared(const learner_impl *li, const tb_space *sp, const double *x, double *xl) {
-  if (li->remap) return tb_objlearner_to_declared(li, sp, x, xl);
+static int declared(const learner_impl *li, const double *x, double *xl) {
+  if (li->remap) return tb_objlearner_to_declared(li, x, xl);
   memcpy(xl, x, (size_t)tb_space_dim(li->decl) * sizeof *xl);
   return TB_OK;
 }
@@ -26,7 +26,7 @@ int tb_objective_fusable(const tb_objective *o, const double *a, const double *b
   double *xa = malloc(2 * (size_t)(d ? d : 1) * sizeof *xa);
   char buf[160];
   if (!xa) return 0;
-  if (declared(li, o->space, a, xa) == TB_OK && declared(li, o->space, b, xa + d) == TB_OK)
+  if (declared(li, a, xa) == TB_OK && declared(li, b, xa + d) == TB_OK)
     ok = tb_fused_compatible(li->L, li->decl, xa, xa + d, buf, sizeof buf) == NULL;
   free(xa);
   return ok;
@@ -64,8 +64,8 @@ static int member_step(learner_impl *li, tb_fused *f, int k, tb_trial_run *r, co
 /* Trains the members idx[0..nb) of runs as one bundle (all NEW jobs: no state, fidelity 0, same target). Returns
  * TB_OK with the members' statuses set, 1 when the bundle could not be created (the caller runs them alone), or
  * an error that stops the study. */
-static int bundle_train(tb_objective *o, tb_trial_run *runs, const int *idx, int nb, const double *const *xs,
-                        const uint64_t *seeds) {
+static int bundle_train(tb_objective *o, tb_trial_run *runs, const int *idx, int nb,
+                        const tb_learner_config *const *cs, const uint64_t *seeds) {
   learner_impl *li = o->impl;
   const tb_eval_data *v = li->data;
   tb_worker_ctx *wk = runs[idx[0]].wk;
@@ -86,7 +86,7 @@ static int bundle_train(tb_objective *o, tb_trial_run *runs, const int *idx, int
   tb_backend_set_budget(wk->be, budget ? base + (size_t)nb * budget : 0);
   tb_backend_mem_reset_peak(wk->be);
   tb_parts parts = {v->train, v->n_train, v->valid, v->n_valid};
-  rc = tb_fused_create(li->L, li->decl, xs, nb, wk->devdata, &parts, seeds, &f);
+  rc = tb_fused_create_config(cs, nb, wk->devdata, &parts, seeds, &f);
   if (rc < 0) {
     rc = rc == TB_ERR_DEVICE_FATAL ? rc : 1;
     goto done;
@@ -158,28 +158,29 @@ int tb_objective_run_bundle(tb_objective *o, tb_trial_run *runs, int n) {
   learner_impl *li = o->impl;
   const tb_eval_data *v = li->data;
   int d = tb_space_dim(li->decl);
-  double *xl = malloc((size_t)n * (size_t)(d ? d : 1) * sizeof *xl);
-  const double **xs = malloc((size_t)n * sizeof *xs);
+  double *xl = malloc((size_t)(d ? d : 1) * sizeof *xl);
+  tb_learner_config **cs = calloc((size_t)n, sizeof *cs); /* the members' configurations, each decoded once */
   uint64_t *seeds = malloc((size_t)n * sizeof *seeds);
   int *idx = malloc((size_t)n * sizeof *idx);
-  char *solo = calloc((size_t)n, 1);
-  if (!xl || !xs || !seeds || !idx || !solo) TB_FAIL(TB_ERR_NOMEM, "objective bundle: out of host memory");
+  char *solo = calloc((size_t)n, 1), why[160];
+  if (!xl || !cs || !seeds || !idx || !solo) TB_FAIL(TB_ERR_NOMEM, "objective bundle: out of host memory");
   int n_out = v->ds->task == TB_TASK_CLASSIFICATION ? v->ds->n_classes : 1;
   for (int i = 0; i < n; i++) { /* members a solo run would refuse or that are not NEW jobs run alone */
     tb_trial_run *r = &runs[i];
     if (!r->x || !r->wk || !r->wk->be) TB_FAIL(TB_ERR_INVALID, "objective bundle: run %d has no x or context", i);
     tb_objective_run_reset(r);
-    double *x = xl + (size_t)nb * (size_t)d;
     size_t est = 0;
     solo[i] = r->state_in || r->fidelity_from > 0 || r->wk != runs[0].wk || r->fidelity_to != runs[0].fidelity_to ||
-              declared(li, o->space, r->x, x) < 0 ||
-              tb_model_estimate_bytes(li->L, li->decl, x, v->n_train, v->ds->n_cols, n_out, &est) < 0 ||
-              (r->memory_budget && est > r->memory_budget) || (nb && !tb_objective_fusable(o, runs[idx[0]].x, r->x));
-    if (!solo[i]) xs[nb] = x, seeds[nb] = r->seed, idx[nb++] = i;
+              declared(li, r->x, xl) < 0 || tb_learner_config_create(li->L, li->decl, xl, &cs[nb]) < 0 ||
+              tb_model_estimate_config(cs[nb], v->n_train, v->ds->n_cols, n_out, &est) < 0 ||
+              (r->memory_budget && est > r->memory_budget) ||
+              (nb && tb_fused_compatible_config(cs[0], cs[nb], why, sizeof why));
+    if (!solo[i]) seeds[nb] = r->seed, idx[nb++] = i;
+    else tb_learner_config_free(cs[nb]), cs[nb] = NULL;
   }
   tb_error_clear();
   if (nb >= 2) {
-    rc = bundle_train(o, runs, idx, nb, xs, seeds);
+    rc = bundle_train(o, runs, idx, nb, (const tb_learner_config *const *)cs, seeds);
     if (rc < 0) goto done;
     if (rc == 1) /* the bundle could not be created (e.g. memory): its members run one after another */
       for (int k = 0; k < nb; k++) solo[idx[k]] = 1;
@@ -190,8 +191,9 @@ int tb_objective_run_bundle(tb_objective *o, tb_trial_run *runs, int n) {
   for (int i = 0; i < n && rc >= 0; i++)
     if (solo[i]) rc = tb_objective_run(o, &runs[i]);
 done:
+  for (int k = 0; cs && k < n; k++) tb_learner_config_free(cs[k]);
+  free(cs);
   free(xl);
-  free(xs);
   free(seeds);
   free(idx);
   free(solo);

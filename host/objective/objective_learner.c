@@ -4,7 +4,8 @@
  * warm-ups, each call timed by tb_backend_timer_start/stop: CUDA events on the GPU, the monotonic clock on the CPU),
  * parameters,
  * saved-state bytes and peak device memory of the model. The search space may be a restricted copy of the declared
- * one (narrower ranges, fewer choices, fixed values): each configuration is mapped to the declared encoding first.
+ * one (narrower ranges, fewer choices, fixed values): each configuration is mapped to the declared encoding first
+ * (tb_space_map, made once), then checked and decoded once (tb_learner_config) for the estimate and the model.
  * The view has no test rows; optional held-out test rows (a separate dataset) give test_* metrics of the finished
  * model, which a study records but never tunes on.
  * Memory: the per-trial budget applies to the model on top of what the worker's context already holds (the
@@ -47,50 +48,38 @@ static int find_units(const tb_learner *L) {
   return -1;
 }
 
-/* 1 when declared categorical `name` of xl is choice `label`. */
-static int choice_is(const learner_impl *li, const double *xl, const char *name, const char *label) {
-  int i = tb_space_find(li->decl, name);
-  if (i < 0 || isnan(xl[i])) return 0;
-  const tb_param *p = tb_space_param(li->decl, i);
-  int k = (int)xl[i];
-  return p->type == TB_PARAM_CATEGORICAL && k >= 0 && k < p->n_choices && !strcmp(p->choices[k], label);
+/* Bit of each named choice of declared categorical i (0 for names it does not have). */
+static unsigned choice_bits(const tb_param *p, const char *const *labels) {
+  unsigned bits = 0;
+  for (int k = 0; k < p->n_choices && k < 32; k++)
+    for (int j = 0; labels[j]; j++)
+      if (!strcmp(p->choices[k], labels[j])) bits |= 1u << k;
+  return bits;
 }
 
-/* Data fraction: 1 when a model with configuration xl can continue its saved state on more rows (weights and
- * optimizer state stay meaningful): mlp unless its lr schedule is step or cosine (defined over one run of `epochs`,
- * driven by the step counter the state carries), logreg with sgd or adam. Trees and L-BFGS start again. */
-static int can_continue(const learner_impl *li, const double *xl) {
+/* Data fraction, decided once per objective: which declared categorical (and which of its choices) keeps a model
+ * from continuing its saved state on more rows. mlp continues unless its lr schedule is step or cosine (defined
+ * over one run of `epochs`, driven by the step counter the state carries); logreg with sgd or adam. Trees and
+ * L-BFGS start again. */
+static void continuation_rule(learner_impl *li) {
+  static const char *const mlp_stop[] = {"step", "cosine", NULL}, *const logreg_stop[] = {"lbfgs", NULL};
   const char *n = tb_learner_name(li->L);
-  if (!strcmp(n, "mlp")) return !choice_is(li, xl, "lr_schedule", "step") && !choice_is(li, xl, "lr_schedule", "cosine");
-  if (!strcmp(n, "logreg")) return !choice_is(li, xl, "solver", "lbfgs");
-  return 0;
+  const char *key = !strcmp(n, "mlp") ? "lr_schedule" : !strcmp(n, "logreg") ? "solver" : NULL;
+  li->cont_index = key ? tb_learner_hparam_find(li->L, key) : -1;
+  li->cont_stop = 0;
+  if (li->cont_index >= 0)
+    li->cont_stop = choice_bits(tb_learner_hparam(li->L, li->cont_index), !strcmp(n, "mlp") ? mlp_stop : logreg_stop);
 }
 
-/* x (the objective's space) -> xl (the declared encoding): categorical labels to declared indices, parameters the
- * declared conditions switch off to NAN, an inactive value the declared space needs to its default. */
-int tb_objlearner_to_declared(const learner_impl *li, const tb_space *sp, const double *x, double *xl) {
-  int d = tb_space_dim(sp);
-  for (int i = 0; i < d; i++) {
-    const tb_param *p = tb_space_param(sp, i), *q = tb_space_param(li->decl, i);
-    xl[i] = x[i];
-    if (isnan(x[i]) || p->type != TB_PARAM_CATEGORICAL || q->type != TB_PARAM_CATEGORICAL) continue;
-    int k = (int)x[i], j = -1;
-    if (k < 0 || k >= p->n_choices) return tb_error_set(TB_ERR_INVALID, "%s = %g is not a choice index", p->name, x[i]);
-    for (int c = 0; c < q->n_choices && j < 0; c++)
-      if (!strcmp(q->choices[c], p->choices[k])) j = c;
-    if (j < 0) return tb_error_set(TB_ERR_INVALID, "%s: '%s' is not a declared choice", p->name, p->choices[k]);
-    xl[i] = j;
-  }
-  for (int pass = 0; pass <= d; pass++) {
-    int changed = 0;
-    for (int i = 0; i < d; i++) {
-      int on = tb_space_active(li->decl, xl, i);
-      if (!on && !isnan(xl[i])) xl[i] = NAN, changed = 1;
-      else if (on && isnan(xl[i])) xl[i] = tb_learner_hparam(li->L, i)->def, changed = 1;
-    }
-    if (!changed) break;
-  }
-  return TB_OK;
+/* 1 when a model with configuration xl (declared encoding) can continue its saved state on more rows. */
+static int can_continue(const learner_impl *li, const double *xl) {
+  if (li->cont_index < 0) return 0;
+  double v = xl[li->cont_index];
+  return isnan(v) || !(v >= 0 && v < 32 && (li->cont_stop >> (int)v & 1u));
+}
+
+int tb_objlearner_to_declared(const learner_impl *li, const double *x, double *xl) {
+  return tb_space_map_apply(li->map, x, xl);
 }
 
 /* Scores the finished model on the test rows: accuracy and log-loss, or RMSE. */
@@ -206,6 +195,7 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
   const tb_eval_data *v = li->data;
   tb_worker_ctx *wk = run->wk;
   tb_model *m = NULL;
+  tb_learner_config *conf = NULL;
   int rc = TB_OK;
   size_t est = 0;
   double train_time = 0, t0 = tb_objective_now(), *xl = NULL;
@@ -214,7 +204,7 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
   if (li->remap) {
     if (!(xl = malloc((size_t)tb_space_dim(li->decl) * sizeof *xl)))
       return tb_error_set(TB_ERR_NOMEM, "learner objective: out of host memory");
-    rc = tb_objlearner_to_declared(li, o->space, run->x, xl);
+    rc = tb_objlearner_to_declared(li, run->x, xl);
     x = xl;
     if (rc < 0) {
       free(xl);
@@ -241,12 +231,16 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
     train = rows, n_train = tb_data_fraction_size(v->ds, v->n_train, run->fidelity_to);
     warm = run->state_in && can_continue(li, x);
   }
-  if (rc >= 0) rc = tb_model_estimate_bytes(li->L, li->decl, x, n_train, v->ds->n_cols, n_out, &est);
+  /* the trial's one decode: checked against the declaration, then the estimate and the model come from it */
+  if (rc >= 0 && (rc = tb_learner_config_create(li->L, li->decl, x, &conf)) < 0) tb_error_prefix(rc, "estimate: ");
+  if (rc >= 0) rc = tb_model_estimate_config(conf, n_train, v->ds->n_cols, n_out, &est);
   if (rc < 0) {
+    tb_learner_config_free(conf);
     free(xl), free(rows);
     return tb_objlearner_model_fail(run, rc, "configuration");
   }
   if (run->memory_budget && est > run->memory_budget) {
+    tb_learner_config_free(conf);
     free(xl), free(rows);
     return tb_objective_run_fail(run, TB_TRIAL_OOM, "estimated %zu bytes exceed the trial memory budget of %zu bytes",
                                  est, run->memory_budget);
@@ -255,6 +249,7 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
     tb_backend_set_budget(wk->be, 0);
     rc = tb_devdata_create(wk->be, v->ds, (tb_devdata **)&wk->devdata);
     if (rc < 0) { /* the data does not fit the worker's context: a study error, not a trial's */
+      tb_learner_config_free(conf);
       free(xl), free(rows);
       return rc;
     }
@@ -265,7 +260,7 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
   tb_backend_set_budget(wk->be, run->memory_budget ? base + run->memory_budget : 0);
   tb_backend_mem_reset_peak(wk->be);
   tb_parts parts = {train, n_train, v->valid, v->n_valid};
-  rc = tb_model_create(li->L, li->decl, x, wk->devdata, &parts, run->seed, &m);
+  rc = tb_model_create_config(conf, wk->devdata, &parts, run->seed, &m);
   if (rc < 0) {
     rc = tb_objlearner_model_fail(run, rc, "create");
     goto done;
@@ -356,6 +351,7 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
   tb_backend_mem(wk->be, &ms);
   rc = tb_objlearner_finish_model(li, m, run, (int64_t)(ms.bytes_peak > base ? ms.bytes_peak - base : 0));
 done:
+  tb_learner_config_free(conf);
   free(xl);
   free(rows);
   if (isnan(run->train_time)) run->train_time = train_time;
@@ -366,7 +362,7 @@ done:
 
 static void impl_free(tb_objective *o) {
   learner_impl *li = o->impl;
-  if (li) tb_space_free(li->decl);
+  if (li) tb_space_map_free(li->map), tb_space_free(li->decl);
   free(li);
 }
 const tb_objective_vt tb_objlearner_vt = {learner_run, impl_free};
@@ -435,8 +431,10 @@ int tb_objective_learner_create(const tb_objective_learner_params *p, tb_objecti
   li->L = L, li->data = data, li->latency_runs = latency_runs, li->test = p->test;
   li->units_index = find_units(L);
   li->decl = decl, decl = NULL;
-  li->remap = !same_space(o->space, li->decl);
   o->impl = li;
+  li->remap = !same_space(o->space, li->decl);
+  if (li->remap) TB_TRY(tb_space_map_create(o->space, li->decl, &li->map));
+  continuation_rule(li);
   o->maximize[M_ACC] = 1;
   if (p->test) o->maximize[M_TEST_ACC] = 1;
   for (int i = M_TIME; i < n_metrics; i++) o->intermediate[i] = 0;

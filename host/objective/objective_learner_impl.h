@@ -19,12 +19,17 @@ typedef struct learner_impl {
   int remap;                /* 1: the objective's space differs from decl (configurations are mapped) */
   const tb_dataset *test;   /* test rows (borrowed) or NULL */
   int units_index;          /* data fraction: the declared hyperparameter of the units (epochs, rounds, n_trees) */
+  tb_space_map *map;        /* remap: the objective's space -> decl (choice tables made once) */
+  int cont_index;           /* data fraction: the declared categorical that decides whether a saved state may
+                               continue on more rows (lr_schedule, solver), or -1: never */
+  unsigned cont_stop;       /* its declared choices (bits) that start again instead */
 } learner_impl;
 
 extern const tb_objective_vt tb_objlearner_vt;
 
-/* x (the objective's space) -> the declared encoding tb_model_create takes, when the spaces differ (li->remap). */
-int tb_objlearner_to_declared(const learner_impl *li, const tb_space *sp, const double *x, double *xl);
+/* x (the objective's space) -> the declared encoding tb_model_create takes, when the spaces differ (li->remap):
+ * tb_space_map_apply with li->map. */
+int tb_objlearner_to_declared(const learner_impl *li, const double *x, double *xl);
 /* Maps a model error to the trial's status (diverged, oom, failed); TB_ERR_DEVICE_FATAL is returned as is. */
 int tb_objlearner_model_fail(tb_trial_run *run, int rc, const char *what);
 /* Copies the validation metrics into the run's metric columns. */

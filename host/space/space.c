@@ -1,5 +1,7 @@
-/* space.c: search spaces (tb_space.h): the parameter list and its adders, conditions (chains allowed, cycles
- * rejected at finalize), the validity check, the unit-cube mapping and JSON formatting of a configuration.
+/* space.c: search spaces (tb_space.h): the parameter list and its adders, the one switch from a description
+ * (tb_param) to the adder of its type (tb_space_add_param / _params, tb_space_copy), conditions (chains allowed,
+ * cycles rejected at finalize), the validity check (tb_param_check per value), the unit-cube mapping and JSON
+ * formatting of a configuration. Mapping between two spaces is space_map.c.
  * It is not a sampler: samplers (sampler*.c, tpe.c, ...) only use tb_space_from_unit / to_unit / check.
  * Tested by tests/test_space.c (bad input for every adder, condition chains and cycles, check messages,
  * unit-cube round trips for log/int/step/categorical parameters, JSON).
@@ -28,6 +30,7 @@ struct tb_space {
   tb_param *p;
   int *order; /* topological order of the condition graph (parents first); set by finalize */
   int finalized;
+  const void *origin; /* tb_space_set_origin's tag (finalized spaces only) */
 };
 
 int tb_space_init(tb_space **out) {
@@ -37,8 +40,10 @@ int tb_space_init(tb_space **out) {
 
 void tb_space_free(tb_space *sp) {
   if (!sp) return;
-  for (int i = 0; i < sp->n; i++)
-    for (int k = 0; k < sp->p[i].n_choices; k++) free(sp->p[i].choices[k]);
+  for (int i = 0; i < sp->n; i++) {
+    for (int k = 0; k < sp->p[i].n_choices; k++) free((char *)sp->p[i].choices[k]);
+    free((char *)sp->p[i].help);
+  }
   free(sp->p);
   free(sp->order);
   free(sp);
@@ -55,7 +60,7 @@ int tb_space_find(const tb_space *sp, const char *name) {
   return -1;
 }
 
-/* Appends a parameter after checking the name; *out points at it (zeroed except name/type/parent). */
+/* Appends a parameter after checking the name; *out points at it (zeroed except name/type/parent, def NAN). */
 static int add_param(tb_space *sp, const char *name, tb_param_type type, tb_param **out) {
   if (!sp) return tb_error_set(TB_ERR_INVALID, "space: NULL space");
   if (sp->finalized) return tb_error_set(TB_ERR_INVALID, "space: cannot add '%s' to a finalized space", name ? name : "");
@@ -75,6 +80,7 @@ static int add_param(tb_space *sp, const char *name, tb_param_type type, tb_para
   memset(p, 0, sizeof *p);
   strcpy(p->name, name);
   p->type = type;
+  p->def = NAN;
   p->parent = -1;
   *out = p;
   return TB_OK;
@@ -131,7 +137,7 @@ int tb_space_add_categorical(tb_space *sp, const char *name, int n_choices, cons
   for (int k = 0; k < n_choices; k++) {
     p->choices[k] = strdup(choices[k]);
     if (!p->choices[k]) {
-      for (int j = 0; j < k; j++) free(p->choices[j]);
+      for (int j = 0; j < k; j++) free((char *)p->choices[j]);
       return tb_error_set(TB_ERR_NOMEM, "space: out of host memory");
     }
   }
@@ -146,9 +152,42 @@ int tb_space_add_fixed(tb_space *sp, const char *name, double value) {
   tb_param *p;
   int rc = add_param(sp, name, TB_PARAM_FIXED, &p);
   if (rc < 0) return rc;
-  p->value = p->lo = p->hi = value;
+  p->value = p->lo = p->hi = p->def = value;
   sp->n++;
   return TB_OK;
+}
+
+int tb_space_add_param(tb_space *sp, const tb_param *p) {
+  int rc;
+  if (!p) return tb_error_set(TB_ERR_INVALID, "space: NULL parameter description");
+  switch (p->type) {
+  case TB_PARAM_FLOAT: rc = tb_space_add_float(sp, p->name, p->lo, p->hi, p->log); break;
+  case TB_PARAM_INT: /* a zeroed step is the plain step 1 */
+    rc = tb_space_add_int(sp, p->name, (long)p->lo, (long)p->hi, p->step == 0 ? 1 : (long)p->step, p->log);
+    break;
+  case TB_PARAM_CATEGORICAL: rc = tb_space_add_categorical(sp, p->name, p->n_choices, p->choices); break;
+  case TB_PARAM_FIXED: rc = tb_space_add_fixed(sp, p->name, p->value); break;
+  default: return tb_error_set(TB_ERR_INVALID, "space: parameter '%s' has unknown type %d", p->name, (int)p->type);
+  }
+  if (rc < 0) return rc;
+  tb_param *q = &sp->p[sp->n - 1];
+  if (p->type != TB_PARAM_FIXED) q->def = p->def;
+  if (p->help && !(q->help = strdup(p->help))) return tb_error_set(TB_ERR_NOMEM, "space: out of host memory");
+  return TB_OK;
+}
+
+int tb_space_add_params(tb_space *sp, int n, const tb_param *ps) {
+  int rc = TB_OK;
+  if (n > 0 && !ps) return tb_error_set(TB_ERR_INVALID, "space: NULL parameter list");
+  for (int i = 0; i < n && rc == TB_OK; i++) rc = tb_space_add_param(sp, &ps[i]);
+  for (int i = 0; i < n && rc == TB_OK; i++) {
+    if (ps[i].n_cond <= 0) continue;
+    if (ps[i].parent < 0 || ps[i].parent >= n)
+      return tb_error_set(TB_ERR_INVALID, "space: the condition of '%s' names parameter %d of a list of %d",
+                          ps[i].name, ps[i].parent, n);
+    rc = tb_space_add_condition(sp, ps[i].name, ps[ps[i].parent].name, ps[i].n_cond, ps[i].cond_values);
+  }
+  return rc;
 }
 
 int tb_space_add_condition(tb_space *sp, const char *child, const char *parent, int n_values, const double *values) {
@@ -175,8 +214,7 @@ int tb_space_add_condition(tb_space *sp, const char *child, const char *parent, 
   return TB_OK;
 }
 
-/* Is v one of the values parameter p can take (used for condition values)? */
-static const char *value_ok(const tb_param *p, double v, char *buf, size_t len) {
+const char *tb_param_check(const tb_param *p, double v, char *buf, size_t len) {
   switch (p->type) {
   case TB_PARAM_FLOAT:
     if (v < p->lo || v > p->hi) snprintf(buf, len, "%s = %.17g outside [%g, %g]", p->name, v, p->lo, p->hi);
@@ -205,6 +243,26 @@ static const char *value_ok(const tb_param *p, double v, char *buf, size_t len) 
 }
 
 int tb_space_finalized(const tb_space *sp) { return sp && sp->finalized; }
+void tb_space_set_origin(tb_space *sp, const void *origin) {
+  if (sp && sp->finalized) sp->origin = origin;
+}
+const void *tb_space_origin(const tb_space *sp) { return sp ? sp->origin : NULL; }
+
+int tb_space_copy(const tb_space *src, tb_space **out) {
+  tb_space *sp = NULL;
+  if (!out) return tb_error_set(TB_ERR_INVALID, "space copy: NULL output");
+  *out = NULL;
+  if (!src || !src->finalized) return tb_error_set(TB_ERR_INVALID, "space copy: the space is not finalized");
+  int rc = tb_space_init(&sp);
+  if (rc == TB_OK) rc = tb_space_add_params(sp, src->n, src->p); /* unconditional ones have n_cond 0 */
+  if (rc == TB_OK) rc = tb_space_finalize(sp);
+  if (rc < 0) {
+    tb_space_free(sp);
+    return rc;
+  }
+  *out = sp;
+  return TB_OK;
+}
 
 int tb_space_finalize(tb_space *sp) {
   if (!sp) return tb_error_set(TB_ERR_INVALID, "space: NULL space");
@@ -215,7 +273,7 @@ int tb_space_finalize(tb_space *sp) {
     const tb_param *c = &sp->p[i];
     if (c->parent < 0) continue;
     for (int k = 0; k < c->n_cond; k++)
-      if (value_ok(&sp->p[c->parent], c->cond_values[k], msg, sizeof msg))
+      if (tb_param_check(&sp->p[c->parent], c->cond_values[k], msg, sizeof msg))
         return tb_error_set(TB_ERR_INVALID, "space: condition of '%s' can never hold: %s", c->name, msg);
   }
   /* topological order, parents first; a parameter whose chain does not reach a root within n steps is on a cycle */
@@ -283,7 +341,7 @@ const char *tb_space_check(const tb_space *sp, const double *x, char *buf, size_
     }
     if (isnan(v)) snprintf(buf, len, "%s is active but not set (NaN)", p->name), bad = buf;
     else if (!isfinite(v)) snprintf(buf, len, "%s = %g is not finite", p->name, v), bad = buf;
-    else bad = value_ok(p, v, buf, len);
+    else bad = tb_param_check(p, v, buf, len);
   }
   return bad;
 }

@@ -159,6 +159,7 @@ static int decode_space(rd *r, tb_store_experiment *x) {
   if (d > (r->n - r->off) / 8) return tb_error_set(TB_ERR_FORMAT, "experiment record: %u parameters", d);
   tb_param *ps = tb_arena_alloc(r->a, (d + 1) * sizeof *ps); /* parsed first: conditions need every name */
   if (!ps) return tb_error_set(TB_ERR_NOMEM, "out of host memory");
+  memset(ps, 0, (d + 1) * sizeof *ps);
   for (uint32_t i = 0; i < d && !r->bad; i++) {
     tb_param *p = &ps[i];
     snprintf(p->name, sizeof p->name, "%s", get_str(r));
@@ -167,27 +168,17 @@ static int decode_space(rd *r, tb_store_experiment *x) {
     p->n_choices = (int)get_u32(r);
     if (p->n_choices < 0 || p->n_choices > TB_PARAM_MAX_CHOICES)
       return tb_error_set(TB_ERR_FORMAT, "parameter '%s': %d choices", p->name, p->n_choices);
-    for (int c = 0; c < p->n_choices; c++) p->choices[c] = (char *)get_str(r);
+    for (int c = 0; c < p->n_choices; c++) p->choices[c] = get_str(r);
     p->value = get_f64(r), p->parent = (int)get_u32(r), p->n_cond = (int)get_u32(r);
-    if (p->n_cond < 0 || p->n_cond > TB_PARAM_MAX_COND_VALUES || p->parent >= (int)d || p->parent < -1)
+    p->def = NAN; /* not recorded */
+    if (p->n_cond < 0 || p->n_cond > TB_PARAM_MAX_COND_VALUES || p->parent >= (int)d || p->parent < -1 ||
+        (p->parent >= 0) != (p->n_cond > 0))
       return tb_error_set(TB_ERR_FORMAT, "parameter '%s': bad condition", p->name);
+    if ((unsigned)p->type > (unsigned)TB_PARAM_FIXED)
+      return tb_error_set(TB_ERR_FORMAT, "parameter '%s': unknown type %d", p->name, (int)p->type);
     for (int c = 0; c < p->n_cond; c++) p->cond_values[c] = get_f64(r);
   }
-  for (uint32_t i = 0; i < d && !r->bad && rc == TB_OK; i++) {
-    const tb_param *p = &ps[i];
-    switch (p->type) {
-    case TB_PARAM_FLOAT: rc = tb_space_add_float(sp, p->name, p->lo, p->hi, p->log); break;
-    case TB_PARAM_INT: rc = tb_space_add_int(sp, p->name, (long)p->lo, (long)p->hi, (long)p->step, p->log); break;
-    case TB_PARAM_CATEGORICAL:
-      rc = tb_space_add_categorical(sp, p->name, p->n_choices, (const char *const *)p->choices);
-      break;
-    case TB_PARAM_FIXED: rc = tb_space_add_fixed(sp, p->name, p->value); break;
-    default: return tb_error_set(TB_ERR_FORMAT, "parameter '%s': unknown type %d", p->name, (int)p->type);
-    }
-  }
-  for (uint32_t i = 0; i < d && !r->bad && rc == TB_OK; i++)
-    if (ps[i].parent >= 0)
-      rc = tb_space_add_condition(sp, ps[i].name, ps[ps[i].parent].name, ps[i].n_cond, ps[i].cond_values);
+  if (!r->bad) rc = tb_space_add_params(sp, (int)d, ps); /* conditions after every name (parents may come later) */
   if (rc == TB_OK && !r->bad) rc = tb_space_finalize(sp);
   if (rc < 0) return rc;
   x->space = sp;

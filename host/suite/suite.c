@@ -36,11 +36,13 @@ void tb_suite_free(tb_suite *s) {
   free(s->description);
   for (int i = 0; i < s->n_datasets; i++) free(s->datasets[i].spec), free(s->datasets[i].name);
   free(s->datasets);
-  for (int i = 0; i < s->n_learners; i++) free(s->learners[i].name), tb_sx_params_free(s->learners[i].params,
-                                                                                   s->learners[i].n_params);
+  for (int i = 0; i < s->n_learners; i++)
+    free(s->learners[i].name),
+        tb_sx_params_free(s->learners[i].params, s->learners[i].param_locs, s->learners[i].n_params);
   free(s->learners);
   free(s->functions);
-  if (s->command) free(s->command->run), tb_sx_params_free(s->command->params, s->command->n_params);
+  if (s->command)
+    free(s->command->run), tb_sx_params_free(s->command->params, s->command->param_locs, s->command->n_params);
   free(s->command);
   for (int i = 0; i < s->n_strategies; i++) {
     tb_suite_strategy *t = &s->strategies[i];

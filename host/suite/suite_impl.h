@@ -37,10 +37,11 @@ int tb_sx_seconds(const tb_sx *c, struct fy_node *n, const char *key, double *ou
 /* Writes "a, b, c" into buf. */
 void tb_sx_join(const char *const *names, char *buf, size_t len);
 
-/* Section parsers (suite_space.c): a search-space mapping (learner overrides when L is not NULL). */
-int tb_sx_space(const tb_sx *c, struct fy_node *map, const char *key, const tb_learner *L, tb_suite_param **params,
-             int *n_params);
-void tb_sx_params_free(tb_suite_param *p, int n);
+/* Section parsers (suite_space.c): a search-space mapping (learner overrides when L is not NULL) into descriptions
+ * and their locations. */
+int tb_sx_space(const tb_sx *c, struct fy_node *map, const char *key, const tb_learner *L, tb_param **params,
+                tb_suite_loc **locs, int *n_params);
+void tb_sx_params_free(tb_param *p, tb_suite_loc *locs, int n);
 
 /* Section parsers (suite_sections.c). */
 int tb_sx_datasets(const tb_sx *c, struct fy_node *seq, tb_suite *s);

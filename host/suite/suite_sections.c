@@ -153,7 +153,7 @@ int tb_sx_learners(const tb_sx *c, struct fy_node *seq, tb_suite *s) {
     } else if (sp) {
       l->others_declared = 0;
       snprintf(k2, sizeof k2, "%s.space", key);
-      if ((rc = tb_sx_space(c, sp, k2, l->learner, &l->params, &l->n_params)) < 0) return rc;
+      if ((rc = tb_sx_space(c, sp, k2, l->learner, &l->params, &l->param_locs, &l->n_params)) < 0) return rc;
     }
     if (ot) {
       char *w = NULL;
@@ -195,7 +195,8 @@ int tb_sx_command(const tb_sx *c, struct fy_node *map, tb_suite *s) {
   if ((n = tb_sx_get(map, "timeout")) && (rc = tb_sx_seconds(c, n, "command.timeout", &s->command->timeout)) < 0) return rc;
   if (!(n = tb_sx_get(map, "space")))
     return tb_sx_fail(c, map, "command", TB_ERR_INVALID, "missing 'space' (the parameters the program takes)");
-  return tb_sx_space(c, n, "command.space", NULL, &s->command->params, &s->command->n_params);
+  return tb_sx_space(c, n, "command.space", NULL, &s->command->params, &s->command->param_locs,
+                     &s->command->n_params);
 }
 
 /* `sampler: NAME` or `sampler: {name: NAME, option: value, ...}` (scheduler alike). */

@@ -1,5 +1,6 @@
 /* suite_space.c: search spaces in suites: parsing a `space:` mapping (a learner's overrides, or a command's own
- * parameters with `when` conditions) and building the finalized tb_space of an experiment, with the mapping of a
+ * parameters with `when` conditions) into parameter descriptions (tb_param, the one description; the suite keeps
+ * only their locations beside them) and building the finalized tb_space of an experiment, with the mapping of a
  * restricted categorical's choices back to the learner's declared indices.
  * Not here: sampling (tb_sampler.h) or the learner's own checks (tb_model.h). Tested by tests/test_suite.c. */
 #include <math.h>
@@ -13,32 +14,36 @@
 static const char *const type_names[] = {"float", "int", "categorical", "fixed", NULL};
 static const char *const param_keys[] = {"type", "low", "high", "log", "step", "choices", "value", "when", NULL};
 
-void tb_sx_params_free(tb_suite_param *p, int n) {
-  for (int i = 0; p && i < n; i++) {
-    free(p[i].name);
-    free(p[i].parent);
-    for (int k = 0; k < p[i].n_choices; k++) free(p[i].choices[k]);
-    free(p[i].choices);
-    for (int k = 0; k < p[i].n_cond; k++) free(p[i].cond[k]);
-    free(p[i].cond);
-  }
+/* A command parameter's `when` as written: resolved into the description (parent index, values in the parent's
+ * encoding) once every parameter of the space is read, since the parent may be listed later. */
+typedef struct {
+  char *parent;
+  int n;
+  char **values; /* labels or numbers as written */
+} when_text;
+
+static void when_free(when_text *w) {
+  free(w->parent);
+  for (int k = 0; k < w->n; k++) free(w->values[k]);
+  free(w->values);
+  memset(w, 0, sizeof *w);
+}
+
+void tb_sx_params_free(tb_param *p, tb_suite_loc *locs, int n) {
+  for (int i = 0; p && i < n; i++)
+    for (int k = 0; k < p[i].n_choices; k++) free((char *)p[i].choices[k]);
   free(p);
+  free(locs);
 }
 
-static int declared_index(const tb_learner *L, const char *name) {
-  for (int i = 0; i < tb_learner_n_hparams(L); i++)
-    if (!strcmp(tb_learner_hparam(L, i)->name, name)) return i;
-  return -1;
-}
-
-static int choice_index(const tb_hparam *h, const char *label) {
+static int choice_index(const tb_param *h, const char *label) {
   for (int k = 0; k < h->n_choices; k++)
     if (!strcmp(h->choices[k], label)) return k;
   return -1;
 }
 
 /* A declared categorical's label at node n -> its index (error with did-you-mean). */
-static int declared_choice(const tb_sx *c, struct fy_node *n, const char *key, const tb_hparam *h, int *idx) {
+static int declared_choice(const tb_sx *c, struct fy_node *n, const char *key, const tb_param *h, int *idx) {
   char *w = NULL;
   int rc = tb_sx_word(c, n, key, "choice", h->choices, &w);
   if (rc < 0) return rc;
@@ -48,29 +53,28 @@ static int declared_choice(const tb_sx *c, struct fy_node *n, const char *key, c
 }
 
 /* A fixed value at n for parameter p (declared h or NULL). */
-static int fixed_value(const tb_sx *c, struct fy_node *n, const char *key, const tb_hparam *h, tb_suite_param *p) {
+static int fixed_value(const tb_sx *c, struct fy_node *n, const char *key, const tb_param *h, tb_param *p) {
   int rc, idx;
   p->type = TB_PARAM_FIXED;
   if (h && h->type == TB_PARAM_CATEGORICAL) {
     if ((rc = declared_choice(c, n, key, h, &idx)) < 0) return rc;
-    p->value = idx;
+    p->value = p->def = idx;
     return TB_OK;
   }
   double lo = h ? h->lo : -HUGE_VAL, hi = h ? h->hi : HUGE_VAL;
   if ((rc = tb_sx_double(c, n, key, lo, hi, &p->value)) < 0) return rc;
+  p->def = p->value;
   if (h && h->type == TB_PARAM_INT && p->value != floor(p->value))
     return tb_sx_fail(c, n, key, TB_ERR_INVALID, "%s is an integer; got %g", h->name, p->value);
   return TB_OK;
 }
 
-static int parse_choices(const tb_sx *c, struct fy_node *n, const char *key, const tb_hparam *h, tb_suite_param *p) {
+static int parse_choices(const tb_sx *c, struct fy_node *n, const char *key, const tb_param *h, tb_param *p) {
   int rc = tb_sx_need_seq(c, n, key);
   if (rc < 0) return rc;
   int cnt = fy_node_sequence_item_count(n);
   if (cnt < 1 || cnt > TB_PARAM_MAX_CHOICES)
     return tb_sx_fail(c, n, key, TB_ERR_RANGE, "needs 1..%d choices, got %d", TB_PARAM_MAX_CHOICES, cnt);
-  p->choices = calloc((size_t)cnt, sizeof *p->choices);
-  if (!p->choices) return tb_error_set(TB_ERR_NOMEM, "suite: out of memory");
   void *it = NULL;
   struct fy_node *item;
   while ((item = fy_node_sequence_iterate(n, &it))) {
@@ -89,7 +93,7 @@ static int parse_choices(const tb_sx *c, struct fy_node *n, const char *key, con
   return TB_OK;
 }
 
-static int parse_when(const tb_sx *c, struct fy_node *n, const char *key, tb_suite_param *p) {
+static int parse_when(const tb_sx *c, struct fy_node *n, const char *key, when_text *p) {
   int rc = tb_sx_need_map(c, n, key);
   if (rc < 0) return rc;
   if (fy_node_mapping_item_count(n) != 1)
@@ -101,23 +105,25 @@ static int parse_when(const tb_sx *c, struct fy_node *n, const char *key, tb_sui
   int cnt = v && fy_node_is_sequence(v) ? fy_node_sequence_item_count(v) : 1;
   if (cnt < 1 || cnt > TB_PARAM_MAX_COND_VALUES)
     return tb_sx_fail(c, v, key, TB_ERR_RANGE, "needs 1..%d values", TB_PARAM_MAX_COND_VALUES);
-  p->cond = calloc((size_t)cnt, sizeof *p->cond);
-  if (!p->cond) return tb_error_set(TB_ERR_NOMEM, "suite: out of memory");
-  if (!fy_node_is_sequence(v)) return (rc = tb_sx_str(c, v, key, &p->cond[0])) < 0 ? rc : (p->n_cond = 1, TB_OK);
+  p->values = calloc((size_t)cnt, sizeof *p->values);
+  if (!p->values) return tb_error_set(TB_ERR_NOMEM, "suite: out of memory");
+  if (!fy_node_is_sequence(v)) return (rc = tb_sx_str(c, v, key, &p->values[0])) < 0 ? rc : (p->n = 1, TB_OK);
   it = NULL;
   struct fy_node *item;
   while ((item = fy_node_sequence_iterate(v, &it))) {
-    if ((rc = tb_sx_str(c, item, key, &p->cond[p->n_cond])) < 0) return rc;
-    p->n_cond++;
+    if ((rc = tb_sx_str(c, item, key, &p->values[p->n])) < 0) return rc;
+    p->n++;
   }
   return TB_OK;
 }
 
-/* One parameter: `value` is a scalar (fixed) or a mapping. h: the learner's declaration or NULL. */
-static int parse_param(const tb_sx *c, struct fy_node *v, const char *key, const tb_hparam *h, tb_suite_param *p) {
+/* One parameter: `value` is a scalar (fixed) or a mapping. h: the learner L's declaration, or NULL (then w gets
+ * the `when`). Listed float/int/categorical parameters have no default (NAN): the suite does not give one. */
+static int parse_param(const tb_sx *c, struct fy_node *v, const char *key, const tb_learner *L, const tb_param *h,
+                       tb_param *p, when_text *w) {
   int rc;
   char k2[320];
-  p->loc = tb_sx_loc(v);
+  p->def = NAN;
   if (v && fy_node_is_scalar(v)) return fixed_value(c, v, key, h, p);
   if ((rc = tb_sx_check_keys(c, v, key, param_keys)) < 0) return rc;
   struct fy_node *t = tb_sx_get(v, "type");
@@ -139,10 +145,11 @@ static int parse_param(const tb_sx *c, struct fy_node *v, const char *key, const
   if (tb_sx_get(v, "when") && h)
     return tb_sx_fail(c, tb_sx_get(v, "when"), key, TB_ERR_INVALID,
                    "a learner's conditions are declared by the learner (%s%s%s); 'when' is for command spaces",
-                   h->name, h->parent ? " depends on " : " is unconditional", h->parent ? h->parent : "");
+                   h->name, h->n_cond > 0 ? " depends on " : " is unconditional",
+                   h->n_cond > 0 ? tb_learner_hparam(L, h->parent)->name : "");
   if (tb_sx_get(v, "when")) {
     snprintf(k2, sizeof k2, "%s.when", key);
-    if ((rc = parse_when(c, tb_sx_get(v, "when"), k2, p)) < 0) return rc;
+    if ((rc = parse_when(c, tb_sx_get(v, "when"), k2, w)) < 0) return rc;
   }
   /* keys that do not apply to the type */
   static const char *const only[4][5] = {{"low", "high", "log", NULL}, {"low", "high", "log", "step", NULL},
@@ -167,8 +174,6 @@ static int parse_param(const tb_sx *c, struct fy_node *v, const char *key, const
     snprintf(k2, sizeof k2, "%s.choices", key);
     if (ch) return parse_choices(c, ch, k2, h, p);
     if (!h) return tb_sx_fail(c, v, key, TB_ERR_INVALID, "a categorical parameter needs 'choices'");
-    p->choices = calloc((size_t)h->n_choices, sizeof *p->choices);
-    if (!p->choices) return tb_error_set(TB_ERR_NOMEM, "suite: out of memory");
     for (int k = 0; k < h->n_choices; k++)
       if (!(p->choices[p->n_choices++] = strdup(h->choices[k]))) return tb_error_set(TB_ERR_NOMEM, "suite: oom");
     return TB_OK;
@@ -196,14 +201,51 @@ static int parse_param(const tb_sx *c, struct fy_node *v, const char *key, const
   return TB_OK;
 }
 
-int tb_sx_space(const tb_sx *c, struct fy_node *map, const char *key, const tb_learner *L, tb_suite_param **params,
-             int *n_params) {
+/* The `when` of command parameter i resolved into its description: the parent's index among params, the values in
+ * the parent's encoding (a categorical's labels as choice indices, numbers as written). */
+static int resolve_when(const tb_sx *c, const char *key, tb_param *params, const tb_suite_loc *locs, int n, int i,
+                        const when_text *w) {
+  tb_param *p = &params[i];
+  int pi = -1;
+  for (int j = 0; j < n && pi < 0; j++)
+    if (!strcmp(params[j].name, w->parent)) pi = j;
+  if (pi < 0)
+    return tb_error_set(TB_ERR_NOT_FOUND, "%s:%d:%d: %s.%s.when: unknown parent '%s'", c->path, locs[i].line,
+                        locs[i].col, key, p->name, w->parent);
+  const tb_param *pp = &params[pi];
+  for (int k = 0; k < w->n; k++) {
+    char *end;
+    double v = NAN;
+    if (pp->type == TB_PARAM_CATEGORICAL) {
+      int j = choice_index(pp, w->values[k]);
+      if (j >= 0) v = j;
+    } else {
+      v = strtod(w->values[k], &end);
+      if (end == w->values[k] || *end) v = NAN;
+    }
+    if (isnan(v))
+      return tb_error_set(TB_ERR_INVALID, "%s:%d:%d: %s.%s.when: '%s' is not a value of %s", c->path, locs[i].line,
+                          locs[i].col, key, p->name, w->values[k], w->parent);
+    p->cond_values[k] = v;
+  }
+  p->parent = pi;
+  p->n_cond = w->n;
+  return TB_OK;
+}
+
+int tb_sx_space(const tb_sx *c, struct fy_node *map, const char *key, const tb_learner *L, tb_param **params,
+                tb_suite_loc **locs, int *n_params) {
   int rc = tb_sx_need_map(c, map, key);
   if (rc < 0) return rc;
   int cnt = fy_node_mapping_item_count(map);
   if (cnt < 1) return tb_sx_fail(c, map, key, TB_ERR_INVALID, "an empty space");
+  when_text *when = calloc((size_t)cnt, sizeof *when);
   *params = calloc((size_t)cnt, sizeof **params);
-  if (!*params) return tb_error_set(TB_ERR_NOMEM, "suite: out of memory");
+  *locs = calloc((size_t)cnt, sizeof **locs);
+  if (!when || !*params || !*locs) {
+    free(when);
+    return tb_error_set(TB_ERR_NOMEM, "suite: out of memory");
+  }
   *n_params = 0;
   const char *names[64];
   int n_names = 0;
@@ -212,39 +254,55 @@ int tb_sx_space(const tb_sx *c, struct fy_node *map, const char *key, const tb_l
   void *it = NULL;
   struct fy_node_pair *pr;
   while ((pr = fy_node_mapping_iterate(map, &it))) {
-    tb_suite_param *p = &(*params)[*n_params];
-    char k2[256];
-    if ((rc = tb_sx_str(c, fy_node_pair_key(pr), key, &p->name)) < 0) return rc;
+    tb_param *p = &(*params)[*n_params];
+    char k2[256], *name = NULL;
+    if ((rc = tb_sx_str(c, fy_node_pair_key(pr), key, &name)) < 0) goto done;
+    snprintf(k2, sizeof k2, "%s.%s", key, name);
+    if (strlen(name) >= TB_PARAM_NAME_MAX) {
+      rc = tb_sx_fail(c, fy_node_pair_key(pr), k2, TB_ERR_INVALID, "a parameter name has at most %d characters",
+                      TB_PARAM_NAME_MAX - 1);
+      free(name);
+      goto done;
+    }
+    snprintf(p->name, sizeof p->name, "%s", name);
+    free(name);
+    (*locs)[*n_params] = tb_sx_loc(fy_node_pair_value(pr));
     (*n_params)++;
-    snprintf(k2, sizeof k2, "%s.%s", key, p->name);
-    const tb_hparam *h = NULL;
+    const tb_param *h = NULL;
     if (L) {
-      int d = declared_index(L, p->name);
+      int d = tb_learner_hparam_find(L, p->name);
       if (d < 0) {
         char list[1024];
         tb_sx_join(names, list, sizeof list);
         const char *near = tb_suite_closest(p->name, names);
-        return tb_sx_fail(c, fy_node_pair_key(pr), k2, TB_ERR_NOT_FOUND,
-                       "%s has no hyperparameter '%s' (%s%s%sallowed: %s)", tb_learner_name(L), p->name,
-                       near ? "did you mean '" : "", near ? near : "", near ? "'?; " : "", list);
+        rc = tb_sx_fail(c, fy_node_pair_key(pr), k2, TB_ERR_NOT_FOUND,
+                        "%s has no hyperparameter '%s' (%s%s%sallowed: %s)", tb_learner_name(L), p->name,
+                        near ? "did you mean '" : "", near ? near : "", near ? "'?; " : "", list);
+        goto done;
       }
       h = tb_learner_hparam(L, d);
     }
-    if ((rc = parse_param(c, fy_node_pair_value(pr), k2, h, p)) < 0) return rc;
+    if ((rc = parse_param(c, fy_node_pair_value(pr), k2, L, h, p, &when[*n_params - 1])) < 0) goto done;
   }
-  return TB_OK;
+  for (int i = 0; i < *n_params && rc == TB_OK; i++)
+    if (when[i].parent) rc = resolve_when(c, key, *params, *locs, *n_params, i, &when[i]);
+done:
+  for (int i = 0; i < cnt; i++) when_free(&when[i]);
+  free(when);
+  return rc;
 }
 
 /* ---- building spaces ------------------------------------------------------------------------------------------ */
-static const tb_suite_param *listed(const tb_suite_learner *l, const char *name) {
+/* Index of the listed parameter `name` among l's, or -1. */
+static int listed(const tb_suite_learner *l, const char *name) {
   for (int i = 0; i < l->n_params; i++)
-    if (!strcmp(l->params[i].name, name)) return &l->params[i];
-  return NULL;
+    if (!strcmp(l->params[i].name, name)) return i;
+  return -1;
 }
 
 /* The space's value set of parameter i as built, to resolve a declared condition value v (a declared index for
  * categoricals). Returns the value in the space's encoding, or NAN when the space cannot take it. */
-static double cond_in_space(const tb_hparam *ph, const tb_suite_param *pp, int others, double v) {
+static double cond_in_space(const tb_param *ph, const tb_param *pp, int others, double v) {
   if (!pp) return others || v == ph->def ? v : NAN; /* declared as is, or fixed at its default */
   if (pp->type == TB_PARAM_FIXED) return v == pp->value ? v : NAN;
   if (pp->type == TB_PARAM_CATEGORICAL) {
@@ -255,14 +313,9 @@ static double cond_in_space(const tb_hparam *ph, const tb_suite_param *pp, int o
   return v >= pp->lo && v <= pp->hi ? v : NAN;
 }
 
-/* A parameter the suite lists, as the suite says (fixed at its value when it can never be active). */
-static int add_listed(tb_space *sp, const tb_hparam *h, const tb_suite_param *p, int never) {
-  if (never || p->type == TB_PARAM_FIXED)
-    return tb_space_add_fixed(sp, h->name, p->type == TB_PARAM_FIXED ? p->value : h->def);
-  if (p->type == TB_PARAM_CATEGORICAL)
-    return tb_space_add_categorical(sp, h->name, p->n_choices, (const char *const *)p->choices);
-  if (p->type == TB_PARAM_FLOAT) return tb_space_add_float(sp, h->name, p->lo, p->hi, p->log);
-  return tb_space_add_int(sp, h->name, (long)p->lo, (long)p->hi, (long)p->step, p->log);
+static const tb_param *listed_param(const tb_suite_learner *l, const char *name) {
+  int i = listed(l, name);
+  return i >= 0 ? &l->params[i] : NULL;
 }
 
 static int build_learner(const tb_suite *s, const tb_suite_learner *l, tb_space *sp) {
@@ -273,53 +326,53 @@ static int build_learner(const tb_suite *s, const tb_suite_learner *l, tb_space 
   /* conditions first: a child whose parent can never enable it is fixed at its default */
   double cond[TB_PARAM_MAX_COND_VALUES];
   for (int i = 0; i < n; i++) {
-    const tb_hparam *h = tb_learner_hparam(L, i);
-    if (!h->parent) continue;
-    int pi = declared_index(L, h->parent), k = 0;
-    const tb_suite_param *pp = listed(l, h->parent);
+    const tb_param *h = tb_learner_hparam(L, i);
+    if (h->n_cond <= 0) continue;
+    const tb_param *ph = tb_learner_hparam(L, h->parent), *pp = listed_param(l, ph->name);
+    int k = 0;
     for (int j = 0; j < h->n_cond; j++)
-      if (!isnan(cond_in_space(tb_learner_hparam(L, pi), pp, l->others_declared, h->cond_values[j]))) k++;
-    const tb_suite_param *cp = listed(l, h->name);
-    if (!k && cp && cp->type != TB_PARAM_FIXED) {
+      if (!isnan(cond_in_space(ph, pp, l->others_declared, h->cond_values[j]))) k++;
+    int ci = listed(l, h->name);
+    if (!k && ci >= 0 && l->params[ci].type != TB_PARAM_FIXED) {
       rc = tb_error_set(TB_ERR_INVALID,
                         "%s:%d:%d: %s.space.%s: never active: it applies only for some values of %s, which this "
                         "space excludes (fix it, or allow those values of %s)",
-                        s->path, cp->loc.line, cp->loc.col, l->name, h->name, h->parent, h->parent);
+                        s->path, l->param_locs[ci].line, l->param_locs[ci].col, l->name, h->name, ph->name, ph->name);
       goto done;
     }
     never[i] = !k;
   }
   for (int i = 0; i < n; i++) {
-    const tb_hparam *h = tb_learner_hparam(L, i);
-    const tb_suite_param *p = listed(l, h->name);
-    if (p) {
-      rc = add_listed(sp, h, p, never[i]);
+    const tb_param *h = tb_learner_hparam(L, i);
+    int li = listed(l, h->name);
+    if (li >= 0) { /* as the suite lists it (fixed at its value, or at the default when it can never be active) */
+      const tb_param *p = &l->params[li];
+      rc = never[i] || p->type == TB_PARAM_FIXED
+               ? tb_space_add_fixed(sp, h->name, p->type == TB_PARAM_FIXED ? p->value : h->def)
+               : tb_space_add_param(sp, p);
       if (rc < 0) {
-        tb_error_prefix(rc, "%s:%d:%d: %s.space.%s: ", s->path, p->loc.line, p->loc.col, l->name, h->name);
+        tb_error_prefix(rc, "%s:%d:%d: %s.space.%s: ", s->path, l->param_locs[li].line, l->param_locs[li].col,
+                        l->name, h->name);
         goto done;
       }
       continue;
     }
-    if (never[i]) TB_TRY(tb_space_add_fixed(sp, h->name, h->def));
-    else if (!l->others_declared || h->type == TB_PARAM_FIXED) TB_TRY(tb_space_add_fixed(sp, h->name, h->def));
-    else if (h->type == TB_PARAM_FLOAT) TB_TRY(tb_space_add_float(sp, h->name, h->lo, h->hi, h->log));
-    else if (h->type == TB_PARAM_INT)
-      TB_TRY(tb_space_add_int(sp, h->name, (long)h->lo, (long)h->hi, h->step >= 1 ? (long)h->step : 1, h->log));
-    else TB_TRY(tb_space_add_categorical(sp, h->name, h->n_choices, h->choices));
+    if (never[i] || !l->others_declared || h->type == TB_PARAM_FIXED) TB_TRY(tb_space_add_fixed(sp, h->name, h->def));
+    else TB_TRY(tb_space_add_param(sp, h)); /* searched over the declared range (its condition comes below) */
   }
   for (int i = 0; i < n; i++) {
-    const tb_hparam *h = tb_learner_hparam(L, i);
-    if (!h->parent || never[i]) continue;
-    int pi = declared_index(L, h->parent), k = 0;
-    const tb_suite_param *pp = listed(l, h->parent);
+    const tb_param *h = tb_learner_hparam(L, i);
+    if (h->n_cond <= 0 || never[i]) continue;
+    int pi = h->parent, k = 0;
+    const tb_param *ph = tb_learner_hparam(L, pi), *pp = listed_param(l, ph->name);
     if (never[pi]) continue; /* parent fixed at a default that enables... or not: the child stays plain */
     for (int j = 0; j < h->n_cond; j++) {
-      double v = cond_in_space(tb_learner_hparam(L, pi), pp, l->others_declared, h->cond_values[j]);
+      double v = cond_in_space(ph, pp, l->others_declared, h->cond_values[j]);
       if (!isnan(v)) cond[k++] = v;
     }
     const tb_param *sparent = tb_space_param(sp, pi);
     if (sparent->type == TB_PARAM_FIXED) continue; /* always active: no condition needed */
-    TB_TRY(tb_space_add_condition(sp, h->name, h->parent, k, cond));
+    TB_TRY(tb_space_add_condition(sp, h->name, ph->name, k, cond));
   }
 done:
   free(never);
@@ -327,45 +380,17 @@ done:
 }
 
 static int build_command(const tb_suite *s, const tb_suite_command *cmd, tb_space *sp) {
-  int rc = TB_OK;
-  for (int i = 0; i < cmd->n_params; i++) {
-    const tb_suite_param *p = &cmd->params[i];
-    switch (p->type) {
-    case TB_PARAM_FLOAT: rc = tb_space_add_float(sp, p->name, p->lo, p->hi, p->log); break;
-    case TB_PARAM_INT: rc = tb_space_add_int(sp, p->name, (long)p->lo, (long)p->hi, (long)p->step, p->log); break;
-    case TB_PARAM_CATEGORICAL:
-      rc = tb_space_add_categorical(sp, p->name, p->n_choices, (const char *const *)p->choices);
-      break;
-    default: rc = tb_space_add_fixed(sp, p->name, p->value); break;
+  for (int pass = 0; pass < 2; pass++) /* the parameters, then their conditions (a parent may come later) */
+    for (int i = 0; i < cmd->n_params; i++) {
+      const tb_param *p = &cmd->params[i];
+      int rc = pass == 0 ? tb_space_add_param(sp, p)
+               : p->n_cond > 0 ? tb_space_add_condition(sp, p->name, cmd->params[p->parent].name, p->n_cond,
+                                                        p->cond_values)
+                               : TB_OK;
+      if (rc < 0)
+        return tb_error_prefix(rc, "%s:%d:%d: command.space.%s: ", s->path, cmd->param_locs[i].line,
+                               cmd->param_locs[i].col, p->name);
     }
-    if (rc < 0) return tb_error_prefix(rc, "%s:%d:%d: command.space.%s: ", s->path, p->loc.line, p->loc.col, p->name);
-  }
-  for (int i = 0; i < cmd->n_params; i++) {
-    const tb_suite_param *p = &cmd->params[i];
-    if (!p->parent) continue;
-    int pi = tb_space_find(sp, p->parent);
-    double vals[TB_PARAM_MAX_COND_VALUES];
-    if (pi < 0)
-      return tb_error_set(TB_ERR_NOT_FOUND, "%s:%d:%d: command.space.%s.when: unknown parent '%s'", s->path,
-                          p->loc.line, p->loc.col, p->name, p->parent);
-    const tb_param *pp = tb_space_param(sp, pi);
-    for (int k = 0; k < p->n_cond; k++) {
-      char *end;
-      vals[k] = NAN;
-      if (pp->type == TB_PARAM_CATEGORICAL) {
-        for (int j = 0; j < pp->n_choices; j++)
-          if (!strcmp(pp->choices[j], p->cond[k])) vals[k] = j;
-      } else {
-        vals[k] = strtod(p->cond[k], &end);
-        if (end == p->cond[k] || *end) vals[k] = NAN;
-      }
-      if (isnan(vals[k]))
-        return tb_error_set(TB_ERR_INVALID, "%s:%d:%d: command.space.%s.when: '%s' is not a value of %s", s->path,
-                            p->loc.line, p->loc.col, p->name, p->cond[k], p->parent);
-    }
-    rc = tb_space_add_condition(sp, p->name, p->parent, p->n_cond, vals);
-    if (rc < 0) return tb_error_prefix(rc, "%s:%d:%d: command.space.%s: ", s->path, p->loc.line, p->loc.col, p->name);
-  }
   return TB_OK;
 }
 
@@ -390,9 +415,9 @@ done:
 
 int tb_suite_learner_remaps(const tb_suite_learner *l) {
   for (int i = 0; l && i < l->n_params; i++) {
-    const tb_suite_param *p = &l->params[i];
+    const tb_param *p = &l->params[i];
     if (p->type != TB_PARAM_CATEGORICAL) continue;
-    const tb_hparam *h = tb_learner_hparam(l->learner, declared_index(l->learner, p->name));
+    const tb_param *h = tb_learner_hparam(l->learner, tb_learner_hparam_find(l->learner, p->name));
     for (int k = 0; k < p->n_choices; k++)
       if (choice_index(h, p->choices[k]) != k) return 1;
   }
@@ -400,31 +425,19 @@ int tb_suite_learner_remaps(const tb_suite_learner *l) {
 }
 
 int tb_suite_learner_config(const tb_suite_learner *l, const tb_space *sp, const double *x, double *xl) {
+  int rc = TB_OK;
+  tb_space *decl = NULL;
+  tb_space_map *map = NULL;
   if (!l || !sp || !x || !xl) return tb_error_set(TB_ERR_INVALID, "suite config: NULL argument");
-  int n = tb_learner_n_hparams(l->learner);
-  if (tb_space_dim(sp) != n) return tb_error_set(TB_ERR_INVALID, "suite config: not %s's space", l->name);
-  for (int i = 0; i < n; i++) {
-    const tb_hparam *h = tb_learner_hparam(l->learner, i);
-    const tb_suite_param *p = listed(l, h->name);
-    xl[i] = x[i];
-    if (!p || p->type != TB_PARAM_CATEGORICAL || isnan(x[i]) || tb_space_param(sp, i)->type != TB_PARAM_CATEGORICAL)
-      continue;
-    int k = (int)x[i];
-    if (k < 0 || k >= p->n_choices) return tb_error_set(TB_ERR_INVALID, "suite config: %s = %g", h->name, x[i]);
-    xl[i] = choice_index(h, p->choices[k]);
-  }
-  /* parameters the declared conditions switch off are NAN there (a never-active one is fixed in the suite's space) */
-  for (int pass = 0; pass < n; pass++) {
-    int changed = 0;
-    for (int i = 0; i < n; i++) {
-      const tb_hparam *h = tb_learner_hparam(l->learner, i);
-      if (!h->parent || isnan(xl[i])) continue;
-      double pv = xl[declared_index(l->learner, h->parent)];
-      int on = 0;
-      for (int j = 0; j < h->n_cond && !isnan(pv); j++) on |= pv == h->cond_values[j];
-      if (!on) xl[i] = NAN, changed = 1;
-    }
-    if (!changed) break;
-  }
-  return TB_OK;
+  if (tb_space_dim(sp) != tb_learner_n_hparams(l->learner))
+    return tb_error_set(TB_ERR_INVALID, "suite config: not %s's space", l->name);
+  /* the learner objective's mapping (tb_space_map): one place maps a restricted space to the declared one */
+  TB_TRY(tb_learner_space(l->learner, &decl));
+  TB_TRY(tb_space_map_create(sp, decl, &map));
+  rc = tb_space_map_apply(map, x, xl);
+  if (rc < 0) tb_error_prefix(rc, "suite config: ");
+done:
+  tb_space_map_free(map);
+  tb_space_free(decl);
+  return rc;
 }

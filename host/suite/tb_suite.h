@@ -28,22 +28,6 @@ typedef struct tb_suite_loc {
   int line, col; /* 1-based position in the suite file of the key or value (0: none) */
 } tb_suite_loc;
 
-/* One parameter of a search space as written in the suite. For a learner, an omitted type is the declared one. */
-typedef struct tb_suite_param {
-  char *name;
-  tb_param_type type;
-  double lo, hi;            /* float/int range */
-  int log;                  /* float/int: log scale */
-  double step;              /* int step (1 by default) */
-  int n_choices;            /* categorical */
-  char **choices;           /* categorical labels (owned) */
-  double value;             /* fixed: the value (a learner's categorical: the declared choice index) */
-  char *parent;             /* command spaces: `when` parent, or NULL */
-  int n_cond;
-  char **cond;              /* the parent's values (labels or numbers as written) that make it active */
-  tb_suite_loc loc;
-} tb_suite_param;
-
 typedef struct tb_suite_dataset {
   char *spec;               /* dataset SPEC (tb_data.h) */
   char *name;               /* short name for experiment names ([A-Za-z0-9_.-]); default from the SPEC */
@@ -59,7 +43,9 @@ typedef struct tb_suite_learner {
   int others_declared;      /* hyperparameters the suite does not list: 1 searched over the declared range,
                                0 fixed at their defaults */
   int n_params;
-  tb_suite_param *params;   /* the listed ones (overrides) */
+  tb_param *params;         /* the listed ones (overrides), as descriptions (tb_space.h; choices owned): an omitted
+                               type is the declared one; a fixed categorical's value is the declared choice index */
+  tb_suite_loc *param_locs; /* where each was written: the one thing a suite adds to a description, kept beside it */
   tb_suite_loc loc;
 } tb_suite_learner;
 
@@ -67,7 +53,9 @@ typedef struct tb_suite_command {
   char *run;                /* shell command: the configuration on stdin as JSON, prints step=/value= lines */
   double timeout;           /* seconds per trial (0: none) */
   int n_params;
-  tb_suite_param *params;   /* its search space */
+  tb_param *params;         /* its search space, as descriptions (choices owned): a `when` is resolved when the
+                               suite is read (parent: index into params; cond_values in the parent's encoding) */
+  tb_suite_loc *param_locs; /* where each was written */
   tb_suite_loc loc;
 } tb_suite_command;
 
@@ -152,7 +140,8 @@ int tb_suite_experiment_get(const tb_suite *s, int i, tb_suite_experiment *out);
  * to the declared ones. A function's space is tb_testfn_space; a command's is its params. */
 int tb_suite_space(const tb_suite *s, const tb_suite_experiment *e, tb_space **out);
 /* x (the space's encoding) -> xl (the learner's declared encoding: categorical indices of the declared choices;
- * parameters the declared conditions switch off set to NAN). */
+ * parameters the declared conditions switch off set to NAN, those they switch on that x leaves unset at their
+ * declared default). The learner objective's own mapping (tb_space_map, tb_space.h). */
 int tb_suite_learner_config(const tb_suite_learner *l, const tb_space *sp, const double *x, double *xl);
 /* 1 when the learner's space needs tb_suite_learner_config (a restricted categorical), else 0. */
 int tb_suite_learner_remaps(const tb_suite_learner *l);
