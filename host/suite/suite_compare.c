@@ -50,23 +50,23 @@ static void cmp_options(diff *d, const char *key, int na, char *const *an, char 
   add(d, key, "{%s} -> {%s}", a, b);
 }
 
-static void cmp_params(diff *d, const char *key, int na, const tb_suite_param *a, int nb, const tb_suite_param *b) {
+static void cmp_params(diff *d, const char *key, int na, const tb_param *a, int nb, const tb_param *b) {
   char k[256];
   if (na != nb) {
     add(d, key, "%d -> %d parameters", na, nb);
     return;
   }
   for (int i = 0; i < na; i++) {
-    const tb_suite_param *x = &a[i], *y = &b[i];
-    snprintf(k, sizeof k, "%s.%s", key, str(x->name));
+    const tb_param *x = &a[i], *y = &b[i];
+    snprintf(k, sizeof k, "%s.%s", key, x->name);
     int same = str_eq(x->name, y->name) && x->type == y->type && x->log == y->log && x->n_choices == y->n_choices &&
-               str_eq(x->parent, y->parent) && x->n_cond == y->n_cond;
+               x->n_cond == y->n_cond && (x->n_cond == 0 || x->parent == y->parent);
     same = same && (x->type == TB_PARAM_CATEGORICAL || (x->lo == y->lo && x->hi == y->hi && x->step == y->step));
     same = same && (x->type != TB_PARAM_FIXED || x->value == y->value);
     for (int c = 0; same && c < x->n_choices; c++) same = str_eq(x->choices[c], y->choices[c]);
-    for (int c = 0; same && c < x->n_cond; c++) same = str_eq(x->cond[c], y->cond[c]);
+    for (int c = 0; same && c < x->n_cond; c++) same = x->cond_values[c] == y->cond_values[c];
     if (same) continue;
-    if (!str_eq(x->name, y->name)) add(d, k, "renamed to '%s'", str(y->name));
+    if (!str_eq(x->name, y->name)) add(d, k, "renamed to '%s'", y->name);
     else if (x->type != TB_PARAM_CATEGORICAL && x->type == y->type && x->log == y->log && x->step == y->step)
       add(d, k, "range [%.17g, %.17g] -> [%.17g, %.17g]", x->lo, x->hi, y->lo, y->hi);
     else add(d, k, "type, scale, step, choices or condition changed");
