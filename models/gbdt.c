@@ -82,6 +82,14 @@ static int resolve_obj(int obj, const tb_dataset *ds, int *out) {
   return TB_OK;
 }
 
+static int gbdt_choice_fits(const char *name, const char *choice, tb_task task, int n_classes) {
+  if (strcmp(name, "objective")) return 1;
+  if (!strcmp(choice, "squared")) return task == TB_TASK_REGRESSION;
+  if (!strcmp(choice, "softmax")) return task == TB_TASK_CLASSIFICATION;
+  if (!strcmp(choice, "logistic")) return task == TB_TASK_CLASSIFICATION && n_classes == 2;
+  return 1;
+}
+
 static size_t hist_bytes(const tb_grow_params *gp, int total_bins) {
   size_t slot = (size_t)total_bins * 2 * sizeof(int64_t);
   size_t slots = gp->policy == TB_GROW_LOSSGUIDE ? 2 * ((size_t)gp->max_leaves + 1) : (size_t)1 << gp->max_depth;
@@ -415,6 +423,7 @@ const tb_learner tb_learner_gbdt = {
   .tasks = (1 << TB_TASK_CLASSIFICATION) | (1 << TB_TASK_REGRESSION),
   .n_hparams = GBDT_N_HPARAMS,
   .hparams = gbdt_hparams,
+  .choice_fits = gbdt_choice_fits,
   .check = NULL,
   .estimate_bytes = gbdt_estimate,
   .create = gbdt_create,

@@ -51,6 +51,8 @@ static const tb_hparam mlp_hparams[] = {
      .help = "rows per update"},
     {.name = "epochs", .type = TB_PARAM_INT, .lo = 1, .hi = 1000, .step = 1, .def = 10,
      .help = "planned epochs (the fidelity; the cosine horizon)"},
+    {.name = "min_updates", .type = TB_PARAM_INT, .lo = 1, .hi = 1000, .log = 1, .step = 1, .def = 20,
+     .help = "updates per epoch at least: a small set makes several passes per epoch (1: one pass, plain epochs)"},
 };
 #define MLP_N_HPARAMS ((int)(sizeof mlp_hparams / sizeof *mlp_hparams))
 
@@ -105,6 +107,8 @@ const char *tb_mlp_config_read(const tb_space *sp, const double *x, tb_mlp_confi
   c->batch_size = (int)v;
   v = GET("epochs"); NEED(is_int_in(v, 1, 1e6), "epochs = %g is not a positive integer", v);
   c->epochs = (int)v;
+  v = GET("min_updates"); NEED(is_int_in(v, 1, 1e6), "min_updates = %g is not a positive integer", v);
+  c->min_updates = (int)v;
   return NULL;
 #undef GET
 #undef NEED
@@ -327,6 +331,7 @@ done:
 
 const tb_learner tb_learner_mlp = {
     .name = "mlp",
+    .refuses_missing = 1,
     .fidelity_unit = "epochs",
     .tasks = (1 << TB_TASK_CLASSIFICATION) | (1 << TB_TASK_REGRESSION),
     .n_hparams = MLP_N_HPARAMS,
