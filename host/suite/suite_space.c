@@ -265,7 +265,31 @@ static int add_listed(tb_space *sp, const tb_hparam *h, const tb_suite_param *p,
   return tb_space_add_int(sp, h->name, (long)p->lo, (long)p->hi, (long)p->step, p->log);
 }
 
-static int build_learner(const tb_suite *s, const tb_suite_learner *l, tb_space *sp) {
+/* An unlisted categorical of the whole declared space with only the choices that fit the dataset's task (ds NULL:
+ * all of them); a listed choice that cannot fit is an error at its line. */
+static int add_fitting_choices(tb_space *sp, const tb_learner *L, const tb_hparam *h, const tb_dataset *ds) {
+  const char *keep[TB_HP_MAX_CHOICES];
+  int k = 0;
+  for (int c = 0; c < h->n_choices; c++)
+    if (!ds || tb_learner_choice_fits(L, h->name, h->choices[c], ds->task, ds->n_classes)) keep[k++] = h->choices[c];
+  if (k == 1) return tb_space_add_fixed(sp, h->name, choice_index(h, keep[0]));
+  return tb_space_add_categorical(sp, h->name, k, keep);
+}
+
+static int check_listed_choices(const tb_suite *s, const tb_suite_learner *l, const tb_suite_param *p,
+                                const tb_dataset *ds) {
+  if (!ds || p->type != TB_PARAM_CATEGORICAL) return TB_OK;
+  for (int c = 0; c < p->n_choices; c++)
+    if (!tb_learner_choice_fits(l->learner, p->name, p->choices[c], ds->task, ds->n_classes))
+      return tb_error_set(TB_ERR_INVALID, "%s:%d:%d: %s.space.%s: choice '%s' cannot work on %s (%s%.0d%s); leave it "
+                          "out", s->path, p->loc.line, p->loc.col, l->name, p->name, p->choices[c], ds->name,
+                          ds->task == TB_TASK_REGRESSION ? "regression" : "classification, ",
+                          ds->task == TB_TASK_REGRESSION ? 0 : ds->n_classes,
+                          ds->task == TB_TASK_REGRESSION ? "" : " classes");
+  return TB_OK;
+}
+
+static int build_learner(const tb_suite *s, const tb_suite_learner *l, const tb_dataset *ds, tb_space *sp) {
   const tb_learner *L = l->learner;
   int n = tb_learner_n_hparams(L), rc = TB_OK;
   int *never = calloc((size_t)n, sizeof *never);
@@ -293,6 +317,8 @@ static int build_learner(const tb_suite *s, const tb_suite_learner *l, tb_space 
     const tb_hparam *h = tb_learner_hparam(L, i);
     const tb_suite_param *p = listed(l, h->name);
     if (p) {
+      rc = check_listed_choices(s, l, p, ds);
+      if (rc < 0) goto done;
       rc = add_listed(sp, h, p, never[i]);
       if (rc < 0) {
         tb_error_prefix(rc, "%s:%d:%d: %s.space.%s: ", s->path, p->loc.line, p->loc.col, l->name, h->name);
@@ -305,7 +331,7 @@ static int build_learner(const tb_suite *s, const tb_suite_learner *l, tb_space 
     else if (h->type == TB_PARAM_FLOAT) TB_TRY(tb_space_add_float(sp, h->name, h->lo, h->hi, h->log));
     else if (h->type == TB_PARAM_INT)
       TB_TRY(tb_space_add_int(sp, h->name, (long)h->lo, (long)h->hi, h->step >= 1 ? (long)h->step : 1, h->log));
-    else TB_TRY(tb_space_add_categorical(sp, h->name, h->n_choices, h->choices));
+    else TB_TRY(add_fitting_choices(sp, L, h, ds));
   }
   for (int i = 0; i < n; i++) {
     const tb_hparam *h = tb_learner_hparam(L, i);
@@ -370,13 +396,17 @@ static int build_command(const tb_suite *s, const tb_suite_command *cmd, tb_spac
 }
 
 int tb_suite_space(const tb_suite *s, const tb_suite_experiment *e, tb_space **out) {
+  return tb_suite_space_for_data(s, e, NULL, out);
+}
+
+int tb_suite_space_for_data(const tb_suite *s, const tb_suite_experiment *e, const tb_dataset *ds, tb_space **out) {
   int rc = TB_OK;
   tb_space *sp = NULL;
   if (!s || !e || !out) return tb_error_set(TB_ERR_INVALID, "suite space: NULL argument");
   *out = NULL;
   if (e->function) return tb_testfn_space(e->function, out);
   TB_TRY(tb_space_init(&sp));
-  if (e->learner) TB_TRY(build_learner(s, e->learner, sp));
+  if (e->learner) TB_TRY(build_learner(s, e->learner, ds, sp));
   else if (e->command) TB_TRY(build_command(s, e->command, sp));
   else TB_FAIL(TB_ERR_INVALID, "suite space: experiment %s has nothing to tune", e->name);
   rc = tb_space_finalize(sp);

@@ -151,6 +151,11 @@ int tb_suite_experiment_get(const tb_suite *s, int i, tb_suite_experiment *out);
  * some of its choices keeps them in declared order; tb_suite_learner_config maps the space's choice indices back
  * to the declared ones. A function's space is tb_testfn_space; a command's is its params. */
 int tb_suite_space(const tb_suite *s, const tb_suite_experiment *e, tb_space **out);
+/* The same for the loaded dataset ds of a learner experiment: an unlisted categorical keeps only the choices that
+ * can work on ds's task and number of classes (tb_learner_choice_fits: gbdt's objective on 10 classes is auto or
+ * softmax), fixed when one is left; a listed choice that cannot work is TB_ERR_INVALID at its line. ds NULL is
+ * tb_suite_space. The learner objective maps such a space to the declared one by choice labels. */
+int tb_suite_space_for_data(const tb_suite *s, const tb_suite_experiment *e, const tb_dataset *ds, tb_space **out);
 /* x (the space's encoding) -> xl (the learner's declared encoding: categorical indices of the declared choices;
  * parameters the declared conditions switch off set to NAN). */
 int tb_suite_learner_config(const tb_suite_learner *l, const tb_space *sp, const double *x, double *xl);
