@@ -435,13 +435,12 @@ int tb_suite_learner_config(const tb_suite_learner *l, const tb_space *sp, const
   if (tb_space_dim(sp) != n) return tb_error_set(TB_ERR_INVALID, "suite config: not %s's space", l->name);
   for (int i = 0; i < n; i++) {
     const tb_hparam *h = tb_learner_hparam(l->learner, i);
-    const tb_suite_param *p = listed(l, h->name);
+    const tb_param *q = tb_space_param(sp, i); /* a listed or task-restricted categorical: map by label */
     xl[i] = x[i];
-    if (!p || p->type != TB_PARAM_CATEGORICAL || isnan(x[i]) || tb_space_param(sp, i)->type != TB_PARAM_CATEGORICAL)
-      continue;
+    if (h->type != TB_PARAM_CATEGORICAL || isnan(x[i]) || q->type != TB_PARAM_CATEGORICAL) continue;
     int k = (int)x[i];
-    if (k < 0 || k >= p->n_choices) return tb_error_set(TB_ERR_INVALID, "suite config: %s = %g", h->name, x[i]);
-    xl[i] = choice_index(h, p->choices[k]);
+    if (k < 0 || k >= q->n_choices) return tb_error_set(TB_ERR_INVALID, "suite config: %s = %g", h->name, x[i]);
+    xl[i] = choice_index(h, q->choices[k]);
   }
   /* parameters the declared conditions switch off are NAN there (a never-active one is fixed in the suite's space) */
   for (int pass = 0; pass < n; pass++) {
