@@ -15,6 +15,7 @@
 #include "tb_backend.h"
 #include "tb_data.h"
 #include "tb_model.h"
+#include "tb_suite.h"
 #include "tb_test.h"
 
 static char dir[64];
@@ -171,6 +172,29 @@ static void test_label_warning(void) {
   free(text);
 }
 
+static void on_progress(void *ctx, const tb_suite_progress *p) {
+  if (p->event == TB_SUITE_EV_WARNING) snprintf(ctx, 512, "%s", p->warning);
+}
+
+/* A suite on an ID-like label column gets the warning as a progress event (the library never prints). */
+static void test_label_warning_suite(void) {
+  char *text = malloc(1 << 16), *w = text, yaml[1024], out[600], got[512] = "";
+  w += sprintf(w, "a,b,id\n");
+  for (int i = 0; i < 600; i++) w += sprintf(w, "%.4f,%.4f,%d\n", urand(), urand(), 7000 + i / 3);
+  snprintf(yaml, sizeof yaml, "name: w\ndatasets: [\"csv:%s\"]\nlearners:\n  - name: mlp\n    space: {units: 16}\n"
+           "strategies: [{name: random, sampler: random}]\nbudget: {trials: 1, fidelity: {max: 1}}\ndevice: cpu\n"
+           "jobs: 1\n", write_file("ids200.csv", text));
+  tb_suite *s = NULL;
+  TB_CHECK_OK(tb_suite_parse("w.yaml", yaml, strlen(yaml), &s));
+  snprintf(out, sizeof out, "%s/w.h5", dir);
+  tb_suite_run_options o = {0};
+  o.out = out, o.progress = on_progress, o.progress_ctx = got;
+  TB_CHECK_OK(tb_suite_run(s, &o, NULL));
+  CU_ASSERT_PTR_NOT_NULL(strstr(got, "200 distinct values for 600 rows"));
+  tb_suite_free(s);
+  free(text);
+}
+
 /* Runs cmd, returns its stdout (malloc'ed). */
 static char *run(const char *cmd) {
   FILE *f = popen(cmd, "r");
@@ -262,6 +286,7 @@ static const tb_test_case cases[] = {{"header_detected", test_header_detected},
                                      {"missing_policies", test_missing_policies},
                                      {"missing_learners", test_missing_learners},
                                      {"label_warning", test_label_warning},
+                                     {"label_warning_suite", test_label_warning_suite},
                                      {"suite_trial_equals_train", test_suite_trial_equals_train},
                                      {NULL, NULL}};
 

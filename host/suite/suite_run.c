@@ -42,6 +42,7 @@ typedef struct exp_ctx {
   int n_attrs;      /* experiment attributes for the report */
   const char *attr_names[2];
   double attr_values[2];
+  char warning[512]; /* tb_data_label_warning's message, or "" */
 } exp_ctx;
 
 static void exp_ctx_free(exp_ctx *x) {
@@ -87,6 +88,7 @@ static int make_objective(const tb_suite *s, const tb_suite_experiment *e, exp_c
   sp.valid_frac = e->dataset->valid_frac, sp.test_frac = e->dataset->test_frac;
   sp.seed = e->dataset->split_seed, sp.stratify = e->dataset->stratify;
   TB_TRY(tb_data_load(e->dataset->spec, &x->ds));
+  tb_data_label_warning(x->ds, x->warning, sizeof x->warning);
   /* split, impute, standardise on the train rows: the data path of `tunebench train` (tb_data_prepare), so a trial
    * and `train --split-seed <split_seed> --seed <trial seed>` with its configuration give the same numbers */
   TB_TRY(tb_data_prepare(x->ds, &sp, &parts, &st));
@@ -192,6 +194,10 @@ int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_
     TB_TRY(tb_suite_experiment_get(s, e, &ex));
     x.store_index = -1;
     TB_TRY(make_objective(s, &ex, &x));
+    if (x.warning[0]) { /* the library says it as data; the caller prints it */
+      r.ev = (tb_suite_progress){.experiment = ex.name, .warning = x.warning};
+      emit(&r, TB_SUITE_EV_WARNING);
+    }
     for (size_t i = 0; hist && i < hist->n_events; i++)
       if (hist->events[i].type == TB_STORE_EV_EXPERIMENT && !strcmp(hist->events[i].u.experiment.exp.name, ex.name))
         x.store_index = hist->events[i].u.experiment.index;

@@ -186,7 +186,10 @@ typedef struct tb_suite_strategy_progress {
   double elapsed;           /* seconds its studies have run */
 } tb_suite_strategy_progress;
 
-typedef enum { TB_SUITE_EV_STUDY_BEGIN = 0, TB_SUITE_EV_STUDY_PROGRESS = 1, TB_SUITE_EV_STUDY_END = 2 } tb_suite_event;
+/* WARNING: something about an experiment's data the user should know (warning holds it; the run goes on), e.g. a
+ * label column that looks like an ID or a regression target (tb_data_label_warning); sent before its studies. */
+typedef enum { TB_SUITE_EV_STUDY_BEGIN = 0, TB_SUITE_EV_STUDY_PROGRESS = 1, TB_SUITE_EV_STUDY_END = 2,
+               TB_SUITE_EV_WARNING = 3 } tb_suite_event;
 
 /* What the progress callback gets: before a study, after each of its finished jobs, after it. */
 typedef struct tb_suite_progress {
@@ -196,6 +199,7 @@ typedef struct tb_suite_progress {
   size_t study_trials;      /* STUDY_END: the trials the study ran */
   int study_have_best;      /* STUDY_END: 1 when study_best holds its best value of the first objective */
   double study_best;
+  const char *warning;      /* WARNING: the message (NULL otherwise) */
   const tb_suite_strategy_progress *strategies; /* n_strategies rows; the running strategy's includes its study */
 } tb_suite_progress;
 
