@@ -1,9 +1,9 @@
 /* cli_learner.c: what `tunebench train` and `tunebench bench latency` share before they build a model: the
- * configuration (the learner's defaults plus --set key=value, applied parents first so that
- * `--set l1_ratio=0.3 --set penalty=elasticnet` works in any order, then checked), and the data (device resolved,
- * dataset loaded, a label warning printed, then split, imputed and standardised by tb_data_prepare, the data path
- * suite trials take too; backend opened, data uploaded). It is not a command itself. Tested through tests/test_cli.c and tests/test_cli_bench_latency.c (which
- * run the built binary). */
+ * configuration (the learner's defaults plus --set key=value, applied parents first so that `--set l1_ratio=0.3
+ * --set penalty=elasticnet` works in any order, then checked), and the data (device resolved, dataset loaded, a
+ * label warning printed, then split, imputed and standardised by tb_data_prepare, the data path suite trials take
+ * too; backend opened, data uploaded). It is not a command itself. Tested through tests/test_cli.c and
+ * tests/test_cli_bench_latency.c (which run the built binary). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,11 +4,11 @@
  * that is not given; --no-stratify; a source's fixed test split is honoured), imputes and standardises the features
  * on the training rows for every learner (tb_data_prepare, the data path of suite trials too: trees are unaffected
  * by this monotone map, the linear models need it), so that `--split-seed S --seed T` with a trial's configuration
- * reproduces a study trial of split_seed S and seed T (docs/learners.md "Reproducing a trial"), opens the device (auto falls back to the CPU with a notice; cuda
- * without a GPU is exit 2), and builds the configuration from the learner's defaults plus --set key=value (applied
- * parents first, so `--set l1_ratio=0.3 --set penalty=elasticnet` works in any order); that set-up is shared with
- * `bench latency` (cli_learner.c). It is not the tuner.
- * Tested by tests/test_cli.c and tests/test_model_core.c (which run the built binary). */
+ * reproduces a study trial of split_seed S and seed T (docs/learners.md "Reproducing a study trial"), opens the device
+ * (auto falls back to the CPU with a notice; cuda without a GPU is exit 2), and builds the configuration from the
+ * learner's defaults plus --set key=value (applied parents first, so `--set l1_ratio=0.3 --set penalty=elasticnet`
+ * works in any order); that set-up is shared with `bench latency` (cli_learner.c). It is not the tuner. Tested by
+ * tests/test_cli.c, tests/test_model_core.c and tests/test_data_prepare.c (which run the built binary). */
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -194,8 +194,8 @@ int tb_cli_train(int argc, char **argv) {
     else ok = 0;
     if (!ok) {
       fprintf(stderr, "tunebench: train: bad argument '%s'%s (usage: tunebench train --learner NAME --data SPEC "
-              "[--set key=value ...] [--device D] [--seed N] [--split-seed N] [--no-stratify] [--units N] [--valid-frac F] "
-              "[--test-frac F])\n", a,
+              "[--set key=value ...] [--device D] [--seed N] [--split-seed N] [--no-stratify] [--units N] "
+              "[--valid-frac F] [--test-frac F])\n", a,
               v ? "" : " (missing value?)");
       return TB_EXIT_USAGE;
     }

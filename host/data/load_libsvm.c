@@ -1,9 +1,9 @@
-/* load_libsvm.c: the libsvm:PATH[?task=...] source: lines "label idx:val idx:val ..." with 1-based ascending
- * indices ('#' starts a comment, blank lines are skipped). The sparse entries are collected in one pass, then
- * written into the dense float matrix with n_cols = the largest index. Labels are numbers: all integers give
- * classification with classes remapped in sorted order (-1/+1 -> 0/1), otherwise regression (load_labels.h).
- * A value "nan" is a missing value (the SPEC's missing= policy), an infinite one is refused naming line:column (the
- * value's byte); an absent index is 0, not missing. Not here: qid: ranking tokens, multi-label lines. Tested by tests/test_data_load.c. */
+/* load_libsvm.c: the libsvm:PATH[?task=...] source: lines "label idx:val idx:val ..." with 1-based ascending indices
+ * ('#' starts a comment, blank lines are skipped). The sparse entries are collected in one pass, then written into
+ * the dense float matrix with n_cols = the largest index. Labels are numbers: all integers give classification with
+ * classes remapped in sorted order (-1/+1 -> 0/1), otherwise regression (load_labels.h). A value "nan" is a missing
+ * value (the SPEC's missing= policy), an infinite one is refused naming line:column (the value's byte); an absent
+ * index is 0, not missing. Not here: qid: ranking tokens, multi-label lines. Tested by tests/test_data_load.c. */
 #include "load_labels.h"
 
 #include <errno.h>
