@@ -338,6 +338,11 @@ static int gbdt_train(tb_model *m, int units) {
     }
   }
   m->fidelity = g->n_rounds;
+  if (m->n_train) { /* the training loss of the model as it stands: margin rows of dataset rows are those rows */
+    tb_metrics mt;
+    TB_TRY(tb_gbdt_eval_dev(m, g->train_idx.data, g->train_idx.data, m->n_train, &mt));
+    m->train_loss = mt.loss;
+  }
 done:
   return rc;
 }

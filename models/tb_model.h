@@ -121,8 +121,9 @@ void tb_model_free(tb_model *m);
 int tb_model_train(tb_model *m, int units);
 int tb_model_fidelity(const tb_model *m); /* units trained so far */
 /* Mean training loss over the train rows during the last unit trained (the training objective's loss, as
- * tb_metrics.loss, without the penalty): mlp and logreg sgd/adam average it over the epoch's mini-batches, logreg
- * lbfgs gives it at the last iterate. NAN before the first unit, and for the tree learners (not computed). */
+ * tb_metrics.loss, without the penalty): mlp and logreg sgd/adam average it over the epoch's mini-batches (the mlp
+ * over its last pass), logreg lbfgs gives it at the last iterate, gbdt of the model after the call (all training
+ * rows, whatever the subsample). NAN before the first unit, and for the forest (not computed). */
 double tb_model_train_loss(const tb_model *m);
 
 /* Metrics on rows of the devdata's dataset (valid or, at the very end, test rows). */

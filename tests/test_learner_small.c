@@ -104,14 +104,14 @@ static void test_divergence_and_train_loss(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(tb_error_detail(), "diverged"));
   tb_model_free(m);
   tb_space_free(sp);
-  /* the training loss: NaN before training, the epoch's mean after; logreg too; NaN for the trees */
-  const char *names[] = {"mlp", "logreg", "gbdt"};
-  for (int k = 0; k < 3; k++) {
+  /* the training loss: NaN before training, the last unit's mean after (mlp, logreg, gbdt); NaN for the forest */
+  const char *names[] = {"mlp", "logreg", "gbdt", "forest"};
+  for (int k = 0; k < 4; k++) {
     m = fx_model(&f, names[k], NULL, 2, &sp);
     CU_ASSERT(isnan(tb_model_train_loss(m)));
     TB_CHECK_OK(tb_model_train(m, 2));
     double tl = tb_model_train_loss(m);
-    if (k < 2) {
+    if (k < 3) {
       CU_ASSERT(isfinite(tl) && tl > 0 && tl < log(10.0) * 1.5);
     } else {
       CU_ASSERT(isnan(tl));
