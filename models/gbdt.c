@@ -123,6 +123,14 @@ static int resolve_obj(int obj, const tb_dataset *ds, int *out) {
   return TB_OK;
 }
 
+static int gbdt_choice_fits(const char *name, const char *choice, tb_task task, int n_classes) {
+  if (strcmp(name, "objective")) return 1;
+  if (!strcmp(choice, "squared")) return task == TB_TASK_REGRESSION;
+  if (!strcmp(choice, "softmax")) return task == TB_TASK_CLASSIFICATION;
+  if (!strcmp(choice, "logistic")) return task == TB_TASK_CLASSIFICATION && n_classes == 2;
+  return 1;
+}
+
 static size_t hist_bytes(const tb_grow_params *gp, int total_bins) {
   size_t slot = (size_t)total_bins * 2 * sizeof(int64_t);
   size_t slots = gp->policy == TB_GROW_LOSSGUIDE ? 2 * ((size_t)gp->max_leaves + 1) : (size_t)1 << gp->max_depth;
@@ -364,6 +372,11 @@ static int gbdt_train(tb_model *m, int units) {
     }
   }
   m->fidelity = g->n_rounds;
+  if (m->n_train) { /* the training loss of the model as it stands: margin rows of dataset rows are those rows */
+    tb_metrics mt;
+    TB_TRY(tb_gbdt_eval_dev(m, g->train_idx.data, g->train_idx.data, m->n_train, &mt));
+    m->train_loss = mt.loss;
+  }
 done:
   return rc;
 }
@@ -451,6 +464,7 @@ const tb_learner tb_learner_gbdt = {
   .hparams = gbdt_hparams,
   .params_size = sizeof(gbdt_params),
   .decode = gbdt_decode,
+  .choice_fits = gbdt_choice_fits,
   .estimate_bytes = gbdt_estimate,
   .create = gbdt_create,
   .train = gbdt_train,

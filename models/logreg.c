@@ -317,7 +317,9 @@ done:
 }
 
 static int logreg_train(tb_model *m, int units) {
-  return impl(m)->solver == SOLVER_LBFGS ? train_lbfgs(m, units) : train_minibatch(m, units);
+  int rc = impl(m)->solver == SOLVER_LBFGS ? train_lbfgs(m, units) : train_minibatch(m, units);
+  m->train_loss = impl(m)->last_loss;
+  return rc;
 }
 
 /* ---- evaluation and prediction -------------------------------------------------------------------------------- */
@@ -440,6 +442,7 @@ done:
 
 const tb_learner tb_learner_logreg = {
     .name = "logreg",
+    .refuses_missing = 1,
     .fidelity_unit = "epochs",
     .tasks = 1 << TB_TASK_CLASSIFICATION,
     .n_hparams = LOGREG_N_HP,

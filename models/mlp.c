@@ -18,7 +18,8 @@
 /* Index of each hyperparameter in the declaration (and in the space, and in a configuration). */
 enum {
   HP_LAYERS, HP_UNITS, HP_ACT, HP_DROPOUT, HP_INIT, HP_INIT_DIST, HP_INIT_SCALE, HP_WEIGHT_DECAY, HP_OPTIMIZER,
-  HP_MOMENTUM, HP_LR, HP_LR_SCHEDULE, HP_ANNEAL_T0, HP_STEP_SIZE, HP_GAMMA, HP_BATCH_SIZE, HP_EPOCHS, MLP_N_HPARAMS
+  HP_MOMENTUM, HP_LR, HP_LR_SCHEDULE, HP_ANNEAL_T0, HP_STEP_SIZE, HP_GAMMA, HP_BATCH_SIZE, HP_EPOCHS, HP_MIN_UPDATES,
+  MLP_N_HPARAMS
 };
 
 /* The declaration: the one range of each hyperparameter (tb_learner_check holds every configuration to it). */
@@ -66,6 +67,9 @@ static const tb_param mlp_hparams[MLP_N_HPARAMS] = {
                        .def = 128, .help = "rows per update"},
     [HP_EPOCHS] = {.name = "epochs", .type = TB_PARAM_INT, .lo = 1, .hi = 1000, .step = 1, .def = 10,
                    .help = "planned epochs (the fidelity; the cosine horizon)"},
+    [HP_MIN_UPDATES] = {.name = "min_updates", .type = TB_PARAM_INT, .lo = 1, .hi = 1000, .log = 1, .step = 1,
+                        .def = 20, .help = "updates per epoch at least: a small set makes several passes per epoch "
+                                           "(1: one pass, plain epochs)"},
 };
 
 _Static_assert(sizeof(tb_mlp_config) <= TB_LEARNER_PARAMS_MAX, "tb_mlp_config outgrew TB_LEARNER_PARAMS_MAX");
@@ -94,6 +98,7 @@ static const char *mlp_decode(const double *x, void *params, char *buf, size_t l
   c->gamma = x[HP_GAMMA];
   c->batch_size = (int)x[HP_BATCH_SIZE];
   c->epochs = (int)x[HP_EPOCHS];
+  c->min_updates = (int)x[HP_MIN_UPDATES];
   return NULL;
 }
 
@@ -314,6 +319,7 @@ done:
 
 const tb_learner tb_learner_mlp = {
     .name = "mlp",
+    .refuses_missing = 1,
     .fidelity_unit = "epochs",
     .tasks = (1 << TB_TASK_CLASSIFICATION) | (1 << TB_TASK_REGRESSION),
     .n_hparams = MLP_N_HPARAMS,

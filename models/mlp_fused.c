@@ -28,6 +28,7 @@ static const char *compat_cfg(const tb_mlp_config *ca, const tb_mlp_config *cb, 
   SAME(units, "units");
   SAME(act, "act");
   SAME(batch_size, "batch_size");
+  SAME(min_updates, "min_updates");
 #undef SAME
   int fa = ca->optimizer >= TB_MLP_OPT_ADAM, fb = cb->optimizer >= TB_MLP_OPT_ADAM;
   if (fa != fb)
@@ -66,6 +67,7 @@ static void fused_shapes(tb_fused *f, const tb_mlp_config *c, int d, int n_out) 
   f->units = c->units;
   f->act = c->act;
   f->batch = c->batch_size;
+  f->min_updates = c->min_updates;
   f->adam = c->optimizer >= TB_MLP_OPT_ADAM;
   f->d = d;
   f->n_out = n_out;
@@ -458,7 +460,8 @@ int tb_fused_train(tb_fused *f, int units) {
     TB_TRY(tb_fused_train_epoch(f));
     for (int s = f->n_active - 1; s >= 0; s--) { /* a diverged member stops here, as a solo model's train fails */
       int k = f->member[s];
-      if (!isfinite(f->m[k].train_loss)) TB_TRY(deactivate(f, k, TB_FUSED_DIVERGED));
+      if (tb_mlp_diverged(f->m[k].train_loss, f->regression, f->n_out, f->y_std))
+        TB_TRY(deactivate(f, k, TB_FUSED_DIVERGED));
     }
   }
   /* fidelity as tb_model_train counts it: `units` for a member that finished the call, unchanged otherwise */

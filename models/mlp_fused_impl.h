@@ -40,6 +40,7 @@ struct tb_fused {
   tb_fused_member *m;        /* K members */
   /* shape shared by the members */
   int layers, units, batch, adam; /* adam: optimizer family (1: adam/adamw, 0: sgd/momentum/nesterov) */
+  int min_updates;                /* updates per epoch at least, shared by the members (tb_mlp_passes) */
   tb_act act;
   int d, n_out, n_lin, n_t, rows; /* rows: max(batch_size, eval chunk), as tb_mlp */
   int fan_in[TB_MLP_MAX_LAYERS + 1], fan_out[TB_MLP_MAX_LAYERS + 1];

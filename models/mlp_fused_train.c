@@ -145,11 +145,11 @@ done:
 
 /* Each active member's epoch row order, batch-major: batch at r (rows = min(B, n - r)) holds member s's rows at
  * r * A + s * rows. */
-static int upload_epoch_order(tb_fused *f) {
+static int upload_epoch_order(tb_fused *f, int64_t passes, int64_t q) {
   const size_t n = f->n_train, B = (size_t)f->batch, A = (size_t)f->n_active;
   for (size_t s = 0; s < A; s++) {
     const tb_fused_member *mb = &f->m[f->member[s]];
-    shuffle(f->order_one, n, mb->seed_shuffle, mb->epoch);
+    shuffle(f->order_one, n, mb->seed_shuffle, mb->epoch * passes + q); /* pass q: as the solo model */
     for (size_t r = 0; r < n; r += B) {
       const size_t rows = n - r < B ? n - r : B;
       uint32_t *dst = f->order + r * A + s * rows;
@@ -181,34 +181,37 @@ int tb_fused_train_epoch(tb_fused *f) {
   int rc = TB_OK;
   const size_t n = f->n_train, B = (size_t)f->batch;
   const int A = f->n_active, d = f->d, use_drop = any_dropout(f);
-  const int64_t per_epoch = (int64_t)((n + B - 1) / B);
+  const int64_t passes = tb_mlp_passes(n, (int)B, f->min_updates);
+  const int64_t per_epoch = passes * (int64_t)((n + B - 1) / B); /* updates per epoch */
   const float *X = tb_devdata_X(f->dd);
   tb_sgd_hparams *hs = calloc((size_t)A, sizeof *hs);
   tb_adam_hparams *ha = calloc((size_t)A, sizeof *ha);
   if (!hs || !ha) TB_FAIL(TB_ERR_NOMEM, "fused train: out of host memory");
-  TB_TRY(upload_epoch_order(f));
-  for (size_t r = 0; r < n; r += B) {
-    const int rows = (int)(n - r < B ? n - r : B);
-    const size_t nr = (size_t)A * (size_t)rows;
-    const uint32_t *idx = (const uint32_t *)f->perm.data + r * (size_t)A;
-    float *loss_rows = (float *)f->loss.data + r * (size_t)A;
-    const float *dz;
-    TB_TRY(tb_op_gather_rows(f->be, nr, d, X, idx, f->xb.data));
-    if (f->regression) TB_TRY(tb_op_gather_rows(f->be, nr, 1, tb_devdata_targets(f->dd), idx, f->yb.data));
-    else TB_TRY(tb_op_gather_i32(f->be, nr, tb_devdata_labels(f->dd), idx, f->yb.data));
-    TB_TRY(forward(f, f->xb.data, (long long)rows * d, rows, 1, use_drop));
-    if (f->regression) { /* as the solo model: d loss / d z = (pred - y) y_std / (rows y_std^2) */
-      TB_TRY(regression_output(f, (int)nr, f->pred.data));
-      TB_TRY(tb_op_sq_err(f->be, 1, (int)nr, 1, f->pred.data, f->yb.data, 1.0f / ((float)rows * f->y_std),
-                          loss_rows, f->pred.data));
-      dz = f->pred.data;
-    } else {
-      TB_TRY(tb_op_softmax_xent(f->be, 1, (int)nr, f->n_out, f->out.data, f->yb.data, 1.0f / (float)rows, loss_rows,
-                                f->out.data));
-      dz = f->out.data;
+  for (int64_t q = 0; q < passes; q++) { /* as many passes as the solo model (tb_mlp_passes) */
+    TB_TRY(upload_epoch_order(f, passes, q));
+    for (size_t r = 0; r < n; r += B) {
+      const int rows = (int)(n - r < B ? n - r : B);
+      const size_t nr = (size_t)A * (size_t)rows;
+      const uint32_t *idx = (const uint32_t *)f->perm.data + r * (size_t)A;
+      float *loss_rows = (float *)f->loss.data + r * (size_t)A;
+      const float *dz;
+      TB_TRY(tb_op_gather_rows(f->be, nr, d, X, idx, f->xb.data));
+      if (f->regression) TB_TRY(tb_op_gather_rows(f->be, nr, 1, tb_devdata_targets(f->dd), idx, f->yb.data));
+      else TB_TRY(tb_op_gather_i32(f->be, nr, tb_devdata_labels(f->dd), idx, f->yb.data));
+      TB_TRY(forward(f, f->xb.data, (long long)rows * d, rows, 1, use_drop));
+      if (f->regression) { /* as the solo model: d loss / d z = (pred - y) y_std / (rows y_std^2) */
+        TB_TRY(regression_output(f, (int)nr, f->pred.data));
+        TB_TRY(tb_op_sq_err(f->be, 1, (int)nr, 1, f->pred.data, f->yb.data, 1.0f / ((float)rows * f->y_std),
+                            loss_rows, f->pred.data));
+        dz = f->pred.data;
+      } else {
+        TB_TRY(tb_op_softmax_xent(f->be, 1, (int)nr, f->n_out, f->out.data, f->yb.data, 1.0f / (float)rows, loss_rows,
+                                  f->out.data));
+        dz = f->out.data;
+      }
+      TB_TRY(backward(f, f->xb.data, rows, dz, use_drop));
+      TB_TRY(update(f, per_epoch, hs, ha));
     }
-    TB_TRY(backward(f, f->xb.data, rows, dz, use_drop));
-    TB_TRY(update(f, per_epoch, hs, ha));
   }
   TB_TRY(epoch_losses(f));
   for (int s = 0; s < A; s++) f->m[f->member[s]].epoch++;

@@ -5,6 +5,8 @@
  * tests/test_model_mlp.c and tests/test_model_fused.c. */
 #ifndef TB_MLP_IMPL_H
 #define TB_MLP_IMPL_H
+#include <math.h>
+
 #include "model_impl.h"
 
 #define TB_MLP_MAX_LAYERS 4
@@ -33,6 +35,7 @@ typedef struct tb_mlp_config {
   double gamma;        /* step: decay factor */
   int batch_size;      /* rows per update */
   int epochs;          /* planned epochs (the cosine horizon; training may go on past it) */
+  int min_updates;     /* updates per epoch at least (tb_mlp_passes) */
 } tb_mlp_config;
 
 /* Checks x against the declaration (tb_learner_check: sp is the mlp's space) and decodes it, inactive ones at their
@@ -70,6 +73,27 @@ typedef struct tb_mlp {
   uint64_t drop_pos;            /* next element of the dropout stream */
   uint32_t *order;              /* host scratch: n_train */
 } tb_mlp;
+
+/* Divergence (solo and fused alike): an epoch whose mean training loss is not finite or above TB_MLP_DIVERGED_FACTOR
+ * times the loss of the trivial predictor: log(n_out) for classification (uniform probabilities), 0.5 y_std^2 for
+ * regression (the mean). sgd at lr 10 gives losses of 1e3 to 1e10 that stay finite at chance accuracy for many
+ * epochs; such a model has diverged, and says so (TB_ERR_RANGE) rather than being scored as a result. */
+#define TB_MLP_DIVERGED_FACTOR 100.0
+static inline int tb_mlp_diverged(double mean_loss, int regression, int n_out, double y_std) {
+  double base = regression ? 0.5 * y_std * y_std : log((double)(n_out > 1 ? n_out : 2));
+  return !isfinite(mean_loss) || mean_loss > TB_MLP_DIVERGED_FACTOR * base;
+}
+
+/* Passes over the training rows in one epoch: enough for min_updates updates (at least one pass). With the
+ * default 20, a large set (Fashion-MNIST: 282 batches of 128) makes one pass per epoch as ever; a 107-row set (wine's
+ * train part) makes 20, so the default 10 epochs are 200 updates, scikit-learn's default max_iter on such a set,
+ * instead of 10. Pass q of epoch e shuffles with the stream (seed, e * passes + q): with one pass, (seed, e). */
+static inline int64_t tb_mlp_passes(size_t n_train, int batch, int min_updates) {
+  int64_t per_pass = (int64_t)((n_train + (size_t)batch - 1) / (size_t)batch);
+  if (per_pass < 1) per_pass = 1;
+  int64_t q = ((int64_t)min_updates + per_pass - 1) / per_pass;
+  return q > 1 ? q : 1;
+}
 
 int tb_mlp_train(tb_model *m, int units);
 int tb_mlp_evaluate(tb_model *m, const uint32_t *rows, size_t n_rows, tb_metrics *out);

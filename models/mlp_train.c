@@ -123,42 +123,47 @@ static void shuffle(uint32_t *order, size_t n, uint64_t seed, int64_t epoch) {
 static int train_epoch(tb_model *m, tb_mlp *p) {
   int rc = TB_OK;
   const size_t n = m->n_train, B = (size_t)p->cfg.batch_size;
-  const int64_t per_epoch = (int64_t)((n + B - 1) / B);
+  const int64_t passes = tb_mlp_passes(n, (int)B, p->cfg.min_updates);
+  const int64_t per_epoch = passes * (int64_t)((n + B - 1) / B); /* updates per epoch */
   const int d = p->d;
   const float *X = tb_devdata_X(m->dd);
   double loss_sum = 0;
-  shuffle(p->order, n, p->seed_shuffle, p->epoch);
-  for (size_t i = 0; i < n; i++) p->order[i] = m->train[p->order[i]];
-  TB_TRY(tb_backend_upload(m->be, p->perm.data, p->order, n * sizeof *p->order));
-  for (size_t r = 0; r < n; r += B) {
-    const int rows = (int)(n - r < B ? n - r : B);
-    const uint32_t *idx = (const uint32_t *)p->perm.data + r;
-    float *loss_rows = (float *)p->loss.data + r;
-    const float *dz;
-    TB_TRY(tb_op_gather_rows(m->be, (size_t)rows, d, X, idx, p->xb.data));
-    if (p->regression) TB_TRY(tb_op_gather_rows(m->be, (size_t)rows, 1, tb_devdata_targets(m->dd), idx, p->yb.data));
-    else TB_TRY(tb_op_gather_i32(m->be, (size_t)rows, tb_devdata_labels(m->dd), idx, p->yb.data));
-    TB_TRY(forward(m, p, p->xb.data, rows, 1));
-    if (p->regression) { /* d loss / d z = (pred - y) y_std / (rows y_std^2) */
-      TB_TRY(regression_output(m, p, rows, p->pred.data));
-      TB_TRY(tb_op_sq_err(m->be, 1, rows, 1, p->pred.data, p->yb.data, 1.0f / ((float)rows * p->y_std), loss_rows,
-                          p->pred.data));
-      dz = p->pred.data;
-    } else {
-      TB_TRY(tb_op_softmax_xent(m->be, 1, rows, p->n_out, p->out.data, p->yb.data, 1.0f / (float)rows, loss_rows,
-                                p->out.data));
-      dz = p->out.data;
+  for (int64_t q = 0; q < passes; q++) {
+    shuffle(p->order, n, p->seed_shuffle, p->epoch * passes + q);
+    for (size_t i = 0; i < n; i++) p->order[i] = m->train[p->order[i]];
+    TB_TRY(tb_backend_upload(m->be, p->perm.data, p->order, n * sizeof *p->order));
+    for (size_t r = 0; r < n; r += B) {
+      const int rows = (int)(n - r < B ? n - r : B);
+      const uint32_t *idx = (const uint32_t *)p->perm.data + r;
+      float *loss_rows = (float *)p->loss.data + r;
+      const float *dz;
+      TB_TRY(tb_op_gather_rows(m->be, (size_t)rows, d, X, idx, p->xb.data));
+      if (p->regression)
+        TB_TRY(tb_op_gather_rows(m->be, (size_t)rows, 1, tb_devdata_targets(m->dd), idx, p->yb.data));
+      else TB_TRY(tb_op_gather_i32(m->be, (size_t)rows, tb_devdata_labels(m->dd), idx, p->yb.data));
+      TB_TRY(forward(m, p, p->xb.data, rows, 1));
+      if (p->regression) { /* d loss / d z = (pred - y) y_std / (rows y_std^2) */
+        TB_TRY(regression_output(m, p, rows, p->pred.data));
+        TB_TRY(tb_op_sq_err(m->be, 1, rows, 1, p->pred.data, p->yb.data, 1.0f / ((float)rows * p->y_std), loss_rows,
+                            p->pred.data));
+        dz = p->pred.data;
+      } else {
+        TB_TRY(tb_op_softmax_xent(m->be, 1, rows, p->n_out, p->out.data, p->yb.data, 1.0f / (float)rows, loss_rows,
+                                  p->out.data));
+        dz = p->out.data;
+      }
+      TB_TRY(backward(m, p, p->xb.data, rows, dz));
+      p->step++;
+      TB_TRY(update(m, p, tb_mlp_lr_at(&p->cfg, p->step, per_epoch)));
     }
-    TB_TRY(backward(m, p, p->xb.data, rows, dz));
-    p->step++;
-    TB_TRY(update(m, p, tb_mlp_lr_at(&p->cfg, p->step, per_epoch)));
   }
-  /* one host sync per epoch: the sum of this epoch's per-row losses */
+  /* one host sync per epoch: the sum of the per-row losses of this epoch's last pass */
   TB_TRY(tb_op_sum(m->be, 1, n, p->loss.data, &loss_sum));
   p->epoch++;
-  if (!isfinite(loss_sum))
-    TB_FAIL(TB_ERR_RANGE, "mlp: diverged: training loss is %g at epoch %lld (lower lr?)", loss_sum,
-            (long long)p->epoch);
+  m->train_loss = loss_sum / (double)n;
+  if (tb_mlp_diverged(m->train_loss, p->regression, p->n_out, p->y_std))
+    TB_FAIL(TB_ERR_RANGE, "mlp: diverged: mean training loss is %g at epoch %lld, over %g times the trivial "
+            "predictor's (lower lr?)", m->train_loss, (long long)p->epoch, TB_MLP_DIVERGED_FACTOR);
 done:
   return rc;
 }

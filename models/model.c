@@ -45,6 +45,10 @@ int tb_learner_supports(const tb_learner *L, tb_task task) {
   return L && task >= TB_TASK_CLASSIFICATION && task <= TB_TASK_REGRESSION && (L->tasks & (1 << task)) != 0;
 }
 
+int tb_learner_choice_fits(const tb_learner *L, const char *name, const char *choice, tb_task task, int n_classes) {
+  return !L || !L->choice_fits || !name || !choice || L->choice_fits(name, choice, task, n_classes);
+}
+
 /* ---- declared search space ------------------------------------------------------------------------------------- */
 int tb_learner_space(const tb_learner *L, tb_space **out) {
   int rc = TB_OK;
@@ -302,12 +306,17 @@ int tb_model_create_config(const tb_learner_config *c, tb_devdata *dd, const tb_
   if (parts->n_train < 1) TB_FAIL(TB_ERR_INVALID, "model create: no training rows");
   TB_TRY(check_rows(ds, parts->train, parts->n_train, "model create (train rows)"));
   TB_TRY(check_rows(ds, parts->valid, parts->n_valid, "model create (valid rows)"));
+  if (L->refuses_missing && ds->missing != TB_MISSING_ERROR &&
+      (tb_data_count_missing(ds, parts->train, parts->n_train) || tb_data_count_missing(ds, parts->valid, parts->n_valid)))
+    TB_FAIL(TB_ERR_INVALID, "model create: %s cannot take missing values (NaN cells in %s); use missing=impute-mean "
+            "in the SPEC, or a tree learner (gbdt, forest)", L->name, ds->name);
   m = calloc(1, sizeof *m);
   if (!m) TB_FAIL(TB_ERR_NOMEM, "model create: out of host memory");
   m->L = L;
   m->dd = dd;
   m->be = tb_devdata_backend(dd);
   m->seed = seed;
+  m->train_loss = NAN;
   m->n_outputs = ds->task == TB_TASK_CLASSIFICATION ? ds->n_classes : 1;
   m->x = malloc((size_t)(L->n_hparams ? L->n_hparams : 1) * sizeof *m->x);
   m->params = malloc(L->params_size ? L->params_size : 1);
@@ -360,6 +369,7 @@ int tb_model_train(tb_model *m, int units) {
 }
 
 int tb_model_fidelity(const tb_model *m) { return m ? m->fidelity : 0; }
+double tb_model_train_loss(const tb_model *m) { return m ? m->train_loss : NAN; }
 int tb_model_n_outputs(const tb_model *m) { return m ? m->n_outputs : 0; }
 size_t tb_model_n_params(const tb_model *m) { return m ? m->L->n_params(m) : 0; }
 

@@ -14,6 +14,10 @@ struct tb_learner {
   const char *name;
   const char *fidelity_unit;     /* "epochs", "rounds", "trees" */
   int tasks;                     /* bit (1 << TB_TASK_CLASSIFICATION) | (1 << TB_TASK_REGRESSION) */
+  int refuses_missing;           /* 1: a dense learner: NaN features (missing=nan) are refused at create */
+  /* 0 when choice `choice` of categorical hyperparameter `name` cannot work on a task with n_classes (may be NULL:
+   * every choice fits) */
+  int (*choice_fits)(const char *name, const char *choice, tb_task task, int n_classes);
   int n_hparams;
   const tb_param *hparams;       /* the declaration: hparams[i] is parameter i of the learner's space */
   size_t params_size;            /* bytes of the learner's decoded settings (tb_mlp_config, ...); 0: none */
@@ -56,6 +60,7 @@ struct tb_model {
   size_t n_train, n_valid;
   uint64_t seed;
   int fidelity;         /* units trained so far */
+  double train_loss;    /* mean training loss of the last unit trained (NAN: none yet, or the learner has none) */
   int n_outputs;        /* classes (classification) or 1 (regression) */
   void *impl;
   tb_buf pred_x, pred_out; /* tb_model_predict's device work buffers: pred_rows rows of features and of outputs,

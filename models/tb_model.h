@@ -38,6 +38,10 @@ const tb_param *tb_learner_hparam(const tb_learner *L, int i);
 int tb_learner_hparam_find(const tb_learner *L, const char *name);
 /* 1 if the learner handles the task. */
 int tb_learner_supports(const tb_learner *L, tb_task task);
+/* 1 if choice `choice` of categorical hyperparameter `name` can work on a task with n_classes classes (0 for
+ * regression), 0 if it cannot (gbdt: objective=squared on classes, logistic on more than 2 classes or on
+ * regression, softmax on regression). Suites leave the choices that cannot work out of the spaces they tune. */
+int tb_learner_choice_fits(const tb_learner *L, const char *name, const char *choice, tb_task task, int n_classes);
 
 /* The learner's whole declared search space, finalized; parameter i of the space is hyperparameter i. */
 int tb_learner_space(const tb_learner *L, tb_space **out);
@@ -120,6 +124,11 @@ void tb_model_free(tb_model *m);
 /* Trains `units` more units of fidelity (epochs, rounds, trees). A non-finite loss is TB_ERR_RANGE ("diverged"). */
 int tb_model_train(tb_model *m, int units);
 int tb_model_fidelity(const tb_model *m); /* units trained so far */
+/* Mean training loss over the train rows during the last unit trained (the training objective's loss, as
+ * tb_metrics.loss, without the penalty): mlp and logreg sgd/adam average it over the epoch's mini-batches (the mlp
+ * over its last pass), logreg lbfgs gives it at the last iterate, gbdt of the model after the call (all training
+ * rows, whatever the subsample). NAN before the first unit, and for the forest (not computed). */
+double tb_model_train_loss(const tb_model *m);
 
 /* Metrics on rows of the devdata's dataset (valid or, at the very end, test rows). */
 int tb_model_evaluate(tb_model *m, const uint32_t *rows, size_t n_rows, tb_metrics *out);

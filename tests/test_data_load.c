@@ -149,7 +149,7 @@ static void test_csv_strings_quotes_crlf(void) {
                      "-5,nan,\"vir\"\"ginica\"\r\n"
                      "6,  7.25  ,setosa\r\n"
                      "\r\n\r\n";
-  tb_dataset *ds = load_ok("csv:%s?header=1&label=species", write_file("str.csv", text));
+  tb_dataset *ds = load_ok("csv:%s?header=1&label=species&missing=nan", write_file("str.csv", text));
   CU_ASSERT_EQUAL_FATAL(ds->n_rows, 4);
   CU_ASSERT_EQUAL_FATAL(ds->n_cols, 2);
   CU_ASSERT_EQUAL_FATAL(ds->n_classes, 3);
@@ -205,8 +205,18 @@ static void test_csv_bad(void) {
               "after_quote.csv:4:3:", "closing quote");
   expect_fail("csv:%s", csv_with_bad_line("inf_label.csv", 5, "1,2,3,4,5,inf"), TB_ERR_FORMAT, "inf_label.csv:6:",
               "not a finite number");
-  /* header-like first line without header=1: a hint */
-  expect_fail("csv:%s", write_file("names.csv", "a,b,y\n1,2,0\n"), TB_ERR_FORMAT, "names.csv:1:1:", "header=1");
+  /* header=0 with a first line of names: a hint (without header= such a line is detected: test_data_prepare.c) */
+  expect_fail("csv:%s?header=0", write_file("names.csv", "a,b,y\n1,2,0\n"), TB_ERR_FORMAT, "names.csv:1:1:",
+              "header=1");
+  /* missing and infinite cells (issue 21): refused with file:line:column unless missing= says otherwise */
+  expect_fail("csv:%s", csv_with_bad_line("nan_cell.csv", 5, "1,nan,3,4,5,1"), TB_ERR_FORMAT, "nan_cell.csv:6:2:",
+              "missing=");
+  expect_fail("csv:%s?missing=nan", csv_with_bad_line("inf_cell.csv", 5, "1,2,inf,4,5,1"), TB_ERR_FORMAT,
+              "inf_cell.csv:6:3:", "infinite");
+  expect_fail("csv:%s?missing=impute-mean", csv_with_bad_line("big_cell.csv", 7, "1,2,3,1e400,5,1"), TB_ERR_FORMAT,
+              "big_cell.csv:8:4:", "infinite");
+  expect_fail("csv:%s?missing=drop", csv_with_bad_line("pol.csv", 2, "1,2,3,4,5,1"), TB_ERR_INVALID, "'missing'",
+              "error, nan or impute-mean");
   /* label column */
   const char *hdr = write_file("hdr.csv", "a,b,y\n1,2,0\n3,4,1\n");
   expect_fail("csv:%s?header=1&label=z", hdr, TB_ERR_NOT_FOUND, "hdr.csv", "'z' not found (columns: a, b, y)");
@@ -286,6 +296,8 @@ static void test_libsvm_bad(void) {
       {"val.svm", "1 1:abc", "value 'abc' of index 1"},
       {"label.svm", "yes 1:1", "label 'yes' is not a number"},
       {"nanlab.svm", "nan 1:1", "not a finite number"},
+      {"nanval.svm", "1 1:0.5 3:nan", "3:11: missing value"},
+      {"infval.svm", "1 2:1e400", "3:5: infinite"},
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     snprintf(text, sizeof text, "%s%s\n0 1:1\n", good, cases[k].line);

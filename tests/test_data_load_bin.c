@@ -186,6 +186,13 @@ static void test_hdf5(void) {
   TB_CHECK_OK(tb_h5_write(f, "yd", TB_H5_F64, 1, dy, yd));
   TB_CHECK_OK(tb_h5_write(f, "yshort", TB_H5_I32, 1, dshort, yi));
   TB_CHECK_OK(tb_h5_write(f, "ystr", TB_H5_STR, 1, dy, names));
+  float Xnan[N * D], Xinf[N * D]; /* one NaN cell (row 5, column 3), one infinite cell (row 9, column 2) */
+  memcpy(Xnan, X, sizeof X);
+  memcpy(Xinf, X, sizeof X);
+  Xnan[4 * D + 2] = NAN;
+  Xinf[8 * D + 1] = INFINITY;
+  TB_CHECK_OK(tb_h5_write(f, "Xnan", TB_H5_F32, 2, dx, Xnan));
+  TB_CHECK_OK(tb_h5_write(f, "Xinf", TB_H5_F32, 2, dx, Xinf));
   CU_ASSERT_EQUAL(tb_h5_write(f, "X", TB_H5_F32, 2, dx, X), TB_ERR_IO); /* exists already */
   CU_ASSERT_PTR_NOT_NULL(strstr(tb_error_detail(), "'X'"));
   TB_CHECK_OK(tb_h5_close(f));
@@ -214,6 +221,11 @@ static void test_hdf5(void) {
     CU_ASSERT_EQUAL(bad, 0);
     tb_dataset_free(ds);
   }
+  snprintf(spec, sizeof spec, "hdf5:%s?x=Xnan&y=yi&missing=nan", path); /* NaN kept when the SPEC says so */
+  TB_CHECK_OK(tb_data_load(spec, &ds));
+  CU_ASSERT(isnan(ds->X[4 * D + 2]));
+  CU_ASSERT_EQUAL(ds->missing, TB_MISSING_NAN);
+  tb_dataset_free(ds);
   snprintf(spec, sizeof spec, "hdf5:%s?x=X&y=yi&task=regression", path);
   TB_CHECK_OK(tb_data_load(spec, &ds));
   CU_ASSERT_EQUAL(ds->task, TB_TASK_REGRESSION);
@@ -235,6 +247,8 @@ static void test_hdf5(void) {
       {"x=X&y=yshort", TB_ERR_FORMAT, "x 'X' has 64 rows but y 'yshort' has 63 values", NULL},
       {"x=X", TB_ERR_INVALID, "y=DATASET", NULL},
       {"x=X&y=yi&z=1", TB_ERR_INVALID, "'z'", "x, y, task"},
+      {"x=Xnan&y=yi", TB_ERR_FORMAT, "row 5, column 3: missing (NaN) value", "missing=nan"},
+      {"x=Xinf&y=yi&missing=nan", TB_ERR_FORMAT, "row 9, column 2: infinite value", NULL},
   };
   for (size_t k = 0; k < sizeof bads / sizeof bads[0]; k++) {
     snprintf(spec, sizeof spec, "hdf5:%s?%s", path, bads[k].keys);

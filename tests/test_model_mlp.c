@@ -197,9 +197,9 @@ static void grad_check(const char *spec, const char *cfg, double loss_scale) {
 
 static void test_gradient_check(void) {
   const char *cls = "gen:classification?n=40&d=5&informative=3&classes=3&seed=5";
-  grad_check(cls, "layers=2 units=16 act=tanh optimizer=sgd lr=1 batch_size=16 dropout=0", 1.0);
-  grad_check(cls, "layers=3 units=16 act=sigmoid optimizer=sgd lr=1 batch_size=16 init=he", 1.0);
-  grad_check(cls, "layers=1 units=16 act=relu optimizer=sgd lr=1 batch_size=16", 1.0);
+  grad_check(cls, "layers=2 units=16 act=tanh optimizer=sgd lr=1 batch_size=16 min_updates=1 dropout=0", 1.0);
+  grad_check(cls, "layers=3 units=16 act=sigmoid optimizer=sgd lr=1 batch_size=16 min_updates=1 init=he", 1.0);
+  grad_check(cls, "layers=1 units=16 act=relu optimizer=sgd lr=1 batch_size=16 min_updates=1", 1.0);
   /* regression: the step follows the standardised loss, i.e. the evaluated loss divided by var(y) */
   const char *reg = "gen:friedman1?n=40&d=5&noise=0.1&seed=6";
   tb_dataset *ds = NULL;
@@ -209,7 +209,7 @@ static void test_gradient_check(void) {
   for (int i = 0; i < 16; i++) s2 += pow(ds->y_value[i] - s / 16, 2);
   float sd = (float)sqrt(s2 / 16);
   tb_dataset_free(ds);
-  grad_check(reg, "layers=2 units=16 act=tanh optimizer=sgd lr=1 batch_size=16", 1.0 / ((double)sd * sd));
+  grad_check(reg, "layers=2 units=16 act=tanh optimizer=sgd lr=1 batch_size=16 min_updates=1", 1.0 / ((double)sd * sd));
 }
 
 /* ---- dropout boundaries ----------------------------------------------------------------------------------------- */
@@ -234,7 +234,7 @@ static void test_dropout_boundaries(void) {
   tb_model_free(b);
   /* p = 1: hidden outputs are all zero, the logits are the output bias (0 at init), so one full-batch SGD step
    * changes only that bias, by lr * mean(onehot(y) - 1/k) */
-  fx_config(&f, "layers=2 units=16 dropout=1 optimizer=sgd lr=0.5 batch_size=16 weight_decay=0");
+  fx_config(&f, "layers=2 units=16 dropout=1 optimizer=sgd lr=0.5 batch_size=16 min_updates=1 weight_decay=0");
   tb_model *m = fx_model(&f, 4);
   size_t l0, l1;
   float *p0, *p1;

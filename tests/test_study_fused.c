@@ -34,13 +34,14 @@ static tb_space *mlp_space(int vary_units) {
   tb_space *decl = NULL, *sp = NULL;
   TB_CHECK_OK(tb_learner_space(tb_learner_find("mlp"), &decl));
   TB_CHECK_OK(tb_space_init(&sp));
-  static const char *names[] = {"layers", "units", "act", "batch_size", "optimizer", "lr_schedule", "epochs"};
-  static const double vals[] = {1, 16, 0, 32, 1, 0, 3};
+  static const char *names[] = {"layers", "units", "act", "batch_size", "optimizer", "lr_schedule", "epochs",
+                                "min_updates"};
+  static const double vals[] = {1, 16, 0, 32, 1, 0, 3, 20};
   int fixed_at[64];
   for (int i = 0; i < tb_space_dim(decl); i++) {
     const tb_param *p = tb_space_param(decl, i);
     int f = -1;
-    for (int k = 0; k < 7; k++)
+    for (int k = 0; k < 8; k++)
       if (!strcmp(p->name, names[k])) f = k;
     fixed_at[i] = f == 1 && vary_units ? -1 : f;
     /* a child of a fixed parent: unconditional when its condition holds, else fixed at its default (inactive) */

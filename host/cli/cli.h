@@ -42,8 +42,11 @@ typedef struct {
   const char *learner, *data, *device;
   const char *const *sets;       /* "key=value" strings */
   int n_sets;
-  unsigned long long seed;
+  unsigned long long seed;        /* the model's seed (a study trial's `seed` column reproduces that trial) */
   double valid_frac, test_frac;  /* < 0: tb_split_spec_default's */
+  int split_seed_given;          /* 1: split with split_seed; 0: split with seed (train's historical default) */
+  unsigned long long split_seed; /* a suite dataset's split_seed */
+  int no_stratify;               /* 1: plain split (a suite dataset with stratify: false) */
 } tb_cli_learner_opts;
 typedef struct {
   const tb_learner *L;

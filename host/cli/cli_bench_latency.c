@@ -45,7 +45,8 @@ static int lat_run(const lat_opts *o) {
   double *us = NULL;
   float *in = NULL, *outp = NULL;
   char buf[512];
-  tb_cli_learner_opts lo = {"bench latency", o->learner, o->data, o->device, o->sets, o->n_sets, o->seed, -1, -1};
+  tb_cli_learner_opts lo = {"bench latency", o->learner, o->data, o->device, o->sets, o->n_sets, o->seed, -1, -1,
+                            0, 0, 0};
 
   TB_TRY(tb_cli_learner_config(&lo, &c));
   TB_TRY(tb_cli_learner_data(&lo, &c));

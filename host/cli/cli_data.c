@@ -90,12 +90,9 @@ static int dump_run(const dump_opts *o) {
   ss.stratify = ds->task == TB_TASK_CLASSIFICATION;
   const char *msg = tb_split_spec_check(&ss);
   if (msg) TB_FAIL(TB_ERR_INVALID, "data dump: %s", msg);
-  TB_TRY(tb_data_split(ds, &ss, &sp));
+  if (!o->raw) TB_TRY(tb_data_prepare(ds, &ss, &sp, &st)); /* train's data path: split, impute, standardise */
+  else TB_TRY(tb_data_split(ds, &ss, &sp));
   if (!sp.n_train) TB_FAIL(TB_ERR_INVALID, "data dump: %s leaves no training rows", o->spec);
-  if (!o->raw) {
-    TB_TRY(tb_standardizer_fit(ds, sp.train, sp.n_train, &st));
-    TB_TRY(tb_standardizer_apply(&st, ds));
-  }
   part = malloc(ds->n_rows ? ds->n_rows : 1);
   if (!part) TB_FAIL(TB_ERR_NOMEM, "data dump: out of host memory");
   memset(part, 0xff, ds->n_rows);

@@ -1,9 +1,9 @@
 /* cli_learner.c: what `tunebench train` and `tunebench bench latency` share before they build a model: the
- * configuration (the learner's defaults plus --set key=value, applied parents first so that
- * `--set l1_ratio=0.3 --set penalty=elasticnet` works in any order, then checked), and the data (device resolved,
- * dataset loaded and split with the seed, features standardised on the training rows, backend opened, data
- * uploaded). It is not a command itself. Tested through tests/test_cli.c and tests/test_cli_bench_latency.c (which
- * run the built binary). */
+ * configuration (the learner's defaults plus --set key=value, applied parents first so that `--set l1_ratio=0.3
+ * --set penalty=elasticnet` works in any order, then checked), and the data (device resolved, dataset loaded, a
+ * label warning printed, then split, imputed and standardised by tb_data_prepare, the data path suite trials take
+ * too; backend opened, data uploaded). It is not a command itself. Tested through tests/test_cli.c and
+ * tests/test_cli_bench_latency.c (which run the built binary). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,17 +83,17 @@ int tb_cli_learner_data(const tb_cli_learner_opts *o, tb_cli_learner *c) {
   if (!tb_learner_supports(c->L, c->ds->task))
     TB_FAIL(TB_ERR_INVALID, "%s does not do %s (dataset %s)", o->learner,
             c->ds->task == TB_TASK_CLASSIFICATION ? "classification" : "regression", o->data);
-  tb_split_spec ss = tb_split_spec_default();
-  ss.seed = o->seed;
+  char warn[512];
+  if (tb_data_label_warning(c->ds, warn, sizeof warn)) fprintf(stderr, "tunebench: %s: warning: %s\n", o->what, warn);
+  tb_split_spec ss = tb_split_spec_default(); /* the split of a suite dataset {valid, test, stratify, split_seed} */
+  ss.seed = o->split_seed_given ? o->split_seed : o->seed;
   if (o->valid_frac >= 0) ss.valid_frac = o->valid_frac;
   if (o->test_frac >= 0) ss.test_frac = o->test_frac;
-  ss.stratify = c->ds->task == TB_TASK_CLASSIFICATION;
+  ss.stratify = c->ds->task == TB_TASK_CLASSIFICATION && !o->no_stratify;
   const char *smsg = tb_split_spec_check(&ss);
   if (smsg) TB_FAIL(TB_ERR_INVALID, "%s: %s", o->what, smsg);
-  TB_TRY(tb_data_split(c->ds, &ss, &c->splits));
-  if (!c->splits.n_train) TB_FAIL(TB_ERR_INVALID, "%s: %s leaves no training rows", o->what, o->data);
-  TB_TRY(tb_standardizer_fit(c->ds, c->splits.train, c->splits.n_train, &c->st));
-  TB_TRY(tb_standardizer_apply(&c->st, c->ds));
+  /* split, impute (missing=impute-mean), standardise: the data path of suite trials too (tb_data_prepare) */
+  TB_TRY(tb_data_prepare(c->ds, &ss, &c->splits, &c->st));
   TB_TRY(tb_backend_open(&dev, &c->be));
   TB_TRY(tb_devdata_create(c->be, c->ds, &c->dd));
 done:

@@ -80,6 +80,9 @@ static void on_progress(void *ctx, const tb_suite_progress *p) {
              p->repetition + 1, s->n_seeds, strat, p->study_trials, s->objectives[0].name, p->study_best);
     draw(v);
     break;
+  case TB_SUITE_EV_WARNING:
+    fprintf(stderr, "tunebench run: warning: %s: %s\n", p->experiment, p->warning);
+    break;
   }
 }
 

@@ -1,12 +1,15 @@
 /* cli_train.c: `tunebench train`: trains one model of a built-in learner on a dataset and prints the validation
  * metrics after every unit of fidelity (epoch, round, tree), then the test metrics, training time, samples/s, peak
- * device memory and parameter count. It loads and splits the data (tb_data_split with --seed; a source's fixed test
- * split is honoured), standardises the features on the training rows for every learner (trees are unaffected by
- * this monotone map, the linear models need it), opens the device (auto falls back to the CPU with a notice; cuda
- * without a GPU is exit 2), and builds the configuration from the learner's defaults plus --set key=value (applied
- * parents first, so `--set l1_ratio=0.3 --set penalty=elasticnet` works in any order); that set-up is shared with
- * `bench latency` (cli_learner.c). It is not the tuner.
- * Tested by tests/test_cli.c and tests/test_model_core.c (which run the built binary). */
+ * device memory and parameter count. It loads and splits the data (tb_data_split with --split-seed, or --seed when
+ * that is not given; --no-stratify; a source's fixed test split is honoured), imputes and standardises the features
+ * on the training rows for every learner (tb_data_prepare, the data path of suite trials too: trees are unaffected
+ * by this monotone map, the linear models need it), so that `--split-seed S --seed T` with a trial's configuration
+ * reproduces a study trial of split_seed S and seed T (docs/learners.md "Reproducing a study trial"), opens the device
+ * (auto falls back to the CPU with a notice; cuda without a GPU is exit 2), and builds the configuration from the
+ * learner's defaults plus --set key=value (applied parents first, so `--set l1_ratio=0.3 --set penalty=elasticnet`
+ * works in any order); that set-up is shared with `bench latency` (cli_learner.c). It is not the tuner. Tested by
+ * tests/test_cli.c, tests/test_model_core.c and tests/test_data_prepare.c (which run the built binary). */
+#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -24,8 +27,8 @@
 typedef struct {
   const char *learner, *data, *device;
   const char *sets[TB_CLI_MAX_SETS];
-  int n_sets, units;
-  unsigned long long seed;
+  int n_sets, units, split_seed_given, no_stratify;
+  unsigned long long seed, split_seed;
   double valid_frac, test_frac;
 } train_opts;
 
@@ -68,7 +71,7 @@ static int run_train(const train_opts *o) {
   tb_model *m = NULL;
   char buf[512];
   tb_cli_learner_opts lo = {"train", o->learner, o->data, o->device, o->sets, o->n_sets, o->seed, o->valid_frac,
-                            o->test_frac};
+                            o->test_frac, o->split_seed_given, o->split_seed, o->no_stratify};
 
   TB_TRY(tb_cli_learner_config(&lo, &c));
   const tb_learner *L = c.L;
@@ -144,6 +147,23 @@ static int parse_long(const char *s, long lo, long hi, long *out) {
   *out = v;
   return 0;
 }
+/* A 64-bit seed: 0..2^64-1, or a negative number as the results file's int64 `seed` column shows a seed >= 2^63. */
+static int parse_seed(const char *s, unsigned long long *out) {
+  char *end;
+  if (!s || !*s) return -1;
+  errno = 0;
+  if (*s == '-') {
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end) return -1;
+    *out = (unsigned long long)v;
+    return 0;
+  }
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || end == s || *end || *s == '+' || *s == ' ') return -1;
+  *out = v;
+  return 0;
+}
+
 static int parse_frac(const char *s, double *out) {
   char *end;
   double v = s ? strtod(s, &end) : 0;
@@ -158,18 +178,24 @@ int tb_cli_train(int argc, char **argv) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     long n;
     int ok = v != NULL;
+    if (!strcmp(a, "--no-stratify")) {
+      o.no_stratify = 1;
+      continue;
+    }
     if (!strcmp(a, "--learner") && v) o.learner = v;
     else if (!strcmp(a, "--data") && v) o.data = v;
     else if (!strcmp(a, "--device") && v) o.device = v;
     else if (!strcmp(a, "--set") && v && o.n_sets < TB_CLI_MAX_SETS) o.sets[o.n_sets++] = v;
-    else if (!strcmp(a, "--seed") && !parse_long(v, 0, 2147483647L, &n)) o.seed = (unsigned long long)n;
+    else if (!strcmp(a, "--seed") && !parse_seed(v, &o.seed)) {}
+    else if (!strcmp(a, "--split-seed") && !parse_seed(v, &o.split_seed)) o.split_seed_given = 1;
     else if (!strcmp(a, "--units") && !parse_long(v, 1, 1000000L, &n)) o.units = (int)n;
     else if (!strcmp(a, "--valid-frac") && !parse_frac(v, &o.valid_frac)) {}
     else if (!strcmp(a, "--test-frac") && !parse_frac(v, &o.test_frac)) {}
     else ok = 0;
     if (!ok) {
       fprintf(stderr, "tunebench: train: bad argument '%s'%s (usage: tunebench train --learner NAME --data SPEC "
-              "[--set key=value ...] [--device D] [--seed N] [--units N] [--valid-frac F] [--test-frac F])\n", a,
+              "[--set key=value ...] [--device D] [--seed N] [--split-seed N] [--no-stratify] [--units N] "
+              "[--valid-frac F] [--test-frac F])\n", a,
               v ? "" : " (missing value?)");
       return TB_EXIT_USAGE;
     }

@@ -1,5 +1,6 @@
 /* data.c: tb_data_load, the one entry point from a SPEC string to a dataset: parses the SPEC (spec.c), dispatches by
- * kind to the file loaders (load_*.c) or the generators (gen.c), and names the dataset after the SPEC. Not a loader
+ * kind to the file loaders (load_*.c) or the generators (gen.c), applies the missing= policy (prepare.c) to every
+ * source, and names the dataset after the SPEC. Not a loader
  * itself. Tested by tests/test_data_load.c (every kind of file source, unknown kinds and keys). */
 #include "data_impl.h"
 
@@ -55,6 +56,8 @@ int tb_data_load(const char *spec_text, tb_dataset **out) {
       off += (size_t)snprintf(known + off, sizeof known - off, "%s%s", i ? ", " : "", sources[i].kind);
     TB_FAIL(TB_ERR_NOT_FOUND, "dataset '%s': unknown source kind '%s' (known: %s)", spec_text, spec.kind, known);
   }
+  tb_missing missing;
+  TB_TRY(tb_spec_get_missing(&spec, &missing)); /* every source takes missing=; file loaders check cells themselves */
   tb_error_clear();
   rc = src->load(&spec, out);
   if (rc < 0) {
@@ -62,6 +65,8 @@ int tb_data_load(const char *spec_text, tb_dataset **out) {
     if (!names_source(tb_error_detail(), &spec, spec_text)) tb_error_prefix(rc, "dataset '%s': ", spec_text);
     goto done;
   }
+  (*out)->missing = missing;
+  TB_TRY(tb_data_check_cells(*out, spec_text)); /* infinite or (missing=error) NaN cells a source let through */
   char *name = tb_data_strdup(spec_text);
   if (!name) TB_FAIL(TB_ERR_NOMEM, "dataset '%s': out of host memory", spec_text);
   free((*out)->name);

@@ -23,6 +23,14 @@ int tb_gen_convex(tb_spec *spec, tb_dataset **out);
 #define TB_GEN_SEED_MAX 4294967294L
 int tb_gen_rng(tb_spec *spec, gsl_rng **out);
 
+/* prepare.c: the missing-value policy. tb_spec_get_missing reads the SPEC key missing= (default error; tb_data_load
+ * reads it for every source, file loaders read it again for their own checks). tb_data_check_cell refuses one
+ * parsed feature cell that is infinite, or NaN under TB_MISSING_ERROR, naming file:line:col (TB_ERR_FORMAT).
+ * tb_data_check_cells does the same over a whole dataset, naming `where`, row and column (1-based). */
+int tb_spec_get_missing(tb_spec *s, tb_missing *out);
+int tb_data_check_cell(float v, tb_missing pol, const char *file, long line, long col);
+int tb_data_check_cells(const tb_dataset *ds, const char *where);
+
 /* strdup that records TB_ERR_NOMEM; NULL in, NULL out. */
 char *tb_data_strdup(const char *s);
 

@@ -78,6 +78,7 @@ int tb_dataset_subset(const tb_dataset *ds, const uint32_t *idx, size_t n, tb_da
     if (idx[i] >= ds->n_rows)
       return tb_error_set(TB_ERR_RANGE, "dataset subset: row %u outside 0..%zu", idx[i], ds->n_rows - 1);
   TB_TRY(tb_dataset_alloc(n, ds->n_cols, ds->task, ds->n_classes, ds->name, &sub));
+  sub->missing = ds->missing;
   for (size_t i = 0; i < n; i++) {
     memcpy(sub->X + i * (size_t)ds->n_cols, ds->X + (size_t)idx[i] * ds->n_cols, (size_t)ds->n_cols * sizeof(float));
     if (ds->y_class) sub->y_class[i] = ds->y_class[idx[i]];

@@ -1,8 +1,11 @@
 /* load_csv.c: the csv:PATH[?label=COL&header=1&task=...] source. One pass over the file with getline, fields split
  * in place (RFC 4180 basics: quoted fields with the delimiter or "" inside, CRLF, blank lines skipped), numbers
  * parsed with strtof, no allocation per cell. The delimiter is ',' unless the first record has more unquoted ';' or
- * tabs. Features must be numbers ("nan" is accepted as NaN; an empty cell is an error naming line:column, columns
- * counted from 1); the label column may hold numbers or strings (load_labels.h decides the task).
+ * tabs. Features must be numbers (an empty cell is an error naming line:column, columns counted from 1; "nan" is a
+ * missing value, refused or kept by the SPEC's missing= policy; an infinite value, "inf" or a number beyond the
+ * float range such as 1e400, is refused); the label column may hold numbers or strings (load_labels.h decides the
+ * task). Without header=, the first record is a header when label=NAME names one of its cells or when one of its
+ * feature cells is not a number (a data row with such a cell would be an error anyway).
  * Not here: quoted fields spanning several lines (reported as an unterminated quote). Tested by
  * tests/test_data_load.c. */
 #include "load_labels.h"
@@ -115,6 +118,26 @@ static int next_line(csv_reader *r, int *got) {
   return TB_OK;
 }
 
+/* 1 when the first record (r->fv[0..n_fields)) reads as a header: label=NAME is one of its cells, or a cell outside
+ * the label column (the last one when label is not given) is not a number. */
+static int looks_like_header(const csv_reader *r, int n_fields, const char *label) {
+  int label_col = n_fields - 1;
+  if (label) {
+    char *end;
+    long v = strtol(label, &end, 10);
+    for (int j = 0; j < n_fields; j++)
+      if (!strcmp(r->fv[j].s, label)) return 1;
+    label_col = *label && !*end && v >= 0 && v < n_fields ? (int)v : -1;
+  }
+  for (int j = 0; j < n_fields; j++) {
+    if (j == label_col) continue;
+    char *end;
+    strtof(r->fv[j].s, &end);
+    if (!r->fv[j].len || end != r->fv[j].s + r->fv[j].len) return 1;
+  }
+  return 0;
+}
+
 /* Column index of the label from the key value (name or 0-based index); NULL = last column. */
 static int find_label(const csv_reader *r, int n_fields, int header, const char *label, int *col) {
   if (!label) {
@@ -169,11 +192,13 @@ int tb_load_csv(tb_spec *spec, tb_dataset **out) {
   float *X = NULL;
   size_t n_rows = 0, cap_rows = 0;
   int n_fields = 0, n_cols = 0, label_col = -1, force_task;
-  long header = 0;
+  long header = -1; /* -1: not given, detected from the first record */
+  tb_missing missing;
   const char *label = NULL;
   *out = NULL;
   if (!spec->path) TB_FAIL(TB_ERR_INVALID, "csv: missing file name (csv:PATH)");
   TB_TRY(tb_spec_get_long(spec, "header", 0, 1, &header));
+  TB_TRY(tb_spec_get_missing(spec, &missing));
   TB_TRY(tb_spec_get_str(spec, "label", &label));
   TB_TRY(tb_labels_parse_task(spec, &force_task));
   TB_TRY(tb_spec_check_unused(spec, "label, header, task"));
@@ -187,6 +212,7 @@ int tb_load_csv(tb_spec *spec, tb_dataset **out) {
     TB_TRY(split_fields(&r, &nf));
     if (!n_fields) { /* first record: the shape, the label column, maybe the names */
       n_fields = nf;
+      if (header < 0) header = looks_like_header(&r, n_fields, label);
       TB_TRY(find_label(&r, n_fields, (int)header, label, &label_col));
       n_cols = n_fields - 1;
       if (n_cols < 1) TB_FAIL(TB_ERR_FORMAT, "%s:%ld: only one column (the label): no features", r.path, r.line_no);
@@ -214,10 +240,12 @@ int tb_load_csv(tb_spec *spec, tb_dataset **out) {
       if (!fd->len) TB_FAIL(TB_ERR_FORMAT, "%s:%ld:%d: empty cell (write nan for a missing value)", r.path,
                             r.line_no, j + 1);
       char *end;
-      *row++ = strtof(fd->s, &end);
+      float v = strtof(fd->s, &end);
       if (end != fd->s + fd->len)
         TB_FAIL(TB_ERR_FORMAT, "%s:%ld:%d: '%.40s' is not a number%s", r.path, r.line_no, j + 1, fd->s,
                 n_rows == 0 && !header ? " (if this line holds column names, add header=1)" : "");
+      TB_TRY(tb_data_check_cell(v, missing, r.path, r.line_no, j + 1));
+      *row++ = v;
     }
     n_rows++;
   }

@@ -1,8 +1,9 @@
-/* load_libsvm.c: the libsvm:PATH[?task=...] source: lines "label idx:val idx:val ..." with 1-based ascending
- * indices ('#' starts a comment, blank lines are skipped). The sparse entries are collected in one pass, then
- * written into the dense float matrix with n_cols = the largest index. Labels are numbers: all integers give
- * classification with classes remapped in sorted order (-1/+1 -> 0/1), otherwise regression (load_labels.h).
- * Not here: qid: ranking tokens, multi-label lines. Tested by tests/test_data_load.c. */
+/* load_libsvm.c: the libsvm:PATH[?task=...] source: lines "label idx:val idx:val ..." with 1-based ascending indices
+ * ('#' starts a comment, blank lines are skipped). The sparse entries are collected in one pass, then written into
+ * the dense float matrix with n_cols = the largest index. Labels are numbers: all integers give classification with
+ * classes remapped in sorted order (-1/+1 -> 0/1), otherwise regression (load_labels.h). A value "nan" is a missing
+ * value (the SPEC's missing= policy), an infinite one is refused naming line:column (the value's byte); an absent
+ * index is 0, not missing. Not here: qid: ranking tokens, multi-label lines. Tested by tests/test_data_load.c. */
 #include "load_labels.h"
 
 #include <errno.h>
@@ -33,7 +34,9 @@ int tb_load_libsvm(tb_spec *spec, tb_dataset **out) {
   tb_dataset *ds = NULL;
   *out = NULL;
   if (!path) TB_FAIL(TB_ERR_INVALID, "libsvm: missing file name (libsvm:PATH)");
+  tb_missing missing;
   TB_TRY(tb_labels_parse_task(spec, &force_task));
+  TB_TRY(tb_spec_get_missing(spec, &missing));
   TB_TRY(tb_spec_check_unused(spec, "task"));
   if (!(f = fopen(path, "r"))) TB_FAIL(TB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
 
@@ -81,6 +84,7 @@ int tb_load_libsvm(tb_spec *spec, tb_dataset **out) {
         TB_FAIL(TB_ERR_FORMAT, "%s:%ld: value '%.*s' of index %ld is not a number", path, line_no,
                 (int)(e - v > 40 ? 40 : e - v), v, idx);
       }
+      TB_TRY(tb_data_check_cell(val, missing, path, line_no, (long)(v - line) + 1)); /* column: the value's byte */
       if (n_ent == ent_cap) {
         ent_cap = ent_cap ? ent_cap * 2 : 4096;
         entry *e = realloc(ent, ent_cap * sizeof *e);

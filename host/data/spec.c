@@ -121,7 +121,7 @@ int tb_spec_get_double(tb_spec *s, const char *key, double lo, double hi, double
 int tb_spec_check_unused(const tb_spec *s, const char *allowed) {
   for (int i = 0; i < s->n_keys; i++)
     if (!s->used[i])
-      return tb_error_set(TB_ERR_INVALID, "%s: unknown key '%s' (allowed: %s)", s->kind, s->keys[i],
-                          allowed && *allowed ? allowed : "none");
+      return tb_error_set(TB_ERR_INVALID, "%s: unknown key '%s' (allowed: %s%smissing)", s->kind, s->keys[i],
+                          allowed ? allowed : "", allowed && *allowed ? ", " : "");
   return TB_OK;
 }

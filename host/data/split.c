@@ -18,8 +18,8 @@
  * tb_data_kfold: positions are grouped by class (stratified) or kept as one group, each group is shuffled and dealt
  *   round-robin over the folds, the dealing continuing from one class to the next, so every fold's class counts are
  *   floor or ceil of m_c / k and fold sizes differ by at most one.
- * tb_standardizer_fit: mean and population standard deviation in double (two passes) over the given rows; a column
- *   whose fitted values are all equal gets mean = that value and scale 1.
+ * tb_standardizer_fit: mean and population standard deviation in double (two passes) over the given rows' non-NaN
+ *   cells; a column whose fitted values are all equal gets mean = that value and scale 1 (no value: mean 0, scale 1).
  * In tb_data_kfold and tb_standardizer_fit, idx == NULL means the rows 0..n-1.
  */
 #include "data_impl.h"
@@ -266,6 +266,7 @@ done:
 int tb_standardizer_fit(const tb_dataset *ds, const uint32_t *idx, size_t n, tb_standardizer *out) {
   int rc = TB_OK;
   float *lo = NULL, *hi = NULL;
+  size_t *cnt = NULL;
   memset(out, 0, sizeof *out);
   TB_TRY(check_rows(ds, idx, n, "standardizer"));
   if (!n) return tb_error_set(TB_ERR_INVALID, "standardizer: no rows to fit on");
@@ -275,28 +276,32 @@ int tb_standardizer_fit(const tb_dataset *ds, const uint32_t *idx, size_t n, tb_
   out->scale = calloc(d + 1, sizeof *out->scale);
   lo = malloc((d + 1) * sizeof *lo);
   hi = malloc((d + 1) * sizeof *hi);
-  if (!out->mean || !out->scale || !lo || !hi) TB_FAIL(TB_ERR_NOMEM, "standardizer: out of host memory");
-  for (size_t j = 0; j < d; j++) lo[j] = hi[j] = ds->X[(size_t)(idx ? idx[0] : 0) * d + j];
-  for (size_t i = 0; i < n; i++) {
+  cnt = calloc(d + 1, sizeof *cnt);
+  if (!out->mean || !out->scale || !lo || !hi || !cnt) TB_FAIL(TB_ERR_NOMEM, "standardizer: out of host memory");
+  for (size_t j = 0; j < d; j++) lo[j] = INFINITY, hi[j] = -INFINITY;
+  for (size_t i = 0; i < n; i++) { /* NaN cells (missing values) are left out of the column's statistics */
     const float *x = ds->X + (size_t)(idx ? idx[i] : i) * d;
     for (size_t j = 0; j < d; j++) {
+      if (isnan(x[j])) continue;
       out->mean[j] += x[j];
+      cnt[j]++;
       if (x[j] < lo[j]) lo[j] = x[j];
       if (x[j] > hi[j]) hi[j] = x[j];
     }
   }
-  for (size_t j = 0; j < d; j++) out->mean[j] /= (double)n;
+  for (size_t j = 0; j < d; j++) out->mean[j] = cnt[j] ? out->mean[j] / (double)cnt[j] : 0.0;
   for (size_t i = 0; i < n; i++) {
     const float *x = ds->X + (size_t)(idx ? idx[i] : i) * d;
     for (size_t j = 0; j < d; j++) {
+      if (isnan(x[j])) continue;
       double e = x[j] - out->mean[j];
       out->scale[j] += e * e;
     }
   }
   for (size_t j = 0; j < d; j++) {
-    double sd = sqrt(out->scale[j] / (double)n);
-    if (lo[j] == hi[j] || !(sd > 0.0)) { /* constant column (NaN data also lands here) */
-      if (lo[j] == hi[j]) out->mean[j] = lo[j];
+    double sd = cnt[j] ? sqrt(out->scale[j] / (double)cnt[j]) : 1.0;
+    if (lo[j] == hi[j] || !(sd > 0.0) || !isfinite(sd)) { /* constant column, or no value, or infinite data */
+      if (lo[j] == hi[j] && isfinite(lo[j])) out->mean[j] = lo[j];
       sd = 1.0;
     }
     out->scale[j] = sd;
@@ -305,6 +310,7 @@ done:
   if (rc < 0) tb_standardizer_free(out);
   free(lo);
   free(hi);
+  free(cnt);
   return rc;
 }
 

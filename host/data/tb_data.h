@@ -8,6 +8,14 @@
  *   csv:PATH[?label=COL&header=1&task=]   COL is a column name (with header) or 0-based index; default: last column
  *   libsvm:PATH[?task=]                   sparse "label idx:val ..." lines, 1-based indices
  *   (task=classification|regression forces the task; by default integer labels mean classification)
+ *   csv:PATH without header=: the first record is a header when some feature cell of it is not a number (its label
+ *   cell may be anything), or when label=NAME names one of its cells; header=0 says there is none
+ *   missing=error|nan|impute-mean (every file source): what a missing feature cell ("nan", NaN in HDF5) means:
+ *     error (default): the load fails naming file:line:column (HDF5: row and column);
+ *     nan: kept as NaN: the trees send it right at every split (with the values above the top cut), the dense
+ *          learners (mlp, logreg) refuse the data;
+ *     impute-mean: tb_data_prepare replaces it with the mean of the column over the training rows.
+ *   An infinite cell ("inf", or a number too large for float such as 1e400) is always refused with file:line:column.
  *   idx:IMAGES,LABELS                     IDX files (optionally .gz), as MNIST
  *   hdf5:PATH?x=NAME&y=NAME[&task=]       2-d float/int dataset x, 1-d y
  *   gen:classification?n=&d=&informative=&redundant=&classes=&clusters=&class_sep=&flip=&seed=  (scikit-learn style)
@@ -28,6 +36,9 @@ extern "C" {
 
 typedef enum { TB_TASK_CLASSIFICATION = 0, TB_TASK_REGRESSION = 1 } tb_task;
 
+/* What a missing (NaN) feature cell means: the SPEC's missing= key (see above). */
+typedef enum { TB_MISSING_ERROR = 0, TB_MISSING_NAN = 1, TB_MISSING_IMPUTE_MEAN = 2 } tb_missing;
+
 enum { TB_SPLIT_TRAIN = 0, TB_SPLIT_VALID = 1, TB_SPLIT_TEST = 2 };
 
 typedef struct tb_dataset {
@@ -42,6 +53,7 @@ typedef struct tb_dataset {
   char **feature_names;  /* n_cols names (owned; may be NULL: then "f0", "f1", ...) */
   char **class_names;    /* n_classes names for labels that were strings or remapped numbers (may be NULL) */
   uint8_t *fixed_split;  /* per row TB_SPLIT_* when the source defines a split (fashion-mnist test rows), else NULL */
+  tb_missing missing;    /* the SPEC's missing= policy; NaN cells can be present only when it is not ERROR */
 } tb_dataset;
 
 /* Loads the dataset named by spec. *out is owned by the caller (tb_dataset_free). */
@@ -104,11 +116,28 @@ typedef struct tb_standardizer {
   double *mean, *scale; /* per column; scale is the standard deviation, 1 for constant columns (owned) */
 } tb_standardizer;
 
-/* Fits mean and standard deviation on the rows idx[0..n) only (the training part). */
+/* Fits mean and standard deviation on the rows idx[0..n) only (the training part), over the non-NaN cells of each
+ * column (a column with no such cell gets mean 0, scale 1). */
 int tb_standardizer_fit(const tb_dataset *ds, const uint32_t *idx, size_t n, tb_standardizer *out);
-/* Applies (x - mean) / scale to every row of ds in place. */
+/* Applies (x - mean) / scale to every row of ds in place (NaN stays NaN). */
 int tb_standardizer_apply(const tb_standardizer *st, tb_dataset *ds);
 void tb_standardizer_free(tb_standardizer *st);
+
+/* ---- the one data path of every learner (prepare.c) ----------------------------------------------------------- */
+/* What `tunebench train`, `bench latency` and suite trials all do to a loaded dataset before a model sees it:
+ * split it (tb_data_split(ds, spec) into *splits), fit the standardiser on the train rows (into *st), replace NaN
+ * cells by the column's train mean when ds->missing is TB_MISSING_IMPUTE_MEAN, and standardise every row of ds in
+ * place. Same dataset and spec: same rows, same values, so a suite trial and `train` see identical numbers.
+ * Owned outputs: tb_splits_free, tb_standardizer_free (also on failure, when they are zeroed). */
+int tb_data_prepare(tb_dataset *ds, const tb_split_spec *spec, tb_splits *splits, tb_standardizer *st);
+
+/* Number of NaN feature cells in the rows idx[0..n) of ds (idx NULL: rows 0..n-1). */
+size_t tb_data_count_missing(const tb_dataset *ds, const uint32_t *idx, size_t n);
+
+/* A warning about the labels, as data (the library never prints; a CLI may): 1 and a message in buf when a
+ * classification label column looks like an ID or a regression target (more than 50 classes and fewer than 5 rows
+ * per class on average, e.g. 100,000 distinct values), else 0 and buf = "". */
+int tb_data_label_warning(const tb_dataset *ds, char *buf, size_t len);
 
 /* ---- SPEC strings (shared by every source) ----------------------------------------------------------------------- */
 #define TB_SPEC_MAX_KEYS 16

@@ -51,7 +51,9 @@ static int member_step(learner_impl *li, tb_fused *f, int k, tb_trial_run *r, co
   }
   r->last_value = val;
   int stop = 0;
-  if (r->report && (*rc = r->report(r->rctx, r->fidelity, val, NAN, tb_objective_now() - t0, &stop)) < 0) return 1;
+  if (r->report &&
+      (*rc = r->report(r->rctx, r->fidelity, val, tb_fused_train_loss(f, k), tb_objective_now() - t0, &stop)) < 0)
+    return 1;
   if (stop && r->interrupt && *r->interrupt) tb_objective_run_fail(r, TB_TRIAL_INTERRUPTED, "study stopped");
   else if (stop) r->status = TB_TRIAL_PRUNED;
   if (stop || r->fidelity >= target) {

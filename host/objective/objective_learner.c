@@ -325,7 +325,7 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
     run->last_value = val;
     int stop = 0;
     if (run->report) {
-      rc = run->report(run->rctx, run->fidelity, val, NAN, tb_objective_now() - t0, &stop);
+      rc = run->report(run->rctx, run->fidelity, val, tb_model_train_loss(m), tb_objective_now() - t0, &stop);
       if (rc < 0) goto done;
     }
     if (stop && run->interrupt && *run->interrupt) { /* the study stops: not the scheduler's pruning */

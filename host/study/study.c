@@ -291,7 +291,8 @@ static int handle_report(coord *c, study_worker *w) {
   int rc = TB_OK, stop = 0;
   const study_job *j = w->rep_k >= 0 ? &w->bjob[w->rep_k] : &w->job;
   study_rec *r = &s->rec[j->trial];
-  TB_TRY(tb_study_store_curve(s, j->store_id, (int64_t)llround(w->rep_fid), w->rep_fid, w->rep_val, w->rep_elapsed));
+  TB_TRY(tb_study_store_curve(s, j->store_id, (int64_t)llround(w->rep_fid), w->rep_fid, w->rep_val, w->rep_loss,
+                              w->rep_elapsed));
   if (c->sched && s->report_to_scheduler && !s->stop)
     TB_TRY(tb_scheduler_report(c->sched, r->pub.id, w->rep_fid, w->rep_val, &stop));
   TB_TRY(drain_events(c));

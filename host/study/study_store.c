@@ -35,9 +35,10 @@ int tb_study_store_begin(tb_study *s, const study_rec *r, int64_t store_id, int6
   return tb_store_trial_begin(s->store, &t);
 }
 
-int tb_study_store_curve(tb_study *s, int64_t store_id, int64_t step, double fidelity, double value, double elapsed) {
+int tb_study_store_curve(tb_study *s, int64_t store_id, int64_t step, double fidelity, double value, double train_loss,
+                         double elapsed) {
   if (!s->store) return TB_OK;
-  tb_store_curve c = {store_id, step, fidelity, NAN, value, elapsed};
+  tb_store_curve c = {store_id, step, fidelity, train_loss, value, elapsed};
   return tb_store_curve_add(s->store, &c);
 }
 

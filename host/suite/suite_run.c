@@ -43,6 +43,7 @@ typedef struct exp_ctx {
   int n_attrs;      /* experiment attributes for the report */
   const char *attr_names[2];
   double attr_values[2];
+  char warning[512]; /* tb_data_label_warning's message, or "" */
 } exp_ctx;
 
 static void exp_ctx_free(exp_ctx *x) {
@@ -74,8 +75,8 @@ static int make_objective(const tb_suite *s, const tb_suite_experiment *e, exp_c
       x->attr_names[x->n_attrs] = "optimum", x->attr_values[x->n_attrs++] = e->function->optimum;
     return tb_objective_testfn(e->function, 0, 0, &x->obj);
   }
-  TB_TRY(tb_suite_space(s, e, &x->space));
   if (e->command) {
+    TB_TRY(tb_suite_space(s, e, &x->space));
     const char *argv[] = {"/bin/sh", "-c", e->command->run, NULL};
     const char *names[TB_SUITE_MAX_OBJECTIVES];
     for (int i = 0; i < s->n_objectives; i++) names[i] = s->objectives[i].name;
@@ -84,12 +85,18 @@ static int make_objective(const tb_suite *s, const tb_suite_experiment *e, exp_c
     return tb_objective_command(x->space, &p, &x->obj);
   }
   tb_split_spec sp = tb_split_spec_default();
+  tb_standardizer st = {0};
   sp.valid_frac = e->dataset->valid_frac, sp.test_frac = e->dataset->test_frac;
   sp.seed = e->dataset->split_seed, sp.stratify = e->dataset->stratify;
   TB_TRY(tb_data_load(e->dataset->spec, &x->ds));
+  tb_data_label_warning(x->ds, x->warning, sizeof x->warning);
+  /* split, impute, standardise on the train rows: the data path of `tunebench train` (tb_data_prepare), so a trial
+   * and `train --split-seed <split_seed> --seed <trial seed>` with its configuration give the same numbers */
+  TB_TRY(tb_data_prepare(x->ds, &sp, &parts, &st));
+  tb_standardizer_free(&st);
+  TB_TRY(tb_suite_space_for_data(s, e, x->ds, &x->space)); /* choices that cannot fit the task are left out */
   TB_TRY(tb_validate_split(x->ds, &sp, &x->view, &x->holdout));
   if (needs_test(s)) { /* tb_validate_split splits with tb_data_split: the same spec gives the same test rows */
-    TB_TRY(tb_data_split(x->ds, &sp, &parts));
     if (!parts.n_test)
       TB_FAIL(TB_ERR_INVALID, "%s: the suite records test objectives but dataset %s has no test rows (set test: > 0)",
               e->name, e->dataset->name);
@@ -250,6 +257,10 @@ int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_
     TB_TRY(tb_suite_experiment_get(s, e, &ex));
     x.store_index = -1;
     TB_TRY(make_objective(s, &ex, &x));
+    if (x.warning[0]) { /* the library says it as data; the caller prints it */
+      r.ev = (tb_suite_progress){.experiment = ex.name, .warning = x.warning};
+      emit(&r, TB_SUITE_EV_WARNING);
+    }
     for (size_t i = 0; hist && i < hist->n_events; i++)
       if (hist->events[i].type == TB_STORE_EV_EXPERIMENT && !strcmp(hist->events[i].u.experiment.exp.name, ex.name))
         x.store_index = hist->events[i].u.experiment.index;

@@ -318,7 +318,33 @@ static const tb_param *listed_param(const tb_suite_learner *l, const char *name)
   return i >= 0 ? &l->params[i] : NULL;
 }
 
-static int build_learner(const tb_suite *s, const tb_suite_learner *l, tb_space *sp) {
+/* An unlisted categorical of the whole declared space with only the choices that fit the dataset's task (ds NULL:
+ * all of them): fixed at the declared index when one choice is left. */
+static int add_fitting_choices(tb_space *sp, const tb_learner *L, const tb_param *h, const tb_dataset *ds) {
+  const char *keep[TB_PARAM_MAX_CHOICES];
+  int k = 0;
+  for (int c = 0; c < h->n_choices; c++)
+    if (!ds || tb_learner_choice_fits(L, h->name, h->choices[c], ds->task, ds->n_classes)) keep[k++] = h->choices[c];
+  if (k == h->n_choices) return tb_space_add_param(sp, h);
+  if (k == 1) return tb_space_add_fixed(sp, h->name, choice_index(h, keep[0]));
+  return tb_space_add_categorical(sp, h->name, k, keep);
+}
+
+/* A listed categorical choice that cannot work on the dataset's task is an error at its line. */
+static int check_listed_choices(const tb_suite *s, const tb_suite_learner *l, int li, const tb_dataset *ds) {
+  const tb_param *p = &l->params[li];
+  if (!ds || p->type != TB_PARAM_CATEGORICAL) return TB_OK;
+  for (int c = 0; c < p->n_choices; c++)
+    if (!tb_learner_choice_fits(l->learner, p->name, p->choices[c], ds->task, ds->n_classes))
+      return tb_error_set(TB_ERR_INVALID, "%s:%d:%d: %s.space.%s: choice '%s' cannot work on %s (%s%.0d%s); leave it "
+                          "out", s->path, l->param_locs[li].line, l->param_locs[li].col, l->name, p->name,
+                          p->choices[c], ds->name, ds->task == TB_TASK_REGRESSION ? "regression" : "classification, ",
+                          ds->task == TB_TASK_REGRESSION ? 0 : ds->n_classes,
+                          ds->task == TB_TASK_REGRESSION ? "" : " classes");
+  return TB_OK;
+}
+
+static int build_learner(const tb_suite *s, const tb_suite_learner *l, const tb_dataset *ds, tb_space *sp) {
   const tb_learner *L = l->learner;
   int n = tb_learner_n_hparams(L), rc = TB_OK;
   int *never = calloc((size_t)n, sizeof *never);
@@ -347,6 +373,7 @@ static int build_learner(const tb_suite *s, const tb_suite_learner *l, tb_space 
     int li = listed(l, h->name);
     if (li >= 0) { /* as the suite lists it (fixed at its value, or at the default when it can never be active) */
       const tb_param *p = &l->params[li];
+      TB_TRY(check_listed_choices(s, l, li, ds));
       rc = never[i] || p->type == TB_PARAM_FIXED
                ? tb_space_add_fixed(sp, h->name, p->type == TB_PARAM_FIXED ? p->value : h->def)
                : tb_space_add_param(sp, p);
@@ -358,6 +385,7 @@ static int build_learner(const tb_suite *s, const tb_suite_learner *l, tb_space 
       continue;
     }
     if (never[i] || !l->others_declared || h->type == TB_PARAM_FIXED) TB_TRY(tb_space_add_fixed(sp, h->name, h->def));
+    else if (h->type == TB_PARAM_CATEGORICAL) TB_TRY(add_fitting_choices(sp, L, h, ds));
     else TB_TRY(tb_space_add_param(sp, h)); /* searched over the declared range (its condition comes below) */
   }
   for (int i = 0; i < n; i++) {
@@ -395,13 +423,17 @@ static int build_command(const tb_suite *s, const tb_suite_command *cmd, tb_spac
 }
 
 int tb_suite_space(const tb_suite *s, const tb_suite_experiment *e, tb_space **out) {
+  return tb_suite_space_for_data(s, e, NULL, out);
+}
+
+int tb_suite_space_for_data(const tb_suite *s, const tb_suite_experiment *e, const tb_dataset *ds, tb_space **out) {
   int rc = TB_OK;
   tb_space *sp = NULL;
   if (!s || !e || !out) return tb_error_set(TB_ERR_INVALID, "suite space: NULL argument");
   *out = NULL;
   if (e->function) return tb_testfn_space(e->function, out);
   TB_TRY(tb_space_init(&sp));
-  if (e->learner) TB_TRY(build_learner(s, e->learner, sp));
+  if (e->learner) TB_TRY(build_learner(s, e->learner, ds, sp));
   else if (e->command) TB_TRY(build_command(s, e->command, sp));
   else TB_FAIL(TB_ERR_INVALID, "suite space: experiment %s has nothing to tune", e->name);
   rc = tb_space_finalize(sp);

@@ -139,6 +139,11 @@ int tb_suite_experiment_get(const tb_suite *s, int i, tb_suite_experiment *out);
  * some of its choices keeps them in declared order; tb_suite_learner_config maps the space's choice indices back
  * to the declared ones. A function's space is tb_testfn_space; a command's is its params. */
 int tb_suite_space(const tb_suite *s, const tb_suite_experiment *e, tb_space **out);
+/* The same for the loaded dataset ds of a learner experiment: an unlisted categorical keeps only the choices that
+ * can work on ds's task and number of classes (tb_learner_choice_fits: gbdt's objective on 10 classes is auto or
+ * softmax), fixed when one is left; a listed choice that cannot work is TB_ERR_INVALID at its line. ds NULL is
+ * tb_suite_space. The learner objective maps such a space to the declared one by choice labels. */
+int tb_suite_space_for_data(const tb_suite *s, const tb_suite_experiment *e, const tb_dataset *ds, tb_space **out);
 /* x (the space's encoding) -> xl (the learner's declared encoding: categorical indices of the declared choices;
  * parameters the declared conditions switch off set to NAN, those they switch on that x leaves unset at their
  * declared default). The learner objective's own mapping (tb_space_map, tb_space.h). */
@@ -170,7 +175,10 @@ typedef struct tb_suite_strategy_progress {
   double elapsed;           /* seconds its studies have run */
 } tb_suite_strategy_progress;
 
-typedef enum { TB_SUITE_EV_STUDY_BEGIN = 0, TB_SUITE_EV_STUDY_PROGRESS = 1, TB_SUITE_EV_STUDY_END = 2 } tb_suite_event;
+/* WARNING: something about an experiment's data the user should know (warning holds it; the run goes on), e.g. a
+ * label column that looks like an ID or a regression target (tb_data_label_warning); sent before its studies. */
+typedef enum { TB_SUITE_EV_STUDY_BEGIN = 0, TB_SUITE_EV_STUDY_PROGRESS = 1, TB_SUITE_EV_STUDY_END = 2,
+               TB_SUITE_EV_WARNING = 3 } tb_suite_event;
 
 /* What the progress callback gets: before a study, after each of its finished jobs, after it. */
 typedef struct tb_suite_progress {
@@ -180,6 +188,7 @@ typedef struct tb_suite_progress {
   size_t study_trials;      /* STUDY_END: the trials the study ran */
   int study_have_best;      /* STUDY_END: 1 when study_best holds its best value of the first objective */
   double study_best;
+  const char *warning;      /* WARNING: the message (NULL otherwise) */
   const tb_suite_strategy_progress *strategies; /* n_strategies rows; the running strategy's includes its study */
 } tb_suite_progress;
 
