@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
+#include "cli_fixture.h"
 #include "model_fixture.h"
 #include "model_impl.h"
 
@@ -308,26 +308,13 @@ static void test_bad_arguments(void) {
 }
 
 /* ---- the train command ---------------------------------------------------------------------------------------- */
-static int run(const char *args, char *out, size_t cap) {
-  const char *bin = getenv("TB_BINARY");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(bin);
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", bin, args);
-  FILE *p = popen(cmd, "r");
-  if (!p) return -1;
-  size_t n = fread(out, 1, cap - 1, p);
-  out[n] = '\0';
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void test_train_command(void) {
   static char out[65536];
   const char *data = "--data 'gen:classification?n=800&d=10&classes=3&clusters=1&class_sep=2&seed=1' --device cpu";
   char args[1024];
   snprintf(args, sizeof args, "train --learner logreg %s --set l1_ratio=0.3 --set penalty=elasticnet --set "
            "solver=adam --set batch_size=32 --units 3 --seed 4", data);
-  CU_ASSERT_EQUAL(run(args, out, sizeof out), 0);
+  CU_ASSERT_EQUAL(cli_run(args, out, sizeof out), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "epochs 3  valid loss"));
   const char *l1r = strstr(out, "\"l1_ratio\": "); /* parents applied first, whatever the --set order */
   CU_ASSERT(l1r && fabs(strtod(l1r + 12, NULL) - 0.3) < 1e-12);
@@ -338,22 +325,22 @@ static void test_train_command(void) {
   const char *acc = strstr(out, "test loss");
   double loss = 0, a = 0;
   CU_ASSERT(acc && sscanf(acc, "test loss %lf acc %lf", &loss, &a) == 2 && a > 0.8);
-  CU_ASSERT_EQUAL(run("train --learner svm --data gen:classification", out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run("train --learner svm --data gen:classification", out, sizeof out), 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "logreg"));
   snprintf(args, sizeof args, "train --learner logreg %s --set gamma=1", data);
-  CU_ASSERT_EQUAL(run(args, out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run(args, out, sizeof out), 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "l1_ratio"));
   snprintf(args, sizeof args, "train --learner logreg %s --set solver=newton", data);
-  CU_ASSERT_EQUAL(run(args, out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run(args, out, sizeof out), 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "lbfgs, sgd, adam"));
   snprintf(args, sizeof args, "train --learner logreg %s --set C=1e9", data);
-  CU_ASSERT_EQUAL(run(args, out, sizeof out), 2);
-  CU_ASSERT_EQUAL(run("train --learner logreg --data 'gen:friedman1?n=100' --device cpu", out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run(args, out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run("train --learner logreg --data 'gen:friedman1?n=100' --device cpu", out, sizeof out), 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "regression"));
-  CU_ASSERT_EQUAL(run("train --learner logreg", out, sizeof out), 2);
-  CU_ASSERT_EQUAL(run("train --learner logreg --data gen:classification --units 0", out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run("train --learner logreg", out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run("train --learner logreg --data gen:classification --units 0", out, sizeof out), 2);
   if (tb_backend_cuda_device_count() == 0) {
-    CU_ASSERT_EQUAL(run("train --learner logreg --data gen:classification --device cuda", out, sizeof out), 2);
+    CU_ASSERT_EQUAL(cli_run("train --learner logreg --data gen:classification --device cuda", out, sizeof out), 2);
   }
 }
 
