@@ -193,7 +193,8 @@ static void lfix_init(lfix *f, const char *learner) {
   TB_CHECK_OK(tb_data_load("gen:classification?n=1500&d=10&informative=6&classes=3&seed=9", &f->ds));
   tb_split_spec sp = tb_split_spec_default();
   TB_CHECK_OK(tb_validate_split(f->ds, &sp, &f->view, &f->hold));
-  TB_CHECK_OK(tb_objective_learner(tb_learner_find(learner), &f->view, 0, &f->o));
+  tb_objective_learner_params lp = {tb_learner_find(learner), &f->view, 0, NULL, NULL};
+  TB_CHECK_OK(tb_objective_learner_create(&lp, &f->o));
   TB_CHECK_OK(tb_learner_space(tb_learner_find(learner), &f->sp));
   tb_device dev;
   TB_CHECK_OK(tb_device_parse("cpu", &dev));

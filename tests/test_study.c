@@ -152,7 +152,8 @@ static void lfix_init(lfix *f, const char *spec, const char *learner, int latenc
   tb_split_spec sp = tb_split_spec_default();
   sp.stratify = f->ds->task == TB_TASK_CLASSIFICATION;
   TB_CHECK_OK(tb_validate_split(f->ds, &sp, &f->view, &f->hold));
-  TB_CHECK_OK(tb_objective_learner(tb_learner_find(learner), &f->view, latency, &f->o));
+  tb_objective_learner_params lp = {tb_learner_find(learner), &f->view, latency, NULL, NULL};
+  TB_CHECK_OK(tb_objective_learner_create(&lp, &f->o));
 }
 static void lfix_free(lfix *f) {
   tb_objective_free(f->o);

@@ -82,7 +82,8 @@ static void fix_init(fix *f) {
   tb_splits_free(&parts);
   tb_objective_learner_params p = {f->ex.learner->learner, &f->view, 0, f->sp, f->test};
   TB_CHECK_OK(tb_objective_learner_create(&p, &f->o));
-  TB_CHECK_OK(tb_objective_learner(f->ex.learner->learner, &f->view, 0, &f->decl));
+  tb_objective_learner_params pd = {f->ex.learner->learner, &f->view, 0, NULL, NULL};
+  TB_CHECK_OK(tb_objective_learner_create(&pd, &f->decl));
 }
 
 static void fix_free(fix *f) {
