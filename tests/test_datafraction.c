@@ -1,5 +1,5 @@
 /* test_datafraction.c: the data-fraction fidelity end to end (docs/executor.md "Data-fraction fidelity").
- *  - subsets (host/subset.c): tb_data_fraction_order is a permutation of the given rows; the subsets of fractions
+ *  - subsets (host/data/subset.c): tb_data_fraction_order is a permutation of the given rows; the subsets of fractions
  *    1/27 .. 1 are nested; stratified prefixes hold every class once k >= classes and keep each class within 2 rows
  *    of k p_c (the deficit rule keeps it within 1, the one-row-per-class start adds at most 1); the same seed gives
  *    the same order, another seed another one (> half the positions differ); sizes (ceil, at least one row per

@@ -1,7 +1,7 @@
 /* test_report.c: `tunebench report` on study files written here through the store API (tb_store.h).
  * full: a Branin experiment (random, grid and a local search, 3 repetitions x 20 trials, real Branin values from
- *   host/testfn.c, curves, a few failed trials) and an MLP-like experiment (pbt and random, three objectives, a PBT
- *   lineage, Pareto snapshots) plus memory samples: report.md names every strategy, carries each strategy's mean
+ *   host/objective/testfn.c, curves, a few failed trials) and an MLP-like experiment (pbt and random, three objectives,
+ *   a PBT lineage, Pareto snapshots) plus memory samples: report.md names every strategy, carries each strategy's mean
  *   final best (computed here in double, printed %.6g as the report does) and trial counts, and every expected
  *   figure exists and is a PNG (magic bytes).
  * degenerate: one failed trial and an experiment without trials still give a report that says what was skipped.

@@ -1,4 +1,4 @@
-/* test_suite.c: suite files (host/tb_suite.h) and the `run` / `list` commands. Covers: every built-in suite in
+/* test_suite.c: suite files (host/suite/tb_suite.h) and the `run` / `list` commands. Covers: every built-in suite in
  * suites/ loads; every broken suite in tests/suites_bad/ fails with its expected file:line:column and message (the
  * table below lists each one, and a file missing from the table fails the test); "did you mean" distances; spaces
  * built from suites (learner overrides with a restricted categorical mapped back to declared indices, fixed and

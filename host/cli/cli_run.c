@@ -2,8 +2,8 @@
  * [--dry-run] [--no-report] [--report-dir DIR]`: loads a suite (a file, or a built-in name resolved in suites/),
  * prints the plan with --dry-run (strategies, trial counts, fidelity budget, memory estimate; writes nothing), else
  * runs every experiment x strategy x repetition as a tb_study into one results file (cli_run_study.c), then the
- * report (`tunebench report`) unless the suite or --no-report turns it off. Not here: parsing (host/suite*.c)
- * or the executor (host/study*.c). Tested by tests/test_suite.c, which runs the built binary. */
+ * report (`tunebench report`) unless the suite or --no-report turns it off. Not here: parsing (host/suite/)
+ * or the executor (host/study/). Tested by tests/test_suite.c, which runs the built binary. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  *    intermediate results, `value=V` the final one: see docs/executor.md);
  *  - a C callback with tb_objective_report() for intermediate values (see docs/c-api.md).
  * An objective produces named metrics; a study picks which of them it optimises (tb_study.h). It is not the
- * executor (host/study*.c runs it) and never sees test rows. Tested by tests/test_objective.c and tests/test_study.c.
+ * executor (host/study/ runs it) and never sees test rows. Tested by tests/test_objective.c and tests/test_study.c.
  */
 #ifndef TB_OBJECTIVE_H
 #define TB_OBJECTIVE_H

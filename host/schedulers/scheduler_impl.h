@@ -1,5 +1,5 @@
-/* scheduler_impl.h: internal to the schedulers (host/scheduler.c, sched_*.c). The common part of every scheduler
- * (the trial table, budget accounting, the event queue, options, a seeded random stream) and the table each
+/* scheduler_impl.h: internal to the schedulers (host/schedulers/scheduler.c, sched_*.c). The common part of every
+ * scheduler (the trial table, budget accounting, the event queue, options, a seeded random stream) and the table each
  * scheduler fills. scheduler.c checks every call of the public interface (unknown trial, a trial that is not
  * running, fidelities that go backwards), converts values to "minimised" and keeps the budget; the hooks only
  * decide. Not a public header: included by the scheduler files only. Tested through tests/test_scheduler_*.c. */
