@@ -248,27 +248,6 @@ int tb_op_gemm_batched(tb_backend *be, tb_trans ta, tb_trans tb, int M, int N, i
   return be->vt->gemm_batched(be, ta, tb, M, N, K, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc, batch);
 }
 
-int tb_op_gemm_grouped(tb_backend *be, tb_trans ta, tb_trans tb, float alpha, float beta, int n_groups,
-                       const tb_gemm_group *groups) {
-  CHECK(n_groups >= 0 && (groups || !n_groups), "gemm_grouped: bad group list");
-  for (int g = 0; g < n_groups; g++) {
-    const tb_gemm_group *q = &groups[g];
-    CHECK(q->M >= 0 && q->N >= 0 && q->K >= 0, "gemm_grouped: group %d has a negative size", g);
-    if (!q->M || !q->N) continue;
-    CHECK(q->ldc >= q->N && (q->K == 0 || (q->lda >= (ta ? q->M : q->K) && q->ldb >= (tb ? q->K : q->N))),
-          "gemm_grouped: group %d has a leading dimension too small", g);
-    CHECK(q->C && (q->K == 0 || (q->A && q->B)), "gemm_grouped: group %d has a NULL matrix", g);
-  }
-  for (int g = 0; g < n_groups; g++) {
-    const tb_gemm_group *q = &groups[g];
-    if (!q->M || !q->N) continue;
-    int rc = be->vt->gemm_batched(be, ta, tb, q->M, q->N, q->K, alpha, q->A, q->lda, 0, q->B, q->ldb, 0, beta, q->C,
-                                  q->ldc, 0, 1);
-    if (rc < 0) return rc;
-  }
-  return TB_OK;
-}
-
 int tb_op_bias_add(tb_backend *be, int K, int rows, int cols, float *X, const float *bias) {
   CHECK(K >= 0 && rows >= 0 && cols >= 0, "bias_add: negative size");
   if (!K || !rows || !cols) return TB_OK;
@@ -351,13 +330,6 @@ int tb_op_sum(tb_backend *be, int K, size_t n, const float *x, double *sums) {
   }
   CHECK(x, "sum: NULL buffer");
   return be->vt->sum(be, K, n, x, sums);
-}
-
-int tb_op_argmax(tb_backend *be, int rows, int cols, const float *X, int32_t *idx) {
-  CHECK(rows >= 0 && cols >= 1, "argmax: bad size (rows=%d cols=%d)", rows, cols);
-  if (!rows) return TB_OK;
-  CHECK(X && idx, "argmax: NULL buffer");
-  return be->vt->argmax(be, rows, cols, X, idx);
 }
 
 int tb_op_accuracy(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,
@@ -448,15 +420,6 @@ int tb_op_split_find(tb_backend *be, const tb_split_params *params, int n_nodes,
   CHECK(cut_ptr && hist && out, "split_find: NULL buffer");
   return be->vt->split_find(be, params, n_nodes, n_cols, cut_ptr, total_bins, hist, n_stats, feature_mask, out,
                             left_stats);
-}
-
-int tb_op_partition(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int feature,
-                    int bin, uint32_t *scratch, size_t *n_left) {
-  CHECK(n_left && feature >= 0 && feature < n_cols, "partition: feature %d outside 0..%d", feature, n_cols - 1);
-  *n_left = 0;
-  if (!n_rows) return TB_OK;
-  CHECK(bins && rows && scratch, "partition: NULL buffer");
-  return be->vt->partition(be, n_cols, bins, rows, n_rows, feature, bin, scratch, n_left);
 }
 
 int tb_op_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n_rows, int n_cols, const float *X,

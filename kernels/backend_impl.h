@@ -41,7 +41,6 @@ typedef struct tb_backend_vtable {
   int (*sq_err)(tb_backend *be, int K, int rows, int cols, const float *pred, const float *target,
                 float grad_scale, float *loss_rows, float *dpred);
   int (*sum)(tb_backend *be, int K, size_t n, const float *x, double *sums);
-  int (*argmax)(tb_backend *be, int rows, int cols, const float *X, int32_t *idx);
   int (*accuracy)(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,
                   int64_t *correct);
   int (*gather_rows)(tb_backend *be, size_t n_idx, int cols, const float *src, const uint32_t *idx, float *dst);
@@ -58,8 +57,6 @@ typedef struct tb_backend_vtable {
   int (*split_find)(tb_backend *be, const tb_split_params *params, int n_nodes, int n_cols, const uint32_t *cut_ptr,
                     int total_bins, const int64_t *hist, int n_stats, const uint8_t *feature_mask,
                     tb_split_result *out, int64_t *left_stats);
-  int (*partition)(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int feature,
-                   int bin, uint32_t *scratch, size_t *n_left);
   int (*forest_predict)(tb_backend *be, const tb_forest_view *forest, size_t n_rows, int n_cols, const float *X,
                         const uint8_t *bins, float scale, int n_out, float *out);
   /* added after the first release: softmax and per-row tree statistics (positional CUDA table: keep the order) */

@@ -117,23 +117,6 @@ int tb_op_gemm_batched(tb_backend *be, tb_trans ta, tb_trans tb, int M, int N, i
                        const float *A, int lda, long long stride_a, const float *B, int ldb, long long stride_b,
                        float beta, float *C, int ldc, long long stride_c, int batch);
 
-/* One GEMM of a group whose shapes differ from the others' (models of different widths trained together). */
-typedef struct tb_gemm_group {
-  int M, N, K;
-  const float *A;
-  int lda;
-  const float *B;
-  int ldb;
-  float *C;
-  int ldc;
-} tb_gemm_group;
-
-/* Grouped GEMM: for each of the n_groups entries, C = alpha op(A) op(B) + beta C with that entry's shapes. Every
- * entry is checked before any is computed; on the GPU the GEMMs are queued on the context's stream back to back
- * (no synchronisation between them). */
-int tb_op_gemm_grouped(tb_backend *be, tb_trans ta, tb_trans tb, float alpha, float beta, int n_groups,
-                       const tb_gemm_group *groups);
-
 /* K models: X (K, rows, cols) += bias (K, cols) broadcast over rows. */
 int tb_op_bias_add(tb_backend *be, int K, int rows, int cols, float *X, const float *bias);
 
@@ -184,11 +167,9 @@ int tb_op_softmax(tb_backend *be, int K, int rows, int classes, const float *log
 /* Host out: sums[k] = sum of x[k*n .. k*n+n-1] in double, in a fixed order (same result every run). */
 int tb_op_sum(tb_backend *be, int K, size_t n, const float *x, double *sums);
 
-/* idx[i] = argmax over the row i of X (rows, cols); ties give the lowest index; a NaN counts as larger than any
- * number, so the first NaN wins (as in PyTorch). */
-int tb_op_argmax(tb_backend *be, int rows, int cols, const float *X, int32_t *idx);
-
-/* Host out: correct[k] = number of rows whose argmax of logits (K, rows, classes) equals labels[i]. */
+/* Host out: correct[k] = number of rows whose argmax of logits (K, rows, classes) equals labels[i]; the argmax of
+ * a row is its lowest index of the maximum, where a NaN counts as larger than any number (the first NaN wins, as in
+ * PyTorch). */
 int tb_op_accuracy(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,
                    int64_t *correct);
 
@@ -295,11 +276,6 @@ int tb_op_split_find(tb_backend *be, const tb_split_params *params, int n_nodes,
                      const uint32_t *cut_ptr, int total_bins, const int64_t *hist, int n_stats,
                      const uint8_t *feature_mask, tb_split_result *out, int64_t *left_stats);
 
-/* Stable partition of rows[0..n_rows) (device uint32, in place): rows whose bins[r, feature] <= bin first, in
- * their original order, then the others in order. scratch is n_rows uint32 of device memory. Host out: *n_left. */
-int tb_op_partition(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int feature,
-                    int bin, uint32_t *scratch, size_t *n_left);
-
 /* ---- per-row tree statistics (the int64 fixed-point `stats` of tb_op_hist_build) --------------------------------- */
 typedef enum {
   TB_GRAD_LOGISTIC = 0, /* K = 1, labels in {0, 1}; margin z = the row's last margin column; p = 1 / (1 + exp(-z)):
@@ -365,7 +341,7 @@ typedef struct tb_forest_view {
 int tb_op_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n_rows, int n_cols, const float *X,
                          const uint8_t *bins, float scale, int n_out, float *out);
 
-/* The margin update of a grown tree on its own training rows, without walking it: after tb_op_partition, each leaf
+/* The margin update of a grown tree on its own training rows, without walking it: after tb_op_partition_level, each leaf
  * owns a contiguous segment of the row list. For each segment s < n_seg and each position i in
  * seg_begin[s] .. seg_begin[s] + seg_count[s] - 1: out[rows[i] * n_out + col] += values[s].
  * seg_begin, seg_count and values are HOST arrays (n_seg each); rows (n_rows, device uint32) and out (device,
@@ -392,10 +368,11 @@ int tb_op_hist_build_level(tb_backend *be, int n_cols, const uint8_t *bins, cons
                            const uint32_t *rows, size_t n_rows, const int64_t *stats, int n_stats, int n_jobs,
                            const tb_hist_job *jobs, int n_slots, int64_t *hist);
 
-/* tb_op_partition of n_seg segments at once: segment s is rows[seg_begin[s] .. + seg_count[s]), split by
- * (feature[s], bin[s]); n_left[s] receives its left count. seg_begin, seg_count, feature, bin and n_left are HOST
- * arrays; rows and scratch (n_rows uint32 each) device. Segments must not overlap and lie inside rows[0..n_rows)
- * (checked). Each segment ends as the unique stable partition, as tb_op_partition leaves it. */
+/* Stable partition of n_seg segments at once: segment s is rows[seg_begin[s] .. + seg_count[s]), split by
+ * (feature[s], bin[s]): rows whose bins[r, feature] <= bin first, in their original order, then the others in order;
+ * n_left[s] receives its left count. seg_begin, seg_count, feature, bin and n_left are HOST arrays; rows and scratch
+ * (n_rows uint32 each) device. Segments must not overlap and lie inside rows[0..n_rows) (checked). Each segment ends
+ * as the unique stable partition. */
 int tb_op_partition_level(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int n_seg,
                           const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
                           const int32_t *bin, uint32_t *scratch, uint32_t *n_left);

@@ -2,7 +2,7 @@
  * on it: the features X (n_rows, n_cols), the int32 labels or float targets, and, on request, quantised bins for the
  * tree learners (cuts from tb_quantile_cuts on the training rows, computed on the host; tb_op_quantize of every row
  * on the device) and their column-major copy (for the row partitions of tree growth), cached per max_bins.
- * It is not a loader (host/data.c) and does not split or standardise.
+ * It is not a loader (host/data/data.c) and does not split or standardise.
  * Tested by tests/test_model_core.c (upload round trip, bins against a host quantisation, cache, bad arguments). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* forest.c: the random forest learner (Breiman): bootstrap samples as per-row integer weights, a random subset of
  * max_features features per node (the feature_mask of tb_op_split_find), gini or entropy on weighted class counts
  * (classification; leaves hold class distributions) or variance on (count, sum y, sum y^2) (regression; leaves hold
- * means), grown depth-wise by tree_grow.c on the dataset's shared bins. Predictions average the trees.
- * It is not the grower (tree_grow.c) nor the tree storage (tree_set.c). Tested by tests/test_model_forest.c.
+ * means), grown depth-wise by the tree grower (tree_grow.h) on the dataset's shared bins. Predictions average the
+ * trees. It is not the grower (tree_grow*.c) nor the tree storage (tree_set.c). Tested by tests/test_model_forest.c.
  *
  * Trees in parallel: on the CPU backend, one train call grows its trees in an OpenMP loop, one workspace (row list,
  * histograms, statistics) per thread; the backend's CPU ops are thread-safe on distinct buffers and run with one
@@ -76,7 +76,7 @@ static const char *forest_decode(const double *x, void *params, char *buf, size_
 /* One thread's scratch. */
 typedef struct {
   tb_grow_ws *ws;
-  tb_buf stats;      /* (dataset rows, n_stats) int64, written by tb_op_class/value_count_stats */
+  tb_buf stats;      /* (dataset rows, n_stats) int64, written by tb_op_class_count_stats or tb_op_value_count_stats */
   tb_buf wts;        /* (training rows) int32: the bootstrap count of each listed row */
   uint32_t *count;   /* bootstrap count per training position */
   uint32_t *rows;    /* host row list: the rows drawn at least once, ascending */

@@ -1,8 +1,9 @@
 /* gbdt.c: the gradient-boosted trees learner (histogram method, as XGBoost's `hist`): binary logistic, multiclass
- * softmax (one tree per class per round) and squared error; depth-wise or loss-guided growth (tree_grow.c) on the
- * dataset's shared quantised bins; learning rate, L1/L2 on leaf weights, gamma, min_child_weight, row subsampling per
- * round and column subsampling per tree (both seeded), early stopping on the validation rows keeping the best round.
- * It is not the tree grower (tree_grow.c) nor the tree storage (tree_set.c). Tested by tests/test_model_gbdt.c.
+ * softmax (one tree per class per round) and squared error; depth-wise or loss-guided growth (tree_grow_depthwise.c,
+ * tree_grow_lossguide.c) on the dataset's shared quantised bins; learning rate, L1/L2 on leaf weights, gamma,
+ * min_child_weight, row subsampling per round and column subsampling per tree (both seeded), early stopping on the
+ * validation rows keeping the best round. It is not the tree grower (tree_grow.h, tree_grow*.c) nor the tree storage
+ * (tree_set.c). Tested by tests/test_model_gbdt.c.
  *
  * State: margins for EVERY row of the dataset, updated after each round, so training gradients, validation loss and
  * evaluation of any part cost a gather. The margin buffer is (n_all + n_other, n_out): the first n_all rows are

@@ -1,7 +1,8 @@
 /* model_impl.h: internal to models/. The table each learner fills and the common part of a model. model.c owns
  * the registry, the declared-hyperparameter space, the check against the declaration, the one decode of a
- * configuration (tb_learner_config), argument checks and the host<->device parts of predict; devdata.c owns the device copy of a dataset and its shared bins. One file per learner: mlp.c, logreg.c,
- * gbdt.c, forest.c (plus helpers they need, e.g. tree_grow.c shared by gbdt and forest). */
+ * configuration (tb_learner_config), argument checks and the host<->device parts of predict; devdata.c owns the
+ * device copy of a dataset and its shared bins. One file per learner: mlp.c, logreg.c, gbdt.c, forest.c (plus
+ * helpers they need, e.g. the tree grower, tree_grow*.c, shared by gbdt and forest). */
 #ifndef TB_MODEL_IMPL_H
 #define TB_MODEL_IMPL_H
 #include "tb_error.h"

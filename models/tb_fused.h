@@ -6,8 +6,8 @@
  * round differently from a single one, so there they agree to GEMM rounding (see docs/learners.md).
  * Members are stopped, resumed, replaced (new configuration and seed in the slot) and extracted (promoted to a
  * normal tb_model with the identical state) one by one.
- * It is not a scheduler (host/tb_scheduler.h decides who stops) and not for logistic regression, GBDT or forests
- * (mlp only for now). Tested by tests/test_model_fused.c.
+ * It is not a scheduler (host/schedulers/tb_scheduler.h decides who stops) and not for logistic regression, GBDT or
+ * forests (mlp only for now). Tested by tests/test_model_fused.c.
  */
 #ifndef TB_FUSED_H
 #define TB_FUSED_H

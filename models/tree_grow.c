@@ -4,7 +4,7 @@
  * tests/test_model_gbdt.c and tests/test_model_forest.c.
  *
  * Each node owns a contiguous range of the workspace's row list; splitting a node partitions its range in place
- * (tb_op_partition), so the children own the two halves. Histograms use the subtraction trick: the smaller child's
+ * (tb_op_partition_level), so the children own the two halves. Histograms use the subtraction trick: the smaller child's
  * histogram is built (tb_op_hist_build over its rows) and its sibling's is parent - child (tb_op_hist_subtract).
  * Histogram memory is bounded (ws->n_slots node histograms): a node whose parent's histogram was not kept gets both
  * children built directly, which costs time, never results (histograms are exact integer sums either way).

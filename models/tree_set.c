@@ -1,7 +1,7 @@
 /* tree_set.c: a tree learner's trees (tb_treeset in tree_grow.h): host arrays in the layout of tb_forest_view, their
  * incremental device mirror for tb_op_forest_predict (through the growable device arrays, tb_devvec, also here),
  * truncation (early stopping) and serialisation (save/restore).
- * It is not a learner and grows nothing (tree_grow.c). Tested through tests/test_model_gbdt.c and
+ * It is not a learner and grows nothing (tree_grow*.c). Tested through tests/test_model_gbdt.c and
  * tests/test_model_forest.c (save/restore/continue, early stopping, corrupted blobs). */
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@ import math
 import h5py
 import numpy as np
 
-# Optima of the test functions of host/testfn.c (all minimised), used for regret when the experiment does not
+# Optima of the test functions of host/objective/testfn.c (all minimised), used for regret when the experiment does not
 # carry an `optimum` attribute. Keys are tb_testfn names.
 TESTFN_OPTIMA = {
     "branin": 0.397887357729738, "hartmann3": -3.86278214782076, "hartmann6": -3.32236801141551,

@@ -1,5 +1,5 @@
 /* store_fixture.h: a small deterministic study written through tb_store (shared by test_store.c,
- * test_store_h5py.c and test_store_kill.c), and a dump of any table of the .h5 read back with host/h5.c. */
+ * test_store_h5py.c and test_store_kill.c), and a dump of any table of the .h5 read back with host/data/h5.c. */
 #ifndef TB_STORE_FIXTURE_H
 #define TB_STORE_FIXTURE_H
 #include <math.h>

@@ -1,6 +1,7 @@
 /* tb_test.h: the one helper every CUnit test program uses. A test file defines its tests, lists them in a
- * TB_TEST_LIST table and ends with TB_TEST_MAIN("suite name", table). Exit status: 0 all passed, 1 a failure,
- * 77 skipped (CTest's SKIP_RETURN_CODE; used when a test needs a GPU that is not there). */
+ * tb_test_case table ({name, function}, ended by {NULL, NULL}) and ends with TB_TEST_MAIN("suite name", table). Exit
+ * status: 0 all passed, 1 a failure, 77 skipped (CTest's SKIP_RETURN_CODE; used when a test needs a GPU that is not
+ * there). */
 #ifndef TB_TEST_H
 #define TB_TEST_H
 #include <CUnit/Basic.h>

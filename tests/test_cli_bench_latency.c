@@ -6,24 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
-#include "tb_test.h"
+#include "cli_fixture.h"
 
 static char out[16384];
 
-static int run(const char *args) {
-  const char *bin = getenv("TB_BINARY");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(bin);
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", bin, args);
-  FILE *p = popen(cmd, "r");
-  if (!p) return -1;
-  size_t n = fread(out, 1, sizeof out - 1, p);
-  out[n] = '\0';
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+/* Runs `tunebench ARGS` (cli_fixture.h) with its output in out; returns the exit status. */
+static int run(const char *args) { return cli_run(args, out, sizeof out); }
 
 #define DATA "'gen:classification?n=400&d=12&classes=3&informative=6&seed=4'"
 

@@ -7,28 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_fixture.h"
 #include "tb_data.h"
 #include "tb_h5.h"
-#include "tb_test.h"
 
 static char out[16384];
 
-/* Runs `tunebench ARGS 2>&1` capturing the output; returns the exit status (-1 on error). */
-static int run(const char *args) {
-  const char *bin = getenv("TB_BINARY");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(bin);
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", bin, args);
-  FILE *p = popen(cmd, "r");
-  if (!p) return -1;
-  size_t n = fread(out, 1, sizeof out - 1, p);
-  out[n] = '\0';
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+/* Runs `tunebench ARGS` (cli_fixture.h) with its output in out; returns the exit status. */
+static int run(const char *args) { return cli_run(args, out, sizeof out); }
 
 typedef struct {
   float *x;

@@ -4,32 +4,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_fixture.h"
 #include "store_fixture.h"
 
-static char path[128], jpath[160], out[160];
+static char path[128], jpath[160];
 
-/* Runs the tunebench binary with args, output to out; returns its exit status. */
-static int run(const char *args) {
-  char cmd[1024];
-  const char *bin = getenv("TB_BINARY");
-  if (!bin) tb_test_skip("TB_BINARY not set (run through ctest)");
-  snprintf(cmd, sizeof cmd, "%s %s >%s 2>&1", bin, args, out);
-  int rc = system(cmd);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-static char *slurp(void) {
-  FILE *f = fopen(out, "r");
-  static char buf[1 << 16];
-  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-  buf[n] = 0;
-  if (f) fclose(f);
-  return buf;
-}
+static char text[1 << 16]; /* the output of the last run */
+
+/* Runs `tunebench ARGS` (cli_fixture.h) with its output in text; returns the exit status. */
+static int run(const char *args) { return cli_run(args, text, sizeof text); }
 
 static void test_cli(void) {
   snprintf(path, sizeof path, "/tmp/tb_test_cli_results_%d.h5", (int)getpid());
   snprintf(jpath, sizeof jpath, "%s.journal", path);
-  snprintf(out, sizeof out, "%s.out", path);
   unlink(path), unlink(jpath);
   tb_space *sp = fx_space();
   tb_store_study s = {"quick", "suite: quick\n", 0, NULL, NULL, "cpu", "", "h", 1.7e9};
@@ -49,12 +36,11 @@ static void test_cli(void) {
   char args[512];
   snprintf(args, sizeof args, "inspect %s", path);
   CU_ASSERT_EQUAL(run(args), 0);
-  char *o = slurp();
+  char *o = text; /* every run below writes here */
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "not complete"));
   TB_CHECK_OK(tb_store_study_end(st, 0, 1));
   TB_CHECK_OK(tb_store_close(st));
   CU_ASSERT_EQUAL(run(args), 0);
-  o = slurp();
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "study quick on cpu: complete, 1 experiment"));
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "experiment mlp.fashion: 10 trials"));
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "complete     2")); /* ids 0 and 5 */
@@ -64,7 +50,6 @@ static void test_cli(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "best tpe              trial 5"));
   snprintf(args, sizeof args, "export %s --format csv", path);
   CU_ASSERT_EQUAL(run(args), 0);
-  o = slurp();
   const char *head = "experiment,id,strategy,repetition,seed,parent_id,retry_of,status,param_lr,";
   CU_ASSERT_EQUAL(strncmp(o, head, strlen(head)), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "\nmlp.fashion,2,random,2,1002,-1,-1,failed,"));
@@ -77,7 +62,6 @@ static void test_cli(void) {
   for (int t = 0; t < 4; t++) {
     snprintf(args, sizeof args, "export %s --format csv --table %s", path, tables[t]);
     CU_ASSERT_EQUAL(run(args), 0);
-    o = slurp();
     lines = 0;
     for (char *c = o; *c; c++) lines += *c == '\n';
     CU_ASSERT_EQUAL(lines, rows[t] + 1);
@@ -102,11 +86,11 @@ static void test_cli(void) {
   fputs("garbage", f), fclose(f);
   snprintf(args, sizeof args, "inspect %s", jpath);
   CU_ASSERT_EQUAL(run(args), 2);
-  CU_ASSERT_PTR_NOT_NULL(strstr(slurp(), "not an HDF5 file"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "not an HDF5 file"));
   CU_ASSERT_EQUAL(run("bench store --trials 50 --curve-points 2 --group-commit"), 0);
-  CU_ASSERT_PTR_NOT_NULL(strstr(slurp(), "trial records/s"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "trial records/s"));
   tb_space_free(sp);
-  unlink(path), unlink(jpath), unlink(out);
+  unlink(path), unlink(jpath);
 }
 
 static const tb_test_case cases[] = {{"inspect_export", test_cli}, {NULL, NULL}};

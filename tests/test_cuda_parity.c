@@ -198,25 +198,6 @@ static void body_gemm(tb_backend *ref, tb_backend *dev) {
         mfree(&A), mfree(&B), mfree(&C);
         free(a), free(b), free(c);
       }
-  /* grouped: two models of different shapes in one call (NaN-poisoned C, beta = 0) */
-  {
-    float *a1 = rand_f32(5 * 7, -1, 1), *b1 = rand_f32(7 * 3, -1, 1), *a2 = rand_f32(9 * 4, -1, 1);
-    float *b2 = rand_f32(4 * 11, -1, 1);
-    mirror A1 = mnew(5 * 7 * 4, a1), B1 = mnew(7 * 3 * 4, b1), C1 = mnew(5 * 3 * 4, NULL);
-    mirror A2 = mnew(9 * 4 * 4, a2), B2 = mnew(4 * 11 * 4, b2), C2 = mnew(9 * 11 * 4, NULL);
-    BOTH(tb_op_gemm_grouped(be, TB_NO_TRANS, TB_NO_TRANS, 1.0f, 0.0f, 2,
-                            (tb_gemm_group[]){{5, 3, 7, X(A1), 7, X(B1), 3, X(C1), 3},
-                                              {9, 11, 4, X(A2), 4, X(B2), 11, X(C2), 11}}));
-    float *r, *d;
-    mget(&C1, (void **)&r, (void **)&d);
-    CU_ASSERT(cmp_rel("gemm grouped 0", r, d, 15, 1e-5));
-    free(r), free(d);
-    mget(&C2, (void **)&r, (void **)&d);
-    CU_ASSERT(cmp_rel("gemm grouped 1", r, d, 99, 1e-5));
-    free(r), free(d);
-    mfree(&A1), mfree(&B1), mfree(&C1), mfree(&A2), mfree(&B2), mfree(&C2);
-    free(a1), free(b1), free(a2), free(b2);
-  }
   /* K = 0: C = beta C */
   float *c = rand_f32(12, -1, 1);
   mirror C = mnew(48, c);
@@ -335,7 +316,7 @@ static void body_reductions(tb_backend *ref, tb_backend *dev) {
     CU_ASSERT(memcmp(first, sd, sizeof sd) == 0);
   }
   CU_ASSERT(cmp_exact("sum", sr, sd, K, sizeof(double)));
-  /* argmax and accuracy: ties, a NaN row, a NaN after the max */
+  /* accuracy (the row argmax against the label): ties, a NaN row, a NaN after the max */
   const int rows = 203, classes = 37;
   float *z = rand_f32((size_t)K * rows * classes, -1, 1);
   for (int j = 0; j < classes; j++) z[classes * 2 + j] = 0.5f; /* row 2: all tied -> 0 */
@@ -345,14 +326,11 @@ static void body_reductions(tb_backend *ref, tb_backend *dev) {
   int32_t *lab = malloc(rows * sizeof *lab);
   for (int i = 0; i < rows; i++) lab[i] = (int32_t)urand_u32(classes);
   mirror Z = mnew((size_t)K * rows * classes * 4, z), L = mnew((size_t)rows * 4, lab);
-  mirror I = mnew((size_t)K * rows * 4, NULL);
-  BOTH(tb_op_argmax(be, K * rows, classes, X(Z), X(I)));
-  check_exact("argmax", &I, 4);
   int64_t cr[3], cd[3];
   TB_CHECK_OK(tb_op_accuracy(g_ref, K, rows, classes, Z.r.data, L.r.data, cr));
   TB_CHECK_OK(tb_op_accuracy(g_dev, K, rows, classes, Z.d.data, L.d.data, cd));
   CU_ASSERT(cmp_exact("accuracy", cr, cd, K, 8));
-  mfree(&Xm), mfree(&Z), mfree(&L), mfree(&I);
+  mfree(&Xm), mfree(&Z), mfree(&L);
   free(x), free(z), free(lab);
 }
 
@@ -466,15 +444,16 @@ static void body_tree(tb_backend *ref, tb_backend *dev) {
     mfree(&S), mfree(&H), mfree(&Sib), mfree(&P);
     free(st), free(hr), free(hd), free(h2);
   }
-  /* partition: stable, both orders and counts */
+  /* partition (one segment of tb_op_partition_level): stable, both orders and counts */
   mirror Scr = mnew(n_sub * 4, NULL);
-  int splits[3][2] = {{1, 40}, {5, -1}, {0, 255}};
+  int32_t splits[3][2] = {{1, 40}, {5, -1}, {0, 255}};
+  const uint32_t seg_begin = 0, seg_count = (uint32_t)n_sub;
   for (int s = 0; s < 3; s++) {
-    size_t nl_r = 0, nl_d = 0;
-    TB_CHECK_OK(tb_op_partition(g_ref, T_COLS, Bn.r.data, R.r.data, n_sub, splits[s][0], splits[s][1], Scr.r.data,
-                                &nl_r));
-    TB_CHECK_OK(tb_op_partition(g_dev, T_COLS, Bn.d.data, R.d.data, n_sub, splits[s][0], splits[s][1], Scr.d.data,
-                                &nl_d));
+    uint32_t nl_r = 0, nl_d = 0;
+    TB_CHECK_OK(tb_op_partition_level(g_ref, T_COLS, Bn.r.data, R.r.data, n_sub, 1, &seg_begin, &seg_count,
+                                      &splits[s][0], &splits[s][1], Scr.r.data, &nl_r));
+    TB_CHECK_OK(tb_op_partition_level(g_dev, T_COLS, Bn.d.data, R.d.data, n_sub, 1, &seg_begin, &seg_count,
+                                      &splits[s][0], &splits[s][1], Scr.d.data, &nl_d));
     CU_ASSERT_EQUAL(nl_r, nl_d);
     check_exact("partition rows", &R, 4);
   }

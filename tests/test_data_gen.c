@@ -1,8 +1,9 @@
-/* test_data_gen.c: the seeded generators of host/gen.c and host/gen_images.c, through tb_data_load("gen:...").
- * For each: same seed -> same checksum, other seed -> other checksum, shape, class balance, value ranges, and the
- * generator's own defining property checked by an independent reference written here (least squares for redundant
- * columns, the Friedman formula in double, the rectangle outline, a pairwise-pixel convexity test). Bad keys and
- * values must fail naming the key. Small n throughout (the whole program runs in about a second). */
+/* test_data_gen.c: the seeded generators of host/data/gen.c and host/data/gen_images.c, through
+ * tb_data_load("gen:..."). For each: same seed -> same checksum, other seed -> other checksum, shape, class balance,
+ * value ranges, and the generator's own defining property checked by an independent reference written here (least
+ * squares for redundant columns, the Friedman formula in double, the rectangle outline, a pairwise-pixel convexity
+ * test). Bad keys and values must fail naming the key. Small n throughout (the whole program runs in about a second).
+ */
 #include <float.h>
 #include <lapacke.h>
 #include <math.h>

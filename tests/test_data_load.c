@@ -1,4 +1,4 @@
-/* test_data_load.c: the text dataset sources and the dispatcher (host/data.c, load_csv.c, load_libsvm.c,
+/* test_data_load.c: the text dataset sources and the dispatcher (host/data/data.c, load_csv.c, load_libsvm.c,
  * load_labels.c). Inputs are written at run time into a mkdtemp directory from a fixed-seed generator, and what is
  * loaded is compared with the double-precision values that were written (tolerance: one float rounding,
  * |x - v| <= |v| * FLT_EPSILON). Every bad input checks the error code and that the detail names the file and the

@@ -1,4 +1,4 @@
-/* test_data_spec.c: tests of host/spec.c, the SPEC strings "kind[:path][?key=value&...]" shared by every dataset
+/* test_data_spec.c: tests of host/data/spec.c, the SPEC strings "kind[:path][?key=value&...]" shared by every dataset
  * source: parsing (kinds, paths, gen: kinds, keys), the typed getters (good, absent, malformed, out of range),
  * tb_spec_check_unused, and bad SPECs. A fixed-seed random round trip checks many keys and values. Not a test of
  * the loaders (test_data_load.c). */

@@ -1,4 +1,4 @@
-/* test_data_split.c: host/split.c: train/valid/test splits, k-fold assignment, the standardiser.
+/* test_data_split.c: host/data/split.c: train/valid/test splits, k-fold assignment, the standardiser.
  * Datasets are random from a fixed seed (Philox stream of tb_rng.h), with imbalanced classes. Checked: sizes
  * (n_test = round(test_frac n), n_valid = round(valid_frac (n - n_test))), every row in exactly one part, test and
  * valid sorted, train shuffled, determinism per seed, per-class counts within 1 of the ideal when stratified, a fixed

@@ -1,5 +1,5 @@
 /* test_datafraction.c: the data-fraction fidelity end to end (docs/executor.md "Data-fraction fidelity").
- *  - subsets (host/subset.c): tb_data_fraction_order is a permutation of the given rows; the subsets of fractions
+ *  - subsets (host/data/subset.c): tb_data_fraction_order is a permutation of the given rows; the subsets of fractions
  *    1/27 .. 1 are nested; stratified prefixes hold every class once k >= classes and keep each class within 2 rows
  *    of k p_c (the deficit rule keeps it within 1, the one-row-per-class start adds at most 1); the same seed gives
  *    the same order, another seed another one (> half the positions differ); sizes (ceil, at least one row per
@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "objective_fixture.h"
 #include "objective_impl.h"
 #include "tb_data.h"
 #include "tb_error.h"
@@ -30,8 +31,6 @@
 #include "tb_scheduler.h"
 #include "tb_study.h"
 #include "tb_suite.h"
-#include "tb_test.h"
-#include "tb_validate.h"
 
 /* n rows, classes with weights 1, 2, 4, ... (imbalanced) and one rare class (class 0 has weight 1/8 of class 1). */
 static tb_dataset *make_ds(size_t n, int classes, uint64_t seed) {
@@ -179,10 +178,7 @@ static void test_hyperband_fractions(void) {
 
 /* ---- the learner objective at a fraction ------------------------------------------------------------------------ */
 typedef struct lfix {
-  tb_dataset *ds;
-  tb_eval_data view;
-  tb_holdout *hold;
-  tb_objective *o;
+  ofx ob; /* the learner objective on its split data (objective_fixture.h) */
   tb_space *sp;
   tb_backend *be;
   tb_worker_ctx wk;
@@ -190,10 +186,9 @@ typedef struct lfix {
 
 static void lfix_init(lfix *f, const char *learner) {
   memset(f, 0, sizeof *f);
-  TB_CHECK_OK(tb_data_load("gen:classification?n=1500&d=10&informative=6&classes=3&seed=9", &f->ds));
+  tb_dataset *ds = ofx_load("gen:classification?n=1500&d=10&informative=6&classes=3&seed=9");
   tb_split_spec sp = tb_split_spec_default();
-  TB_CHECK_OK(tb_validate_split(f->ds, &sp, &f->view, &f->hold));
-  TB_CHECK_OK(tb_objective_learner(tb_learner_find(learner), &f->view, 0, &f->o));
+  ofx_open(&f->ob, tb_learner_find(learner), ds, &sp, NULL, 0, 0);
   TB_CHECK_OK(tb_learner_space(tb_learner_find(learner), &f->sp));
   tb_device dev;
   TB_CHECK_OK(tb_device_parse("cpu", &dev));
@@ -206,10 +201,7 @@ static void lfix_free(lfix *f) {
   tb_devdata_free(f->wk.devdata);
   tb_backend_free(f->be);
   tb_space_free(f->sp);
-  tb_objective_free(f->o);
-  tb_holdout_free(f->hold);
-  tb_eval_data_free(&f->view);
-  tb_dataset_free(f->ds);
+  ofx_close(&f->ob);
 }
 
 typedef struct rep_log {
@@ -235,7 +227,7 @@ static void run_job(lfix *f, const double *x, double from, double to, uint64_t s
   run->fidelity_from = from, run->fidelity_to = to, run->fidelity_max = 1, run->report_metric = 0;
   run->wk = &f->wk, run->state_in = state, run->state_in_len = state_len;
   run->report = log_report, run->rctx = log;
-  TB_CHECK_OK(tb_objective_run(f->o, run));
+  TB_CHECK_OK(tb_objective_run(f->ob.o, run));
 }
 
 static void set(lfix *f, double *x, const char *learner, const char *k, const char *v) {

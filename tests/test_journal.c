@@ -1,4 +1,4 @@
-/* test_journal.c: the framed journal (host/journal.c): round trip of random records of every type and size,
+/* test_journal.c: the framed journal (host/store/journal.c): round trip of random records of every type and size,
  * a torn tail cut at every byte of the last record (dropped, counted), a flipped byte in the last record (torn),
  * a flipped byte in the middle (error naming the offset and record number), foreign and empty files, refusing to
  * overwrite, appending after a torn tail, the writer lock, and tb_journal_fsync running in another thread while

@@ -20,8 +20,8 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "cli_fixture.h"
 #include "tb_store.h"
-#include "tb_test.h"
 
 #define MAX_ROWS 4096
 #define N_KILLS 20
@@ -249,13 +249,9 @@ static void kill_and_resume(const char *out, double study_s, uint64_t seed) {
     const char *args[] = {"run", suite, "--out", out, "--resume", NULL};
     CU_ASSERT_EQUAL_FATAL(run(args), 0);
   }
-  char buf[4096] = "";
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "'%s' inspect '%s' 2>&1", bin, out);
-  FILE *p = popen(cmd, "r");
-  size_t n = fread(buf, 1, sizeof buf - 1, p);
-  buf[n] = 0;
-  CU_ASSERT_EQUAL(pclose(p), 0);
+  char buf[4096] = "", args[512];
+  snprintf(args, sizeof args, "inspect '%s'", out);
+  CU_ASSERT_EQUAL(cli_run(args, buf, sizeof buf), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(buf, ": complete"));
   export_trials(out, &final_t);
   /* none duplicated: each id once, the planned count of complete trials per study */
@@ -282,9 +278,9 @@ static void kill_and_resume(const char *out, double study_s, uint64_t seed) {
 }
 
 static void setup(const char *name) {
-  bin = getenv("TB_BINARY");
+  bin = cli_binary();
   const char *src = getenv("TB_SOURCE_DIR");
-  if (!bin || !src) tb_test_skip("TB_BINARY / TB_SOURCE_DIR not set (run through ctest)");
+  if (!src) tb_test_skip("TB_SOURCE_DIR not set (run through ctest)");
   snprintf(suite, sizeof suite, "%s/tests/kill_resume/%s", src, name);
   snprintf(dir, sizeof dir, "/tmp/tb_test_kill_resume_XXXXXX");
   CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));

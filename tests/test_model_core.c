@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
+#include "cli_fixture.h"
+#include "model_fixture.h"
 #include "model_impl.h"
-#include "tb_test.h"
 
 /* ---- a declared-only learner: exercises the space code without training ------------------------------------- */
 enum { FAKE_OPT, FAKE_NESTEROV, FAKE_GAMMA, FAKE_UNITS, FAKE_LR };
@@ -115,53 +115,21 @@ static void test_registry(void) {
 }
 
 /* ---- models on data ----------------------------------------------------------------------------------------- */
-typedef struct {
-  tb_dataset *ds;
-  tb_backend *be;
-  tb_devdata *dd;
-  tb_splits sp;
-  tb_space *space;
-  const tb_learner *L;
-  tb_parts parts;
-} fixture;
-
-static void setup(fixture *f, const char *spec) {
-  memset(f, 0, sizeof *f);
-  TB_CHECK_OK(tb_data_load(spec, &f->ds));
+/* The data: split with the default spec (seed 0), features as loaded; logreg's space. */
+static void setup(mfx *f, const char *spec) {
   tb_split_spec ss = tb_split_spec_default();
-  TB_CHECK_OK(tb_data_split(f->ds, &ss, &f->sp));
-  tb_device dev = {TB_DEVICE_CPU, 0};
-  TB_CHECK_OK(tb_backend_open(&dev, &f->be));
-  TB_CHECK_OK(tb_devdata_create(f->be, f->ds, &f->dd));
-  f->L = tb_learner_find("logreg");
-  TB_CHECK_OK(tb_learner_space(f->L, &f->space));
-  f->parts = (tb_parts){f->sp.train, f->sp.n_train, f->sp.valid, f->sp.n_valid};
+  mfx_open_split(f, "logreg", mfx_load(spec), &ss, 0);
 }
-static void teardown(fixture *f) {
-  tb_space_free(f->space);
-  tb_devdata_free(f->dd);
-  tb_backend_free(f->be);
-  tb_splits_free(&f->sp);
-  tb_dataset_free(f->ds);
-}
-static void config(fixture *f, double *x, const char *solver) {
+static void config(mfx *f, double *x, const char *solver) {
   tb_learner_defaults(f->L, f->space, x);
   TB_CHECK_OK(tb_learner_set(f->L, f->space, x, "solver", solver));
   if (strcmp(solver, "lbfgs")) TB_CHECK_OK(tb_learner_set(f->L, f->space, x, "batch_size", "32"));
-}
-static float *predict_valid(fixture *f, tb_model *m) {
-  size_t n = f->sp.n_valid, d = (size_t)f->ds->n_cols, k = (size_t)tb_model_n_outputs(m);
-  float *X = malloc(n * d * sizeof *X), *P = malloc(n * k * sizeof *P);
-  for (size_t r = 0; r < n; r++) memcpy(X + r * d, f->ds->X + f->sp.valid[r] * d, d * sizeof *X);
-  TB_CHECK_OK(tb_model_predict(m, X, n, P));
-  free(X);
-  return P;
 }
 
 #define DATA "gen:classification?n=600&d=12&informative=5&classes=3&clusters=1&class_sep=1.5&seed=2"
 
 static void test_save_restore_copy(void) {
-  fixture f;
+  mfx f;
   setup(&f, DATA);
   const char *solvers[] = {"adam", "lbfgs", "sgd"};
   const size_t nv = f.sp.n_valid * 3;
@@ -179,14 +147,17 @@ static void test_save_restore_copy(void) {
     TB_CHECK_OK(tb_model_restore(b, blob, len));
     TB_CHECK_OK(tb_model_copy(c, a));
     CU_ASSERT(tb_model_fidelity(b) == 3 && tb_model_fidelity(c) == 3);
-    float *pa = predict_valid(&f, a), *pb = predict_valid(&f, b), *pc = predict_valid(&f, c);
+    const uint32_t *vr = f.sp.valid;
+    const size_t nr = f.sp.n_valid;
+    float *pa = mfx_predict_rows(&f, a, vr, nr), *pb = mfx_predict_rows(&f, b, vr, nr),
+          *pc = mfx_predict_rows(&f, c, vr, nr);
     CU_ASSERT(memcmp(pa, pb, nv * sizeof(float)) == 0);
     CU_ASSERT(memcmp(pa, pc, nv * sizeof(float)) == 0);
     free(pa), free(pb), free(pc);
     /* the optimiser state came along: training on gives the same model */
     TB_CHECK_OK(tb_model_train(a, 2));
     TB_CHECK_OK(tb_model_train(b, 2));
-    pa = predict_valid(&f, a), pb = predict_valid(&f, b);
+    pa = mfx_predict_rows(&f, a, vr, nr), pb = mfx_predict_rows(&f, b, vr, nr);
     CU_ASSERT(memcmp(pa, pb, nv * sizeof(float)) == 0);
     CU_ASSERT_EQUAL(tb_model_fidelity(b), 5);
     free(pa), free(pb);
@@ -212,7 +183,7 @@ static void test_save_restore_copy(void) {
     tb_model_free(o), tb_model_free(a), tb_model_free(b), tb_model_free(c);
   }
   /* a model on data of another shape refuses the state */
-  fixture g;
+  mfx g;
   setup(&g, "gen:classification?n=300&d=7&classes=3&clusters=1&seed=2");
   double x[16];
   config(&f, x, "lbfgs");
@@ -222,12 +193,12 @@ static void test_save_restore_copy(void) {
   CU_ASSERT_EQUAL(tb_model_copy(b, a), TB_ERR_INVALID);
   CU_ASSERT_PTR_NOT_NULL(strstr(tb_error_detail(), "features"));
   tb_model_free(a), tb_model_free(b);
-  teardown(&g);
-  teardown(&f);
+  mfx_close(&g);
+  mfx_close(&f);
 }
 
 static void test_estimate_vs_peak(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=5000&d=40&classes=4&clusters=1&seed=6");
   const char *solvers[] = {"adam", "lbfgs", "sgd"};
   for (int s = 0; s < 3; s++) {
@@ -251,11 +222,11 @@ static void test_estimate_vs_peak(void) {
     tb_backend_mem(f.be, &after);
     CU_ASSERT_EQUAL(after.bytes_in_use, before.bytes_in_use); /* everything released */
   }
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_devdata(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=700&d=6&classes=2&seed=9");
   const tb_dataset *ds = f.ds;
   size_t n = ds->n_rows, d = (size_t)ds->n_cols;
@@ -296,11 +267,11 @@ static void test_devdata(void) {
   CU_ASSERT_EQUAL(tb_devdata_create(NULL, ds, &dd), TB_ERR_INVALID);
   tb_devdata_free(NULL);
   free(X), free(y), free(bins);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_bad_arguments(void) {
-  fixture f;
+  mfx f;
   setup(&f, DATA);
   double x[16];
   config(&f, x, "adam");
@@ -335,30 +306,17 @@ static void test_bad_arguments(void) {
   CU_ASSERT_EQUAL(tb_model_copy(NULL, m), TB_ERR_INVALID);
   tb_model_free(m);
   tb_model_free(NULL);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 /* ---- the train command ---------------------------------------------------------------------------------------- */
-static int run(const char *args, char *out, size_t cap) {
-  const char *bin = getenv("TB_BINARY");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(bin);
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", bin, args);
-  FILE *p = popen(cmd, "r");
-  if (!p) return -1;
-  size_t n = fread(out, 1, cap - 1, p);
-  out[n] = '\0';
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void test_train_command(void) {
   static char out[65536];
   const char *data = "--data 'gen:classification?n=800&d=10&classes=3&clusters=1&class_sep=2&seed=1' --device cpu";
   char args[1024];
   snprintf(args, sizeof args, "train --learner logreg %s --set l1_ratio=0.3 --set penalty=elasticnet --set "
            "solver=adam --set batch_size=32 --units 3 --seed 4", data);
-  CU_ASSERT_EQUAL(run(args, out, sizeof out), 0);
+  CU_ASSERT_EQUAL(cli_run(args, out, sizeof out), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "epochs 3  valid loss"));
   const char *l1r = strstr(out, "\"l1_ratio\": "); /* parents applied first, whatever the --set order */
   CU_ASSERT(l1r && fabs(strtod(l1r + 12, NULL) - 0.3) < 1e-12);
@@ -369,22 +327,22 @@ static void test_train_command(void) {
   const char *acc = strstr(out, "test loss");
   double loss = 0, a = 0;
   CU_ASSERT(acc && sscanf(acc, "test loss %lf acc %lf", &loss, &a) == 2 && a > 0.8);
-  CU_ASSERT_EQUAL(run("train --learner svm --data gen:classification", out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run("train --learner svm --data gen:classification", out, sizeof out), 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "logreg"));
   snprintf(args, sizeof args, "train --learner logreg %s --set gamma=1", data);
-  CU_ASSERT_EQUAL(run(args, out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run(args, out, sizeof out), 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "l1_ratio"));
   snprintf(args, sizeof args, "train --learner logreg %s --set solver=newton", data);
-  CU_ASSERT_EQUAL(run(args, out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run(args, out, sizeof out), 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "lbfgs, sgd, adam"));
   snprintf(args, sizeof args, "train --learner logreg %s --set C=1e9", data);
-  CU_ASSERT_EQUAL(run(args, out, sizeof out), 2);
-  CU_ASSERT_EQUAL(run("train --learner logreg --data 'gen:friedman1?n=100' --device cpu", out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run(args, out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run("train --learner logreg --data 'gen:friedman1?n=100' --device cpu", out, sizeof out), 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "regression"));
-  CU_ASSERT_EQUAL(run("train --learner logreg", out, sizeof out), 2);
-  CU_ASSERT_EQUAL(run("train --learner logreg --data gen:classification --units 0", out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run("train --learner logreg", out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run("train --learner logreg --data gen:classification --units 0", out, sizeof out), 2);
   if (tb_backend_cuda_device_count() == 0) {
-    CU_ASSERT_EQUAL(run("train --learner logreg --data gen:classification --device cuda", out, sizeof out), 2);
+    CU_ASSERT_EQUAL(cli_run("train --learner logreg --data gen:classification --device cuda", out, sizeof out), 2);
   }
 }
 

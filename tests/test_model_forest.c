@@ -12,80 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tb_model.h"
+#include "model_fixture.h"
 #include "tb_rng.h"
-#include "tb_test.h"
 #include "tree_grow.h"
 
-typedef struct {
-  tb_dataset *ds;
-  tb_backend *be;
-  tb_devdata *dd;
-  tb_splits sp;
-  tb_space *space;
-  const tb_learner *L;
-} fixture;
-
-static void setup(fixture *f, const char *spec) {
-  memset(f, 0, sizeof *f);
-  TB_CHECK_OK(tb_data_load(spec, &f->ds));
-  tb_split_spec ss = tb_split_spec_default();
-  ss.seed = 2;
-  TB_CHECK_OK(tb_data_split(f->ds, &ss, &f->sp));
-  tb_device dev = {TB_DEVICE_CPU, 0};
-  TB_CHECK_OK(tb_backend_open(&dev, &f->be));
-  TB_CHECK_OK(tb_devdata_create(f->be, f->ds, &f->dd));
-  f->L = tb_learner_find("forest");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(f->L);
-  TB_CHECK_OK(tb_learner_space(f->L, &f->space));
-}
-
-static void teardown(fixture *f) {
-  tb_space_free(f->space);
-  tb_devdata_free(f->dd);
-  tb_backend_free(f->be);
-  tb_splits_free(&f->sp);
-  tb_dataset_free(f->ds);
-}
-
-static int config(fixture *f, const char *const *sets, double *x) {
-  tb_learner_defaults(f->L, f->space, x);
-  for (const char *const *s = sets; s && *s; s++) {
-    char key[64];
-    const char *eq = strchr(*s, '=');
-    snprintf(key, sizeof key, "%.*s", (int)(eq - *s), *s);
-    int rc = tb_learner_set(f->L, f->space, x, key, eq + 1);
-    if (rc < 0) return rc;
-  }
-  return TB_OK;
-}
-
-static tb_model *make(fixture *f, const char *const *sets, uint64_t seed) {
-  double x[32];
-  TB_CHECK_OK(config(f, sets, x));
-  tb_parts parts = {f->sp.train, f->sp.n_train, f->sp.valid, f->sp.n_valid};
-  tb_model *m = NULL;
-  TB_CHECK_OK(tb_model_create(f->L, f->space, x, f->dd, &parts, seed, &m));
-  return m;
-}
-
-static float *predict_rows(fixture *f, tb_model *m, const uint32_t *idx, size_t n) {
-  int d = f->ds->n_cols, k = tb_model_n_outputs(m);
-  float *X = malloc(n * (size_t)d * sizeof *X), *out = malloc(n * (size_t)k * sizeof *out);
-  for (size_t i = 0; i < n; i++) memcpy(X + i * d, f->ds->X + (size_t)idx[i] * d, (size_t)d * sizeof *X);
-  TB_CHECK_OK(tb_model_predict(m, X, n, out));
-  free(X);
-  return out;
-}
-
-static tb_metrics metrics(tb_model *m, const uint32_t *rows, size_t n) {
-  tb_metrics mt;
-  TB_CHECK_OK(tb_model_evaluate(m, rows, n, &mt));
-  return mt;
+/* The forest's data: split with seed 2 and the default fractions, features as loaded. */
+static void setup(mfx *f, const char *spec) {
+  tb_split_spec ss = mfx_split_spec(2, 0.2, 0.2);
+  mfx_open_split(f, "forest", mfx_load(spec), &ss, 0);
 }
 
 /* ---- the grower against a brute-force reference ------------------------------------------------------------------- */
-static void check_grown(fixture *f, const tb_bins *b, const tb_grown_tree *t, const int64_t *stats, int ns,
+static void check_grown(mfx *f, const tb_bins *b, const tb_grown_tree *t, const int64_t *stats, int ns,
                         const uint32_t *rows, size_t n, const uint32_t *rows_after, double mcw) {
   const int d = f->ds->n_cols;
   const uint8_t *bins = b->bins; /* CPU backend: device pointers are host pointers */
@@ -128,7 +66,7 @@ static int same_tree(const tb_grown_tree *a, const tb_grown_tree *b, int ns) {
 }
 
 static void test_grower(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=3000&d=6&informative=4&classes=3&seed=31");
   const tb_bins *b;
   TB_CHECK_OK(tb_devdata_bins(f.dd, 64, f.sp.train, f.sp.n_train, &b));
@@ -173,20 +111,20 @@ static void test_grower(void) {
   tb_grow_ws_free(ws);
   free(after);
   free(stats);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 /* ---- the forest ----------------------------------------------------------------------------------------------------- */
 static void test_easy_accuracy(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=3000&d=8&informative=4&class_sep=2&seed=4");
-  tb_model *m = make(&f, NULL, 1);
+  tb_model *m = mfx_make(&f, NULL, 1);
   TB_CHECK_OK(tb_model_train(m, 30));
   CU_ASSERT_EQUAL(tb_model_fidelity(m), 30);
-  tb_metrics mt = metrics(m, f.sp.test, f.sp.n_test);
+  tb_metrics mt = mfx_eval_rows(m, f.sp.test, f.sp.n_test);
   CU_ASSERT(mt.accuracy > 0.9);
   /* predict: distributions summing to 1, argmax agreeing with evaluate */
-  float *p = predict_rows(&f, m, f.sp.test, f.sp.n_test);
+  float *p = mfx_predict_rows(&f, m, f.sp.test, f.sp.n_test);
   size_t correct = 0;
   for (size_t i = 0; i < f.sp.n_test; i++) {
     CU_ASSERT_DOUBLE_EQUAL(p[2 * i] + p[2 * i + 1], 1.0, 1e-5);
@@ -195,14 +133,14 @@ static void test_easy_accuracy(void) {
   CU_ASSERT_DOUBLE_EQUAL((double)correct / (double)f.sp.n_test, mt.accuracy, 0.01);
   free(p);
   tb_model_free(m);
-  teardown(&f);
+  mfx_close(&f);
 }
 
-static double seed_spread(fixture *f, int trees) {
-  tb_model *a = make(f, NULL, 10), *b = make(f, NULL, 11);
+static double seed_spread(mfx *f, int trees) {
+  tb_model *a = mfx_make(f, NULL, 10), *b = mfx_make(f, NULL, 11);
   TB_CHECK_OK(tb_model_train(a, trees));
   TB_CHECK_OK(tb_model_train(b, trees));
-  float *pa = predict_rows(f, a, f->sp.test, f->sp.n_test), *pb = predict_rows(f, b, f->sp.test, f->sp.n_test);
+  float *pa = mfx_predict_rows(f, a, f->sp.test, f->sp.n_test), *pb = mfx_predict_rows(f, b, f->sp.test, f->sp.n_test);
   double s = 0;
   for (size_t i = 0; i < f->sp.n_test; i++) s += pow(pa[2 * i + 1] - pb[2 * i + 1], 2);
   free(pa), free(pb);
@@ -211,18 +149,18 @@ static double seed_spread(fixture *f, int trees) {
 }
 
 static void test_more_trees_less_variance(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=2000&d=8&informative=4&flip=0.1&seed=6");
   double v2 = seed_spread(&f, 2), v40 = seed_spread(&f, 40);
   CU_ASSERT(v40 < 0.25 * v2);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_no_bootstrap_identical(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=1500&d=6&informative=4&seed=8");
   const char *sets[] = {"bootstrap=0", "max_features=all", "max_depth=6", NULL};
-  tb_model *one = make(&f, sets, 1), *three = make(&f, sets, 2);
+  tb_model *one = mfx_make(&f, sets, 1), *three = mfx_make(&f, sets, 2);
   TB_CHECK_OK(tb_model_train(one, 1));
   TB_CHECK_OK(tb_model_train(three, 3));
   CU_ASSERT_EQUAL(tb_model_n_params(three), 3 * tb_model_n_params(one));
@@ -243,69 +181,71 @@ static void test_no_bootstrap_identical(void) {
     }
   free(b1), free(b3);
   tb_model_free(one), tb_model_free(three);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_min_samples_leaf(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=2000&d=8&informative=5&flip=0.05&seed=12");
   const char *s1[] = {"min_samples_leaf=1", NULL}, *s2[] = {"min_samples_leaf=40", NULL};
-  tb_model *a = make(&f, s1, 3), *b = make(&f, s2, 3);
+  tb_model *a = mfx_make(&f, s1, 3), *b = mfx_make(&f, s2, 3);
   TB_CHECK_OK(tb_model_train(a, 3));
   TB_CHECK_OK(tb_model_train(b, 3));
   CU_ASSERT(tb_model_n_params(b) < tb_model_n_params(a) / 2);
   CU_ASSERT(tb_model_n_params(b) <= 3 * (2 * (f.sp.n_train / 40) - 1)); /* at most n/40 leaves per tree */
   tb_model_free(a), tb_model_free(b);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_gini_entropy(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=2000&d=8&informative=5&classes=3&seed=14");
   const char *g[] = {"criterion=gini", NULL}, *e[] = {"criterion=entropy", NULL};
-  tb_model *a = make(&f, g, 5), *b = make(&f, e, 5);
+  tb_model *a = mfx_make(&f, g, 5), *b = mfx_make(&f, e, 5);
   TB_CHECK_OK(tb_model_train(a, 20));
   TB_CHECK_OK(tb_model_train(b, 20));
-  tb_metrics ma = metrics(a, f.sp.test, f.sp.n_test), mb = metrics(b, f.sp.test, f.sp.n_test);
+  tb_metrics ma = mfx_eval_rows(a, f.sp.test, f.sp.n_test), mb = mfx_eval_rows(b, f.sp.test, f.sp.n_test);
   CU_ASSERT(ma.accuracy > 0.65 && mb.accuracy > 0.65); /* chance is 1/3 */
   CU_ASSERT(ma.logloss < log(3.0) && mb.logloss < log(3.0));
-  float *pa = predict_rows(&f, a, f.sp.test, f.sp.n_test), *pb = predict_rows(&f, b, f.sp.test, f.sp.n_test);
+  float *pa = mfx_predict_rows(&f, a, f.sp.test, f.sp.n_test), *pb = mfx_predict_rows(&f, b, f.sp.test, f.sp.n_test);
   CU_ASSERT(memcmp(pa, pb, f.sp.n_test * 3 * sizeof *pa) != 0);
   free(pa), free(pb);
   tb_model_free(a), tb_model_free(b);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_regression(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:friedman1?n=3000&seed=15");
   const char *sets[] = {"max_features=all", NULL};
-  tb_model *m = make(&f, sets, 6);
+  tb_model *m = mfx_make(&f, sets, 6);
   TB_CHECK_OK(tb_model_train(m, 30));
-  tb_metrics mt = metrics(m, f.sp.test, f.sp.n_test);
+  tb_metrics mt = mfx_eval_rows(m, f.sp.test, f.sp.n_test);
   double mean = 0, var = 0;
   for (size_t i = 0; i < f.sp.n_train; i++) mean += f.ds->y_value[f.sp.train[i]] / (double)f.sp.n_train;
   for (size_t i = 0; i < f.sp.n_test; i++) var += pow(f.ds->y_value[f.sp.test[i]] - mean, 2) / (double)f.sp.n_test;
   CU_ASSERT(mt.rmse < 0.6 * sqrt(var));
-  float *p = predict_rows(&f, m, f.sp.test, f.sp.n_test);
+  float *p = mfx_predict_rows(&f, m, f.sp.test, f.sp.n_test);
   double se = 0;
   for (size_t i = 0; i < f.sp.n_test; i++) se += pow(p[i] - f.ds->y_value[f.sp.test[i]], 2);
   CU_ASSERT_DOUBLE_EQUAL(sqrt(se / (double)f.sp.n_test), mt.rmse, 1e-4 * mt.rmse);
   free(p);
   tb_model_free(m);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_parallel_equals_serial_and_restore(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=2000&d=8&informative=5&seed=16");
   const char *sets[] = {"max_depth=8", NULL};
-  tb_model *par = make(&f, sets, 7), *ser = make(&f, sets, 7), *res = make(&f, sets, 7);
+  tb_model *par = mfx_make(&f, sets, 7), *ser = mfx_make(&f, sets, 7), *res = mfx_make(&f, sets, 7);
   TB_CHECK_OK(tb_model_train(par, 6));
   for (int i = 0; i < 6; i++) TB_CHECK_OK(tb_model_train(ser, 1));
-  float *pp = predict_rows(&f, par, f.sp.test, f.sp.n_test), *ps = predict_rows(&f, ser, f.sp.test, f.sp.n_test);
+  float *pp = mfx_predict_rows(&f, par, f.sp.test, f.sp.n_test),
+        *ps = mfx_predict_rows(&f, ser, f.sp.test, f.sp.n_test);
   CU_ASSERT(memcmp(pp, ps, f.sp.n_test * 2 * sizeof *pp) == 0);
-  CU_ASSERT_EQUAL(metrics(par, f.sp.valid, f.sp.n_valid).logloss, metrics(ser, f.sp.valid, f.sp.n_valid).logloss);
+  CU_ASSERT_EQUAL(mfx_eval_rows(par, f.sp.valid, f.sp.n_valid).logloss,
+                  mfx_eval_rows(ser, f.sp.valid, f.sp.n_valid).logloss);
   /* save after 6, restore, continue 4 == 10 in one go */
   void *blob;
   size_t len;
@@ -314,9 +254,11 @@ static void test_parallel_equals_serial_and_restore(void) {
   CU_ASSERT_EQUAL(tb_model_fidelity(res), 6);
   TB_CHECK_OK(tb_model_train(res, 4));
   TB_CHECK_OK(tb_model_train(par, 4));
-  float *pr = predict_rows(&f, res, f.sp.test, f.sp.n_test), *p10 = predict_rows(&f, par, f.sp.test, f.sp.n_test);
+  float *pr = mfx_predict_rows(&f, res, f.sp.test, f.sp.n_test),
+        *p10 = mfx_predict_rows(&f, par, f.sp.test, f.sp.n_test);
   CU_ASSERT(memcmp(pr, p10, f.sp.n_test * 2 * sizeof *pr) == 0);
-  CU_ASSERT_EQUAL(metrics(res, f.sp.valid, f.sp.n_valid).logloss, metrics(par, f.sp.valid, f.sp.n_valid).logloss);
+  CU_ASSERT_EQUAL(mfx_eval_rows(res, f.sp.valid, f.sp.n_valid).logloss,
+                  mfx_eval_rows(par, f.sp.valid, f.sp.n_valid).logloss);
   /* bad states: truncated, trailing bytes, a leaf index out of range */
   CU_ASSERT(tb_model_restore(res, blob, len - 1) < 0);
   unsigned char *bad = malloc(len + 4);
@@ -336,28 +278,28 @@ static void test_parallel_equals_serial_and_restore(void) {
   free(blob);
   free(pp), free(ps), free(pr), free(p10);
   tb_model_free(par), tb_model_free(ser), tb_model_free(res);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_bad_config(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=300&seed=1");
   double x[32];
   const char *s1[] = {"max_features_fraction=0.5", NULL}, *s2[] = {"min_samples_leaf=0", NULL};
   const char *s3[] = {"bootstrap=2", NULL}, *s4[] = {"criterion=variance", NULL}, *s5[] = {"max_depth=25", NULL};
   const char *s6[] = {"max_features=fraction", "max_features_fraction=0", NULL};
-  CU_ASSERT(config(&f, s1, x) < 0); /* inactive unless max_features=fraction */
-  CU_ASSERT(config(&f, s2, x) < 0);
-  CU_ASSERT(config(&f, s3, x) < 0);
-  CU_ASSERT(config(&f, s4, x) < 0);
-  CU_ASSERT(config(&f, s5, x) < 0);
-  CU_ASSERT(config(&f, s6, x) < 0);
+  CU_ASSERT(mfx_config(&f, s1, x) < 0); /* inactive unless max_features=fraction */
+  CU_ASSERT(mfx_config(&f, s2, x) < 0);
+  CU_ASSERT(mfx_config(&f, s3, x) < 0);
+  CU_ASSERT(mfx_config(&f, s4, x) < 0);
+  CU_ASSERT(mfx_config(&f, s5, x) < 0);
+  CU_ASSERT(mfx_config(&f, s6, x) < 0);
   const char *ok[] = {"max_features=fraction", "max_features_fraction=0.3", NULL};
-  tb_model *m = make(&f, ok, 1);
+  tb_model *m = mfx_make(&f, ok, 1);
   TB_CHECK_OK(tb_model_train(m, 2));
   CU_ASSERT(tb_model_train(m, 0) < 0);
   tb_model_free(m);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static const tb_test_case cases[] = {

@@ -14,66 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model_fixture.h"
 #include "tb_fused.h"
-#include "tb_test.h"
 
 #define MLP tb_learner_find("mlp")
 
-typedef struct {
-  tb_dataset *ds;
-  tb_backend *be;
-  tb_devdata *dd;
-  tb_space *sp;
-  uint32_t *rows; /* train rows, then valid rows */
-  size_t n_train, n_valid;
-  tb_parts parts;
-} fx;
-
-static void fx_open(fx *f, const char *spec, size_t n_train) {
-  tb_standardizer st = {0};
-  memset(f, 0, sizeof *f);
-  TB_CHECK_OK(tb_data_load(spec, &f->ds));
-  f->n_train = n_train;
-  f->n_valid = f->ds->n_rows - n_train;
-  f->rows = malloc(f->ds->n_rows * sizeof *f->rows);
-  for (size_t i = 0; i < f->ds->n_rows; i++) f->rows[i] = (uint32_t)((i * 7919u) % f->ds->n_rows); /* scrambled */
-  TB_CHECK_OK(tb_standardizer_fit(f->ds, f->rows, f->n_train, &st));
-  TB_CHECK_OK(tb_standardizer_apply(&st, f->ds));
-  tb_standardizer_free(&st);
-  tb_device dev = {TB_DEVICE_CPU, 0};
-  TB_CHECK_OK(tb_backend_open(&dev, &f->be));
-  TB_CHECK_OK(tb_devdata_create(f->be, f->ds, &f->dd));
-  TB_CHECK_OK(tb_learner_space(MLP, &f->sp));
-  f->parts = (tb_parts){f->rows, f->n_train, f->rows + f->n_train, f->n_valid};
-}
-
-static void fx_close(fx *f) {
-  tb_devdata_free(f->dd);
-  tb_backend_free(f->be);
-  tb_space_free(f->sp);
-  tb_dataset_free(f->ds);
-  free(f->rows);
-}
-
 /* A configuration: defaults, then "key=value ..." (malloc'ed, caller frees). */
-static double *cfg(fx *f, const char *kvs) {
-  char buf[512], *save = NULL;
-  double *x = malloc((size_t)tb_space_dim(f->sp) * sizeof *x);
-  tb_learner_defaults(MLP, f->sp, x);
-  snprintf(buf, sizeof buf, "%s", kvs);
-  for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-    char *eq = strchr(t, '=');
-    CU_ASSERT_PTR_NOT_NULL_FATAL(eq);
-    *eq = '\0';
-    TB_CHECK_OK(tb_learner_set(MLP, f->sp, x, t, eq + 1));
-  }
-  return x;
-}
+static double *cfg(mfx *f, const char *kvs) { return mfx_config_str(f, NULL, kvs); }
 
 /* A solo model of x and seed trained `epochs` epochs in the given call sizes (0-terminated); returns it. */
-static tb_model *solo(fx *f, const double *x, uint64_t seed, const int *calls, int expect_rc) {
+static tb_model *solo(mfx *f, const double *x, uint64_t seed, const int *calls, int expect_rc) {
   tb_model *m = NULL;
-  TB_CHECK_OK(tb_model_create(MLP, f->sp, x, f->dd, &f->parts, seed, &m));
+  TB_CHECK_OK(tb_model_create(MLP, f->space, x, f->dd, &f->parts, seed, &m));
   int rc = TB_OK;
   for (int i = 0; calls[i] && rc == TB_OK; i++) rc = tb_model_train(m, calls[i]);
   CU_ASSERT_EQUAL(rc, expect_rc);
@@ -98,7 +50,7 @@ static int same_state(tb_model *a, tb_model *b, const char *what) {
 }
 
 /* Member k of the bundle equals the solo model: saved state and validation metrics. */
-static void check_member(fx *f, tb_fused *fu, int k, tb_model *ref, const char *what) {
+static void check_member(mfx *f, tb_fused *fu, int k, tb_model *ref, const char *what) {
   tb_model *m = NULL;
   TB_CHECK_OK(tb_fused_extract(fu, k, &m));
   CU_ASSERT(same_state(m, ref, what));
@@ -121,8 +73,8 @@ static const char *REG = "gen:friedman1?n=500&d=8&noise=0.3&seed=22";
 
 /* ---- members equal their solo runs ---------------------------------------------------------------------------- */
 static void test_sgd_family_equals_solo(void) {
-  fx f;
-  fx_open(&f, CLS, 450); /* batch 64: 7 full batches and one of 2 rows */
+  mfx f;
+  mfx_open_rows(&f, "mlp", CLS, 450, 1); /* batch 64: 7 full batches and one of 2 rows */
   const char *base = "layers=2 units=24 batch_size=64 act=tanh epochs=3";
   char buf[4][256];
   snprintf(buf[0], 256, "%s optimizer=momentum lr=0.05 momentum=0.9", base);
@@ -133,7 +85,7 @@ static void test_sgd_family_equals_solo(void) {
   uint64_t seeds[4] = {11, 12, 13, 14};
   for (int k = 0; k < 4; k++) x[k] = cfg(&f, buf[k]);
   tb_fused *fu = NULL;
-  TB_CHECK_OK(tb_fused_create(MLP, f.sp, (const double *const *)x, 4, f.dd, &f.parts, seeds, &fu));
+  TB_CHECK_OK(tb_fused_create(MLP, f.space, (const double *const *)x, 4, f.dd, &f.parts, seeds, &fu));
   CU_ASSERT_EQUAL(tb_fused_size(fu), 4);
   CU_ASSERT_EQUAL(tb_fused_n_active(fu), 4);
   TB_CHECK_OK(tb_fused_train(fu, 2));
@@ -153,12 +105,12 @@ static void test_sgd_family_equals_solo(void) {
   for (int k = 1; k < 4; k++) CU_ASSERT(mt[k].loss != mt[0].loss);
   tb_fused_free(fu);
   for (int k = 0; k < 4; k++) free(x[k]);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 static void test_adam_regression_and_divergence(void) {
-  fx f;
-  fx_open(&f, REG, 400);
+  mfx f;
+  mfx_open_rows(&f, "mlp", REG, 400, 1);
   const char *base = "units=16 batch_size=32 act=relu";
   char buf[3][256];
   snprintf(buf[0], 256, "%s optimizer=adam lr=0.003 weight_decay=0.001 lr_schedule=anneal anneal_t0=300", base);
@@ -168,14 +120,14 @@ static void test_adam_regression_and_divergence(void) {
   for (int k = 0; k < 3; k++) x[k] = cfg(&f, buf[k]);
   /* adam + adamw fuse; sgd does not */
   char msg[256];
-  CU_ASSERT_PTR_NULL(tb_fused_compatible(MLP, f.sp, x[0], x[2], msg, sizeof msg));
-  const char *why = tb_fused_compatible(MLP, f.sp, x[0], x[1], msg, sizeof msg);
+  CU_ASSERT_PTR_NULL(tb_fused_compatible(MLP, f.space, x[0], x[2], msg, sizeof msg));
+  const char *why = tb_fused_compatible(MLP, f.space, x[0], x[1], msg, sizeof msg);
   CU_ASSERT(why && strstr(why, "optimizer family"));
   free(x[1]);
   x[1] = cfg(&f, "units=16 batch_size=32 act=relu optimizer=adam lr=0.03 dropout=0.2 lr_schedule=cosine epochs=3");
   uint64_t seeds[3] = {5, 6, 7};
   tb_fused *fu = NULL;
-  TB_CHECK_OK(tb_fused_create(MLP, f.sp, (const double *const *)x, 3, f.dd, &f.parts, seeds, &fu));
+  TB_CHECK_OK(tb_fused_create(MLP, f.space, (const double *const *)x, 3, f.dd, &f.parts, seeds, &fu));
   TB_CHECK_OK(tb_fused_train(fu, 3));
   const int calls[] = {3, 0};
   for (int k = 0; k < 3; k++) {
@@ -190,7 +142,7 @@ static void test_adam_regression_and_divergence(void) {
   double *xs[3] = {cfg(&f, "units=16 batch_size=32 optimizer=momentum lr=0.01"),
                    cfg(&f, "units=16 batch_size=32 optimizer=nesterov lr=10 momentum=0.99"),
                    cfg(&f, "units=16 batch_size=32 optimizer=sgd lr=0.003 dropout=0.5")};
-  TB_CHECK_OK(tb_fused_create(MLP, f.sp, (const double *const *)xs, 3, f.dd, &f.parts, seeds, &fu));
+  TB_CHECK_OK(tb_fused_create(MLP, f.space, (const double *const *)xs, 3, f.dd, &f.parts, seeds, &fu));
   TB_CHECK_OK(tb_fused_train(fu, 4));
   CU_ASSERT_EQUAL(tb_fused_status_of(fu, 1), TB_FUSED_DIVERGED);
   CU_ASSERT(!isfinite(tb_fused_train_loss(fu, 1)));
@@ -207,19 +159,19 @@ static void test_adam_regression_and_divergence(void) {
   }
   tb_fused_free(fu);
   for (int k = 0; k < 3; k++) free(x[k]), free(xs[k]);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 /* ---- stop, resume, replace, extract ---------------------------------------------------------------------------- */
 static void test_stop_resume(void) {
-  fx f;
-  fx_open(&f, CLS, 450);
+  mfx f;
+  mfx_open_rows(&f, "mlp", CLS, 450, 1);
   double *x[3] = {cfg(&f, "units=20 batch_size=40 optimizer=adam lr=0.01"),
                   cfg(&f, "units=20 batch_size=40 optimizer=adam lr=0.003 dropout=0.2"),
                   cfg(&f, "units=20 batch_size=40 optimizer=adamw lr=0.02 weight_decay=0.1")};
   uint64_t seeds[3] = {1, 2, 3};
   tb_fused *fu = NULL;
-  TB_CHECK_OK(tb_fused_create(MLP, f.sp, (const double *const *)x, 3, f.dd, &f.parts, seeds, &fu));
+  TB_CHECK_OK(tb_fused_create(MLP, f.space, (const double *const *)x, 3, f.dd, &f.parts, seeds, &fu));
   TB_CHECK_OK(tb_fused_train(fu, 1));
   TB_CHECK_OK(tb_fused_stop(fu, 0)); /* the first slot: member 2 moves into it */
   TB_CHECK_OK(tb_fused_stop(fu, 0)); /* again: no-op */
@@ -256,19 +208,19 @@ static void test_stop_resume(void) {
   tb_model_free(r2);
   tb_fused_free(fu);
   for (int k = 0; k < 3; k++) free(x[k]);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 static void test_replace(void) {
-  fx f;
-  fx_open(&f, CLS, 450);
+  mfx f;
+  mfx_open_rows(&f, "mlp", CLS, 450, 1);
   double *x[2] = {cfg(&f, "units=20 batch_size=50 optimizer=momentum lr=0.05"),
                   cfg(&f, "units=20 batch_size=50 optimizer=sgd lr=0.1 dropout=0.2")};
   double *xn = cfg(&f, "units=20 batch_size=50 optimizer=nesterov lr=0.02 momentum=0.7 dropout=0.4 init=uniform");
   double *xbad = cfg(&f, "units=21 batch_size=50 optimizer=momentum lr=0.05");
   uint64_t seeds[2] = {31, 32};
   tb_fused *fu = NULL;
-  TB_CHECK_OK(tb_fused_create(MLP, f.sp, (const double *const *)x, 2, f.dd, &f.parts, seeds, &fu));
+  TB_CHECK_OK(tb_fused_create(MLP, f.space, (const double *const *)x, 2, f.dd, &f.parts, seeds, &fu));
   TB_CHECK_OK(tb_fused_train(fu, 1));
   /* an incompatible replacement is refused, naming the parameter, and leaves the member as it was */
   CU_ASSERT_EQUAL(tb_fused_replace(fu, 0, xbad, 99), TB_ERR_INVALID);
@@ -295,13 +247,13 @@ static void test_replace(void) {
   tb_model_free(r1);
   tb_fused_free(fu);
   free(x[0]), free(x[1]), free(xn), free(xbad);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 /* ---- rejections, determinism, memory ------------------------------------------------------------------------------ */
 static void test_rejects(void) {
-  fx f;
-  fx_open(&f, CLS, 450);
+  mfx f;
+  mfx_open_rows(&f, "mlp", CLS, 450, 1);
   char msg[256];
   double *a = cfg(&f, "units=32 batch_size=64 layers=2 act=relu");
   const char *cases[][2] = {{"units=64 batch_size=64 layers=2 act=relu", "units"},
@@ -311,7 +263,7 @@ static void test_rejects(void) {
                             {"units=32 batch_size=64 layers=2 act=relu optimizer=sgd", "optimizer family"}};
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     double *b = cfg(&f, cases[i][0]);
-    const char *why = tb_fused_compatible(MLP, f.sp, a, b, msg, sizeof msg);
+    const char *why = tb_fused_compatible(MLP, f.space, a, b, msg, sizeof msg);
     CU_ASSERT(why && strstr(why, cases[i][1]));
     if (why && !strstr(why, cases[i][1])) printf("\n  '%s' does not name %s\n", why, cases[i][1]);
     free(b);
@@ -319,25 +271,25 @@ static void test_rejects(void) {
   /* per-member hyperparameters do not matter */
   double *c = cfg(&f, "units=32 batch_size=64 layers=2 act=relu lr=0.5 dropout=0.5 weight_decay=0.1 init=uniform "
                       "lr_schedule=cosine epochs=7 optimizer=adamw");
-  CU_ASSERT_PTR_NULL(tb_fused_compatible(MLP, f.sp, a, c, msg, sizeof msg));
-  CU_ASSERT_PTR_NOT_NULL(tb_fused_compatible(tb_learner_find("logreg"), f.sp, a, c, msg, sizeof msg));
+  CU_ASSERT_PTR_NULL(tb_fused_compatible(MLP, f.space, a, c, msg, sizeof msg));
+  CU_ASSERT_PTR_NOT_NULL(tb_fused_compatible(tb_learner_find("logreg"), f.space, a, c, msg, sizeof msg));
   /* create: incompatible member, K, NULLs, another learner */
   double *d = cfg(&f, "units=48 batch_size=64 layers=2 act=relu");
   const double *xs[3] = {a, c, d};
   uint64_t seeds[3] = {1, 2, 3};
   tb_fused *fu = NULL;
-  CU_ASSERT_EQUAL(tb_fused_create(MLP, f.sp, xs, 3, f.dd, &f.parts, seeds, &fu), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_fused_create(MLP, f.space, xs, 3, f.dd, &f.parts, seeds, &fu), TB_ERR_INVALID);
   CU_ASSERT(strstr(tb_error_detail(), "member 2") && strstr(tb_error_detail(), "units"));
   CU_ASSERT_PTR_NULL(fu);
-  CU_ASSERT_EQUAL(tb_fused_create(MLP, f.sp, xs, 0, f.dd, &f.parts, seeds, &fu), TB_ERR_INVALID);
-  CU_ASSERT_EQUAL(tb_fused_create(MLP, f.sp, xs, 2, f.dd, NULL, seeds, &fu), TB_ERR_INVALID);
-  CU_ASSERT_EQUAL(tb_fused_create(MLP, f.sp, xs, 2, f.dd, &f.parts, NULL, &fu), TB_ERR_INVALID);
-  CU_ASSERT_EQUAL(tb_fused_create(tb_learner_find("gbdt"), f.sp, xs, 2, f.dd, &f.parts, seeds, &fu),
+  CU_ASSERT_EQUAL(tb_fused_create(MLP, f.space, xs, 0, f.dd, &f.parts, seeds, &fu), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_fused_create(MLP, f.space, xs, 2, f.dd, NULL, seeds, &fu), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_fused_create(MLP, f.space, xs, 2, f.dd, &f.parts, NULL, &fu), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_fused_create(tb_learner_find("gbdt"), f.space, xs, 2, f.dd, &f.parts, seeds, &fu),
                   TB_ERR_UNSUPPORTED);
   tb_parts empty = {f.rows, 0, NULL, 0};
-  CU_ASSERT_EQUAL(tb_fused_create(MLP, f.sp, xs, 2, f.dd, &empty, seeds, &fu), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_fused_create(MLP, f.space, xs, 2, f.dd, &empty, seeds, &fu), TB_ERR_INVALID);
   /* a good bundle, then bad calls on it */
-  TB_CHECK_OK(tb_fused_create(MLP, f.sp, xs, 2, f.dd, &f.parts, seeds, &fu));
+  TB_CHECK_OK(tb_fused_create(MLP, f.space, xs, 2, f.dd, &f.parts, seeds, &fu));
   tb_model *m = NULL;
   tb_metrics mt[2];
   uint32_t bad_row = (uint32_t)f.ds->n_rows;
@@ -353,25 +305,25 @@ static void test_rejects(void) {
   tb_fused_free(fu);
   tb_fused_free(NULL);
   free(a), free(c), free(d);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 static void test_determinism_and_memory(void) {
-  fx f;
-  fx_open(&f, CLS, 450);
+  mfx f;
+  mfx_open_rows(&f, "mlp", CLS, 450, 1);
   double *x[3] = {cfg(&f, "units=16 batch_size=30 lr=0.01"), cfg(&f, "units=16 batch_size=30 lr=0.002"),
                   cfg(&f, "units=16 batch_size=30 lr=0.03 weight_decay=0.02")};
   uint64_t seeds[3] = {8, 8, 9}; /* two members with the same seed and different lr */
   size_t est = 0;
   tb_mem_stats m0, m1;
-  TB_CHECK_OK(tb_fused_estimate_bytes(MLP, f.sp, x[0], 3, f.n_train, f.ds->n_cols, f.ds->n_classes,
+  TB_CHECK_OK(tb_fused_estimate_bytes(MLP, f.space, x[0], 3, f.n_train, f.ds->n_cols, f.ds->n_classes,
                                       &est));
   tb_backend_mem(f.be, &m0);
   tb_fused *a = NULL, *b = NULL;
-  TB_CHECK_OK(tb_fused_create(MLP, f.sp, (const double *const *)x, 3, f.dd, &f.parts, seeds, &a));
+  TB_CHECK_OK(tb_fused_create(MLP, f.space, (const double *const *)x, 3, f.dd, &f.parts, seeds, &a));
   tb_backend_mem(f.be, &m1);
   CU_ASSERT_EQUAL(m1.bytes_in_use - m0.bytes_in_use, est);
-  TB_CHECK_OK(tb_fused_create(MLP, f.sp, (const double *const *)x, 3, f.dd, &f.parts, seeds, &b));
+  TB_CHECK_OK(tb_fused_create(MLP, f.space, (const double *const *)x, 3, f.dd, &f.parts, seeds, &b));
   TB_CHECK_OK(tb_fused_train(a, 2));
   TB_CHECK_OK(tb_fused_train(b, 2));
   for (int k = 0; k < 3; k++) {
@@ -391,7 +343,7 @@ static void test_determinism_and_memory(void) {
   tb_fused_free(a);
   tb_fused_free(b);
   for (int k = 0; k < 3; k++) free(x[k]);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 static const tb_test_case cases[] = {{"sgd_family_equals_solo", test_sgd_family_equals_solo},

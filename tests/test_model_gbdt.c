@@ -13,85 +13,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "tb_model.h"
-#include "tb_test.h"
+#include "model_fixture.h"
 
-typedef struct {
-  tb_dataset *ds;
-  tb_backend *be;
-  tb_devdata *dd;
-  tb_splits sp;
-  tb_space *space;
-  const tb_learner *L;
-} fixture;
-
-static void setup_ds(fixture *f, tb_dataset *ds, double valid, double test) {
-  memset(f, 0, sizeof *f);
-  f->ds = ds;
-  tb_split_spec ss = tb_split_spec_default();
-  ss.seed = 1;
-  ss.valid_frac = valid;
-  ss.test_frac = test;
-  TB_CHECK_OK(tb_data_split(f->ds, &ss, &f->sp));
-  tb_device dev = {TB_DEVICE_CPU, 0};
-  TB_CHECK_OK(tb_backend_open(&dev, &f->be));
-  TB_CHECK_OK(tb_devdata_create(f->be, f->ds, &f->dd));
-  f->L = tb_learner_find("gbdt");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(f->L);
-  TB_CHECK_OK(tb_learner_space(f->L, &f->space));
+/* The gbdt's data: split with seed 1 and the given valid and test fractions, features as loaded. */
+static void setup_ds(mfx *f, tb_dataset *ds, double valid, double test) {
+  tb_split_spec ss = mfx_split_spec(1, valid, test);
+  mfx_open_split(f, "gbdt", ds, &ss, 0);
 }
 
-static void setup(fixture *f, const char *spec) {
-  tb_dataset *ds = NULL;
-  TB_CHECK_OK(tb_data_load(spec, &ds));
-  setup_ds(f, ds, 0.2, 0.2);
-}
-
-static void teardown(fixture *f) {
-  tb_space_free(f->space);
-  tb_devdata_free(f->dd);
-  tb_backend_free(f->be);
-  tb_splits_free(&f->sp);
-  tb_dataset_free(f->ds);
-}
-
-/* Configuration from "key=value" settings (NULL-terminated); returns the tb_learner_set status of the first failure. */
-static int config(fixture *f, const char *const *sets, double *x) {
-  tb_learner_defaults(f->L, f->space, x);
-  for (const char *const *s = sets; s && *s; s++) {
-    char key[64];
-    const char *eq = strchr(*s, '=');
-    snprintf(key, sizeof key, "%.*s", (int)(eq - *s), *s);
-    int rc = tb_learner_set(f->L, f->space, x, key, eq + 1);
-    if (rc < 0) return rc;
-  }
-  return TB_OK;
-}
-
-static tb_model *make(fixture *f, const char *const *sets, uint64_t seed) {
-  double x[32];
-  TB_CHECK_OK(config(f, sets, x));
-  tb_parts parts = {f->sp.train, f->sp.n_train, f->sp.valid, f->sp.n_valid};
-  tb_model *m = NULL;
-  TB_CHECK_OK(tb_model_create(f->L, f->space, x, f->dd, &parts, seed, &m));
-  return m;
-}
-
-/* Predictions for the rows idx of the dataset (malloc'ed, n * n_outputs). */
-static float *predict_rows(fixture *f, tb_model *m, const uint32_t *idx, size_t n) {
-  int d = f->ds->n_cols, k = tb_model_n_outputs(m);
-  float *X = malloc(n * (size_t)d * sizeof *X), *out = malloc(n * (size_t)k * sizeof *out);
-  for (size_t i = 0; i < n; i++) memcpy(X + i * d, f->ds->X + (size_t)idx[i] * d, (size_t)d * sizeof *X);
-  TB_CHECK_OK(tb_model_predict(m, X, n, out));
-  free(X);
-  return out;
-}
-
-static double eval_loss(tb_model *m, const uint32_t *rows, size_t n) {
-  tb_metrics mt;
-  TB_CHECK_OK(tb_model_evaluate(m, rows, n, &mt));
-  return mt.loss;
-}
+static void setup(mfx *f, const char *spec) { setup_ds(f, mfx_load(spec), 0.2, 0.2); }
 
 /* ---- exact stumps ----------------------------------------------------------------------------------------------- */
 /* x0 in {0..9} (10 distinct values: one bin each), x1 noise; label x0 >= 4. */
@@ -110,10 +40,10 @@ static tb_dataset *stump_data(tb_task task) {
 }
 
 static void check_stump(tb_task task, const char *alpha) {
-  fixture f;
+  mfx f;
   setup_ds(&f, stump_data(task), 0.0, 0.2);
   const char *sets[] = {"max_depth=1", "learning_rate=1", "lambda=0.5", "min_child_weight=0.001", alpha, NULL};
-  tb_model *m = make(&f, sets, 7);
+  tb_model *m = mfx_make(&f, sets, 7);
   TB_CHECK_OK(tb_model_train(m, 1));
   CU_ASSERT_EQUAL(tb_model_n_params(m), 3);
   /* reference in double: base, then the leaf weight -T_alpha(G)/(H+lambda) of each side */
@@ -145,7 +75,7 @@ static void check_stump(tb_task task, const char *alpha) {
     double t = G[s] > a ? G[s] - a : G[s] < -a ? G[s] + a : 0.0;
     w[s] = -t / (H[s] + lam);
   }
-  float *out = predict_rows(&f, m, f.sp.test, f.sp.n_test);
+  float *out = mfx_predict_rows(&f, m, f.sp.test, f.sp.n_test);
   int k = tb_model_n_outputs(m);
   double worst = 0;
   for (size_t i = 0; i < f.sp.n_test; i++) {
@@ -165,7 +95,7 @@ static void check_stump(tb_task task, const char *alpha) {
   }
   free(out);
   tb_model_free(m);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_stump_logistic(void) { check_stump(TB_TASK_CLASSIFICATION, "alpha=0"); }
@@ -174,15 +104,15 @@ static void test_stump_squared(void) { check_stump(TB_TASK_REGRESSION, "alpha=0"
 
 /* ---- learning --------------------------------------------------------------------------------------------------- */
 static void test_rounds_lower_loss(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=3000&d=10&informative=5&seed=11");
   const char *sets[] = {"max_depth=3", NULL};
-  tb_model *m = make(&f, sets, 1);
-  double prev = eval_loss(m, f.sp.train, f.sp.n_train), first = prev;
+  tb_model *m = mfx_make(&f, sets, 1);
+  double prev = mfx_eval_rows(m, f.sp.train, f.sp.n_train).loss, first = prev;
   int rises = 0;
   for (int r = 0; r < 40; r++) {
     TB_CHECK_OK(tb_model_train(m, 1));
-    double l = eval_loss(m, f.sp.train, f.sp.n_train);
+    double l = mfx_eval_rows(m, f.sp.train, f.sp.n_train).loss;
     rises += l > prev + 1e-9;
     prev = l;
   }
@@ -190,13 +120,13 @@ static void test_rounds_lower_loss(void) {
   CU_ASSERT(prev < 0.6 * first);
   CU_ASSERT_EQUAL(tb_model_fidelity(m), 40);
   tb_model_free(m);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_friedman_regression(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:friedman1?n=3000&seed=5");
-  tb_model *m = make(&f, NULL, 2);
+  tb_model *m = mfx_make(&f, NULL, 2);
   TB_CHECK_OK(tb_model_train(m, 100));
   tb_metrics mt;
   TB_CHECK_OK(tb_model_evaluate(m, f.sp.test, f.sp.n_test, &mt));
@@ -206,26 +136,26 @@ static void test_friedman_regression(void) {
   CU_ASSERT(mt.rmse < 0.35 * sqrt(var));
   CU_ASSERT(isnan(mt.accuracy));
   /* predict agrees with the incremental margins used by evaluate */
-  float *out = predict_rows(&f, m, f.sp.test, f.sp.n_test);
+  float *out = mfx_predict_rows(&f, m, f.sp.test, f.sp.n_test);
   double se = 0;
   for (size_t i = 0; i < f.sp.n_test; i++) se += pow(out[i] - f.ds->y_value[f.sp.test[i]], 2);
   CU_ASSERT_DOUBLE_EQUAL(sqrt(se / (double)f.sp.n_test), mt.rmse, 1e-4 * mt.rmse);
   free(out);
   tb_model_free(m);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_multiclass(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=3000&d=10&informative=6&classes=4&seed=3");
   const char *sets[] = {"max_depth=4", "learning_rate=0.3", NULL};
-  tb_model *m = make(&f, sets, 3);
+  tb_model *m = mfx_make(&f, sets, 3);
   TB_CHECK_OK(tb_model_train(m, 20));
   tb_metrics mt;
   TB_CHECK_OK(tb_model_evaluate(m, f.sp.test, f.sp.n_test, &mt));
   CU_ASSERT(mt.accuracy > 0.6);
   CU_ASSERT(mt.logloss < log(4.0) * 0.8);
-  float *out = predict_rows(&f, m, f.sp.test, f.sp.n_test);
+  float *out = mfx_predict_rows(&f, m, f.sp.test, f.sp.n_test);
   size_t agree = 0;
   for (size_t i = 0; i < f.sp.n_test; i++) {
     double s = 0;
@@ -240,12 +170,12 @@ static void test_multiclass(void) {
   CU_ASSERT_DOUBLE_EQUAL((double)agree / (double)f.sp.n_test, mt.accuracy, 0.01);
   free(out);
   tb_model_free(m);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 /* ---- hyperparameter effects --------------------------------------------------------------------------------------- */
-static size_t nodes_after(fixture *f, const char *const *sets, int rounds) {
-  tb_model *m = make(f, sets, 4);
+static size_t nodes_after(mfx *f, const char *const *sets, int rounds) {
+  tb_model *m = mfx_make(f, sets, 4);
   TB_CHECK_OK(tb_model_train(m, rounds));
   size_t n = tb_model_n_params(m);
   tb_model_free(m);
@@ -253,7 +183,7 @@ static size_t nodes_after(fixture *f, const char *const *sets, int rounds) {
 }
 
 static void test_regularisation(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=2000&d=8&informative=4&flip=0.1&seed=9");
   const char *g0[] = {"gamma=0", NULL}, *g1[] = {"gamma=5", NULL};
   size_t a = nodes_after(&f, g0, 5), b = nodes_after(&f, g1, 5);
@@ -262,72 +192,73 @@ static void test_regularisation(void) {
   CU_ASSERT(nodes_after(&f, c1, 5) < nodes_after(&f, c0, 5));
   /* lambda shrinks the first round's step: less training-loss decrease */
   const char *l0[] = {"lambda=0.001", "learning_rate=1", NULL}, *l1[] = {"lambda=1000", "learning_rate=1", NULL};
-  tb_model *m0 = make(&f, l0, 1), *m1 = make(&f, l1, 1);
-  double start = eval_loss(m0, f.sp.train, f.sp.n_train);
+  tb_model *m0 = mfx_make(&f, l0, 1), *m1 = mfx_make(&f, l1, 1);
+  double start = mfx_eval_rows(m0, f.sp.train, f.sp.n_train).loss;
   TB_CHECK_OK(tb_model_train(m0, 1));
   TB_CHECK_OK(tb_model_train(m1, 1));
-  double e0 = eval_loss(m0, f.sp.train, f.sp.n_train), e1 = eval_loss(m1, f.sp.train, f.sp.n_train);
+  double e0 = mfx_eval_rows(m0, f.sp.train, f.sp.n_train).loss, e1 = mfx_eval_rows(m1, f.sp.train, f.sp.n_train).loss;
   CU_ASSERT(e0 < e1 && e1 < start);
   /* a huge alpha zeroes every leaf: the loss does not move */
   const char *a1[] = {"alpha=10", "min_child_weight=100", "max_depth=1", NULL};
-  tb_model *m2 = make(&f, a1, 1);
+  tb_model *m2 = mfx_make(&f, a1, 1);
   TB_CHECK_OK(tb_model_train(m2, 1));
-  CU_ASSERT(eval_loss(m2, f.sp.train, f.sp.n_train) < start + 1e-12);
+  CU_ASSERT(mfx_eval_rows(m2, f.sp.train, f.sp.n_train).loss < start + 1e-12);
   tb_model_free(m0);
   tb_model_free(m1);
   tb_model_free(m2);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_sampling_deterministic(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=2000&d=12&informative=6&seed=21");
   const char *sets[] = {"subsample=0.5", "colsample_bytree=0.5", "max_depth=4", NULL};
-  tb_model *a = make(&f, sets, 100), *b = make(&f, sets, 100), *c = make(&f, sets, 101), *d = make(&f, NULL, 100);
+  tb_model *a = mfx_make(&f, sets, 100), *b = mfx_make(&f, sets, 100), *c = mfx_make(&f, sets, 101),
+           *d = mfx_make(&f, NULL, 100);
   TB_CHECK_OK(tb_model_train(a, 10));
   TB_CHECK_OK(tb_model_train(b, 10));
   TB_CHECK_OK(tb_model_train(c, 10));
   TB_CHECK_OK(tb_model_train(d, 10));
-  float *pa = predict_rows(&f, a, f.sp.test, f.sp.n_test), *pb = predict_rows(&f, b, f.sp.test, f.sp.n_test);
-  float *pc = predict_rows(&f, c, f.sp.test, f.sp.n_test), *pd = predict_rows(&f, d, f.sp.test, f.sp.n_test);
+  float *pa = mfx_predict_rows(&f, a, f.sp.test, f.sp.n_test), *pb = mfx_predict_rows(&f, b, f.sp.test, f.sp.n_test);
+  float *pc = mfx_predict_rows(&f, c, f.sp.test, f.sp.n_test), *pd = mfx_predict_rows(&f, d, f.sp.test, f.sp.n_test);
   size_t n = f.sp.n_test * 2;
   CU_ASSERT(memcmp(pa, pb, n * sizeof *pa) == 0);
   CU_ASSERT(memcmp(pa, pc, n * sizeof *pa) != 0);
   CU_ASSERT(memcmp(pa, pd, n * sizeof *pa) != 0);
   free(pa), free(pb), free(pc), free(pd);
   tb_model_free(a), tb_model_free(b), tb_model_free(c), tb_model_free(d);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_early_stopping(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=1500&d=10&informative=3&flip=0.3&seed=13");
   const char *es[] = {"early_stopping_rounds=5", "learning_rate=1", "max_depth=8", "min_child_weight=0.001", NULL};
   const char *no[] = {"learning_rate=1", "max_depth=8", "min_child_weight=0.001", NULL};
-  tb_model *m = make(&f, es, 5);
+  tb_model *m = mfx_make(&f, es, 5);
   TB_CHECK_OK(tb_model_train(m, 200));
   int best = tb_model_fidelity(m);
   CU_ASSERT(best >= 1 && best < 195);
   /* the kept model equals an uninterrupted one trained to the best round, and beats the later rounds */
-  tb_model *r = make(&f, no, 5);
+  tb_model *r = mfx_make(&f, no, 5);
   TB_CHECK_OK(tb_model_train(r, best));
-  double lm = eval_loss(m, f.sp.valid, f.sp.n_valid), lr = eval_loss(r, f.sp.valid, f.sp.n_valid);
+  double lm = mfx_eval_rows(m, f.sp.valid, f.sp.n_valid).loss, lr = mfx_eval_rows(r, f.sp.valid, f.sp.n_valid).loss;
   CU_ASSERT_EQUAL(lm, lr);
   CU_ASSERT_EQUAL(tb_model_n_params(m), tb_model_n_params(r));
   for (int k = 0; k < 5; k++) {
     TB_CHECK_OK(tb_model_train(r, 1));
-    CU_ASSERT(eval_loss(r, f.sp.valid, f.sp.n_valid) >= lm);
+    CU_ASSERT(mfx_eval_rows(r, f.sp.valid, f.sp.n_valid).loss >= lm);
   }
   tb_model_free(m);
   tb_model_free(r);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_lossguide_max_leaves(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=2000&d=8&informative=5&seed=17");
   const char *sets[] = {"grow_policy=lossguide", "max_leaves=5", "max_depth=12", NULL};
-  tb_model *m = make(&f, sets, 1);
+  tb_model *m = mfx_make(&f, sets, 1);
   TB_CHECK_OK(tb_model_train(m, 1));
   CU_ASSERT_EQUAL(tb_model_n_params(m), 9); /* exactly 5 leaves: 4 splits */
   TB_CHECK_OK(tb_model_train(m, 4));
@@ -336,7 +267,7 @@ static void test_lossguide_max_leaves(void) {
   TB_CHECK_OK(tb_model_evaluate(m, f.sp.test, f.sp.n_test, &mt));
   CU_ASSERT(mt.accuracy > 0.7);
   tb_model_free(m);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 /* Training rows get each new tree's leaf values by tb_op_segment_add, the other rows by walking the tree on their
@@ -344,10 +275,10 @@ static void test_lossguide_max_leaves(void) {
  * valid, test and mixed row lists must give bit-identical metrics, and the mixed list must agree with predictions on
  * the raw features (accuracy exactly, log-loss within 1e-5 relative: float softmax vs the margins' log-softmax). */
 static void margins_case(const char *spec) {
-  fixture f;
+  mfx f;
   setup(&f, spec);
   const char *sets[] = {"max_depth=4", "learning_rate=0.3", NULL};
-  tb_model *a = make(&f, sets, 5), *b = make(&f, sets, 5);
+  tb_model *a = mfx_make(&f, sets, 5), *b = mfx_make(&f, sets, 5);
   TB_CHECK_OK(tb_model_train(a, 8));
   void *blob;
   size_t len;
@@ -370,7 +301,7 @@ static void margins_case(const char *spec) {
   tb_metrics mt;
   TB_CHECK_OK(tb_model_evaluate(a, mix, nm, &mt));
   const int k = tb_model_n_outputs(a);
-  float *p = predict_rows(&f, a, mix, nm);
+  float *p = mfx_predict_rows(&f, a, mix, nm);
   double ll = 0.0;
   size_t correct = 0;
   for (size_t i = 0; i < nm; i++) {
@@ -387,7 +318,7 @@ static void margins_case(const char *spec) {
   free(mix);
   free(blob);
   tb_model_free(a), tb_model_free(b);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_segment_margins(void) {
@@ -396,10 +327,10 @@ static void test_segment_margins(void) {
 }
 
 static void test_save_restore_continue(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=2000&d=8&classes=3&informative=5&seed=23");
   const char *sets[] = {"subsample=0.7", "colsample_bytree=0.6", "max_depth=4", NULL};
-  tb_model *a = make(&f, sets, 9), *b = make(&f, sets, 9), *c = make(&f, sets, 9);
+  tb_model *a = mfx_make(&f, sets, 9), *b = mfx_make(&f, sets, 9), *c = mfx_make(&f, sets, 9);
   TB_CHECK_OK(tb_model_train(a, 10));
   TB_CHECK_OK(tb_model_train(b, 4));
   void *blob;
@@ -408,9 +339,9 @@ static void test_save_restore_continue(void) {
   TB_CHECK_OK(tb_model_restore(c, blob, len));
   CU_ASSERT_EQUAL(tb_model_fidelity(c), 4);
   TB_CHECK_OK(tb_model_train(c, 6));
-  float *pa = predict_rows(&f, a, f.sp.test, f.sp.n_test), *pc = predict_rows(&f, c, f.sp.test, f.sp.n_test);
+  float *pa = mfx_predict_rows(&f, a, f.sp.test, f.sp.n_test), *pc = mfx_predict_rows(&f, c, f.sp.test, f.sp.n_test);
   CU_ASSERT(memcmp(pa, pc, f.sp.n_test * 3 * sizeof *pa) == 0);
-  CU_ASSERT_EQUAL(eval_loss(a, f.sp.valid, f.sp.n_valid), eval_loss(c, f.sp.valid, f.sp.n_valid));
+  CU_ASSERT_EQUAL(mfx_eval_rows(a, f.sp.valid, f.sp.n_valid).loss, mfx_eval_rows(c, f.sp.valid, f.sp.n_valid).loss);
   /* corrupted states: truncated, and a child index pointing backwards */
   CU_ASSERT(tb_model_restore(c, blob, len - 3) < 0);
   unsigned char *bad = malloc(len);
@@ -428,32 +359,32 @@ static void test_save_restore_continue(void) {
   free(blob);
   free(pa), free(pc);
   tb_model_free(a), tb_model_free(b), tb_model_free(c);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_bad_config(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:friedman1?n=300&seed=1");
   double x[32];
   const char *s1[] = {"max_depth=0", NULL}, *s2[] = {"learning_rate=2", NULL}, *s3[] = {"max_leaves=8", NULL};
   const char *s4[] = {"max_bins=100", NULL}, *s5[] = {"subsample=0", NULL};
-  CU_ASSERT(config(&f, s1, x) < 0);
-  CU_ASSERT(config(&f, s2, x) < 0);
-  CU_ASSERT(config(&f, s3, x) < 0); /* inactive under depthwise */
-  CU_ASSERT(config(&f, s4, x) < 0);
-  CU_ASSERT(config(&f, s5, x) < 0);
+  CU_ASSERT(mfx_config(&f, s1, x) < 0);
+  CU_ASSERT(mfx_config(&f, s2, x) < 0);
+  CU_ASSERT(mfx_config(&f, s3, x) < 0); /* inactive under depthwise */
+  CU_ASSERT(mfx_config(&f, s4, x) < 0);
+  CU_ASSERT(mfx_config(&f, s5, x) < 0);
   const char *s6[] = {"objective=logistic", NULL};
-  TB_CHECK_OK(config(&f, s6, x));
+  TB_CHECK_OK(mfx_config(&f, s6, x));
   tb_parts parts = {f.sp.train, f.sp.n_train, f.sp.valid, f.sp.n_valid};
   tb_model *m = NULL;
   CU_ASSERT_EQUAL(tb_model_create(f.L, f.space, x, f.dd, &parts, 1, &m), TB_ERR_INVALID);
   CU_ASSERT_PTR_NULL(m);
-  teardown(&f);
+  mfx_close(&f);
   setup(&f, "gen:classification?n=300&classes=3&informative=4&seed=1");
-  TB_CHECK_OK(config(&f, s6, x)); /* logistic on 3 classes */
+  TB_CHECK_OK(mfx_config(&f, s6, x)); /* logistic on 3 classes */
   tb_parts p2 = {f.sp.train, f.sp.n_train, f.sp.valid, f.sp.n_valid};
   CU_ASSERT_EQUAL(tb_model_create(f.L, f.space, x, f.dd, &p2, 1, &m), TB_ERR_INVALID);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 /* ---- the benchmark (opt-in) -------------------------------------------------------------------------------- */
@@ -469,15 +400,13 @@ static void test_bench(void) {
   tb_dataset *ds = NULL;
   TB_CHECK_OK(tb_data_load(
       "gen:classification?n=300000&d=28&informative=14&redundant=6&class_sep=0.8&seed=0", &ds));
-  fixture f;
-  setup_ds(&f, ds, 0.0, 1.0 / 6.0);
+  mfx f;
   const char *learner = strstr(env, "forest") ? "forest" : "gbdt";
-  f.L = tb_learner_find(learner);
-  tb_space_free(f.space);
-  TB_CHECK_OK(tb_learner_space(f.L, &f.space));
+  tb_split_spec ss = mfx_split_spec(1, 0.0, 1.0 / 6.0);
+  mfx_open_split(&f, learner, ds, &ss, 0);
   const char *gs[] = {"max_depth=6", "learning_rate=0.1", NULL}, *fs[] = {"max_depth=12", NULL};
   double t0 = now_s();
-  tb_model *m = make(&f, f.L == tb_learner_find("gbdt") ? gs : fs, 0);
+  tb_model *m = mfx_make(&f, f.L == tb_learner_find("gbdt") ? gs : fs, 0);
   double t1 = now_s();
   TB_CHECK_OK(tb_model_train(m, f.L == tb_learner_find("gbdt") ? 200 : 100));
   double t2 = now_s();
@@ -486,7 +415,7 @@ static void test_bench(void) {
   printf("\nbench %s: %zu train / %zu test rows: create (bins) %.2f s, train %.2f s, test accuracy %.4f, "
          "%zu nodes\n", learner, f.sp.n_train, f.sp.n_test, t1 - t0, t2 - t1, mt.accuracy, tb_model_n_params(m));
   tb_model_free(m);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static const tb_test_case cases[] = {

@@ -8,67 +8,16 @@
 #include <string.h>
 
 #include "lbfgs.h"
-#include "tb_model.h"
+#include "model_fixture.h"
 #include "tb_rng.h"
-#include "tb_test.h"
 
-typedef struct {
-  tb_dataset *ds;
-  tb_backend *be;
-  tb_devdata *dd;
-  tb_splits sp;
-  tb_space *space;
-  const tb_learner *L;
-} fixture;
-
-static void setup_ds(fixture *f, tb_dataset *ds) {
-  memset(f, 0, sizeof *f);
-  f->ds = ds;
-  tb_split_spec ss = tb_split_spec_default();
-  ss.seed = 1;
-  TB_CHECK_OK(tb_data_split(f->ds, &ss, &f->sp));
-  tb_standardizer st;
-  TB_CHECK_OK(tb_standardizer_fit(f->ds, f->sp.train, f->sp.n_train, &st));
-  TB_CHECK_OK(tb_standardizer_apply(&st, f->ds));
-  tb_standardizer_free(&st);
-  tb_device dev = {TB_DEVICE_CPU, 0};
-  TB_CHECK_OK(tb_backend_open(&dev, &f->be));
-  TB_CHECK_OK(tb_devdata_create(f->be, f->ds, &f->dd));
-  f->L = tb_learner_find("logreg");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(f->L);
-  TB_CHECK_OK(tb_learner_space(f->L, &f->space));
+/* The logistic regression's data: split with seed 1 and the default fractions, standardised on the train rows. */
+static void setup_ds(mfx *f, tb_dataset *ds) {
+  tb_split_spec ss = mfx_split_spec(1, 0.2, 0.2);
+  mfx_open_split(f, "logreg", ds, &ss, 1);
 }
 
-static void setup(fixture *f, const char *spec) {
-  tb_dataset *ds = NULL;
-  TB_CHECK_OK(tb_data_load(spec, &ds));
-  setup_ds(f, ds);
-}
-
-static void teardown(fixture *f) {
-  tb_space_free(f->space);
-  tb_devdata_free(f->dd);
-  tb_backend_free(f->be);
-  tb_splits_free(&f->sp);
-  tb_dataset_free(f->ds);
-}
-
-/* A model from "key=value" settings (NULL-terminated); NULL when creation fails (rc in *rc_out). */
-static tb_model *make(fixture *f, const char *const *sets, uint64_t seed) {
-  double x[16];
-  tb_learner_defaults(f->L, f->space, x);
-  for (const char *const *s = sets; s && *s; s++) {
-    char key[64];
-    const char *eq = strchr(*s, '=');
-    CU_ASSERT_PTR_NOT_NULL_FATAL(eq);
-    snprintf(key, sizeof key, "%.*s", (int)(eq - *s), *s);
-    TB_CHECK_OK(tb_learner_set(f->L, f->space, x, key, eq + 1));
-  }
-  tb_parts parts = {f->sp.train, f->sp.n_train, f->sp.valid, f->sp.n_valid};
-  tb_model *m = NULL;
-  TB_CHECK_OK(tb_model_create(f->L, f->space, x, f->dd, &parts, seed, &m));
-  return m;
-}
+static void setup(mfx *f, const char *spec) { setup_ds(f, mfx_load(spec)); }
 
 /* The model's parameters (W (d, C) then b) as floats, from the saved state: the parameter block sits just before
  * the solver state at the end of the blob (lbfgs: tb_lbfgs_state_bytes; sgd: 1 and adam: 2 moment arrays). */
@@ -138,7 +87,7 @@ static void test_lbfgs_quadratic_l1(void) {
 }
 
 /* Full-batch gradient descent in double on the standardised training rows: L2 with lambda = 1/(C n), bias free. */
-static void reference_probs(const fixture *f, double Cpen, const uint32_t *rows, size_t n_eval, double *probs) {
+static void reference_probs(const mfx *f, double Cpen, const uint32_t *rows, size_t n_eval, double *probs) {
   const tb_dataset *ds = f->ds;
   const int d = ds->n_cols, K = ds->n_classes;
   const size_t n = f->sp.n_train;
@@ -179,26 +128,16 @@ static void reference_probs(const fixture *f, double Cpen, const uint32_t *rows,
   free(G);
 }
 
-/* Probabilities of rows (host) through tb_model_predict. */
-static float *predict_rows(fixture *f, tb_model *m, const uint32_t *rows, size_t n) {
-  const int d = f->ds->n_cols, K = tb_model_n_outputs(m);
-  float *X = malloc(n * (size_t)d * sizeof *X), *P = malloc(n * (size_t)K * sizeof *P);
-  for (size_t r = 0; r < n; r++) memcpy(X + r * d, f->ds->X + (size_t)rows[r] * d, (size_t)d * sizeof *X);
-  TB_CHECK_OK(tb_model_predict(m, X, n, P));
-  free(X);
-  return P;
-}
-
 static void test_lbfgs_matches_reference(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=400&d=5&informative=3&redundant=1&classes=3&clusters=1&class_sep=1&seed=4");
-  tb_model *m = make(&f, (const char *[]){"C=0.5", "epochs=200", NULL}, 1);
+  tb_model *m = mfx_make(&f, (const char *[]){"C=0.5", "epochs=200", NULL}, 1);
   TB_CHECK_OK(tb_model_train(m, 200));
   size_t n = f.sp.n_valid;
   const int K = f.ds->n_classes;
   double *ref = malloc(n * K * sizeof *ref);
   reference_probs(&f, 0.5, f.sp.valid, n, ref);
-  float *P = predict_rows(&f, m, f.sp.valid, n);
+  float *P = mfx_predict_rows(&f, m, f.sp.valid, n);
   double worst = 0;
   for (size_t i = 0; i < n * K; i++) worst = fmax(worst, fabs(P[i] - ref[i]));
   printf("\n  lbfgs vs double reference: max |p - p_ref| = %.2e (tolerance 2e-3)\n", worst);
@@ -206,13 +145,13 @@ static void test_lbfgs_matches_reference(void) {
   free(P);
   free(ref);
   tb_model_free(m);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 #define EASY "gen:classification?n=3000&d=20&informative=8&redundant=4&classes=3&clusters=1&class_sep=1.5&seed=3"
 
 static void test_solvers_accuracy(void) {
-  fixture f;
+  mfx f;
   setup(&f, EASY);
   const char *const *cfg[] = {
       (const char *[]){"solver=lbfgs", NULL},
@@ -223,7 +162,7 @@ static void test_solvers_accuracy(void) {
   };
   const int units[] = {30, 8, 8, 8, 30};
   for (int k = 0; k < 5; k++) {
-    tb_model *m = make(&f, cfg[k], 5);
+    tb_model *m = mfx_make(&f, cfg[k], 5);
     TB_CHECK_OK(tb_model_train(m, units[k]));
     CU_ASSERT_EQUAL(tb_model_fidelity(m), units[k]);
     tb_metrics mt;
@@ -233,7 +172,7 @@ static void test_solvers_accuracy(void) {
     CU_ASSERT(isnan(mt.rmse));
     CU_ASSERT_EQUAL(mt.n, f.sp.n_valid);
     /* evaluate agrees with predict (host double log-loss and accuracy from the probabilities) */
-    float *P = predict_rows(&f, m, f.sp.valid, f.sp.n_valid);
+    float *P = mfx_predict_rows(&f, m, f.sp.valid, f.sp.n_valid);
     double ll = 0;
     size_t correct = 0;
     const int K = f.ds->n_classes;
@@ -253,7 +192,7 @@ static void test_solvers_accuracy(void) {
     free(P);
     tb_model_free(m);
   }
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static size_t count_zero_weights(const float *w, size_t n_w) {
@@ -268,12 +207,12 @@ static double weight_norm(const float *w, size_t n_w) {
 }
 
 static void test_penalties(void) {
-  fixture f;
+  mfx f;
   setup(&f, "gen:classification?n=2000&d=30&informative=4&redundant=0&classes=3&clusters=1&class_sep=1.5&seed=5");
   const size_t n_w = (size_t)f.ds->n_cols * f.ds->n_classes;
-  tb_model *l1 = make(&f, (const char *[]){"penalty=l1", "C=0.05", NULL}, 1);
-  tb_model *l2 = make(&f, (const char *[]){"penalty=l2", "C=0.01", NULL}, 1);
-  tb_model *l2w = make(&f, (const char *[]){"penalty=l2", "C=10", NULL}, 1);
+  tb_model *l1 = mfx_make(&f, (const char *[]){"penalty=l1", "C=0.05", NULL}, 1);
+  tb_model *l2 = mfx_make(&f, (const char *[]){"penalty=l2", "C=0.01", NULL}, 1);
+  tb_model *l2w = mfx_make(&f, (const char *[]){"penalty=l2", "C=10", NULL}, 1);
   TB_CHECK_OK(tb_model_train(l1, 100));
   TB_CHECK_OK(tb_model_train(l2, 100));
   TB_CHECK_OK(tb_model_train(l2w, 100));
@@ -289,34 +228,34 @@ static void test_penalties(void) {
   CU_ASSERT(mt.accuracy > 0.8); /* sparse and still right */
   free(w1), free(w2), free(w3);
   tb_model_free(l1), tb_model_free(l2), tb_model_free(l2w);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_resume_and_determinism(void) {
-  fixture f;
+  mfx f;
   setup(&f, EASY);
   const size_t n = f.sp.n_valid, K = (size_t)f.ds->n_classes;
   const char *sgd[] = {"solver=sgd", "lr=0.02", "batch_size=50", NULL};
-  tb_model *a = make(&f, sgd, 7), *b = make(&f, sgd, 7), *c = make(&f, sgd, 8);
+  tb_model *a = mfx_make(&f, sgd, 7), *b = mfx_make(&f, sgd, 7), *c = mfx_make(&f, sgd, 8);
   TB_CHECK_OK(tb_model_train(a, 3));
   TB_CHECK_OK(tb_model_train(b, 1));
   TB_CHECK_OK(tb_model_train(b, 2));
   TB_CHECK_OK(tb_model_train(c, 3));
-  float *pa = predict_rows(&f, a, f.sp.valid, n), *pb = predict_rows(&f, b, f.sp.valid, n);
-  float *pc = predict_rows(&f, c, f.sp.valid, n);
+  float *pa = mfx_predict_rows(&f, a, f.sp.valid, n), *pb = mfx_predict_rows(&f, b, f.sp.valid, n);
+  float *pc = mfx_predict_rows(&f, c, f.sp.valid, n);
   CU_ASSERT(memcmp(pa, pb, n * K * sizeof(float)) == 0); /* same seed, resumed: identical */
   CU_ASSERT(memcmp(pa, pc, n * K * sizeof(float)) != 0); /* another seed: another order */
   free(pa), free(pb), free(pc);
   tb_model_free(a), tb_model_free(b), tb_model_free(c);
   const char *owl[] = {"penalty=elasticnet", "C=0.2", NULL};
-  a = make(&f, owl, 1), b = make(&f, owl, 2);
+  a = mfx_make(&f, owl, 1), b = mfx_make(&f, owl, 2);
   TB_CHECK_OK(tb_model_train(a, 12));
   for (int i = 0; i < 4; i++) TB_CHECK_OK(tb_model_train(b, 3));
-  pa = predict_rows(&f, a, f.sp.valid, n), pb = predict_rows(&f, b, f.sp.valid, n);
+  pa = mfx_predict_rows(&f, a, f.sp.valid, n), pb = mfx_predict_rows(&f, b, f.sp.valid, n);
   CU_ASSERT(memcmp(pa, pb, n * K * sizeof(float)) == 0);
   free(pa), free(pb);
   tb_model_free(a), tb_model_free(b);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_fashion_mnist_subset(void) {
@@ -330,9 +269,9 @@ static void test_fashion_mnist_subset(void) {
   TB_CHECK_OK(tb_dataset_subset(full, idx, 12000, &sub));
   tb_dataset_free(full);
   free(idx);
-  fixture f;
+  mfx f;
   setup_ds(&f, sub); /* 60/20/20: 7200 train rows */
-  tb_model *m = make(&f, (const char *[]){"C=1", NULL}, 1);
+  tb_model *m = mfx_make(&f, (const char *[]){"C=1", NULL}, 1);
   TB_CHECK_OK(tb_model_train(m, 25));
   tb_metrics mt;
   TB_CHECK_OK(tb_model_evaluate(m, f.sp.valid, f.sp.n_valid, &mt));
@@ -341,11 +280,11 @@ static void test_fashion_mnist_subset(void) {
   CU_ASSERT(mt.accuracy > 0.78 && mt.accuracy < 0.92);
   CU_ASSERT(mt.logloss < 0.65);
   tb_model_free(m);
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static void test_bad_configs(void) {
-  fixture f;
+  mfx f;
   setup(&f, EASY);
   double x[16];
   char buf[256];
@@ -372,14 +311,14 @@ static void test_bad_configs(void) {
   y[tb_space_find(f.space, "C")] = -1;
   CU_ASSERT_EQUAL(tb_model_create(f.L, f.space, y, f.dd, &parts, 1, &m), TB_ERR_INVALID);
   CU_ASSERT_PTR_NULL(m);
-  teardown(&f);
+  mfx_close(&f);
   /* regression is not this learner's task */
   setup(&f, "gen:friedman1?n=200&seed=1");
   tb_learner_defaults(f.L, f.space, x);
   tb_parts rp = {f.sp.train, f.sp.n_train, NULL, 0};
   CU_ASSERT_EQUAL(tb_model_create(f.L, f.space, x, f.dd, &rp, 1, &m), TB_ERR_UNSUPPORTED);
   CU_ASSERT(!tb_learner_supports(f.L, TB_TASK_REGRESSION));
-  teardown(&f);
+  mfx_close(&f);
 }
 
 static const tb_test_case cases[] = {

@@ -12,73 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "model_fixture.h"
 #include "mlp_impl.h"
-#include "tb_test.h"
-
-typedef struct {
-  tb_dataset *ds;
-  tb_backend *be;
-  tb_devdata *dd;
-  tb_space *sp;
-  double *x;
-  uint32_t *rows; /* train rows first, then valid rows */
-  size_t n_train, n_valid;
-} fx;
-
-/* Loads spec, standardises features, takes the first n_train rows (all but a quarter if 0) for training. */
-static void fx_open(fx *f, const char *spec, size_t n_train) {
-  tb_standardizer st = {0};
-  memset(f, 0, sizeof *f);
-  TB_CHECK_OK(tb_data_load(spec, &f->ds));
-  f->n_train = n_train ? n_train : f->ds->n_rows * 3 / 4;
-  f->n_valid = f->ds->n_rows - f->n_train;
-  f->rows = malloc(f->ds->n_rows * sizeof *f->rows);
-  for (size_t i = 0; i < f->ds->n_rows; i++) f->rows[i] = (uint32_t)i;
-  TB_CHECK_OK(tb_standardizer_fit(f->ds, f->rows, f->n_train, &st));
-  TB_CHECK_OK(tb_standardizer_apply(&st, f->ds));
-  tb_standardizer_free(&st);
-  tb_device dev = {TB_DEVICE_CPU, 0};
-  TB_CHECK_OK(tb_backend_open(&dev, &f->be));
-  TB_CHECK_OK(tb_devdata_create(f->be, f->ds, &f->dd));
-  TB_CHECK_OK(tb_learner_space(&tb_learner_mlp, &f->sp));
-  f->x = malloc((size_t)tb_space_dim(f->sp) * sizeof *f->x);
-  tb_learner_defaults(&tb_learner_mlp, f->sp, f->x);
-}
-
-/* Resets to defaults, then applies "key=value key=value ...". */
-static void fx_config(fx *f, const char *kvs) {
-  char buf[512], *save = NULL;
-  tb_learner_defaults(&tb_learner_mlp, f->sp, f->x);
-  snprintf(buf, sizeof buf, "%s", kvs);
-  for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
-    char *eq = strchr(t, '=');
-    CU_ASSERT_PTR_NOT_NULL_FATAL(eq);
-    *eq = '\0';
-    TB_CHECK_OK(tb_learner_set(&tb_learner_mlp, f->sp, f->x, t, eq + 1));
-  }
-}
-
-static tb_model *fx_model(fx *f, uint64_t seed) {
-  tb_model *m = NULL;
-  tb_parts parts = {f->rows, f->n_train, f->rows + f->n_train, f->n_valid};
-  TB_CHECK_OK(tb_model_create(&tb_learner_mlp, f->sp, f->x, f->dd, &parts, seed, &m));
-  return m;
-}
-
-static void fx_close(fx *f) {
-  tb_devdata_free(f->dd);
-  tb_backend_free(f->be);
-  tb_space_free(f->sp);
-  tb_dataset_free(f->ds);
-  free(f->x);
-  free(f->rows);
-}
-
-static tb_metrics eval_rows(tb_model *m, const uint32_t *rows, size_t n) {
-  tb_metrics mt;
-  TB_CHECK_OK(tb_model_evaluate(m, rows, n, &mt));
-  return mt;
-}
 
 /* The saved state; *params points at the parameter vector inside it (the learner blob ends with the parameters and
  * n_moments optimizer vectors of the same length). */
@@ -93,13 +28,13 @@ static unsigned char *save_state(tb_model *m, int n_moments, size_t *len, float 
 
 /* ---- learning ------------------------------------------------------------------------------------------------ */
 static void test_learns_classification(void) {
-  fx f;
-  fx_open(&f, "gen:classification?n=3000&d=10&informative=6&classes=3&class_sep=2&seed=3", 0);
-  fx_config(&f, "units=64 lr=0.01 batch_size=32");
-  tb_model *m = fx_model(&f, 7);
-  tb_metrics before = eval_rows(m, f.rows + f.n_train, f.n_valid);
+  mfx f;
+  mfx_open_rows(&f, "mlp", "gen:classification?n=3000&d=10&informative=6&classes=3&class_sep=2&seed=3", 0, 0);
+  mfx_config_str(&f, f.x, "units=64 lr=0.01 batch_size=32");
+  tb_model *m = mfx_model(&f, f.x, 7);
+  tb_metrics before = mfx_eval_rows(m, f.rows + f.n_train, f.n_valid);
   TB_CHECK_OK(tb_model_train(m, 8));
-  tb_metrics after = eval_rows(m, f.rows + f.n_train, f.n_valid);
+  tb_metrics after = mfx_eval_rows(m, f.rows + f.n_train, f.n_valid);
   printf("\n  classification: valid acc %.3f -> %.3f, logloss %.3f -> %.3f\n", before.accuracy, after.accuracy,
          before.logloss, after.logloss);
   CU_ASSERT(after.accuracy > 0.9);
@@ -128,20 +63,20 @@ static void test_learns_classification(void) {
   free(X);
   free(P);
   tb_model_free(m);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 static void test_learns_regression(void) {
-  fx f;
-  fx_open(&f, "gen:friedman1?n=3000&d=10&noise=0.5&seed=4", 0);
-  fx_config(&f, "units=64 lr=0.003 batch_size=32 layers=2");
+  mfx f;
+  mfx_open_rows(&f, "mlp", "gen:friedman1?n=3000&d=10&noise=0.5&seed=4", 0, 0);
+  mfx_config_str(&f, f.x, "units=64 lr=0.003 batch_size=32 layers=2");
   double s = 0, s2 = 0;
   for (size_t i = 0; i < f.n_valid; i++) s += f.ds->y_value[f.rows[f.n_train + i]];
   for (size_t i = 0; i < f.n_valid; i++) s2 += pow(f.ds->y_value[f.rows[f.n_train + i]] - s / f.n_valid, 2);
   double sd = sqrt(s2 / f.n_valid);
-  tb_model *m = fx_model(&f, 1);
+  tb_model *m = mfx_model(&f, f.x, 1);
   TB_CHECK_OK(tb_model_train(m, 20));
-  tb_metrics mt = eval_rows(m, f.rows + f.n_train, f.n_valid);
+  tb_metrics mt = mfx_eval_rows(m, f.rows + f.n_train, f.n_valid);
   printf("\n  friedman1: valid RMSE %.3f, target std %.3f\n", mt.rmse, sd);
   CU_ASSERT(mt.rmse < 0.25 * sd);
   CU_ASSERT(fabs(mt.loss - 0.5 * mt.rmse * mt.rmse) < 1e-9 * (1 + mt.loss));
@@ -150,16 +85,16 @@ static void test_learns_regression(void) {
   TB_CHECK_OK(tb_model_predict(m, f.ds->X + (size_t)f.rows[f.n_train] * f.ds->n_cols, 3, pred));
   for (int i = 0; i < 3; i++) CU_ASSERT(fabs(pred[i] - f.ds->y_value[f.rows[f.n_train + i]]) < 4 * mt.rmse);
   tb_model_free(m);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 /* ---- gradients: one full-batch SGD step with lr 1 moves the weights by exactly the gradient (up to one rounding);
  * central differences of the evaluated loss (h = 4e-3) must agree within 1% + 1e-3 of the largest gradient. -------- */
 static void grad_check(const char *spec, const char *cfg, double loss_scale) {
-  fx f;
-  fx_open(&f, spec, 16);
-  fx_config(&f, cfg);
-  tb_model *m = fx_model(&f, 11);
+  mfx f;
+  mfx_open_rows(&f, "mlp", spec, 16, 0);
+  mfx_config_str(&f, f.x, cfg);
+  tb_model *m = mfx_model(&f, f.x, 11);
   size_t np = tb_model_n_params(m), len0, len1;
   float *p0, *p1;
   unsigned char *b0 = save_state(m, 0, &len0, &p0);
@@ -176,10 +111,10 @@ static void grad_check(const char *spec, const char *cfg, double loss_scale) {
     float w = p0[j];
     p0[j] = w + (float)h;
     TB_CHECK_OK(tb_model_restore(m, b0, len0));
-    lp = eval_rows(m, f.rows, f.n_train).loss;
+    lp = mfx_eval_rows(m, f.rows, f.n_train).loss;
     p0[j] = w - (float)h;
     TB_CHECK_OK(tb_model_restore(m, b0, len0));
-    lm = eval_rows(m, f.rows, f.n_train).loss;
+    lm = mfx_eval_rows(m, f.rows, f.n_train).loss;
     p0[j] = w;
     double fd = (lp - lm) / ((double)(float)(w + (float)h) - (double)(float)(w - (float)h)) * loss_scale;
     checked++;
@@ -192,7 +127,7 @@ static void grad_check(const char *spec, const char *cfg, double loss_scale) {
   free(b0);
   free(b1);
   tb_model_free(m);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 static void test_gradient_check(void) {
@@ -214,15 +149,15 @@ static void test_gradient_check(void) {
 
 /* ---- dropout boundaries ----------------------------------------------------------------------------------------- */
 static void test_dropout_boundaries(void) {
-  fx f;
-  fx_open(&f, "gen:classification?n=200&d=6&informative=4&classes=4&seed=8", 16);
+  mfx f;
+  mfx_open_rows(&f, "mlp", "gen:classification?n=200&d=6&informative=4&classes=4&seed=8", 16, 0);
   /* p = 1e-9 runs the dropout op with every mask 1/(1-p) == 1.0f: must equal the path without dropout exactly */
   size_t la, lb;
   float *pa, *pb;
-  fx_config(&f, "layers=2 units=16 dropout=0 batch_size=16");
-  tb_model *a = fx_model(&f, 3);
-  fx_config(&f, "layers=2 units=16 dropout=1e-9 batch_size=16");
-  tb_model *b = fx_model(&f, 3);
+  mfx_config_str(&f, f.x, "layers=2 units=16 dropout=0 batch_size=16");
+  tb_model *a = mfx_model(&f, f.x, 3);
+  mfx_config_str(&f, f.x, "layers=2 units=16 dropout=1e-9 batch_size=16");
+  tb_model *b = mfx_model(&f, f.x, 3);
   TB_CHECK_OK(tb_model_train(a, 3));
   TB_CHECK_OK(tb_model_train(b, 3));
   unsigned char *ba = save_state(a, 2, &la, &pa), *bb = save_state(b, 2, &lb, &pb);
@@ -234,8 +169,8 @@ static void test_dropout_boundaries(void) {
   tb_model_free(b);
   /* p = 1: hidden outputs are all zero, the logits are the output bias (0 at init), so one full-batch SGD step
    * changes only that bias, by lr * mean(onehot(y) - 1/k) */
-  fx_config(&f, "layers=2 units=16 dropout=1 optimizer=sgd lr=0.5 batch_size=16 min_updates=1 weight_decay=0");
-  tb_model *m = fx_model(&f, 4);
+  mfx_config_str(&f, f.x, "layers=2 units=16 dropout=1 optimizer=sgd lr=0.5 batch_size=16 min_updates=1 weight_decay=0");
+  tb_model *m = mfx_model(&f, f.x, 4);
   size_t l0, l1;
   float *p0, *p1;
   unsigned char *b0 = save_state(m, 0, &l0, &p0);
@@ -252,30 +187,30 @@ static void test_dropout_boundaries(void) {
     CU_ASSERT(fabs(p1[bias0 + c] - want) < 1e-6);
   }
   TB_CHECK_OK(tb_model_train(m, 4));
-  tb_metrics mt = eval_rows(m, f.rows, f.n_train);
+  tb_metrics mt = mfx_eval_rows(m, f.rows, f.n_train);
   CU_ASSERT(isfinite(mt.loss));
   free(b0);
   free(b1);
   tb_model_free(m);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 /* ---- optimizers and schedules --------------------------------------------------------------------------------- */
 static void test_optimizers_schedules(void) {
   static const char *opts[] = {"sgd", "momentum", "nesterov", "adam", "adamw"};
   static const char *scheds[] = {"constant", "step", "cosine", "anneal"};
-  fx f;
-  fx_open(&f, "gen:classification?n=400&d=8&informative=5&classes=3&class_sep=1.5&seed=9", 300);
+  mfx f;
+  mfx_open_rows(&f, "mlp", "gen:classification?n=400&d=8&informative=5&classes=3&class_sep=1.5&seed=9", 300, 0);
   for (int o = 0; o < 5; o++)
     for (int s = 0; s < 4; s++) {
       char cfg[256];
       snprintf(cfg, sizeof cfg, "units=32 batch_size=16 optimizer=%s lr=%s lr_schedule=%s weight_decay=0.001", opts[o],
                o < 3 ? "0.05" : "0.005", scheds[s]);
-      fx_config(&f, cfg);
-      tb_model *m = fx_model(&f, 5);
-      double before = eval_rows(m, f.rows, f.n_train).loss;
+      mfx_config_str(&f, f.x, cfg);
+      tb_model *m = mfx_model(&f, f.x, 5);
+      double before = mfx_eval_rows(m, f.rows, f.n_train).loss;
       TB_CHECK_OK(tb_model_train(m, 3));
-      double after = eval_rows(m, f.rows, f.n_train).loss;
+      double after = mfx_eval_rows(m, f.rows, f.n_train).loss;
       if (!(after < 0.8 * before)) printf("\n  %s / %s: train loss %.4f -> %.4f", opts[o], scheds[s], before, after);
       CU_ASSERT(after < 0.8 * before);
       tb_model_free(m);
@@ -283,10 +218,10 @@ static void test_optimizers_schedules(void) {
   /* anneal with t0 = 300 equals constant while t <= 300 (2 epochs of 19 updates here are 38), and not after */
   size_t la, lb;
   float *pa, *pb;
-  fx_config(&f, "units=32 batch_size=16 optimizer=sgd lr=0.05 lr_schedule=constant");
-  tb_model *a = fx_model(&f, 6);
-  fx_config(&f, "units=32 batch_size=16 optimizer=sgd lr=0.05 lr_schedule=anneal anneal_t0=300");
-  tb_model *b = fx_model(&f, 6);
+  mfx_config_str(&f, f.x, "units=32 batch_size=16 optimizer=sgd lr=0.05 lr_schedule=constant");
+  tb_model *a = mfx_model(&f, f.x, 6);
+  mfx_config_str(&f, f.x, "units=32 batch_size=16 optimizer=sgd lr=0.05 lr_schedule=anneal anneal_t0=300");
+  tb_model *b = mfx_model(&f, f.x, 6);
   TB_CHECK_OK(tb_model_train(a, 2));
   TB_CHECK_OK(tb_model_train(b, 2));
   unsigned char *ba = save_state(a, 0, &la, &pa), *bb = save_state(b, 0, &lb, &pb);
@@ -303,7 +238,7 @@ static void test_optimizers_schedules(void) {
   free(bb);
   tb_model_free(a);
   tb_model_free(b);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 static void test_schedule_formulas(void) {
@@ -327,12 +262,12 @@ static void test_schedule_formulas(void) {
 
 /* ---- state ------------------------------------------------------------------------------------------------------ */
 static void test_determinism_and_resume(void) {
-  fx f;
-  fx_open(&f, "gen:classification?n=500&d=8&informative=5&classes=3&seed=10", 400);
-  fx_config(&f, "layers=2 units=32 dropout=0.3 batch_size=32 lr=0.003");
+  mfx f;
+  mfx_open_rows(&f, "mlp", "gen:classification?n=500&d=8&informative=5&classes=3&seed=10", 400, 0);
+  mfx_config_str(&f, f.x, "layers=2 units=32 dropout=0.3 batch_size=32 lr=0.003");
   size_t l1, l2, l3;
   float *p1, *p2, *p3;
-  tb_model *a = fx_model(&f, 21), *b = fx_model(&f, 21), *c = fx_model(&f, 22);
+  tb_model *a = mfx_model(&f, f.x, 21), *b = mfx_model(&f, f.x, 21), *c = mfx_model(&f, f.x, 22);
   TB_CHECK_OK(tb_model_train(a, 2));
   TB_CHECK_OK(tb_model_train(b, 2));
   TB_CHECK_OK(tb_model_train(c, 2));
@@ -341,7 +276,7 @@ static void test_determinism_and_resume(void) {
   CU_ASSERT_EQUAL(memcmp(sa, sb, l1), 0); /* same seed: same weights, moments and stream positions */
   CU_ASSERT_NOT_EQUAL(memcmp(p1, p3, tb_model_n_params(a) * sizeof *p1), 0);
   /* resume: a fresh model restored from a's 2-epoch state and trained 3 more equals a trained 3 more */
-  tb_model *r = fx_model(&f, 21);
+  tb_model *r = mfx_model(&f, f.x, 21);
   TB_CHECK_OK(tb_model_restore(r, sa, l1));
   CU_ASSERT_EQUAL(tb_model_fidelity(r), 2);
   TB_CHECK_OK(tb_model_train(a, 3));
@@ -359,13 +294,13 @@ static void test_determinism_and_resume(void) {
   sc = save_state(c, 2, &l3, &p3);
   CU_ASSERT_EQUAL(memcmp(sb, sc, l2), 0);
   /* more epochs lower the training loss */
-  double l_5 = eval_rows(a, f.rows, f.n_train).loss;
+  double l_5 = mfx_eval_rows(a, f.rows, f.n_train).loss;
   TB_CHECK_OK(tb_model_train(a, 10));
-  CU_ASSERT(eval_rows(a, f.rows, f.n_train).loss < l_5);
+  CU_ASSERT(mfx_eval_rows(a, f.rows, f.n_train).loss < l_5);
   /* a truncated state or one of another shape is rejected */
   CU_ASSERT_NOT_EQUAL(tb_model_restore(r, sa, l1 - 4), TB_OK);
-  fx_config(&f, "layers=2 units=33 dropout=0.3 batch_size=32 lr=0.003");
-  tb_model *other = fx_model(&f, 21);
+  mfx_config_str(&f, f.x, "layers=2 units=33 dropout=0.3 batch_size=32 lr=0.003");
+  tb_model *other = mfx_model(&f, f.x, 21);
   CU_ASSERT_EQUAL(tb_model_restore(other, sa, l1), TB_ERR_INVALID);
   free(sa);
   free(sb);
@@ -375,58 +310,58 @@ static void test_determinism_and_resume(void) {
   tb_model_free(c);
   tb_model_free(r);
   tb_model_free(other);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 /* ---- bad input and memory ------------------------------------------------------------------------------------ */
 static void test_bad_configs_and_memory(void) {
-  fx f;
+  mfx f;
   char buf[256];
-  fx_open(&f, "gen:classification?n=300&d=7&informative=4&classes=5&seed=12", 0);
+  mfx_open_rows(&f, "mlp", "gen:classification?n=300&d=7&informative=4&classes=5&seed=12", 0, 0);
   double *x = f.x;
   const tb_learner *L = &tb_learner_mlp;
-  tb_learner_defaults(L, f.sp, x);
-  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.sp, x, "layers", "5"), TB_OK);
-  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.sp, x, "layers", "0"), TB_OK);
-  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.sp, x, "dropout", "1.5"), TB_OK);
-  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.sp, x, "dropout", "-0.1"), TB_OK);
-  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.sp, x, "act", "softmax"), TB_OK);
-  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.sp, x, "optimizer", "rmsprop"), TB_OK);
-  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.sp, x, "momentum", "0.9"), TB_OK); /* inactive with adam */
-  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.sp, x, "lr", "0"), TB_OK);
-  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.sp, x, "batch_size", "8"), TB_OK);
-  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.sp, x, "units", "12.5"), TB_OK);
-  CU_ASSERT_EQUAL(tb_learner_set(L, f.sp, x, "nonsense", "1"), TB_ERR_NOT_FOUND);
-  TB_CHECK_OK(tb_learner_set(L, f.sp, x, "dropout", "1"));
-  TB_CHECK_OK(tb_learner_set(L, f.sp, x, "optimizer", "nesterov"));
-  TB_CHECK_OK(tb_learner_set(L, f.sp, x, "momentum", "0.95"));
-  CU_ASSERT_PTR_NULL(tb_learner_check(L, f.sp, x, buf, sizeof buf));
+  tb_learner_defaults(L, f.space, x);
+  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.space, x, "layers", "5"), TB_OK);
+  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.space, x, "layers", "0"), TB_OK);
+  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.space, x, "dropout", "1.5"), TB_OK);
+  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.space, x, "dropout", "-0.1"), TB_OK);
+  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.space, x, "act", "softmax"), TB_OK);
+  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.space, x, "optimizer", "rmsprop"), TB_OK);
+  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.space, x, "momentum", "0.9"), TB_OK); /* inactive with adam */
+  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.space, x, "lr", "0"), TB_OK);
+  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.space, x, "batch_size", "8"), TB_OK);
+  CU_ASSERT_NOT_EQUAL(tb_learner_set(L, f.space, x, "units", "12.5"), TB_OK);
+  CU_ASSERT_EQUAL(tb_learner_set(L, f.space, x, "nonsense", "1"), TB_ERR_NOT_FOUND);
+  TB_CHECK_OK(tb_learner_set(L, f.space, x, "dropout", "1"));
+  TB_CHECK_OK(tb_learner_set(L, f.space, x, "optimizer", "nesterov"));
+  TB_CHECK_OK(tb_learner_set(L, f.space, x, "momentum", "0.95"));
+  CU_ASSERT_PTR_NULL(tb_learner_check(L, f.space, x, buf, sizeof buf));
   /* values written directly (as a sampler would) are checked again by the learner and by create */
   tb_mlp_config c;
-  int il = tb_space_find(f.sp, "layers"), id = tb_space_find(f.sp, "dropout");
+  int il = tb_space_find(f.space, "layers"), id = tb_space_find(f.space, "dropout");
   x[il] = 5;
-  CU_ASSERT_PTR_NOT_NULL(tb_mlp_config_read(f.sp, x, &c, buf, sizeof buf));
-  CU_ASSERT_PTR_NOT_NULL(tb_learner_check(L, f.sp, x, buf, sizeof buf));
+  CU_ASSERT_PTR_NOT_NULL(tb_mlp_config_read(f.space, x, &c, buf, sizeof buf));
+  CU_ASSERT_PTR_NOT_NULL(tb_learner_check(L, f.space, x, buf, sizeof buf));
   tb_model *m = NULL;
   tb_parts parts = {f.rows, f.n_train, NULL, 0};
-  CU_ASSERT_EQUAL(tb_model_create(L, f.sp, x, f.dd, &parts, 1, &m), TB_ERR_INVALID);
+  CU_ASSERT_EQUAL(tb_model_create(L, f.space, x, f.dd, &parts, 1, &m), TB_ERR_INVALID);
   CU_ASSERT_PTR_NULL(m);
   x[il] = 1;
   x[id] = 1.5;
-  CU_ASSERT_PTR_NOT_NULL(tb_mlp_config_read(f.sp, x, &c, buf, sizeof buf));
-  CU_ASSERT_EQUAL(tb_model_create(L, f.sp, x, f.dd, &parts, 1, &m), TB_ERR_INVALID);
+  CU_ASSERT_PTR_NOT_NULL(tb_mlp_config_read(f.space, x, &c, buf, sizeof buf));
+  CU_ASSERT_EQUAL(tb_model_create(L, f.space, x, f.dd, &parts, 1, &m), TB_ERR_INVALID);
   /* the estimate covers what create allocates */
-  fx_config(&f, "layers=3 units=40 dropout=0.2 batch_size=64");
+  mfx_config_str(&f, f.x, "layers=3 units=40 dropout=0.2 batch_size=64");
   size_t est = 0;
-  TB_CHECK_OK(tb_model_estimate_bytes(L, f.sp, f.x, f.n_train, f.ds->n_cols, f.ds->n_classes, &est));
+  TB_CHECK_OK(tb_model_estimate_bytes(L, f.space, f.x, f.n_train, f.ds->n_cols, f.ds->n_classes, &est));
   tb_mem_stats s0, s1;
   tb_backend_mem(f.be, &s0);
-  m = fx_model(&f, 1);
+  m = mfx_model(&f, f.x, 1);
   tb_backend_mem(f.be, &s1);
   CU_ASSERT_EQUAL(s1.bytes_in_use - s0.bytes_in_use, est);
   CU_ASSERT_EQUAL(tb_model_n_params(m), (size_t)(7 * 40 + 40 + 2 * (40 * 40 + 40) + 40 * 5 + 5));
   tb_model_free(m);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 /* ---- Fashion-MNIST subset: accuracy, and the speed figures of the benchmark shape -------------------- */
@@ -448,15 +383,15 @@ static void test_fashion_mnist(void) {
     return;
   }
   fclose(probe);
-  fx f;
-  fx_open(&f, "fashion-mnist", 6000);
+  mfx f;
+  mfx_open_rows(&f, "mlp", "fashion-mnist", 6000, 0);
   f.n_valid = 2000; /* rows 6000..7999 of the training file */
-  fx_config(&f, "layers=1 units=256 act=relu optimizer=adam lr=0.001 batch_size=128");
-  tb_model *m = fx_model(&f, 0);
+  mfx_config_str(&f, f.x, "layers=1 units=256 act=relu optimizer=adam lr=0.001 batch_size=128");
+  tb_model *m = mfx_model(&f, f.x, 0);
   double t0 = now_s();
   TB_CHECK_OK(tb_model_train(m, 2));
   double dt = now_s() - t0;
-  tb_metrics mt = eval_rows(m, f.rows + f.n_train, f.n_valid);
+  tb_metrics mt = mfx_eval_rows(m, f.rows + f.n_train, f.n_valid);
   float prob[10];
   double lat[200];
   for (int i = 0; i < 200; i++) {
@@ -469,7 +404,7 @@ static void test_fashion_mnist(void) {
          "%.1f us\n", 2.0 * f.n_train / dt, mt.accuracy, lat[100] * 1e6);
   CU_ASSERT(mt.accuracy > 0.8);
   tb_model_free(m);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 /* ---- CUDA against CPU (returns with a notice when no GPU is present): the same seed gives bit-identical initial
@@ -479,25 +414,25 @@ static void test_cuda_matches_cpu(void) {
     printf("\n  SKIPPED: no CUDA device in this build or machine\n");
     return;
   }
-  fx f;
-  fx_open(&f, "gen:classification?n=4000&d=12&informative=8&classes=4&class_sep=1.5&seed=13", 3000);
-  fx_config(&f, "layers=2 units=64 dropout=0.1 batch_size=64 lr=0.003");
+  mfx f;
+  mfx_open_rows(&f, "mlp", "gen:classification?n=4000&d=12&informative=8&classes=4&class_sep=1.5&seed=13", 3000, 0);
+  mfx_config_str(&f, f.x, "layers=2 units=64 dropout=0.1 batch_size=64 lr=0.003");
   tb_device gpu = {TB_DEVICE_CUDA, 0};
   tb_backend *gbe = NULL;
   tb_devdata *gdd = NULL;
-  tb_model *mc = fx_model(&f, 5), *mg = NULL;
+  tb_model *mc = mfx_model(&f, f.x, 5), *mg = NULL;
   TB_CHECK_OK(tb_backend_open(&gpu, &gbe));
   TB_CHECK_OK(tb_devdata_create(gbe, f.ds, &gdd));
   tb_parts parts = {f.rows, f.n_train, f.rows + f.n_train, f.n_valid};
-  TB_CHECK_OK(tb_model_create(&tb_learner_mlp, f.sp, f.x, gdd, &parts, 5, &mg));
+  TB_CHECK_OK(tb_model_create(&tb_learner_mlp, f.space, f.x, gdd, &parts, 5, &mg));
   size_t lc, lg, np = tb_model_n_params(mc);
   float *pc, *pg;
   unsigned char *bc = save_state(mc, 2, &lc, &pc), *bg = save_state(mg, 2, &lg, &pg);
   CU_ASSERT_EQUAL(memcmp(pc, pg, np * sizeof *pc), 0);
   TB_CHECK_OK(tb_model_train(mc, 5));
   TB_CHECK_OK(tb_model_train(mg, 5));
-  double ac = eval_rows(mc, f.rows + f.n_train, f.n_valid).accuracy;
-  double ag = eval_rows(mg, f.rows + f.n_train, f.n_valid).accuracy;
+  double ac = mfx_eval_rows(mc, f.rows + f.n_train, f.n_valid).accuracy;
+  double ag = mfx_eval_rows(mg, f.rows + f.n_train, f.n_valid).accuracy;
   printf("\n  valid accuracy: cpu %.4f, cuda %.4f\n", ac, ag);
   CU_ASSERT(fabs(ac - ag) <= 0.005);
   free(bc);
@@ -506,7 +441,7 @@ static void test_cuda_matches_cpu(void) {
   tb_model_free(mc);
   tb_devdata_free(gdd);
   tb_backend_free(gbe);
-  fx_close(&f);
+  mfx_close(&f);
 }
 
 static const tb_test_case cases[] = {

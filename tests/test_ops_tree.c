@@ -1,6 +1,7 @@
 /* test_ops_tree.c: the tree ops through the public API on a CPU backend: tb_quantile_cuts, tb_fixed_scale,
- * tb_op_quantize, tb_op_hist_build, tb_op_hist_subtract, tb_op_split_find, tb_op_partition, tb_op_forest_predict,
- * tb_op_segment_add.
+ * tb_op_quantize, tb_op_hist_build, tb_op_hist_subtract, tb_op_split_find, tb_op_forest_predict,
+ * tb_op_segment_add, and tb_op_partition_level on one segment where a stump needs it (its own cases are in
+ * tests/test_ops_new.c).
  * Every result is compared with a plain brute-force reference written here (split gains in double from the
  * textbook formulas, independently of kernels/tb_split_gain.h): integer results (bins, histograms, partitions, chosen
  * splits, left sums) must match exactly, gains within 1e-9 relative to the node's scale (split_gradient_sparse also
@@ -318,8 +319,8 @@ static void test_stump_end_to_end(void) {
     CU_ASSERT_FATAL(r.feature == 1);
     CU_ASSERT(cuts[ptr[1] + (uint32_t)r.bin] == boundary);
     if (crit == 0) CU_ASSERT_DOUBLE_EQUAL(r.gain, n - ((double)n0 * n0 + (double)(n - n0) * (n - n0)) / n, 1e-9);
-    size_t nl = 0;
-    TB_CHECK_OK(tb_op_partition(be, 4, bins, rows, n, r.feature, r.bin, scratch, &nl));
+    uint32_t nl = 0, begin = 0, count = (uint32_t)n;
+    TB_CHECK_OK(tb_op_partition_level(be, 4, bins, rows, n, 1, &begin, &count, &r.feature, &r.bin, scratch, &nl));
     CU_ASSERT_EQUAL(nl, n0);
     for (size_t i = 0; i < n; i++) CU_ASSERT_EQUAL(label[rows[i]], i >= nl);
     const tb_tree_node nodes[3] = {{1, r.bin, cuts[ptr[1] + (uint32_t)r.bin], 1, 2, -1}, {-1, 0, 0, -1, -1, 0},
@@ -508,7 +509,10 @@ static void test_hist_subtract(void) {
   int64_t *parent = malloc(3 * len * sizeof *parent), *left = parent + len, *right = parent + 2 * len;
   int64_t *sib = malloc(len * sizeof *sib);
   TB_CHECK_OK(tb_op_hist_build(be, d.n_cols, d.bins, d.cut_ptr, d.total_bins, rows, n, d.stats, 2, parent));
-  TB_CHECK_OK(tb_op_partition(be, d.n_cols, d.bins, rows, n, 2, 1, scratch, &n_left));
+  uint32_t begin = 0, count = (uint32_t)n, nl = 0;
+  const int32_t feat = 2, bin = 1;
+  TB_CHECK_OK(tb_op_partition_level(be, d.n_cols, d.bins, rows, n, 1, &begin, &count, &feat, &bin, scratch, &nl));
+  n_left = nl;
   CU_ASSERT(n_left > 0 && n_left < n);
   TB_CHECK_OK(tb_op_hist_build(be, d.n_cols, d.bins, d.cut_ptr, d.total_bins, rows, n_left, d.stats, 2, left));
   TB_CHECK_OK(
@@ -648,40 +652,6 @@ static void test_split_ties(void) {
   tb_backend_free(be);
 }
 
-static void partition_case(size_t n, int threads) {
-  tt_data d;
-  tt_data_make(&d, n, 5, 1, 51 + (uint64_t)n);
-  tb_backend *be = tt_open();
-  tb_backend_set_threads(be, threads);
-  size_t n_sub = 0, n_left = 0;
-  uint32_t *rows = tt_random_rows(n, 0.8, &n_sub), *scratch = malloc(n_sub * sizeof *scratch);
-  uint32_t *want = malloc(n_sub * sizeof *want);
-  for (int trial = 0; trial < 4; trial++) {
-    int f = trial % 5, nb = (int)(d.cut_ptr[f + 1] - d.cut_ptr[f]), bin = (int)tt_below((uint64_t)nb);
-    size_t wl = 0, k = 0;
-    for (size_t i = 0; i < n_sub; i++) wl += d.bins[(size_t)rows[i] * 5 + (size_t)f] <= bin;
-    for (size_t i = 0; i < n_sub; i++) if (d.bins[(size_t)rows[i] * 5 + (size_t)f] <= bin) want[k++] = rows[i];
-    for (size_t i = 0; i < n_sub; i++) if (d.bins[(size_t)rows[i] * 5 + (size_t)f] > bin) want[k++] = rows[i];
-    TB_CHECK_OK(tb_op_partition(be, 5, d.bins, rows, n_sub, f, bin, scratch, &n_left));
-    CU_ASSERT_EQUAL(n_left, wl);
-    CU_ASSERT(memcmp(rows, want, n_sub * sizeof *rows) == 0);
-  }
-  size_t nl = 7;
-  CU_ASSERT_EQUAL(tb_op_partition(be, 5, d.bins, rows, n_sub, 5, 0, scratch, &nl), TB_ERR_INVALID);
-  CU_ASSERT_EQUAL(tb_op_partition(be, 5, d.bins, rows, n_sub, -1, 0, scratch, &nl), TB_ERR_INVALID);
-  free(want);
-  free(scratch);
-  free(rows);
-  tt_data_free(&d);
-  tb_backend_free(be);
-}
-
-static void test_partition(void) {
-  partition_case(1000, 2);
-  partition_case(100000, 1);
-  partition_case(100000, 2);
-}
-
 
 
 
@@ -772,10 +742,8 @@ static void test_bad_input(void) {
   p.criterion = (tb_split_criterion)9;
   CU_ASSERT_EQUAL(tb_op_split_find(be, &p, 1, 1, cut_ptr, 4, hist, 3, NULL, &r, NULL), TB_ERR_INVALID);
   uint8_t bins[4] = {0, 1, 2, 3};
-  uint32_t rows[4] = {0, 1, 2, 3}, scratch[4];
+  uint32_t rows[4] = {0, 1, 2, 3};
   int64_t stats[4] = {1, 1, 1, 1};
-  size_t nl;
-  CU_ASSERT_EQUAL(tb_op_partition(be, 1, bins, rows, 4, 1, 0, scratch, &nl), TB_ERR_INVALID);
   CU_ASSERT_EQUAL(tb_op_hist_build(be, 1, bins, cut_ptr, 4, rows, 4, stats, 0, hist), TB_ERR_INVALID);
   CU_ASSERT_EQUAL(tb_op_hist_build(be, 1, bins, cut_ptr, 4, rows, 4, stats, TB_MAX_STATS + 1, hist), TB_ERR_INVALID);
   const float cuts[4] = {0.f, 1.f, 2.f, INFINITY};
@@ -811,7 +779,6 @@ static const tb_test_case cases[] = {{"fixed_scale", test_fixed_scale},
                                      {"split_entropy", test_split_entropy},
                                      {"split_variance", test_split_variance},
                                      {"split_ties", test_split_ties},
-                                     {"partition", test_partition},
                                      {"forest_predict", test_forest_predict},
                                      {"segment_add", test_segment_add},
                                      {"stump_end_to_end", test_stump_end_to_end},

@@ -1,4 +1,4 @@
-/* test_pareto.c: tests of host/pareto.c (tb_pareto.h). Hand-computed fronts, ranks, crowding distances and
+/* test_pareto.c: tests of host/samplers/pareto.c (tb_pareto.h). Hand-computed fronts, ranks, crowding distances and
  * hypervolumes; random point sets (fixed Philox seed) checked against plain references written here: rank
  * properties by brute force, hypervolume by inclusion-exclusion (exact, small n) in 2-5 objectives; directions
  * (maximise = negated minimise); NaN points, reference points that nothing improves on, and bad arguments. */

@@ -1,7 +1,7 @@
 /* test_report.c: `tunebench report` on study files written here through the store API (tb_store.h).
  * full: a Branin experiment (random, grid and a local search, 3 repetitions x 20 trials, real Branin values from
- *   host/testfn.c, curves, a few failed trials) and an MLP-like experiment (pbt and random, three objectives, a PBT
- *   lineage, Pareto snapshots) plus memory samples: report.md names every strategy, carries each strategy's mean
+ *   host/objective/testfn.c, curves, a few failed trials) and an MLP-like experiment (pbt and random, three objectives,
+ *   a PBT lineage, Pareto snapshots) plus memory samples: report.md names every strategy, carries each strategy's mean
  *   final best (computed here in double, printed %.6g as the report does) and trial counts, and every expected
  *   figure exists and is a PNG (magic bytes).
  * degenerate: one failed trial and an experiment without trials still give a report that says what was skipped.
@@ -18,11 +18,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_fixture.h"
 #include "tb_store.h"
-#include "tb_test.h"
 #include "tb_testfn.h"
 
-static char dir[128], out[192];
+static char dir[128];
 
 static uint64_t rng_state;
 static double urand(void) { /* splitmix64 -> [0, 1) */
@@ -36,16 +36,14 @@ static double nrand(void) { return sqrt(-2 * log(1 - urand())) * cos(2 * M_PI * 
 static void need_python(void) {
   if (system("/usr/bin/python3 -c 'import h5py, numpy, matplotlib' >/dev/null 2>&1") != 0)
     tb_test_skip("/usr/bin/python3 cannot import h5py, numpy and matplotlib (run scripts/setup)");
-  if (!getenv("TB_BINARY")) tb_test_skip("TB_BINARY not set (run through ctest)");
+  (void)cli_binary(); /* skips without TB_BINARY */
 }
 
-/* Runs `tunebench args` with an optional environment prefix, output to out; returns the exit status. */
-static int run(const char *env, const char *args) {
-  char cmd[1536];
-  snprintf(cmd, sizeof cmd, "%s %s %s >%s 2>&1", env ? env : "", getenv("TB_BINARY"), args, out);
-  int rc = system(cmd);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+static char text[1 << 18]; /* the output of the last run */
+
+/* Runs `tunebench args` (cli_fixture.h) with an optional environment prefix, output in text; returns the exit
+ * status. */
+static int run(const char *env, const char *args) { return cli_run_in(NULL, env, args, text, sizeof text); }
 static char *slurp(const char *path) {
   static char buf[1 << 18];
   FILE *f = fopen(path, "r");
@@ -67,7 +65,6 @@ static int is_png(const char *name) {
 }
 static void setup_dir(const char *name) {
   snprintf(dir, sizeof dir, "/tmp/tb_test_report_%s_%d", name, (int)getpid());
-  snprintf(out, sizeof out, "%s/out.txt", dir);
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s", dir, dir);
   CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
@@ -190,7 +187,7 @@ static void test_full(void) {
 
   snprintf(args, sizeof args, "report %s --out %s/rep", path, dir);
   int rc = run(NULL, args);
-  if (rc != 0) fprintf(stderr, "\n%s\n", slurp(out));
+  if (rc != 0) fprintf(stderr, "\n%s\n", text);
   CU_ASSERT_EQUAL(rc, 0);
   char md[256];
   snprintf(md, sizeof md, "%s/rep/report.md", dir);
@@ -260,7 +257,7 @@ static void test_degenerate(void) {
   TB_CHECK_OK(tb_store_close(st)); /* never ended: end_time 0, complete 0 */
   snprintf(args, sizeof args, "report %s --out %s/rep", path, dir);
   int rc = run(NULL, args);
-  if (rc != 0) fprintf(stderr, "\n%s\n", slurp(out));
+  if (rc != 0) fprintf(stderr, "\n%s\n", text);
   CU_ASSERT_EQUAL(rc, 0);
   snprintf(md, sizeof md, "%s/rep/report.md", dir);
   char *r = slurp(md);
@@ -291,12 +288,12 @@ static void test_bad_input(void) {
   fclose(f);
   snprintf(args, sizeof args, "report %s --out %s/rep", path, dir);
   CU_ASSERT_EQUAL(run(NULL, args), 2);
-  CU_ASSERT_PTR_NOT_NULL(strstr(slurp(out), "not an HDF5 file"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "not an HDF5 file"));
   snprintf(args, sizeof args, "report %s/missing.h5", dir);
   CU_ASSERT_EQUAL(run(NULL, args), 2);
-  CU_ASSERT_PTR_NOT_NULL(strstr(slurp(out), "no such file"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "no such file"));
   CU_ASSERT_EQUAL(run(NULL, "report"), 2);
-  CU_ASSERT_PTR_NOT_NULL(strstr(slurp(out), "usage: tunebench report"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "usage: tunebench report"));
   CU_ASSERT_EQUAL(run(NULL, "report a.h5 b.h5"), 2);
   CU_ASSERT_EQUAL(run(NULL, "report a.h5 --colour"), 2);
   CU_ASSERT_EQUAL(run(NULL, "report a.h5 --out"), 2);
@@ -310,7 +307,7 @@ static void test_bad_input(void) {
   snprintf(env, sizeof env, "PYTHONPATH=%s", dir);
   snprintf(args, sizeof args, "report %s", path);
   CU_ASSERT_EQUAL(run(env, args), 2);
-  char *o = slurp(out);
+  char *o = text;
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "h5py"));
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "scripts/setup"));
   cleanup_dir();

@@ -1,5 +1,5 @@
-/* test_sampler_basic.c: tests of the grid and random samplers (host/sampler_basic.c) and sobol, halton, lhs
- * (host/sampler_qmc.c): seeded determinism (same seed same suggestions, other seed different), grid exhaustion
+/* test_sampler_basic.c: tests of the grid and random samplers (host/samplers/sampler_basic.c) and sobol, halton, lhs
+ * (host/samplers/sampler_qmc.c): seeded determinism (same seed same suggestions, other seed different), grid exhaustion
  * (exact count of distinct points, then TB_ERR_EXHAUSTED), grid levels, grid over conditional spaces without
  * duplicates, Sobol/Halton points equal GSL's own sequence when scramble=0 (and a constant rotation when 1), the
  * dimension limit, LHS stratification per batch, bad options, multi-objective random search, and random search

@@ -1,8 +1,9 @@
-/* test_sampler_evo.c: tests of the evolutionary samplers: cmaes (host/cmaes.c), evolution (host/evolution.c) and
- * nsga2 (host/nsga2.c), driven through the public ask/tell interface on functions written here (shifted sphere,
- * integer sphere, a mixed conditional problem, a discrete problem) and from host/testfn.c (Rosenbrock, Rastrigin
- * written here, ZDT1). Checks convergence (stated thresholds), IPOP restarts, beating uniform random search,
- * aging, generation bookkeeping with failed trials, determinism for a seed, and bad spaces and options. */
+/* test_sampler_evo.c: tests of the evolutionary samplers: cmaes (host/samplers/cmaes.c), evolution
+ * (host/samplers/evolution.c) and nsga2 (host/samplers/nsga2.c), driven through the public ask/tell interface on
+ * functions written here (shifted sphere, integer sphere, a mixed conditional problem, a discrete problem) and from
+ * host/objective/testfn.c (Rosenbrock, Rastrigin written here, ZDT1). Checks convergence (stated thresholds), IPOP
+ * restarts, beating uniform random search, aging, generation bookkeeping with failed trials, determinism for a seed,
+ * and bad spaces and options. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* test_sampler_gp.c: tests of the GP-BO sampler (host/gp.c, gp_model.c, gp_acq.c). The model parts are checked
+/* test_sampler_gp.c: tests of the GP-BO sampler (host/samplers/gp.c, gp_model.c, gp_acq.c). The model parts are checked
  * against plain double-precision references written here (Matern 5/2 formula, finite differences, long-double
  * expected improvement); the sampler through the public ask/tell API: determinism, regret against random search
  * on Branin and Hartmann6 (local copies of the functions), parallel asks with pending trials, a mixed space,

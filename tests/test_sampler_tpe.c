@@ -1,5 +1,5 @@
-/* test_sampler_tpe.c: the TPE sampler (host/tpe.c) through tb_sampler_*: bad options, determinism (the defaults and
- * preset=optuna31), startup trials, the defaults and the preset spelt out option by option, EI weights,
+/* test_sampler_tpe.c: the TPE sampler (host/samplers/tpe.c) through tb_sampler_*: bad options, determinism (the
+ * defaults and preset=optuna31), startup trials, the defaults and the preset spelt out option by option, EI weights,
  * Hartmann6 regret against random search and the defaults against preset=optuna31 (20 seeds), maximisation, categorical
  * and int / log-int concentration, conditional spaces with fixed, log and int parameters and pruned and failed
  * trials, constant liar, and the time per suggestion at 1000 trials (printed, not asserted). The estimators

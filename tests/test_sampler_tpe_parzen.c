@@ -1,6 +1,6 @@
-/* test_sampler_tpe_parzen.c: the Parzen estimators of the TPE sampler (host/tpe_parzen.c) against a plain double
- * reference written here: Optuna's bandwidth rule (neighbour gaps with the prior mean, endpoints, magic clip, ties),
- * truncation to [0, 1], observation weights, categorical rows, the multivariate mixture of products; densities
+/* test_sampler_tpe_parzen.c: the Parzen estimators of the TPE sampler (host/samplers/tpe_parzen.c) against a plain
+ * double reference written here: Optuna's bandwidth rule (neighbour gaps with the prior mean, endpoints, magic clip,
+ * ties), truncation to [0, 1], observation weights, categorical rows, the multivariate mixture of products; densities
  * integrate to 1; cell masses (int parameters) against the integrated reference; Optuna 3.1's score
  * (density_scaled 0: each kernel times its sigma) against the same reference; draws follow the density (empirical
  * CDF); min_bandwidth and the multivariate per-dimension gap bandwidths (mv_gaps) against a plain reference.

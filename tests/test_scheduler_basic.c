@@ -1,10 +1,11 @@
-/* test_scheduler_basic.c: tests of the scheduler interface (host/scheduler.c) and of none, early_stopping and
- * median (host/sched_basic.c): names and bad configurations/options rejected; none runs max_trials trials to the
- * full budget, stops at max_budget (overshooting by at most one job), ends when a grid is exhausted, answers WAIT
- * while jobs run; early stopping stops exactly after `patience` reports without a min_delta improvement (minimised
- * and maximised); median stops a trial exactly when its best value is worse than the median of completed trials at
- * the same fidelity (checked against a double-precision reference on random curves), honouring n_startup_trials,
- * n_warmup_steps and interval; bad calls (unknown trial, fidelity going backwards, finish of an idle trial).
+/* test_scheduler_basic.c: tests of the scheduler interface (host/schedulers/scheduler.c) and of none, early_stopping
+ * and median (host/schedulers/sched_basic.c): names and bad configurations/options rejected; none runs max_trials
+ * trials to the full budget, stops at max_budget (overshooting by at most one job), ends when a grid is exhausted,
+ * answers WAIT while jobs run; early stopping stops exactly after `patience` reports without a min_delta improvement
+ * (minimised and maximised); median stops a trial exactly when its best value is worse than the median of completed
+ * trials at the same fidelity (checked against a double-precision reference on random curves), honouring
+ * n_startup_trials, n_warmup_steps and interval; bad calls (unknown trial, fidelity going backwards, finish of an idle
+ * trial).
  */
 #include <math.h>
 #include <stdint.h>

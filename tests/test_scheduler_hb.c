@@ -1,8 +1,8 @@
-/* test_scheduler_hb.c: tests of the rung-based schedulers (host/sched_hyperband.c, sched_asha.c, sched_bohb.c):
- * Hyperband's bracket table for R = 81, eta = 3 equals Li et al.'s; a simulated Hyperband run (synthetic objective
- * depending on configuration and fidelity) with 1 and with 4 workers promotes exactly the top n_{i+1} of every rung
- * and trains exactly the table's budget; successive halving with default and explicit n and with a rung cut short
- * by max_trials; ASHA's promotion rule on hand-made sequences of finishes with 1 and 3 workers; BOHB's KDE
+/* test_scheduler_hb.c: tests of the rung-based schedulers (host/schedulers/sched_hyperband.c, sched_asha.c,
+ * sched_bohb.c): Hyperband's bracket table for R = 81, eta = 3 equals Li et al.'s; a simulated Hyperband run (synthetic
+ * objective depending on configuration and fidelity) with 1 and with 4 workers promotes exactly the top n_{i+1} of
+ * every rung and trains exactly the table's budget; successive halving with default and explicit n and with a rung cut
+ * short by max_trials; ASHA's promotion rule on hand-made sequences of finishes with 1 and 3 workers; BOHB's KDE
  * proposals concentrate near the optimum (mean distance < half of the random picks'), and its random fraction is
  * respected (1/3 within 4 standard errors, 0 and 1 exactly); determinism; bad options.
  */

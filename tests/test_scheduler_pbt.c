@@ -1,10 +1,11 @@
-/* test_scheduler_pbt.c: tests of population based training (host/sched_pbt.c) on the toy problem of Jaderberg et
- * al. 2017 (protocols.md section 5): Q = 1.2 - (theta0^2 + theta1^2), each member does gradient ascent on the
- * surrogate Qhat = 1.2 - (h0 theta0^2 + h1 theta1^2) from theta = (0.9, 0.8) (unequal, so the two members' values differ and a tournament is not a tie), two members starting at h = (0, 1)
- * and (1, 0). The test keeps the members' theta itself and drives the scheduler's jobs (EXPLOIT copies theta from
- * the source). Checks: PBT (truncation and tournament) reaches Q > 1.18 well before the end while the same members
- * without PBT never pass 0.56; every EXPLOIT job has an EXPLOIT event with the member's old and new x; a failed
- * member leaves the population and the study goes on; the budget stops it; determinism; bad options.
+/* test_scheduler_pbt.c: tests of population based training (host/schedulers/sched_pbt.c) on the toy problem of
+ * Jaderberg et al. 2017 (protocols.md section 5): Q = 1.2 - (theta0^2 + theta1^2), each member does gradient ascent on
+ * the surrogate Qhat = 1.2 - (h0 theta0^2 + h1 theta1^2) from theta = (0.9, 0.8) (unequal, so the two members' values
+ * differ and a tournament is not a tie), two members starting at h = (0, 1) and (1, 0). The test keeps the members'
+ * theta itself and drives the scheduler's jobs (EXPLOIT copies theta from the source). Checks: PBT (truncation and
+ * tournament) reaches Q > 1.18 well before the end while the same members without PBT never pass 0.56; every EXPLOIT
+ * job has an EXPLOIT event with the member's old and new x; a failed member leaves the population and the study goes
+ * on; the budget stops it; determinism; bad options.
  */
 #include <math.h>
 #include <stdint.h>

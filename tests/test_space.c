@@ -1,4 +1,4 @@
-/* test_space.c: tests of host/space.c (tb_space.h): every adder's bad input and its message, conditions (chains,
+/* test_space.c: tests of host/space/space.c (tb_space.h): every adder's bad input and its message, conditions (chains,
  * unknown names, cycles, impossible values), tb_space_check messages, the unit-cube mapping against a plain
  * double reference written here (uniform, log, int steps, log ints, categoricals, fixed), to_unit/from_unit round
  * trips, and JSON formatting (escaping, inactive parameters omitted, truncation). Random inputs from a fixed seed.

@@ -1,5 +1,5 @@
-/* test_store.c: the results store (host/store.c, store_h5.c, store_codec.c, h5.c tables): a study with two
- * experiments written through the API and read back table by table with host/h5.c (values equal to what was
+/* test_store.c: the results store (host/store/store.c, store_h5.c, store_codec.c, h5.c tables): a study with two
+ * experiments written through the API and read back table by table with host/data/h5.c (values equal to what was
  * written); the .h5 rebuilt from the journal after deleting it gives identical tables; resume hands back every
  * event and the interrupted trials, which become "interrupted" rows; force keeps the old study until the new one has
  * finished a trial and never replaces a locked journal (issue 21); bad input (overwrite without force, unknown

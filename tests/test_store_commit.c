@@ -1,4 +1,5 @@
-/* test_store_commit.c: the results store's group commit and cost counters (host/store_commit.c through tb_store.h).
+/* test_store_commit.c: the results store's group commit and cost counters (host/store/store_commit.c through
+ * tb_store.h).
  * - one thread, sync_per_trial: exactly one fsync per finished trial (plus the study's own), and each finished
  *   trial's record is in the journal file when tb_store_trial_end returns; exact call and record counts;
  * - sync_per_trial = 0: the last trial's end stays buffered until tb_store_sync, which fsyncs once (a second sync

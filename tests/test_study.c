@@ -15,13 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "objective_fixture.h"
 #include "objective_impl.h"
 #include "tb_error.h"
 #include "tb_model.h"
 #include "tb_store.h"
 #include "tb_study.h"
-#include "tb_test.h"
-#include "tb_validate.h"
 
 static char dir[64];
 static const char *tmp_path(const char *name) {
@@ -138,31 +137,16 @@ static void test_command_failures(void) {
   tb_space_free(sp);
 }
 
-/* A learner on gen data: the objective, its data and holdout. */
-typedef struct lfix {
-  tb_dataset *ds;
-  tb_eval_data view;
-  tb_holdout *hold;
-  tb_objective *o;
-} lfix;
-
-static void lfix_init(lfix *f, const char *spec, const char *learner, int latency) {
-  memset(f, 0, sizeof *f);
-  TB_CHECK_OK(tb_data_load(spec, &f->ds));
+/* A learner on gen data (objective_fixture.h): default split, stratified for classification. */
+static void lfix_init(ofx *f, const char *spec, const char *learner, int latency) {
+  tb_dataset *ds = ofx_load(spec);
   tb_split_spec sp = tb_split_spec_default();
-  sp.stratify = f->ds->task == TB_TASK_CLASSIFICATION;
-  TB_CHECK_OK(tb_validate_split(f->ds, &sp, &f->view, &f->hold));
-  TB_CHECK_OK(tb_objective_learner(tb_learner_find(learner), &f->view, latency, &f->o));
-}
-static void lfix_free(lfix *f) {
-  tb_objective_free(f->o);
-  tb_holdout_free(f->hold);
-  tb_eval_data_free(&f->view);
-  tb_dataset_free(f->ds);
+  sp.stratify = ds->task == TB_TASK_CLASSIFICATION;
+  ofx_open(f, tb_learner_find(learner), ds, &sp, NULL, latency, 0);
 }
 
 /* One mlp configuration (defaults + text settings) run through the learner objective as a worker runs it. */
-static int one_config(lfix *f, const char *const *kv, int n, size_t budget, char *reason, size_t len) {
+static int one_config(ofx *f, const char *const *kv, int n, size_t budget, char *reason, size_t len) {
   const tb_learner *L = tb_learner_find("mlp");
   const tb_space *sp = tb_objective_space(f->o);
   double x[64];
@@ -183,7 +167,7 @@ static int one_config(lfix *f, const char *const *kv, int n, size_t budget, char
 }
 
 static void test_learner_diverge_oom(void) {
-  lfix f;
+  ofx f;
   lfix_init(&f, "gen:friedman1?n=200&d=6&seed=2", "mlp", 0);
   char why[TB_TRIAL_REASON_MAX];
   static const char *huge[] = {"optimizer", "momentum", "momentum", "0.99", "lr", "10", "batch_size", "16"};
@@ -193,7 +177,7 @@ static void test_learner_diverge_oom(void) {
   CU_ASSERT_EQUAL(one_config(&f, big, 2, 1 << 20, why, sizeof why), TB_TRIAL_OOM);
   CU_ASSERT_PTR_NOT_NULL(strstr(why, "budget"));
   CU_ASSERT_EQUAL(one_config(&f, big, 2, 0, why, sizeof why), TB_TRIAL_COMPLETE);
-  lfix_free(&f);
+  ofx_close(&f);
 }
 
 static void test_multiobjective(void) {
@@ -249,7 +233,7 @@ static void test_multiobjective(void) {
 }
 
 static void test_learner_study(void) {
-  lfix f;
+  ofx f;
   lfix_init(&f, "gen:classification?n=240&d=6&informative=4&classes=3&seed=5", "mlp", 100);
   const char *path = tmp_path("learner.h5");
   tb_store *st = NULL;
@@ -308,11 +292,11 @@ static void test_learner_study(void) {
   tb_store_history_free(h);
   TB_CHECK_OK(tb_store_close(st));
   tb_study_free(s);
-  lfix_free(&f);
+  ofx_close(&f);
 }
 
 static void test_learner_failures(void) {
-  lfix f;
+  ofx f;
   lfix_init(&f, "gen:friedman1?n=200&d=6&seed=2", "mlp", 0);
   /* random mlp configurations under a 64 KiB model budget: wide ones are oom, the study runs them all */
   tb_study_params p = tb_study_params_default();
@@ -339,7 +323,7 @@ static void test_learner_failures(void) {
   CU_ASSERT(n_oom >= 1);
   CU_ASSERT_EQUAL(n_oom + n_other, 8);
   tb_study_free(s);
-  lfix_free(&f);
+  ofx_close(&f);
 }
 
 static void test_resume(void) {

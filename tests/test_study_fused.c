@@ -14,19 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "objective_fixture.h"
 #include "tb_error.h"
 #include "tb_model.h"
 #include "tb_study.h"
-#include "tb_test.h"
-#include "tb_validate.h"
 
-typedef struct fix {
-  tb_dataset *ds;
-  tb_eval_data view;
-  tb_holdout *hold;
-  tb_space *sp;
-  tb_objective *o;
-} fix;
 
 /* The mlp's declared space with the shape fixed (layers 1, units 16 unless vary_units, relu, batch 32, adam,
  * constant schedule, 3 epochs; optimizer momentum so that large lr diverge); the other parameters as declared. */
@@ -65,24 +57,13 @@ static tb_space *mlp_space(int vary_units) {
   return sp;
 }
 
-static void fix_init(fix *f, int vary_units) {
-  memset(f, 0, sizeof *f);
-  TB_CHECK_OK(tb_data_load("gen:friedman1?n=300&d=6&seed=2", &f->ds));
+/* The mlp objective (objective_fixture.h) on friedman1 with the default split, over mlp_space(vary_units). */
+static void fix_init(ofx *f, int vary_units) {
   tb_split_spec sp = tb_split_spec_default();
-  TB_CHECK_OK(tb_validate_split(f->ds, &sp, &f->view, &f->hold));
-  f->sp = mlp_space(vary_units);
-  tb_objective_learner_params lp = {tb_learner_find("mlp"), &f->view, 0, f->sp, NULL};
-  TB_CHECK_OK(tb_objective_learner_create(&lp, &f->o));
-}
-static void fix_free(fix *f) {
-  tb_objective_free(f->o);
-  tb_space_free(f->sp);
-  tb_holdout_free(f->hold);
-  tb_eval_data_free(&f->view);
-  tb_dataset_free(f->ds);
+  ofx_open(f, tb_learner_find("mlp"), ofx_load("gen:friedman1?n=300&d=6&seed=2"), &sp, mlp_space(vary_units), 0, 0);
 }
 
-static tb_study *run(fix *f, const char *scheduler, int fuse, int workers, long n_trials, double R) {
+static tb_study *run(ofx *f, const char *scheduler, int fuse, int workers, long n_trials, double R) {
   tb_study_params p = tb_study_params_default();
   p.sampler = "random";
   p.scheduler = scheduler;
@@ -123,9 +104,9 @@ static int same_trials(const tb_study *a, const tb_study *b, int dim) {
 }
 
 static void test_random(void) {
-  fix f;
+  ofx f;
   fix_init(&f, 0);
-  int dim = tb_space_dim(f.sp);
+  int dim = tb_space_dim(f.space);
   tb_study *solo = run(&f, "none", 0, 1, 12, 3), *fused = run(&f, "none", 4, 1, 12, 3),
            *fused2 = run(&f, "none", 4, 2, 12, 3);
   CU_ASSERT_EQUAL(same_trials(fused, solo, dim), 12); /* 12 NEW jobs of one shape: three bundles of 4 */
@@ -143,13 +124,13 @@ static void test_random(void) {
   tb_study_free(solo);
   tb_study_free(fused);
   tb_study_free(fused2);
-  fix_free(&f);
+  ofx_close(&f);
 }
 
 static void test_hyperband(void) {
-  fix f;
+  ofx f;
   fix_init(&f, 0);
-  int dim = tb_space_dim(f.sp);
+  int dim = tb_space_dim(f.space);
   tb_study *solo = run(&f, "hyperband", 0, 1, 30, 9), *fused = run(&f, "hyperband", 4, 1, 30, 9);
   CU_ASSERT(same_trials(fused, solo, dim) >= 4);
   int promoted = 0;
@@ -160,18 +141,18 @@ static void test_hyperband(void) {
   CU_ASSERT(promoted >= 1);
   tb_study_free(solo);
   tb_study_free(fused);
-  fix_free(&f);
+  ofx_close(&f);
 }
 
 static void test_shapes(void) {
-  fix f;
+  ofx f;
   fix_init(&f, 1);
-  int dim = tb_space_dim(f.sp);
+  int dim = tb_space_dim(f.space);
   tb_study *solo = run(&f, "none", 0, 1, 10, 2), *fused = run(&f, "none", 3, 1, 10, 2);
   CU_ASSERT(same_trials(fused, solo, dim) >= 2); /* widths 16 and 20: runs of one width share bundles */
   tb_study_free(solo);
   tb_study_free(fused);
-  fix_free(&f);
+  ofx_close(&f);
 }
 
 static void test_bad(void) {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "objective_fixture.h"
 #include "objective_impl.h"
 #include "tb_error.h"
 #include "tb_h5.h"
@@ -24,8 +25,6 @@
 #include "tb_store.h"
 #include "tb_study.h"
 #include "tb_suite.h"
-#include "tb_test.h"
-#include "tb_validate.h"
 
 static char dir[64];
 static const char *tmp_path(const char *name) {
@@ -57,12 +56,8 @@ static const char *suite_text =
 typedef struct fix {
   tb_suite *suite;
   tb_suite_experiment ex;
-  tb_dataset *ds, *test;
-  tb_eval_data view;
-  tb_holdout *hold;
-  tb_space *sp;
-  tb_objective *o;     /* restricted space, test rows */
-  tb_objective *decl;  /* declared space, no test rows */
+  ofx ob;             /* the objective over the restricted space, with test rows (objective_fixture.h) */
+  tb_objective *decl; /* declared space, no test rows */
 } fix;
 
 static void fix_init(fix *f) {
@@ -71,26 +66,18 @@ static void fix_init(fix *f) {
   CU_ASSERT_EQUAL_FATAL(tb_suite_n_tuned(f->suite), 1);
   CU_ASSERT_STRING_EQUAL(f->suite->objectives[0].name, "valid_accuracy"); /* test_* moved last */
   TB_CHECK_OK(tb_suite_experiment_get(f->suite, 0, &f->ex));
-  TB_CHECK_OK(tb_suite_space(f->suite, &f->ex, &f->sp));
+  tb_space *sp = NULL;
+  TB_CHECK_OK(tb_suite_space(f->suite, &f->ex, &sp));
   CU_ASSERT_EQUAL_FATAL(tb_suite_learner_remaps(f->ex.learner), 1);
-  TB_CHECK_OK(tb_data_load(f->ex.dataset->spec, &f->ds));
   tb_split_spec s = tb_split_spec_default();
-  TB_CHECK_OK(tb_validate_split(f->ds, &s, &f->view, &f->hold));
-  tb_splits parts;
-  TB_CHECK_OK(tb_data_split(f->ds, &s, &parts));
-  TB_CHECK_OK(tb_dataset_subset(f->ds, parts.test, parts.n_test, &f->test));
-  tb_splits_free(&parts);
-  tb_objective_learner_params p = {f->ex.learner->learner, &f->view, 0, f->sp, f->test};
-  TB_CHECK_OK(tb_objective_learner_create(&p, &f->o));
-  TB_CHECK_OK(tb_objective_learner(f->ex.learner->learner, &f->view, 0, &f->decl));
+  ofx_open(&f->ob, f->ex.learner->learner, ofx_load(f->ex.dataset->spec), &s, sp, 0, 1);
+  tb_objective_learner_params pd = {f->ex.learner->learner, &f->ob.view, 0, NULL, NULL};
+  TB_CHECK_OK(tb_objective_learner_create(&pd, &f->decl));
 }
 
 static void fix_free(fix *f) {
-  tb_objective_free(f->o), tb_objective_free(f->decl);
-  tb_space_free(f->sp);
-  tb_holdout_free(f->hold);
-  tb_eval_data_free(&f->view);
-  tb_dataset_free(f->test), tb_dataset_free(f->ds);
+  tb_objective_free(f->decl);
+  ofx_close(&f->ob);
   tb_suite_free(f->suite);
 }
 
@@ -104,7 +91,7 @@ static void test_restricted_space(void) {
   fix f;
   fix_init(&f);
   const tb_learner *L = f.ex.learner->learner;
-  const tb_space *sp = tb_objective_space(f.o);
+  const tb_space *sp = tb_objective_space(f.ob.o);
   int d = tb_space_dim(sp), ia = tb_space_find(sp, "act"), iu = tb_space_find(sp, "units");
   int io = tb_space_find(sp, "optimizer");
   CU_ASSERT_FATAL(ia >= 0 && iu >= 0 && io >= 0 && d <= 64);
@@ -124,12 +111,12 @@ static void test_restricted_space(void) {
   tb_worker_ctx wk = {0, NULL, NULL};
   TB_CHECK_OK(tb_backend_open(&dev, &wk.be));
   tb_trial_run a, b;
-  run_one(f.o, x, &wk, &a);
+  run_one(f.ob.o, x, &wk, &a);
   CU_ASSERT_EQUAL_FATAL(a.status, TB_TRIAL_COMPLETE);
   tb_worker_ctx wk2 = {0, wk.be, NULL};
   run_one(f.decl, xl, &wk2, &b);
   CU_ASSERT_EQUAL_FATAL(b.status, TB_TRIAL_COMPLETE);
-  int im = tb_objective_metric_find(f.o, "valid_loss"), ia2 = tb_objective_metric_find(f.o, "valid_accuracy");
+  int im = tb_objective_metric_find(f.ob.o, "valid_loss"), ia2 = tb_objective_metric_find(f.ob.o, "valid_accuracy");
   CU_ASSERT(a.metrics[im] == b.metrics[im]); /* same model, same seed: bit-identical */
   CU_ASSERT(a.metrics[ia2] == b.metrics[ia2]);
   CU_ASSERT(a.n_params == b.n_params);
@@ -138,26 +125,26 @@ static void test_restricted_space(void) {
   tb_space *decl = NULL;
   TB_CHECK_OK(tb_learner_space(L, &decl));
   tb_model *m = NULL;
-  tb_parts parts = {f.view.train, f.view.n_train, f.view.valid, f.view.n_valid};
+  tb_parts parts = {f.ob.view.train, f.ob.view.n_train, f.ob.view.valid, f.ob.view.n_valid};
   TB_CHECK_OK(tb_model_create(L, decl, xl, wk.devdata, &parts, 77, &m));
   TB_CHECK_OK(tb_model_train(m, 1));
   TB_CHECK_OK(tb_model_train(m, 1));
   int k = tb_model_n_outputs(m);
-  float *out = malloc(f.test->n_rows * (size_t)k * sizeof *out);
-  TB_CHECK_OK(tb_model_predict(m, f.test->X, f.test->n_rows, out));
+  float *out = malloc(f.ob.test->n_rows * (size_t)k * sizeof *out);
+  TB_CHECK_OK(tb_model_predict(m, f.ob.test->X, f.ob.test->n_rows, out));
   double hit = 0, ll = 0;
-  for (size_t i = 0; i < f.test->n_rows; i++) {
+  for (size_t i = 0; i < f.ob.test->n_rows; i++) {
     int best = 0;
     for (int c = 1; c < k; c++) best = out[i * k + c] > out[i * k + best] ? c : best;
-    hit += best == f.test->y_class[i];
-    ll -= log(fmax(out[i * k + f.test->y_class[i]], 1e-15));
+    hit += best == f.ob.test->y_class[i];
+    ll -= log(fmax(out[i * k + f.ob.test->y_class[i]], 1e-15));
   }
-  double acc = hit / (double)f.test->n_rows, loss = ll / (double)f.test->n_rows;
-  int ta = tb_objective_metric_find(f.o, "test_accuracy"), tl = tb_objective_metric_find(f.o, "test_loss");
+  double acc = hit / (double)f.ob.test->n_rows, loss = ll / (double)f.ob.test->n_rows;
+  int ta = tb_objective_metric_find(f.ob.o, "test_accuracy"), tl = tb_objective_metric_find(f.ob.o, "test_loss");
   CU_ASSERT_FATAL(ta >= 0 && tl >= 0);
   CU_ASSERT_DOUBLE_EQUAL(a.metrics[ta], acc, 1e-12); /* the same predictions: only summation order may differ */
   CU_ASSERT_DOUBLE_EQUAL(a.metrics[tl], loss, 1e-9 * fmax(1, loss));
-  CU_ASSERT(acc > 0 && acc <= 1 && f.test->n_rows >= 50);
+  CU_ASSERT(acc > 0 && acc <= 1 && f.ob.test->n_rows >= 50);
   free(out);
   tb_model_free(m);
   tb_space_free(decl);
@@ -177,12 +164,12 @@ static void test_restricted_space(void) {
   p.n_objectives = 1, p.n_recorded = 2;
   p.objectives[0] = "valid_accuracy", p.objectives[1] = "test_accuracy", p.maximize[0] = p.maximize[1] = 1;
   tb_study *s = NULL;
-  TB_CHECK_OK(tb_study_create(f.o, &p, &s));
+  TB_CHECK_OK(tb_study_create(f.ob.o, &p, &s));
   tb_store_experiment ex = {"mlp.g", "mlp", f.ex.dataset->spec, NULL, 0, NULL, NULL};
   tb_study_describe_experiment(s, &ex);
   CU_ASSERT_EQUAL(ex.n_objectives, 2);
   const char *an[] = {"n_valid"};
-  double av[] = {(double)f.view.n_valid};
+  double av[] = {(double)f.ob.view.n_valid};
   int idx = -1;
   TB_CHECK_OK(tb_store_add_experiment_attrs(st, &ex, 1, an, av, &idx));
   TB_CHECK_OK(tb_study_attach_store(s, st, idx));
@@ -208,7 +195,7 @@ static void test_restricted_space(void) {
       CU_ASSERT_EQUAL(ev->u.experiment.exp.n_objectives, 2);
       CU_ASSERT_STRING_EQUAL(ev->u.experiment.exp.objective_names[1], "test_accuracy");
       CU_ASSERT_EQUAL(ev->u.experiment.n_attrs, 1);
-      CU_ASSERT(ev->u.experiment.attr_values[0] == (double)f.view.n_valid);
+      CU_ASSERT(ev->u.experiment.attr_values[0] == (double)f.ob.view.n_valid);
       const tb_space *hs = ev->u.experiment.exp.space; /* the restricted space is what is recorded */
       CU_ASSERT_EQUAL(tb_space_param(hs, ia)->n_choices, 2);
       CU_ASSERT_STRING_EQUAL(tb_space_param(hs, ia)->choices[0], "sigmoid");
@@ -229,7 +216,7 @@ static void test_stop_is_interrupt(void) {
   tb_study_params p = tb_study_params_default();
   p.sampler = "random", p.n_trials = 6, p.max_fidelity = 40, p.n_workers = 2, p.seed = 8, p.stop_after = 1;
   tb_study *s = NULL;
-  TB_CHECK_OK(tb_study_create(f.o, &p, &s));
+  TB_CHECK_OK(tb_study_create(f.ob.o, &p, &s));
   TB_CHECK_OK(tb_study_run(s, NULL));
   CU_ASSERT(tb_study_stopped(s));
   int n_pruned = 0, n_other = 0, n_int = 0;
@@ -254,12 +241,12 @@ static void test_bad_input(void) {
   TB_CHECK_OK(tb_space_init(&sp));
   TB_CHECK_OK(tb_space_add_float(sp, "lr", 0.01, 0.1, 1));
   TB_CHECK_OK(tb_space_finalize(sp));
-  tb_objective_learner_params p = {f.ex.learner->learner, &f.view, 0, sp, NULL};
+  tb_objective_learner_params p = {f.ex.learner->learner, &f.ob.view, 0, sp, NULL};
   CU_ASSERT_EQUAL(tb_objective_learner_create(&p, &o), TB_ERR_INVALID); /* not mlp's parameters */
   CU_ASSERT_PTR_NULL(o);
   tb_dataset *other = NULL;
   TB_CHECK_OK(tb_data_load("gen:classification?n=50&d=5&informative=3&classes=3&seed=1", &other));
-  tb_objective_learner_params q = {f.ex.learner->learner, &f.view, 0, f.sp, other};
+  tb_objective_learner_params q = {f.ex.learner->learner, &f.ob.view, 0, f.ob.space, other};
   CU_ASSERT_EQUAL(tb_objective_learner_create(&q, &o), TB_ERR_INVALID); /* 5 columns, not 6 */
   CU_ASSERT_EQUAL(tb_objective_learner_create(NULL, &o), TB_ERR_INVALID);
   tb_study_params sp2 = tb_study_params_default();

@@ -1,4 +1,4 @@
-/* test_suite.c: suite files (host/tb_suite.h) and the `run` / `list` commands. Covers: every built-in suite in
+/* test_suite.c: suite files (host/suite/tb_suite.h) and the `run` / `list` commands. Covers: every built-in suite in
  * suites/ loads; every broken suite in tests/suites_bad/ fails with its expected file:line:column and message (the
  * table below lists each one, and a file missing from the table fails the test); "did you mean" distances; spaces
  * built from suites (learner overrides with a restricted categorical mapped back to declared indices, fixed and
@@ -11,11 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_fixture.h"
 #include "tb_suite.h"
-#include "tb_test.h"
 
 static const char *src_dir(void) {
   const char *d = getenv("TB_SOURCE_DIR");
@@ -235,24 +234,10 @@ static void test_spaces(void) {
   tb_suite_free(s);
 }
 
-/* Runs `tunebench ARGS 2>&1` from dir; returns the exit status. */
-static int run(const char *dir, const char *args, char *out, size_t cap) {
-  const char *bin = getenv("TB_BINARY");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(bin);
-  char cmd[4096];
-  snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", dir, bin, args);
-  FILE *p = popen(cmd, "r");
-  if (!p) return -1;
-  size_t n = fread(out, 1, cap - 1, p);
-  out[n] = '\0';
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static char out[1 << 17];
 
 static void test_cli_list_dry_run(void) {
-  CU_ASSERT_EQUAL(run(".", "list", out, sizeof out), 0);
+  CU_ASSERT_EQUAL(cli_run_in(".", NULL, "list", out, sizeof out), 0);
   const char *want[] = {"mlp (fidelity: epochs)", "active when optimizer is momentum or nesterov", "tpe", "hyperband",
                         "gen:classification", "hartmann6", "valid_accuracy", "quickstart", "bergstra2012", NULL};
   for (int i = 0; want[i]; i++) {
@@ -261,7 +246,7 @@ static void test_cli_list_dry_run(void) {
   }
   char tmp[] = "/tmp/tb_suite_XXXXXX";
   CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(tmp));
-  CU_ASSERT_EQUAL(run(tmp, "run quickstart --dry-run --jobs 1", out, sizeof out), 0);
+  CU_ASSERT_EQUAL(cli_run_in(tmp, NULL, "run quickstart --dry-run --jobs 1", out, sizeof out), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "strategies 3"));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "one trial at the defaults:"));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "1 parallel trial"));
@@ -269,9 +254,9 @@ static void test_cli_list_dry_run(void) {
   char path[128];
   snprintf(path, sizeof path, "%s/quickstart.h5", tmp);
   CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0); /* dry run writes nothing */
-  CU_ASSERT_EQUAL(run(tmp, "run no-such-suite", out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run_in(tmp, NULL, "run no-such-suite", out, sizeof out), 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "built-in: "));
-  CU_ASSERT_EQUAL(run(tmp, "run quickstart --resume --force", out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run_in(tmp, NULL, "run quickstart --resume --force", out, sizeof out), 2);
   rmdir(tmp);
 }
 
@@ -285,24 +270,26 @@ static void test_cli_run_end_to_end(void) {
         "  - {name: tpe, sampler: {name: tpe, n_startup: 3}}\nbudget: {trials: 6}\nrepetitions: 2\n",
         f);
   fclose(f);
-  CU_ASSERT_EQUAL(run(tmp, "run tiny.yaml --out tiny.h5 --report-dir rep", out, sizeof out), 0);
+  CU_ASSERT_EQUAL(cli_run_in(tmp, NULL, "run tiny.yaml --out tiny.h5 --report-dir rep", out, sizeof out), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "tiny: complete"));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "report: written")); /* the run ends with the report */
   snprintf(path, sizeof path, "%s/rep/report.md", tmp);
   CU_ASSERT_EQUAL(access(path, F_OK), 0);
-  CU_ASSERT_EQUAL(run(tmp, "inspect tiny.h5", out, sizeof out), 0);
+  CU_ASSERT_EQUAL(cli_run_in(tmp, NULL, "inspect tiny.h5", out, sizeof out), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "complete"));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "branin: 24 trials")); /* 2 strategies x 2 repetitions x 6 */
   /* an existing --out is refused without --force, and replaced with it */
-  CU_ASSERT_EQUAL(run(tmp, "run tiny.yaml --out tiny.h5", out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run_in(tmp, NULL, "run tiny.yaml --out tiny.h5", out, sizeof out), 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "already exists"));
-  CU_ASSERT_EQUAL(run(tmp, "run tiny.yaml --out tiny.h5 --force --seed 5 --no-report", out, sizeof out), 0);
+  CU_ASSERT_EQUAL(cli_run_in(tmp, NULL, "run tiny.yaml --out tiny.h5 --force --seed 5 --no-report", out, sizeof out),
+                  0);
   CU_ASSERT_PTR_NULL(strstr(out, "report:"));
-  CU_ASSERT_EQUAL(run(tmp, "inspect tiny.h5", out, sizeof out), 0);
+  CU_ASSERT_EQUAL(cli_run_in(tmp, NULL, "inspect tiny.h5", out, sizeof out), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "branin: 24 trials"));
   /* resuming a complete study runs nothing new */
-  CU_ASSERT_EQUAL(run(tmp, "run tiny.yaml --out tiny.h5 --resume --seed 5 --no-report", out, sizeof out), 0);
-  CU_ASSERT_EQUAL(run(tmp, "inspect tiny.h5", out, sizeof out), 0);
+  CU_ASSERT_EQUAL(cli_run_in(tmp, NULL, "run tiny.yaml --out tiny.h5 --resume --seed 5 --no-report", out, sizeof out),
+                  0);
+  CU_ASSERT_EQUAL(cli_run_in(tmp, NULL, "inspect tiny.h5", out, sizeof out), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "branin: 24 trials"));
   /* a learner with a restricted space and a recorded-only test objective */
   snprintf(path, sizeof path, "%s/lr.yaml", tmp);
@@ -313,9 +300,9 @@ static void test_cli_run_end_to_end(void) {
         "budget: {trials: 3, fidelity: {max: 3}}\nobjectives: [test_accuracy, valid_accuracy]\n",
         f);
   fclose(f);
-  CU_ASSERT_EQUAL(run(tmp, "run lr.yaml --out lr.h5 --no-report", out, sizeof out), 0);
+  CU_ASSERT_EQUAL(cli_run_in(tmp, NULL, "run lr.yaml --out lr.h5 --no-report", out, sizeof out), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "lr: complete"));
-  CU_ASSERT_EQUAL(run(tmp, "export lr.h5 --format csv --table trials", out, sizeof out), 0);
+  CU_ASSERT_EQUAL(cli_run_in(tmp, NULL, "export lr.h5 --format csv --table trials", out, sizeof out), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "obj_valid_accuracy,obj_test_accuracy")); /* tuned first, then recorded */
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "mlp.g"));
   char cmd[512];

@@ -1,4 +1,4 @@
-/* test_testfn.c: tests of host/testfn.c: every function's value at its known minimiser equals the published
+/* test_testfn.c: tests of host/objective/testfn.c: every function's value at its known minimiser equals the published
  * optimum (within 1e-4) and no random point beats it; formulas against values computed independently here
  * (Branin's three minimisers, Rosenbrock/Ackley at chosen points); ZDT fronts (g = 1 points lie on the front,
  * others above it); hit boxes have 1% volume, lie in the unit cube, and the rectangle's sides are s*4^(j/(d-1));

@@ -1,4 +1,4 @@
-/* test_validate.c: tests of host/validate.c (holdout, k-fold CV with t-based CI, nested CV, one-shot final test).
+/* test_validate.c: tests of host/data/validate.c (holdout, k-fold CV with t-based CI, nested CV, one-shot final test).
  * The learner is a nearest-centroid classifier written here (using the first m features; m is its one
  * hyperparameter), on gen:classification data from a fixed seed. References are computed here in double from the
  * fold assignment and split that tb_data_kfold / tb_data_split give; the 95% CI uses t(0.975, 4) = 2.776 for k = 5

@@ -7,7 +7,7 @@
  * per-trial durability shared by group commit; (c) no per-trial sync (one fsync at close); and prints trial
  * records/s for each. The second replays a finished study's journal (every record, in order, one caller, fsync per
  * trial) into a fresh store and compares the time spent in store calls (and the process CPU, HDF5 writer included)
- * with the recorded study's wall time. Not here: the store (host/store*.c). Tested by tests/test_cli_results.c
+ * with the recorded study's wall time. Not here: the store (host/store/). Tested by tests/test_cli_results.c
  * (a small run) and tests/test_store_commit.c (the group commit itself). --group-commit is --mode group. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* cli_list.c: `tunebench list`: what a suite may name: learners with their hyperparameters (type, range or
  * choices, default, log, condition, help), samplers, schedulers, dataset kinds, test functions, objectives and the
- * built-in suites (the .yaml files of suites/, with their descriptions). Not here: parsing suites (host/suite*.c).
+ * built-in suites (the .yaml files of suites/, with their descriptions). Not here: parsing suites (host/suite/).
  * Tested by tests/test_suite.c, which runs the built binary. */
 #include <dirent.h>
 #include <stdio.h>

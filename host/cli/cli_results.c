@@ -1,5 +1,5 @@
 /* cli_results.c: `tunebench inspect FILE.h5`, `tunebench export FILE.h5 --format csv|json [--table T] [--out P]`
- * (the store's benchmark, `bench store`, is in cli_bench_store.c). Reads files with host/h5.c only (SWMR: works
+ * (the store's benchmark, `bench store`, is in cli_bench_store.c). Reads files with host/data/h5.c only (SWMR: works
  * while a study runs). Not here: the layout (store_h5.c). Tested by tests/test_cli_results.c. */
 #include <math.h>
 #include <stdio.h>

@@ -3,7 +3,8 @@
  * prints the plan with --dry-run (strategies, trial counts, fidelity budget, memory estimate; writes nothing), else
  * runs every experiment x strategy x repetition as a tb_study into one results file (tb_suite_run; display in
  * cli_run_progress.c), then the report (`tunebench report`) unless the suite or --no-report turns it off.
- * Not here: parsing (host/suite/) or running (host/suite/suite_run.c). Tested by tests/test_suite.c, which runs the built binary. */
+ * Not here: parsing (host/suite/) or running (host/suite/suite_run.c).
+ * Tested by tests/test_suite.c, which runs the built binary. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
-/* data_impl.h: internal to the dataset layer (host/data*.c, host/load_*.c, host/gen.c). One function per source;
- * tb_data_load() in data.c parses the SPEC and dispatches. Each source reads its keys through the tb_spec getters
- * and calls tb_spec_check_unused() so an unknown key is an error. */
+/* data_impl.h: internal to the dataset layer (host/data/data*.c, host/data/load_*.c, host/data/gen.c). One function per
+ * source; tb_data_load() in data.c parses the SPEC and dispatches. Each source reads its keys through the tb_spec
+ * getters and calls tb_spec_check_unused() so an unknown key is an error. */
 #ifndef TB_DATA_IMPL_H
 #define TB_DATA_IMPL_H
 #include <gsl/gsl_rng.h>

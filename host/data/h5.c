@@ -91,8 +91,6 @@ int tb_h5_close(tb_h5_file *f) {
   return rc;
 }
 
-const char *tb_h5_path(const tb_h5_file *f) { return f->path; }
-
 /* Opens dataset `name`; fills info. *dset >= 0 on success (the caller closes it). */
 static int open_dataset(tb_h5_file *f, const char *name, hid_t *dset, tb_h5_info *info) {
   char msg[160];

@@ -100,9 +100,6 @@ void tb_h5_cols_free(tb_h5_col *cols, int n_cols);
 int tb_h5_table_read_col(tb_h5_file *f, const char *path, const char *col, tb_h5_type type, size_t n_rows,
                          void *out);
 
-/* The file name the handle was opened with. */
-const char *tb_h5_path(const tb_h5_file *f);
-
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,9 @@
 /* tb_validate.h: validation methodology: holdout scores, (stratified) k-fold cross-validation with a t-based 95%
  * confidence interval, nested cross-validation, and the final test of the configuration finally selected.
  *
- * The test split is kept out of reach of samplers, schedulers and objectives by construction:
+ * The test split is kept out of reach of samplers, schedulers and the tuned objectives by construction (a learner
+ * objective sees test rows only when handed them as a separate dataset, to record test_* metrics that are never
+ * tuned on: docs/validation.md "Who reads the test rows"):
  *  - tb_validate_split() gives a tb_eval_data view whose dataset is a COPY holding only the train and valid rows,
  *    so no index arithmetic on the view can reach a test row, and an opaque tb_holdout that records the test rows.
  *  - Only tb_validate_final_test() reads a tb_holdout, and only once: a second call is refused, so the test split

@@ -1,7 +1,7 @@
 /* objective_fused.c: fused bundles of the learner objective (tb_objective_fusable, tb_objective_run_bundle): K NEW
  * jobs of one shape trained as one tb_fused model (models/tb_fused.h), each member reported after every unit,
  * stopped on its own, and measured as a solo trial after extraction (see docs/executor.md "Fused trials"). Never
- * used with a data-fraction fidelity. Not the solo path (host/objective_learner.c).
+ * used with a data-fraction fidelity. Not the solo path (host/objective/objective_learner.c).
  * Tested by tests/test_study_fused.c and tests/test_model_fused.c. */
 #include <math.h>
 #include <stdio.h>

@@ -367,12 +367,6 @@ static void impl_free(tb_objective *o) {
 }
 const tb_objective_vt tb_objlearner_vt = {learner_run, impl_free};
 
-int tb_objective_learner(const struct tb_learner *L, const struct tb_eval_data *data, int latency_runs,
-                         tb_objective **out) {
-  tb_objective_learner_params p = {L, data, latency_runs, NULL, NULL};
-  return tb_objective_learner_create(&p, out);
-}
-
 /* 1 when sp equals the declared space decl parameter by parameter (then no mapping is needed). */
 static int same_space(const tb_space *sp, const tb_space *decl) {
   for (int i = 0; i < tb_space_dim(decl); i++) {

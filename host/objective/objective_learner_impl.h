@@ -1,5 +1,5 @@
-/* objective_learner_impl.h: internal to the learner objective (host/objective_learner.c, the solo path, and
- * host/objective_fused.c, fused bundles): its state, its metric columns and the helpers both files use.
+/* objective_learner_impl.h: internal to the learner objective (host/objective/objective_learner.c, the solo path, and
+ * host/objective/objective_fused.c, fused bundles): its state, its metric columns and the helpers both files use.
  * Not a public header. Tested through tests/test_objective.c, tests/test_study.c and tests/test_study_fused.c. */
 #ifndef TB_OBJECTIVE_LEARNER_IMPL_H
 #define TB_OBJECTIVE_LEARNER_IMPL_H

@@ -6,7 +6,7 @@
  *    intermediate results, `value=V` the final one: see docs/executor.md);
  *  - a C callback with tb_objective_report() for intermediate values (see docs/c-api.md).
  * An objective produces named metrics; a study picks which of them it optimises (tb_study.h). It is not the
- * executor (host/study*.c runs it) and never sees test rows. Tested by tests/test_objective.c and tests/test_study.c.
+ * executor (host/study/ runs it) and never sees test rows. Tested by tests/test_objective.c and tests/test_study.c.
  */
 #ifndef TB_OBJECTIVE_H
 #define TB_OBJECTIVE_H
@@ -29,22 +29,19 @@ typedef enum { TB_OBJECTIVE_LEARNER = 0, TB_OBJECTIVE_TESTFN = 1, TB_OBJECTIVE_C
 struct tb_learner;
 struct tb_eval_data;
 
-/* Learner `L` on `data` (train and valid rows only, tb_validate.h; borrowed: it must outlive the objective).
- * Metrics: valid_loss, valid_accuracy (classification), valid_rmse (regression), train_time_s, latency_b1_p50_us,
- * latency_b1_p99_us, latency_b256_p50_us, latency_b256_p99_us, n_params, model_bytes, peak_memory_bytes, energy_j
- * (NAN without an NVML energy counter). Fidelity = learner units (epochs, rounds, trees), or, in a study with
- * data_fraction (tb_study.h), a fraction of the training rows (docs/executor.md "Data-fraction fidelity").
- * latency_runs: timed predict calls per batch size after 10 warm-up calls (>= 100; 0 = do not measure:
- * the latency metrics are NAN). */
-int tb_objective_learner(const struct tb_learner *L, const struct tb_eval_data *data, int latency_runs,
-                         tb_objective **out);
-
 struct tb_dataset;
-/* The learner objective with a given search space and, optionally, held-out test rows. */
+/* The learner objective: learner `learner` on `data` (train and valid rows only, tb_validate.h; borrowed: it must
+ * outlive the objective). Metrics: valid_loss, valid_accuracy (classification), valid_rmse (regression),
+ * train_time_s, latency_b1_p50_us, latency_b1_p99_us, latency_b256_p50_us, latency_b256_p99_us, n_params,
+ * model_bytes, peak_memory_bytes, energy_j (NAN without an NVML energy counter). Fidelity = learner units (epochs,
+ * rounds, trees), or, in a study with data_fraction (tb_study.h), a fraction of the training rows
+ * (docs/executor.md "Data-fraction fidelity"). latency_runs: timed predict calls per batch size after 10 warm-up
+ * calls (>= 100; 0 = do not measure: the latency metrics are NAN). A search space and held-out test rows are
+ * optional. */
 typedef struct tb_objective_learner_params {
   const struct tb_learner *learner;
   const struct tb_eval_data *data; /* train and valid rows (borrowed) */
-  int latency_runs;                /* as tb_objective_learner */
+  int latency_runs;                /* timed predict calls per batch size (>= 100), or 0 */
   const tb_space *space;           /* the search space (copied), or NULL: the learner's declared space. It lists the
                                       learner's hyperparameters in declared order (same names), each possibly
                                       restricted: a narrower range, some of the categorical choices (the space's own

@@ -1,4 +1,4 @@
-/* gp_impl.h: internal to the GP Bayesian-optimisation sampler (host/gp.c, gp_model.c, gp_acq.c). The Gaussian
+/* gp_impl.h: internal to the GP Bayesian-optimisation sampler (host/samplers/gp.c, gp_model.c, gp_acq.c). The Gaussian
  * process model (ARD Matern 5/2 kernel, marginal-likelihood fit, Cholesky posterior), the feature encoding of a
  * configuration, and the acquisition functions with their optimiser. Not a public API: only gp.c's vtable is
  * reachable from outside (through tb_sampler_create("gp", ...)). Tested by tests/test_sampler_gp.c. */

@@ -1,5 +1,5 @@
 /* pareto.c: dominance, non-dominated sorting, crowding distance, Pareto front and exact hypervolume
- * (tb_pareto.h). Not a sampler: NSGA-II (host/nsga2.c) and the reports call it. Tested by tests/test_pareto.c
+ * (tb_pareto.h). Not a sampler: NSGA-II (host/samplers/nsga2.c) and the reports call it. Tested by tests/test_pareto.c
  * against hand-computed fronts and volumes and a brute-force grid count in the test. */
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* sampler_impl.h: internal to the samplers (host/sampler*.c). The common part of every sampler (history of
+/* sampler_impl.h: internal to the samplers (host/samplers/). The common part of every sampler (history of
  * trials, seeded random stream, options) and the table each sampler fills. sampler.c owns the history: it records
  * every suggestion as pending, applies tells (negating maximised objectives), and calls the sampler's hooks. */
 #ifndef TB_SAMPLER_IMPL_H

@@ -1,7 +1,7 @@
 /* tb_options.h: name=value options of a component (a sampler, a scheduler), read with typed getters that check
  * ranges and remember which options were read, so an unknown option is an error listing the allowed ones.
- * Shared by host/sampler.c and host/scheduler.c. Tested through tests/test_sampler_*.c and test_scheduler_*.c
- * (bad options of every kind). */
+ * Shared by host/samplers/sampler.c and host/schedulers/scheduler.c. Tested through tests/test_sampler_*.c and
+ * test_scheduler_*.c (bad options of every kind). */
 #ifndef TB_OPTIONS_H
 #define TB_OPTIONS_H
 

@@ -7,7 +7,7 @@
  * one estimator per parameter, built from the trials where it was active, and its kernel score, see tpe_impl.h).
  * Conditional parameters stay univariate (like Optuna without `group`). Pending trials join the bad set as the
  * worst value with constant_liar=1. The first n_startup suggestions are uniform random.
- * This file builds the observation sets and picks candidates; host/tpe_parzen.c holds the estimators.
+ * This file builds the observation sets and picks candidates; host/samplers/tpe_parzen.c holds the estimators.
  * Not a GP or a multi-objective TPE. Options and defaults: docs/samplers.md. Tested by tests/test_sampler_tpe.c. */
 #include <math.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
-/* tpe_impl.h: internal to the TPE sampler (host/tpe.c drives it, host/tpe_parzen.c holds the Parzen estimators).
- * Everything lives in the unit interval [0, 1] of each parameter (tb_space_to_unit: log dimensions warped, ints at
- * their cell centres), so a numeric parameter's estimator is a mixture of normals truncated to [0, 1] whose last
- * kernel is the prior (mu 0.5, sigma 1). Not a public interface. Tested through tests/test_sampler_tpe.c. */
+/* tpe_impl.h: internal to the TPE sampler (host/samplers/tpe.c drives it, host/samplers/tpe_parzen.c holds the Parzen
+ * estimators). Everything lives in the unit interval [0, 1] of each parameter (tb_space_to_unit: log dimensions warped,
+ * ints at their cell centres), so a numeric parameter's estimator is a mixture of normals truncated to [0, 1] whose
+ * last kernel is the prior (mu 0.5, sigma 1). Not a public interface. Tested through tests/test_sampler_tpe.c. */
 #ifndef TB_TPE_IMPL_H
 #define TB_TPE_IMPL_H
 #include "sampler_impl.h"
@@ -82,7 +82,7 @@ void tb_tpe_mix_free(tb_tpe_mix *k);
 
 /* Observation weights (n): Optuna's default (1 for n < 25, else a ramp from 1/n to 1 over the oldest n - 25 and
  * 1 for the 25 newest) when mode is 0, all ones otherwise. Observations are in trial order. (The EI weights of
- * weights=ei depend on the values and are set in host/tpe.c.) */
+ * weights=ei depend on the values and are set in host/samplers/tpe.c.) */
 void tb_tpe_weights(int n, int mode, double *w);
 
 /* Truncated standard-normal-based draw: mu + sigma N(0,1) restricted to [0, 1) by rejection. */

@@ -1,7 +1,7 @@
 /* tpe_parzen.c: the Parzen estimators of the TPE sampler (Bergstra et al. 2011, with Optuna's bandwidth, prior and
  * weight rules): univariate numeric (truncated-normal mixture on [0, 1]), univariate categorical, and the
  * multivariate mixture of products. Pure numerics on unit-interval values; it knows nothing of the trial history
- * (host/tpe.c builds the observation sets). Not a general KDE: bandwidths follow TPE's rules only.
+ * (host/samplers/tpe.c builds the observation sets). Not a general KDE: bandwidths follow TPE's rules only.
  * Tested through tests/test_sampler_tpe.c, which checks the densities against a double reference. */
 #include <math.h>
 #include <stdlib.h>

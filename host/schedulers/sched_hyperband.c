@@ -54,6 +54,14 @@ int tb_hb_setup(tb_scheduler *s, int several_brackets) {
   return TB_OK;
 }
 
+void tb_hb_rung_sizes(double eta, int s, int s_max, long n_opt, long *n) {
+  double n0 = n_opt > 0 ? (double)n_opt : ceil((double)(s_max + 1) / (s + 1) * pow(eta, s) - 1e-9);
+  for (int i = 0; i <= s; i++) {
+    double ni = floor(n0 * pow(eta, -i) + 1e-9);
+    n[i] = ni < 1 ? 1 : (long)ni;
+  }
+}
+
 void tb_hb_destroy(tb_scheduler *s) {
   hb_impl *h = s->impl;
   if (!h) return;
@@ -87,13 +95,8 @@ static int open_bracket(tb_scheduler *s, hb_impl *h) {
     free(b->r);
     return tb_error_set(TB_ERR_NOMEM, "scheduler %s: out of host memory", s->vt->name);
   }
-  double n = h->n_opt > 0 ? (double)h->n_opt
-                          : ceil((double)(h->s_max + 1) / (b->s + 1) * pow(h->eta, b->s) - 1e-9);
-  for (int i = 0; i < b->n_rungs; i++) {
-    double ni = floor(n * pow(h->eta, -i) + 1e-9);
-    b->n[i] = ni < 1 ? 1 : (long)ni;
-    b->r[i] = i == b->s ? s->max_fidelity : s->max_fidelity * pow(h->eta, i - b->s);
-  }
+  tb_hb_rung_sizes(h->eta, b->s, h->s_max, h->n_opt, b->n);
+  for (int i = 0; i < b->n_rungs; i++) b->r[i] = i == b->s ? s->max_fidelity : s->max_fidelity * pow(h->eta, i - b->s);
   h->n_b++;
   h->iter++;
   return TB_OK;

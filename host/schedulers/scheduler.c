@@ -387,16 +387,19 @@ int tb_hyperband_table(double R, double eta, int cap, int (*rows)[4]) {
   if (!(R >= 1) || !(eta > 1) || !isfinite(R) || !isfinite(eta) || cap < 0)
     return tb_error_set(TB_ERR_INVALID, "hyperband table: R = %g must be >= 1 and eta = %g > 1", R, eta);
   int s_max = tb_sched_log_floor(R, eta), k = 0;
-  double B = (s_max + 1) * R;
+  long *n = malloc((size_t)(s_max + 1) * sizeof *n);
+  if (!n) return tb_error_set(TB_ERR_NOMEM, "hyperband table: out of host memory (%d brackets)", s_max + 1);
   for (int s = s_max; s >= 0; s--) {
-    double n = ceil(B / R * pow(eta, s) / (s + 1) - 1e-9), r = R * pow(eta, -s);
+    double r = R * pow(eta, -s);
+    tb_hb_rung_sizes(eta, s, s_max, 0, n); /* the brackets the scheduler runs */
     for (int i = 0; i <= s; i++, k++)
       if (k < cap) {
         rows[k][0] = s;
         rows[k][1] = i;
-        rows[k][2] = (int)floor(n * pow(eta, -i) + 1e-9);
+        rows[k][2] = (int)n[i];
         rows[k][3] = (int)floor(r * pow(eta, i) + 0.5);
       }
   }
+  free(n);
   return k;
 }

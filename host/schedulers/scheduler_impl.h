@@ -1,5 +1,5 @@
-/* scheduler_impl.h: internal to the schedulers (host/scheduler.c, sched_*.c). The common part of every scheduler
- * (the trial table, budget accounting, the event queue, options, a seeded random stream) and the table each
+/* scheduler_impl.h: internal to the schedulers (host/schedulers/scheduler.c, sched_*.c). The common part of every
+ * scheduler (the trial table, budget accounting, the event queue, options, a seeded random stream) and the table each
  * scheduler fills. scheduler.c checks every call of the public interface (unknown trial, a trial that is not
  * running, fidelities that go backwards), converts values to "minimised" and keeps the budget; the hooks only
  * decide. Not a public header: included by the scheduler files only. Tested through tests/test_scheduler_*.c. */
@@ -115,6 +115,10 @@ int tb_hb_setup(tb_scheduler *s, int several_brackets);
 int tb_hb_next(tb_scheduler *s, tb_job *job);
 int tb_hb_finish(tb_scheduler *s, int64_t trial, tb_trial_state state);
 void tb_hb_destroy(tb_scheduler *s);
+/* Trials of the rungs i = 0..s of bracket s (s_max = floor(log_eta R)): n_0 = n_opt when > 0, else
+ * ceil((s_max+1)/(s+1) eta^s); n_i = max(1, floor(n_0 eta^-i)). Writes s + 1 counts. The one formula of the
+ * brackets: the engine's and tb_hyperband_table's. */
+void tb_hb_rung_sizes(double eta, int s, int s_max, long n_opt, long *n);
 
 extern const tb_sched_vt tb_sched_none_vt, tb_sched_early_stopping_vt, tb_sched_median_vt, tb_sched_sh_vt,
     tb_sched_hyperband_vt, tb_sched_asha_vt, tb_sched_bohb_vt, tb_sched_pbt_vt;

@@ -86,7 +86,8 @@ typedef struct tb_sched_event {
 int tb_scheduler_pop_event(tb_scheduler *s, tb_sched_event *ev);
 
 /* The bracket table Hyperband would run for (R, eta) given r = 1: for bracket s = s_max..0 the pairs (n_i, r_i).
- * Writes at most cap rows of (bracket, rung, n, r) and returns the number of rows needed. For tests and docs. */
+ * Writes at most cap rows of (bracket, rung, n, r) and returns the number of rows needed. The trial counts come from
+ * the formula the sh/hyperband/bohb bracket engine runs (sched_hyperband.c), so the table is what they do. */
 int tb_hyperband_table(double R, double eta, int cap, int (*rows)[4]);
 
 #ifdef __cplusplus

@@ -1,4 +1,4 @@
-/* store_commit.h: the results store's group commit and cost counters (internal to host/store*.c, not public).
+/* store_commit.h: the results store's group commit and cost counters (internal to host/store/, not public).
  * Group commit: a finished trial's record is durable once an fsync that started after it was written has ended.
  * Callers that finish together share one fsync: the first one in (the leader) writes the journal buffer out and
  * fsyncs outside the store's lock; the others append meanwhile and wait; when the fsync ends, any caller whose

@@ -1,4 +1,4 @@
-/* tb_journal.h: an append-only file of framed records, the results store's source of truth (host/store.c).
+/* tb_journal.h: an append-only file of framed records, the results store's source of truth (host/store/store.c).
  * Not here: what the records mean (store_codec.c), HDF5 (h5.c).
  *
  * File = 16-byte header ("TBJOURNL", u32 version, u32 zero) then records, all integers little-endian:

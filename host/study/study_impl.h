@@ -1,4 +1,4 @@
-/* study_impl.h: internal to the study executor (host/study.c: coordinator; study_worker.c: worker threads;
+/* study_impl.h: internal to the study executor (host/study/study.c: coordinator; study_worker.c: worker threads;
  * study_store.c: store records and resume history). Jobs and results cross between the coordinator and the workers
  * as plain structs (study_job, tb_trial_run), so a later coordinator could hand them to MPI ranks instead of threads.
  * Includes neither tb_sampler.h nor tb_store.h (their TB_TRIAL_* enumerators clash); each .c includes one of them.

@@ -1,6 +1,6 @@
-/* suite_impl.h: internal declarations of the suite module (host/suite*.c): the YAML walking helpers over libfyaml
- * nodes, with file:line:column in every message, and the per-section parsers. Included only by host/suite*.c.
- * Tested through tb_suite.h by tests/test_suite.c. */
+/* suite_impl.h: internal declarations of the suite module (host/suite/): the YAML walking helpers over libfyaml
+ * nodes, with file:line:column in every message, and the per-section parsers. Included only by the files of
+ * host/suite/. Tested through tb_suite.h by tests/test_suite.c. */
 #ifndef TB_SUITE_IMPL_H
 #define TB_SUITE_IMPL_H
 #include <libfyaml.h>

@@ -50,7 +50,6 @@ int tb_cpu_softmax_xent(tb_backend *be, int K, int rows, int classes, const floa
 int tb_cpu_sq_err(tb_backend *be, int K, int rows, int cols, const float *pred, const float *target,
                   float grad_scale, float *loss_rows, float *dpred);
 int tb_cpu_sum(tb_backend *be, int K, size_t n, const float *x, double *sums);
-int tb_cpu_argmax(tb_backend *be, int rows, int cols, const float *X, int32_t *idx);
 int tb_cpu_accuracy(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,
                     int64_t *correct);
 
@@ -68,8 +67,6 @@ int tb_cpu_hist_subtract(tb_backend *be, size_t n, const int64_t *parent, const 
 int tb_cpu_split_find(tb_backend *be, const tb_split_params *params, int n_nodes, int n_cols, const uint32_t *cut_ptr,
                       int total_bins, const int64_t *hist, int n_stats, const uint8_t *feature_mask,
                       tb_split_result *out, int64_t *left_stats);
-int tb_cpu_partition(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int feature,
-                     int bin, uint32_t *scratch, size_t *n_left);
 int tb_cpu_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n_rows, int n_cols, const float *X,
                           const uint8_t *bins, float scale, int n_out, float *out);
 int tb_cpu_segment_add(tb_backend *be, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,

@@ -1,7 +1,7 @@
-/* tree.c: the CPU backend's tree ops on quantised data: fixed-point histogram build and subtraction, stable row
- * partition, forest prediction and the segment add of a grown tree's leaf values. Not here: quantile cuts and
- * quantisation (quantile.c), split search (tree_split.c), the gain formulas (../tb_split_gain.h), and the tree learners
- * themselves (models/).
+/* tree.c: the CPU backend's tree ops on quantised data: fixed-point histogram build and subtraction, forest
+ * prediction and the segment add of a grown tree's leaf values. Not here: quantile cuts and quantisation
+ * (quantile.c), split search (tree_split.c), the level-wise ops and row partition (tree_level.c), the gain formulas
+ * (../tb_split_gain.h), and the tree learners themselves (models/).
  * Tested by tests/test_ops_tree.c against brute-force references, including bit-identical repeats and 1 vs 2 threads.
  *
  * Histograms are int64 sums, so the per-thread private histograms can be added in any order and the result is
@@ -139,57 +139,6 @@ int tb_cpu_hist_subtract(tb_backend *be, size_t n, const int64_t *parent, const 
   long long m = (long long)n;
 #pragma omp parallel for if (n >= 65536) num_threads(tb_cpu_threads(be)) schedule(static)
   for (long long i = 0; i < m; i++) sibling[i] = parent[i] - child[i];
-  return TB_OK;
-}
-
-/* Stable partition: single pass, lefts compacted in place (never ahead of the reader), rights via scratch. Parallel:
- * each thread counts its chunk's lefts, then scatters its chunk to scratch at its offsets, then scratch is copied
- * back. Either way the output is the unique stable partition. */
-int tb_cpu_partition(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int feature,
-                     int bin, uint32_t *scratch, size_t *n_left) {
-  const uint8_t *col = bins + feature;
-  const size_t stride = (size_t)n_cols;
-  int nt = tb_cpu_threads(be);
-  if (nt > 64) nt = 64;
-  if (nt <= 1 || n_rows < TB_PARTITION_PAR_MIN) {
-    size_t nl = 0, nr = 0;
-    for (size_t i = 0; i < n_rows; i++) {
-      uint32_t r = rows[i];
-      if ((int)col[(size_t)r * stride] <= bin) rows[nl++] = r;
-      else scratch[nr++] = r;
-    }
-    memcpy(rows + nl, scratch, nr * sizeof *rows);
-    *n_left = nl;
-    return TB_OK;
-  }
-  size_t cnt[65] = {0};
-  int used = nt;
-#pragma omp parallel num_threads(nt)
-  {
-    int t = omp_get_thread_num(), T = omp_get_num_threads();
-#pragma omp single
-    used = T;
-    size_t lo = n_rows * (size_t)t / (size_t)T, hi = n_rows * (size_t)(t + 1) / (size_t)T, c = 0;
-    for (size_t i = lo; i < hi; i++) c += (int)col[(size_t)rows[i] * stride] <= bin;
-    cnt[t + 1] = c;
-#pragma omp barrier
-    size_t lpos = 0, total_left = 0;
-    for (int q = 0; q < T; q++) {
-      if (q <= t) lpos += cnt[q];
-      total_left += cnt[q + 1];
-    }
-    size_t rpos = total_left + (lo - lpos); /* rights before this chunk = rows before it - lefts before it */
-    for (size_t i = lo; i < hi; i++) {
-      uint32_t r = rows[i];
-      if ((int)col[(size_t)r * stride] <= bin) scratch[lpos++] = r;
-      else scratch[rpos++] = r;
-    }
-#pragma omp barrier
-    memcpy(rows + lo, scratch + lo, (hi - lo) * sizeof *rows);
-  }
-  size_t nl = 0;
-  for (int q = 1; q <= used; q++) nl += cnt[q];
-  *n_left = nl;
   return TB_OK;
 }
 

@@ -168,7 +168,7 @@ done:
   return rc;
 }
 
-/* Serial stable partition of one segment (as tb_cpu_partition): row r's bin is col[r * stride]. */
+/* Serial stable partition of one segment: row r's bin is col[r * stride]. */
 static uint32_t partition_serial(const uint8_t *col, size_t stride, uint32_t *rows, size_t n, int bin,
                                  uint32_t *scratch) {
   size_t nl = 0, nr = 0;

@@ -97,7 +97,6 @@ int tb_cuda_softmax_xent(tb_backend *be, int K, int rows, int classes, const flo
 int tb_cuda_sq_err(tb_backend *be, int K, int rows, int cols, const float *pred, const float *target,
                    float grad_scale, float *loss_rows, float *dpred);
 int tb_cuda_sum(tb_backend *be, int K, size_t n, const float *x, double *sums);
-int tb_cuda_argmax(tb_backend *be, int rows, int cols, const float *X, int32_t *idx);
 int tb_cuda_accuracy(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,
                      int64_t *correct);
 /* cuda_optim.cu */

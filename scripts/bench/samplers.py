@@ -7,7 +7,7 @@ sampler, our mean regret +- standard error, Optuna's peer and its regret, and th
 timing window (Optuna time / our time). Writes results/bench/samplers-<date>.md.
 
 What it is not: a unit test (tests/ has those) and not a plot. The Python functions below are written
-independently of host/testfn.c and checked against `tunebench bench eval` at a few points before any run.
+independently of host/objective/testfn.c and checked against `tunebench bench eval` at a few points before any run.
 Needs /usr/bin/python3 with Debian's python3-optuna (3.1), numpy, scipy, cmaes: scripts/bench/setup installs them.
 Usage: scripts/bench/samplers.py [--quick] [--build DIR] [--seeds K] [--trials N] [--functions ...] [--samplers ...]
        [--timing T1,T2,...|none] [--timing-budget [SAMPLER=]S ...] [--timing-max SAMPLER=T ...]
