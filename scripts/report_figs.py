@@ -17,17 +17,26 @@ import numpy as np  # noqa: E402
 import report_stats as rs  # noqa: E402
 
 COLORS = plt.get_cmap("tab10").colors
+STRATEGIES = []        # every strategy of the study, sorted: set by report.py so a strategy has one colour everywhere
+FORMATS = ["png"]      # `report --format`: each figure is written in each of these; the Markdown links the first
 
 
 def color(i):
+    """A strategy's colour (by name), or the i-th colour of the cycle for other series (members, devices)."""
+    if isinstance(i, str):
+        i = STRATEGIES.index(i) if i in STRATEGIES else len(STRATEGIES) + sum(i.encode()) % 7
     return COLORS[i % len(COLORS)]
 
 
 def save(fig, out_dir, name):
+    """Writes fig as name (.png) in every format of FORMATS, labels kept inside the canvas (bbox tight); returns
+    the file name of the first format."""
     fig.tight_layout()
-    fig.savefig(os.path.join(out_dir, name), dpi=100)
+    base = name.rsplit(".", 1)[0]
+    for k in FORMATS:
+        fig.savefig(os.path.join(out_dir, "%s.%s" % (base, k)), dpi=100, bbox_inches="tight")
     plt.close(fig)
-    return name
+    return "%s.%s" % (base, FORMATS[0])
 
 
 def _ylabel(e, regret):
@@ -88,7 +97,7 @@ def curves_by_trials(e, allruns, out_dir):
     for i, s in enumerate(sorted(allruns)):
         x, m = rs.by_trials(allruns[s], e.maximize[0])
         m, regret = _transform(e, m)
-        _band(ax, x, m, s, i, True, regret)
+        _band(ax, x, m, s, s, True, regret)
     if regret:
         ax.set_yscale("log")
     _fit_ylim(ax, regret)
@@ -112,7 +121,7 @@ def curves_by_time(e, allruns, out_dir):
     for i, s in enumerate(sorted(allruns)):
         m = rs.by_time(allruns[s], e.maximize[0], grid)
         m, regret = _transform(e, m)
-        _band(ax, grid, m, s, i, True, regret)
+        _band(ax, grid, m, s, s, True, regret)
     if regret:
         ax.set_yscale("log")
     _fit_ylim(ax, regret)
@@ -135,7 +144,7 @@ def rank_plot(e, allruns, out_dir):
     ranks = rs.average_ranks(mats, e.maximize[0])
     fig, ax = plt.subplots(figsize=(7, 4))
     for i, s in enumerate(sorted(ranks)):
-        ax.plot(np.arange(1, len(ranks[s]) + 1), ranks[s], color=color(i), label=s, drawstyle="steps-post")
+        ax.plot(np.arange(1, len(ranks[s]) + 1), ranks[s], color=color(s), label=s, drawstyle="steps-post")
     ax.set_xlabel("trials finished")
     ax.set_ylabel("average rank (1 = best)")
     ax.set_ylim(0.8, len(ranks) + 0.2)
@@ -145,7 +154,7 @@ def rank_plot(e, allruns, out_dir):
     return save(fig, out_dir, "%s_rank.png" % e.name), ranks
 
 
-def cd_diagram(e, fr, out_dir):
+def cd_diagram(e, fr, out_dir, blocks="repetitions"):
     """Demsar's critical-difference diagram: average ranks on an axis, the CD bar, and thick lines joining
     strategies whose ranks differ by less than CD (not significantly different by Nemenyi's test)."""
     names = sorted(fr["avg_ranks"], key=lambda s: fr["avg_ranks"][s])
@@ -163,7 +172,7 @@ def cd_diagram(e, fr, out_dir):
         ax.text(1 + cd / 2, 1.45, "CD = %.3g" % cd, ha="center", fontsize=8)
     for i, s in enumerate(names):
         r, y = fr["avg_ranks"][s], -1 - i
-        ax.plot([r, r], [0, y], color=color(i), linewidth=0.8)
+        ax.plot([r, r], [0, y], color=color(s), linewidth=0.8)
         ax.text(r, y - 0.1, " %s (%.2f)" % (s, r), va="top", ha="center", fontsize=8)
     if math.isfinite(cd):
         y, last = -0.45, -1
@@ -176,8 +185,8 @@ def cd_diagram(e, fr, out_dir):
                 ax.hlines(y, fr["avg_ranks"][names[i]] - 0.03, fr["avg_ranks"][names[j]] + 0.03, linewidth=4,
                           color="0.3")
                 y -= 0.2
-    ax.set_title("%s: critical difference (Nemenyi, alpha = 0.05, %d repetitions; Friedman p = %s)"
-                 % (e.name, fr["n_blocks"], "%.3g" % fr["p"] if math.isfinite(fr["p"]) else "n/a"), fontsize=9)
+    ax.set_title("%s: critical difference (Nemenyi, alpha = 0.05, %d %s; Friedman p = %s)"
+                 % (e.name, fr["n_blocks"], blocks, "%.3g" % fr["p"] if math.isfinite(fr["p"]) else "n/a"), fontsize=9)
     return save(fig, out_dir, "%s_cd.png" % e.name)
 
 

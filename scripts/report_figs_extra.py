@@ -37,7 +37,7 @@ def pareto_plot(e, i0, i1, out_dir):
         F = np.column_stack([t[o0][sel], t[o1][sel]])
         front = F[rs.pareto_mask(F * sign)]
         front = front[np.argsort(front[:, 0])]
-        ax.plot(front[:, 0], front[:, 1], "o-", color=color(i), drawstyle="steps-post", markersize=4,
+        ax.plot(front[:, 0], front[:, 1], "o-", color=color(s), drawstyle="steps-post", markersize=4,
                 label="%s front (%d)" % (s, len(front)))
     if e.pareto is not None and len(e.pareto):
         last = e.pareto["snapshot"].max()
@@ -74,7 +74,7 @@ def hypervolume_plot(e, t0, out_dir):
     strategies = sorted(set(l.rsplit(" rep ", 1)[0] for l in labels))
     for j, st in enumerate(strategies):
         sel = np.array([l.rsplit(" rep ", 1)[0] == st for l in labels])
-        ax.plot(_rel(x[sel], t0), hv[sel], "o", color=color(j), label=st)
+        ax.plot(_rel(x[sel], t0), hv[sel], "o", color=color(st), label=st)
     ax.set_xlabel("seconds since the study started")
     ax.set_ylabel("hypervolume of the study's front")
     ax.set_title("%s: hypervolume at the end of each study (%d)\n(each against its own reference point)" % (

@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 
 import report_load as RL  # noqa: E402
 import report_stats as RS  # noqa: E402
+import report_selftest_compare  # noqa: E402
 
 FAILS = []
 
@@ -107,6 +108,7 @@ def main():
     F = np.array([[1, 3], [2, 2], [3, 1], [2, 3], [3, 3]], dtype=float)
     check("pareto mask", list(RS.pareto_mask(F)) == [True, True, True, False, False])
     check("text of fixed-length bytes", RL.text(b"complete\0\0") == "complete")
+    report_selftest_compare.check_all(close, check)
     with tempfile.TemporaryDirectory() as d:
         p = os.path.join(d, "other.h5")
         with h5py.File(p, "w") as f:
