@@ -74,6 +74,16 @@ def check_all(close, check):
     check("incumbent is validation-best with its test score", r.incumbent(False) == (0.2, 0.9))
     check("cumulative compute", list(r.units) == [1, 2, 4, 10] and list(r.configs) == [1, 2, 2, 2])
     _rank_agreement(check)
+    try:
+        import results_frames as RF
+    except ImportError:  # python3-pandas missing: the loader is optional for the report
+        return
+    e.choices = {"x": ["a", "b"]}
+    e.trials["param_x"][:] = [0, 1, np.nan, 1]
+    fr = RF.experiment_frames(e)["trials"]
+    check("frames: labels", list(fr["param_x"]) == ["a", "b", None, "b"])
+    check("frames: compute and configuration", list(fr["compute_units"]) == [1, 2, 6, 1]
+          and list(fr["configuration"]) == [0, 0, 0, 3] and fr["strategy"][0] == "sh")
 
 
 def _rank_agreement(check):
