@@ -155,6 +155,7 @@ static void test_two_learners(void) {
   snprintf(args, sizeof args, "inspect %s", path);
   CU_ASSERT_EQUAL(run(args), 0);
   char *o = slurp();
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "experiment logreg.a: 6 trials (rows), 2 configurations"));
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "best random           trial 1  val_loss = 0.2"));
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "best sh               trial 4  val_loss = 1.2"));
   snprintf(args, sizeof args, "export %s --format csv", path);

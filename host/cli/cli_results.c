@@ -81,9 +81,9 @@ static int inspect_cmd(int argc, char **argv) {
     tb_h5_cols_free(cols, nc);
     char **strat = calloc(n + 1, sizeof *strat), **status = calloc(n + 1, sizeof *status), obj[80];
     double *v = calloc(n + 1, sizeof *v);
-    int64_t *id = calloc(n + 1, sizeof *id);
+    int64_t *id = calloc(n + 1, sizeof *id), *par = calloc(n + 1, sizeof *par), *rty = calloc(n + 1, sizeof *rty);
     snprintf(pp, sizeof pp, "/experiments/%s", exps[e]);
-    if (!strat || !status || !v || !id) rc = tb_error_set(TB_ERR_NOMEM, "out of host memory");
+    if (!strat || !status || !v || !id || !par || !rty) rc = tb_error_set(TB_ERR_NOMEM, "out of host memory");
     if (rc == TB_OK) rc = tb_h5_attr_read_strs(f, pp, "objectives", &objs, &no);
     if (rc == TB_OK) rc = tb_h5_attr_read_strs(f, pp, "objective_directions", &dirs, &nd);
     if (rc == TB_OK) snprintf(obj, sizeof obj, "obj_%s", no ? objs[0] : "");
@@ -91,8 +91,12 @@ static int inspect_cmd(int argc, char **argv) {
     if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, "status", TB_H5_STR, n, status);
     if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, obj, TB_H5_F64, n, v);
     if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, "id", TB_H5_I64, n, id);
+    if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, "parent_id", TB_H5_I64, n, par);
+    if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, "retry_of", TB_H5_I64, n, rty);
     if (rc == TB_OK) {
-      printf("\nexperiment %s: %zu trials, pareto rows %zu\n", exps[e], n, np);
+      size_t n_cfg = 0; /* a row that neither continues (promotion, PBT segment) nor retries one starts a configuration */
+      for (size_t r = 0; r < n; r++) n_cfg += par[r] < 0 && rty[r] < 0;
+      printf("\nexperiment %s: %zu trials (rows), %zu configurations, pareto rows %zu\n", exps[e], n, n_cfg, np);
       for (int s = 0; s < TB_TRIAL_N_STATUS; s++) {
         size_t k = 0;
         for (size_t r = 0; r < n; r++) k += !strcmp(status[r], tb_trial_status_name((tb_trial_status)s));
@@ -113,7 +117,7 @@ static int inspect_cmd(int argc, char **argv) {
       }
     }
     for (size_t r = 0; r < n; r++) free(strat && strat[r] ? strat[r] : NULL), free(status && status[r] ? status[r] : NULL);
-    free(strat), free(status), free(v), free(id);
+    free(strat), free(status), free(v), free(id), free(par), free(rty);
     tb_h5_strs_free(objs, no), tb_h5_strs_free(dirs, nd);
   }
   free(fmt), free(name), free(device);
