@@ -6,6 +6,7 @@ Each function writes one figure (every format of report_figs.FORMATS) and return
 Not here: the numbers (report_compare.py). Tested through tests/test_report.c and scripts/report_selftest.py.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -48,7 +49,7 @@ def curves_by(e, allruns, axis, out_dir):
     ax.set_ylabel("regret of best %s" % obj if regret else "best %s so far" % obj)
     ax.set_title("%s: best so far against %s\n(median over repetitions, bootstrap 95%% interval of the median)"
                  % (e.name, AXES[axis].split(" (")[0] if axis != "configs" else "configurations"), fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     return save(fig, out_dir, "%s_best_by_%s.png" % (e.name, axis))
 
@@ -62,7 +63,7 @@ def rank_plot(e, ranks, grid, axis, n_reps, out_dir):
     ax.set_ylim(0.8, len(ranks) + 0.2)
     ax.set_title("%s: average rank of the best so far on a common compute grid\n(%d paired repetitions; the last "
                  "point is every run's end)" % (e.name, n_reps), fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     return save(fig, out_dir, "%s_rank.png" % e.name)
 
@@ -73,7 +74,9 @@ def regret_vs_budget(curves, fractions, out_dir):
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for s in sorted(curves):
         m = curves[s]
-        mean = np.nanmean(m, axis=0)
+        with warnings.catch_warnings():  # a fraction before any run's first row: NaN, drawn as a gap
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(m, axis=0)
         ci = np.array([RC.bootstrap_ci(m[:, j], np.mean, n_boot=300) for j in range(m.shape[1])])
         ax.plot(100 * fractions, mean, color=color(s), label=s)
         if np.isfinite(ci).all():
@@ -82,7 +85,7 @@ def regret_vs_budget(curves, fractions, out_dir):
     ax.set_ylabel("normalised regret (0 = best known, 1 = worst seen)")
     ax.set_title("Mean normalised regret over %d tasks (median over repetitions per task;\nbootstrap 95%% "
                  "interval over tasks)" % next(iter(curves.values())).shape[0], fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     return save(fig, out_dir, "tasks_regret.png")
 
@@ -95,7 +98,7 @@ def hv_vs_compute(e, hv, grid, out_dir):
     ax.set_xlabel(AXES["units"])
     ax.set_ylabel("hypervolume (common reference point)")
     ax.set_title("%s: hypervolume against compute (median, bootstrap 95%% interval)" % e.name, fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     return save(fig, out_dir, "%s_hv_compute.png" % e.name)
 
@@ -148,7 +151,7 @@ def learning_curves(e, curves, out_dir):
     ax.set_xlabel("fidelity (units of the suite's budget.fidelity)")
     ax.set_ylabel("validation metric reported during training")
     ax.set_title("%s: learning curves from the curves table (one line per trial row)" % e.name, fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3)
     return save(fig, out_dir, "%s_learning_curves.png" % e.name)
 
