@@ -159,7 +159,14 @@ def bootstrap_ci(x, stat, n_boot=N_BOOT, seed=0, level=0.95):
     if len(v) < 2:
         return math.nan, math.nan
     rng = np.random.default_rng(seed)
-    b = np.array([stat(v[rng.integers(0, len(v), len(v))]) for _ in range(n_boot)])
+    S = v[rng.integers(0, len(v), (n_boot, len(v)))]  # one resample per row
+    if stat in (np.mean, np.median, median):
+        b = np.mean(S, axis=1) if stat is np.mean else np.median(S, axis=1)
+    elif stat is iqm:
+        k = int(0.25 * len(v))
+        b = np.sort(S, axis=1)[:, k:len(v) - k].mean(axis=1)
+    else:
+        b = np.array([stat(row) for row in S])
     a = (1.0 - level) / 2.0
     return float(np.quantile(b, a)), float(np.quantile(b, 1.0 - a))
 

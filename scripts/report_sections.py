@@ -97,8 +97,8 @@ def headline(R, e, allruns, B):
         order_t = sorted(rows, key=lambda s: RC.median(rows[s][1]), reverse=e.maximize[ti])
         R.w("Order by validation median: %s. By the incumbent's test median: %s%s." % (
             ", ".join(order_v), ", ".join(order_t),
-            "" if order_v == order_t else " (the test score reorders them: validation rankings carry selection "
-                                          "optimism)"))
+            "" if order_v == order_t else " (a different order: the validation ranking is not the test ranking; "
+                                          "read the intervals before reading either)"))
         R.w()
     R.w("Compute budget: %s; median used over strategies: %s units." % (B[1], fmt(M, "%g")))
     R.w()
@@ -197,7 +197,7 @@ def paired_draws(R, e, st):
         x = tuple(np.round(np.nan_to_num(np.array([t["param_" + p][k] for p in params], dtype=float), nan=-9e9), 12))
         seq.setdefault(key, []).append((int(t["seed"][k]), x))
     reps = sorted(set(r for _, r in seq))
-    notes = []
+    notes, rows = [], []
     for i in range(len(names)):
         for j in range(i + 1, len(names)):
             a, b = names[i], names[j]
@@ -212,12 +212,14 @@ def paired_draws(R, e, st):
             if max(pref) > 0:
                 full = all(p == len(seq.get((a, r), [])) == len(seq.get((b, r), [])) == nrows.get((a, r))
                            == nrows.get((b, r)) for p, r in zip(pref, reps))  # same draws, no rungs: same runs
-                notes.append("%s and %s draw the same first %s configurations in the repetitions (%s)%s." % (
-                    a, b, "/".join(str(p) for p in pref), "common random numbers: a paired design"
-                    if not full else "every configuration: **they cannot differ**", "" if not seeds
-                    else "; they share %d per-trial seeds" % seeds))
+                rows.append((a, b, "/".join(str(p) for p in pref), seeds,
+                             "**cannot differ** (every configuration and row alike)" if full else "paired"))
     cfg = suite(st)
-    n_trials = (cfg.get("budget") or {}).get("trials") if isinstance(cfg.get("budget"), dict) else None
+    bud = cfg.get("budget") if isinstance(cfg.get("budget"), dict) else {}
+    n_trials = bud.get("trials")
+    fmax = (bud.get("fidelity") or {}).get("max", 1) if isinstance(bud.get("fidelity"), dict) else 1
+    if isinstance(n_trials, int) and isinstance(bud.get("total"), (int, float)) and bud["total"] > 0:
+        n_trials = min(n_trials, int(bud["total"] // max(float(fmax), 1e-12)))  # full-fidelity trials total allows
     for s in cfg.get("strategies") or []:
         if not isinstance(s, dict):
             continue
@@ -234,8 +236,18 @@ def paired_draws(R, e, st):
                 s.get("name"), int(opts.get("n_startup", 10)), trials))
     R.w("### Shared random draws")
     R.w()
-    if not notes:
+    if not rows and not notes:
         R.w("No two strategies drew the same configurations.")
+    if rows:
+        R.w("Pairs of strategies whose runs start with the same configurations (common random numbers: a paired "
+            "design, fair when stated; they share per-trial seeds too). A pair that agrees in every configuration "
+            "and row cannot differ.")
+        R.w()
+        R.w("| A | B | same first configurations per repetition | shared seeds | |")
+        R.w("|---|---|---|---|---|")
+        for a, b, pref, seeds, what in rows:
+            R.w("| %s | %s | %s | %d | %s |" % (a, b, pref, seeds, what))
+        R.w()
     for n in notes:
         R.w("- %s" % n)
     R.w()
