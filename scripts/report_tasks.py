@@ -11,6 +11,7 @@ import numpy as np
 
 import report_compare as RC
 import report_figs_compute as RFC
+import report_figs_extra as RFX
 import report_load as RL
 import report_sections as RSec
 import report_stats as RS
@@ -121,8 +122,7 @@ def multiobjective(R, e, skipped):
             P = F[[k for k in idx if ok[k]]]
             if len(P):
                 fronts.setdefault(s, []).append((P[RS.pareto_mask(P)]) * sign)
-    lab = ["%s (%s%s)" % (e.objectives[i], "maximised" if e.maximize[i] else "minimised",
-                          ", us" if e.objectives[i].endswith("_us") else "") for i in (i0, i1)]
+    lab = [RFX.axis_label(e, i) for i in (i0, i1)]
     R.w("### Multi-objective: hypervolume")
     R.w()
     R.w("Objectives %s and %s%s. One reference point for the experiment, from every strategy's complete points: "
