@@ -1,12 +1,15 @@
 #!/usr/bin/python3
-"""report.py FILE.h5 [--out DIR]: the report of a tunebench study (run by `tunebench report`): DIR/report.md, a
-Markdown summary (study, per experiment the strategies' final best with 95% CIs, trials by status, best
-configurations, statistical tests), and PNG figures beside it, each drawn only when its data exist (what was skipped
-and why is listed in the report). Details and definitions: docs/report.md. Input layout: docs/results-format.md.
-Exit status: 0 written; 1 written, but a section failed (named in the report and on stderr); 2 bad usage, an input
-that is not a tunebench results file, or a missing Python package (then run scripts/setup).
-Not here: the statistics (report_stats.py), the figures (report_figs.py, report_figs_extra.py), reading the file
-(report_load.py). Tested by tests/test_report.c and scripts/report_selftest.py.
+"""report.py FILE.h5 [--out DIR] [--format png,pdf,svg]: the report of a tunebench study (run by `tunebench report`):
+DIR/report.md, a Markdown summary (study; across tasks when the suite has several; per experiment the headline at
+equal compute with the incumbent's test score and bootstrap intervals, compute per run, configurations by status,
+best configurations, shared random draws, anytime curves against compute, budget points, ranks on a compute grid,
+tests only where they can reach significance, multi-objective hypervolume), and figures beside it, each drawn
+only when its data exist (what was skipped and why is listed in the report). Details: docs/report.md. Input
+layout: docs/results-format.md. Exit status: 0 written; 1 written, but a section failed (named in the report and
+on stderr); 2 bad usage, an input that is not a tunebench results file, or a missing Python package (then run
+scripts/setup). Not here: the statistics (report_compare.py, report_stats.py), the sections (report_sections.py,
+report_tasks.py), the figures (report_figs*.py), reading the file (report_load.py). Tested by tests/test_report.c
+and scripts/report_selftest.py.
 """
 import warnings
 
