@@ -1,12 +1,15 @@
 #!/usr/bin/python3
-"""report.py FILE.h5 [--out DIR]: the report of a tunebench study (run by `tunebench report`): DIR/report.md, a
-Markdown summary (study, per experiment the strategies' final best with 95% CIs, trials by status, best
-configurations, statistical tests), and PNG figures beside it, each drawn only when its data exist (what was skipped
-and why is listed in the report). Details and definitions: docs/report.md. Input layout: docs/results-format.md.
-Exit status: 0 written; 1 written, but a section failed (named in the report and on stderr); 2 bad usage, an input
-that is not a tunebench results file, or a missing Python package (then run scripts/setup).
-Not here: the statistics (report_stats.py), the figures (report_figs.py, report_figs_extra.py), reading the file
-(report_load.py). Tested by tests/test_report.c and scripts/report_selftest.py.
+"""report.py FILE.h5 [--out DIR] [--format png,pdf,svg]: the report of a tunebench study (run by `tunebench report`):
+DIR/report.md, a Markdown summary (study; across tasks when the suite has several; per experiment the headline at
+equal compute with the incumbent's test score and bootstrap intervals, compute per run, configurations by status,
+best configurations, shared random draws, anytime curves against compute, budget points, ranks on a compute grid,
+tests only where they can reach significance, multi-objective hypervolume), and figures beside it, each drawn
+only when its data exist (what was skipped and why is listed in the report). Details: docs/report.md. Input
+layout: docs/results-format.md. Exit status: 0 written; 1 written, but a section failed (named in the report and
+on stderr); 2 bad usage, an input that is not a tunebench results file, or a missing Python package (then run
+scripts/setup). Not here: the statistics (report_compare.py, report_stats.py), the sections (report_sections.py,
+report_tasks.py), the figures (report_figs*.py), reading the file (report_load.py). Tested by tests/test_report.c
+and scripts/report_selftest.py.
 """
 import warnings
 
@@ -109,39 +112,38 @@ class Report:
             skipped.append("every table and figure: no trials")
             self.skipped(skipped)
             return
-        obj = e.objectives[0]
-        allruns = RS.runs(e)
-        finals = {s: RS.final_best(r, e.maximize[0]) for s, r in allruns.items()}
-        self.strategy_table(e, allruns, finals)
+        allruns = RC.runs(e)
+        mo = self.section("multi-objective", skipped, RT.multiobjective, self, e, skipped)
+        B = RSec.budget(self.st, allruns)
+        have = {s: any(math.isfinite(r.final(e.maximize[0])) for r in rr.values()) for s, rr in allruns.items()}
+        if not mo and any(have.values()):
+            self.section("headline", skipped, RSec.headline, self, e, allruns, B)
+        self.section("compute", skipped, RSec.compute_detail, self, e, allruns)
         self.status_table(e)
         self.best_configs(e)
-        have = {s: any(math.isfinite(v) for v in f.values()) for s, f in finals.items()}
+        self.section("shared random draws", skipped, RSec.paired_draws, self, e, self.st)
         if not any(have.values()):
-            skipped.append("anytime curves, ranks, tests, importance: no complete trial with a finite %s" % obj)
+            skipped.append("anytime curves, ranks, tests, importance: no complete trial with a finite %s"
+                           % e.objectives[0])
         else:
-            self.w("### Anytime performance")
+            self.w("### Anytime performance%s" % (" (%s only)" % e.objectives[0] if mo else ""))
             self.w()
-            f = self.section("best-so-far by trials", skipped, RF.curves_by_trials, e, allruns, self.out)
-            if f:
-                self.fig(f, "best so far by trials")
-            f = self.section("best-so-far by wall-clock", skipped, RF.curves_by_time, e, allruns, self.out)
-            if f:
-                self.fig(f, "best so far by wall-clock")
+            for axis, what in (("units", "fidelity units"), ("secs", "seconds"), ("configs", "configurations")):
+                f = self.section("best-so-far by %s" % what, skipped, RFC.curves_by, e, allruns, axis, self.out)
+                if f:
+                    self.fig(f, "best so far by %s" % what)
             valued = {s: r for s, r in allruns.items() if have[s]}
             if len(valued) < len(allruns):
                 skipped.append("ranks and tests leave out %s: no complete trial with a finite %s" % (
-                    ", ".join(sorted(set(allruns) - set(valued))), obj))
+                    ", ".join(sorted(set(allruns) - set(valued))), e.objectives[0]))
+            if not mo:
+                self.section("budget points", skipped, RSec.budget_points, self, e, valued, B)
             if len(valued) >= 2:
-                common = set.intersection(*[set(r) for r in valued.values()])
-                if common:
-                    r = self.section("average rank", skipped, RF.rank_plot, e, valued, self.out)
-                    if r:
-                        self.fig(r[0], "average rank")
-                else:
-                    skipped.append("average rank: no repetition is shared by every strategy")
-                self.section("statistical tests", skipped, self.tests, e, {s: finals[s] for s in valued}, skipped)
+                self.section("average rank", skipped, RSec.ranks, self, e, valued, skipped)
+                self.section("paired tests", skipped, RSec.tests, self, e, valued)
             else:
                 skipped.append("average rank and tests: only one strategy with results (%s)" % next(iter(valued)))
+            self.section("learning curves", skipped, self.learning_curves, e, skipped)
         self.section("random-experiment efficiency", skipped, self.efficiency, e, skipped)
         self.section("Pareto fronts", skipped, self.pareto, e, skipped)
         self.section("PBT lineage", skipped, self.pbt, e, skipped)
@@ -156,34 +158,37 @@ class Report:
                 self.w("- %s" % s)
             self.w()
 
-    def strategy_table(self, e, allruns, finals):
-        obj = e.objectives[0]
-        self.w("### Strategies")
-        self.w()
-        self.w("Best %s at the end of each repetition (complete trials only), over repetitions: mean ± 95%% "
-               "t-interval half-width, median, range." % obj)
-        self.w()
-        self.w("| strategy | repetitions | trials | best %s: mean ± 95%% CI | median | min | max |" % obj)
-        self.w("|---|---|---|---|---|---|---|")
-        for s in sorted(allruns):
-            v = np.array([x for x in finals[s].values() if math.isfinite(x)])
-            mu, half, k = RS.mean_ci(v)
-            ntr = sum(len(vals) for vals, _ in allruns[s].values())
-            self.w("| %s | %d | %d | %s ± %s | %s | %s | %s |" % (
-                s, len(allruns[s]), ntr, fmt(mu), fmt(half, "%.3g"), fmt(float(np.median(v)) if k else math.nan),
-                fmt(v.min() if k else math.nan), fmt(v.max() if k else math.nan)))
-        self.w()
-
     def status_table(self, e):
         st, strat = e.status(), e.strategy()
-        self.w("### Trials by status")
+        cs = RL.config_status(e)
+        self.w("### Configurations by status")
         self.w()
-        self.w("| strategy | " + " | ".join(RL.STATUSES) + " | total |")
-        self.w("|---|" + "---|" * (len(RL.STATUSES) + 1))
+        self.w("One count per configuration (a promotion continues its configuration; a PBT member with its lineage "
+               "is one): the status of its last row; complete below the largest fidelity = pruned (stopped by its "
+               "scheduler). Rows: the store rows (one per rung or PBT segment).")
+        self.w()
+        self.w("| strategy | " + " | ".join(RL.STATUSES) + " | configurations | rows |")
+        self.w("|---|" + "---|" * (len(RL.STATUSES) + 2))
         for s in sorted(set(strat)):
-            c = [sum(1 for a, b in zip(strat, st) if a == s and b == x) for x in RL.STATUSES]
-            self.w("| %s | %s | %d |" % (s, " | ".join(str(x) for x in c), sum(c)))
+            c = [cs.get(s, {}).get(x, 0) for x in RL.STATUSES]
+            self.w("| %s | %s | %d | %d |" % (s, " | ".join(str(x) for x in c), sum(c), strat.count(s)))
         self.w()
+
+    def learning_curves(self, e, skipped):
+        c = e.curves
+        if c is None or not len(c) or e.trials is None:
+            skipped.append("learning curves: no curves table")
+            return
+        who = dict(zip(e.trials["id"].tolist(), e.strategy()))
+        per = {}
+        for tid in np.unique(c["trial"]):
+            sel = c["trial"] == tid
+            if int(tid) in who and np.isfinite(c["val_metric"][sel]).any():
+                per.setdefault(who[int(tid)], []).append((c["fidelity"][sel], c["val_metric"][sel]))
+        if not per:
+            skipped.append("learning curves: no finite val_metric in the curves table")
+            return
+        self.fig(RFC.learning_curves(e, per, self.out), "learning curves")
 
     def best_configs(self, e):
         t, st, strat = e.trials, e.status(), e.strategy()
@@ -204,40 +209,6 @@ class Report:
             self.w("| %s | %d | %d | %s | %s |" % (s, t["id"][b], t["repetition"][b], fmt(t[col][b]),
                                                     " | ".join(vals)))
         self.w()
-
-    def tests(self, e, finals, skipped):
-        self.w("### Statistical tests on the final best")
-        self.w()
-        if RS.sps is None:
-            skipped.append("p-values: scipy is not installed (run scripts/setup)")
-        rows = RS.pairwise_tests(finals)
-        ps = [p for *_, p in rows if math.isfinite(p)]
-        adj = iter(RS.holm(ps)) if ps else iter(())
-        self.w("Wilcoxon signed-rank, paired by repetition seed (Mann-Whitney U when fewer than two repetitions "
-               "are shared); two-sided; Holm's correction over the %d pairs." % len(rows))
-        self.w()
-        self.w("| strategy A | strategy B | test | n | p | p (Holm) |")
-        self.w("|---|---|---|---|---|---|")
-        for a, b, test, n, p in rows:
-            self.w("| %s | %s | %s | %d | %s | %s |" % (a, b, test, n, fmt(p, "%.4g"),
-                                                        fmt(next(adj), "%.4g") if math.isfinite(p) else "n/a"))
-        self.w()
-        if len(finals) < 3:
-            skipped.append("Friedman test and critical-difference diagram: fewer than three strategies")
-            return
-        fr = RS.friedman(finals, e.maximize[0])
-        if fr is None:
-            skipped.append("Friedman test: fewer than two repetitions where every strategy has a result")
-            return
-        self.w("Friedman test over %d strategies and %d repetitions: chi² = %s, p = %s; Nemenyi critical "
-               "difference (alpha 0.05) = %s. Average ranks (1 = best): %s." % (
-                   len(fr["names"]), fr["n_blocks"], fmt(fr["stat"], "%.4g"), fmt(fr["p"], "%.4g"),
-                   fmt(fr["cd"], "%.3g"),
-                   ", ".join("%s %.2f" % (s, r) for s, r in sorted(fr["avg_ranks"].items(), key=lambda x: x[1]))))
-        self.w()
-        f = self.section("critical-difference diagram", skipped, RF.cd_diagram, e, fr, self.out)
-        if f:
-            self.fig(f, "critical-difference diagram")
 
     def efficiency(self, e, skipped):
         strat = {s.lower() for s in e.strategy()}
@@ -310,13 +281,10 @@ class Report:
                 e.objectives[tuned[1]], e.objectives[tuned[0]], len(tuned)))
             self.w()
         if rec:
-            self.fig(RFX.hypervolume_plot(e, self.t0, self.out), "hypervolume over time")
-            snaps = len(np.unique(e.pareto["snapshot"]))
-            self.w("%d front snapshots recorded; the last has hypervolume %s." % (
-                snaps, fmt(float(e.pareto["hypervolume"][np.argmax(e.pareto["snapshot"])]))))
+            self.w("The pareto table's %d front snapshots carry each study's own hypervolume (each against its own "
+                   "reference point): the comparison above recomputes every front against one reference point."
+                   % len(np.unique(e.pareto["snapshot"])))
             self.w()
-        else:
-            skipped.append("hypervolume over time: no pareto table")
 
     def pbt(self, e, skipped):
         if e.lineage is None or len(e.lineage) == 0:
@@ -353,10 +321,11 @@ class Report:
         t, st = e.trials, e.status()
         col = "obj_" + e.objectives[0]
         names = [p for p, ty in zip(e.params, e.param_types) if ty != "fixed" and "param_" + p in t.dtype.names]
-        ok = np.array([s == "complete" for s in st]) & np.isfinite(t[col])
+        fmax = RL.row_view(e)["max_fidelity"]
+        ok = np.array([s == "complete" for s in st]) & np.isfinite(t[col]) & (t["fidelity"] >= fmax)
         if not names or ok.sum() < 8:
-            skipped.append("parameter importance: needs >= 8 complete trials and a tuned parameter (%d, %d)"
-                           % (ok.sum(), len(names)))
+            skipped.append("parameter importance and parallel coordinates: need >= 8 complete full-fidelity trials "
+                           "and a tuned parameter (%d, %d)" % (ok.sum(), len(names)))
             return
         X = np.column_stack([t["param_" + p][ok].astype(float) for p in names])
         cat = [e.param_types[e.params.index(p)] == "categorical" for p in names]
@@ -364,7 +333,8 @@ class Report:
         self.w("### Parameter importance")
         self.w()
         self.w("First-order share of the variance of the ranks of %s explained by each parameter (quantile bins; "
-               "see docs/report.md), over %d complete trials of all strategies." % (e.objectives[0], ok.sum()))
+               "see docs/report.md), over the %d complete trials of all strategies at the full fidelity (%g): a rung's lower-fidelity "
+               "values measure a different thing and are left out." % (e.objectives[0], ok.sum(), fmax))
         self.w()
         self.w("| parameter | importance |")
         self.w("|---|---|")
@@ -372,6 +342,8 @@ class Report:
             self.w("| %s | %.3f |" % (names[i], imp[i]))
         self.w()
         self.fig(RFX.importance_plot(e, names, imp, int(ok.sum()), self.out), "parameter importance")
+        strat = [x for x, k in zip(e.strategy(), ok) if k]
+        self.fig(RFC.parallel_coords(e, names, X, t[col][ok].astype(float), strat, self.out), "parallel coordinates")
 
     def memory(self):
         skipped = []
@@ -397,6 +369,10 @@ class Report:
         if not self.st.experiments:
             self.w("The file holds no experiment: nothing to compare.")
             self.w()
+        skipped = []
+        self.section("summary across tasks", skipped, RT.summary, self, self.st, skipped)
+        if len(self.st.experiments) >= 2:
+            self.skipped(skipped)
         for e in self.st.experiments:
             self.experiment(e)
         self.memory()
@@ -417,6 +393,8 @@ def main(argv):
     ap = argparse.ArgumentParser(prog="tunebench report", description="Markdown and PNG report of a study")
     ap.add_argument("file", help="results file FILE.h5")
     ap.add_argument("--out", help="output directory (default: FILE-report beside FILE.h5)")
+    ap.add_argument("--format", default="png", help="figure formats, comma-separated from png, pdf, svg "
+                    "(default png; report.md links the first)")
     try:
         args = ap.parse_args(argv)
     except SystemExit as ex:
@@ -429,12 +407,22 @@ def main(argv):
         print("tunebench report: %s: no such file" % args.file, file=sys.stderr)
         return 2
     out = args.out or (args.file[:-3] if args.file.endswith(".h5") else args.file) + "-report"
-    global np, RL, RS, RF, RFX
+    formats = [x.strip().lower() for x in args.format.split(",") if x.strip()]
+    if not formats or any(x not in ("png", "pdf", "svg") for x in formats):
+        print("tunebench report: --format %s: expected png, pdf or svg, comma-separated" % args.format,
+              file=sys.stderr)
+        return 2
+    global np, RL, RS, RF, RFX, RC, RFC, RSec, RT
     import numpy as np
     import report_load as RL
     import report_stats as RS
     import report_figs as RF
     import report_figs_extra as RFX
+    import report_compare as RC
+    import report_figs_compute as RFC
+    import report_sections as RSec
+    import report_tasks as RT
+    RF.FORMATS[:] = formats
     try:
         study = RL.load(args.file)
     except RL.ReportInputError as ex:
@@ -445,9 +433,10 @@ def main(argv):
     except OSError as ex:
         print("tunebench report: cannot create the output directory %s: %s" % (out, ex), file=sys.stderr)
         return 2
+    RF.STRATEGIES[:] = sorted(set(x for e in study.experiments for x in e.strategy()))
     rep = Report(study, out)
     rep.write()
-    figs = sorted(f for f in os.listdir(out) if f.endswith(".png"))
+    figs = sorted(f for f in os.listdir(out) if f.endswith("." + formats[0]))
     print("tunebench report: wrote %s and %d figure%s" % (os.path.join(out, "report.md"), len(figs),
                                                          "" if len(figs) == 1 else "s"))
     if rep.failed:

@@ -1,9 +1,9 @@
-"""report_figs.py: the comparison figures of `tunebench report` (matplotlib, Agg backend, PNG): anytime best-so-far
-curves by trials and by wall-clock (mean and 95% interval over repetitions; when the optimum is known, the regret
-on a log scale with the geometric mean and the interval of log10 regret), average rank over trials, the critical-difference diagram, and Bergstra & Bengio's random-experiment
-efficiency box plots with the grid result drawn across. Each function writes one PNG and returns its file name.
-Not here: the numbers (report_stats.py) or the PBT, Pareto, importance and memory figures (report_figs_extra.py).
-Tested through tests/test_report.c (files exist and are PNGs) and scripts/report_selftest.py.
+"""report_figs.py: the shared figure settings of `tunebench report` (matplotlib, Agg backend): one colour per
+strategy, the formats every figure is written in (`--format`), regret for a known optimum, and two figures: the
+critical-difference diagram (Demsar 2006) and Bergstra & Bengio's random-experiment efficiency box plots with the
+grid result drawn across. Each figure function writes its file(s) and returns the name report.md links.
+Not here: the figures against compute (report_figs_compute.py), the PBT, Pareto, importance and memory figures
+(report_figs_extra.py), the numbers (report_compare.py, report_stats.py). Tested through tests/test_report.c.
 """
 import math
 import os
@@ -14,32 +14,27 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-import report_stats as rs  # noqa: E402
-
 COLORS = plt.get_cmap("tab10").colors
+STRATEGIES = []        # every strategy of the study, sorted: set by report.py so a strategy has one colour everywhere
+FORMATS = ["png"]      # `report --format`: each figure is written in each of these; the Markdown links the first
 
 
 def color(i):
+    """A strategy's colour (by name), or the i-th colour of the cycle for other series (members, devices)."""
+    if isinstance(i, str):
+        i = STRATEGIES.index(i) if i in STRATEGIES else len(STRATEGIES) + sum(i.encode()) % 7
     return COLORS[i % len(COLORS)]
 
 
 def save(fig, out_dir, name):
+    """Writes fig as name (.png) in every format of FORMATS, labels kept inside the canvas (bbox tight); returns
+    the file name of the first format."""
     fig.tight_layout()
-    fig.savefig(os.path.join(out_dir, name), dpi=100)
+    base = name.rsplit(".", 1)[0]
+    for k in FORMATS:
+        fig.savefig(os.path.join(out_dir, "%s.%s" % (base, k)), dpi=100, bbox_inches="tight")
     plt.close(fig)
-    return name
-
-
-def _ylabel(e, regret):
-    obj = e.objectives[0]
-    if regret:
-        how = ("%.6g - best" if e.maximize[0] else "best - %.6g") % e.optimum
-        return "regret of best %s (%s; geometric mean)" % (obj, how)
-    return "best %s so far (%s)" % (obj, "maximised" if e.maximize[0] else "minimised")
-
-
-def _what(regret):
-    return "geometric mean" if regret else "mean"
+    return "%s.%s" % (base, FORMATS[0])
 
 
 def _transform(e, m):
@@ -50,102 +45,7 @@ def _transform(e, m):
     return np.where(np.isfinite(r), np.maximum(r, 1e-12), np.nan), True
 
 
-def _band(ax, x, m, label, i, step, log=False):
-    """Mean and 95% band of the rows of m; log: of log10(m) (a geometric mean, for regret on a log axis)."""
-    mean, half = rs.mean_ci_columns(np.log10(m) if log else m)
-    if log:
-        mean, half = 10.0 ** mean, half
-    ax.plot(x, mean, color=color(i), label="%s (%d reps)" % (label, m.shape[0]),
-            drawstyle="steps-post" if step else "default")
-    vals = getattr(ax, "_tb_values", [])
-    vals.append(m[np.isfinite(m)])
-    ax._tb_values = vals
-    ok = np.isfinite(half)
-    if ok.any():
-        h = np.where(ok, half, 0)
-        lo, hi = (mean / 10.0 ** h, mean * 10.0 ** h) if log else (mean - h, mean + h)
-        ax.fill_between(x, lo, hi, where=ok, color=color(i), alpha=0.2, step="post" if step else None, linewidth=0)
-
-
-def _fit_ylim(ax, log):
-    """Limits the y axis to the values the repetitions reached (with a margin): with 2-3 repetitions the t-interval
-    is wide enough to hide every difference, so the band is clipped at the axis and the caption says so."""
-    vals = np.concatenate(getattr(ax, "_tb_values", [np.array([])]))
-    vals = vals[np.isfinite(vals)]
-    if len(vals) == 0:
-        return
-    lo, hi = float(vals.min()), float(vals.max())
-    if log:
-        ax.set_ylim(lo / 2.0, hi * 2.0)
-    else:
-        pad = 0.05 * (hi - lo) if hi > lo else max(abs(hi) * 0.05, 1e-9)
-        ax.set_ylim(lo - pad, hi + pad)
-
-
-def curves_by_trials(e, allruns, out_dir):
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    regret = False
-    for i, s in enumerate(sorted(allruns)):
-        x, m = rs.by_trials(allruns[s], e.maximize[0])
-        m, regret = _transform(e, m)
-        _band(ax, x, m, s, i, True, regret)
-    if regret:
-        ax.set_yscale("log")
-    _fit_ylim(ax, regret)
-    ax.set_xlabel("trials finished")
-    ax.set_ylabel(_ylabel(e, regret))
-    ax.set_title("%s: best so far by trials (%s, 95%% CI over repetitions,\nclipped to the range the repetitions reached)" % (e.name, _what(regret)), fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    return save(fig, out_dir, "%s_best_by_trials.png" % e.name)
-
-
-def time_grid(allruns):
-    tmax = max(float(el.max()) for r in allruns.values() for (_, el) in r.values() if len(el))
-    return np.linspace(0.0, max(tmax, 1e-9), 200)
-
-
-def curves_by_time(e, allruns, out_dir):
-    grid = time_grid(allruns)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    regret = False
-    for i, s in enumerate(sorted(allruns)):
-        m = rs.by_time(allruns[s], e.maximize[0], grid)
-        m, regret = _transform(e, m)
-        _band(ax, grid, m, s, i, True, regret)
-    if regret:
-        ax.set_yscale("log")
-    _fit_ylim(ax, regret)
-    ax.set_xlabel("wall-clock seconds since the run's first trial started")
-    ax.set_ylabel(_ylabel(e, regret))
-    ax.set_title("%s: best so far by wall-clock (%s, 95%% CI over repetitions,\nclipped to the range the "
-                 "repetitions reached)" % (e.name, _what(regret)), fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    return save(fig, out_dir, "%s_best_by_time.png" % e.name)
-
-
-def rank_plot(e, allruns, out_dir):
-    """Average rank (1 = best) of each strategy's best so far after each number of trials."""
-    mats = {}
-    reps = sorted(set.intersection(*[set(r) for r in allruns.values()]))
-    for s in allruns:
-        sub = {r: allruns[s][r] for r in reps}
-        _, mats[s] = rs.by_trials(sub, e.maximize[0])
-    ranks = rs.average_ranks(mats, e.maximize[0])
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for i, s in enumerate(sorted(ranks)):
-        ax.plot(np.arange(1, len(ranks[s]) + 1), ranks[s], color=color(i), label=s, drawstyle="steps-post")
-    ax.set_xlabel("trials finished")
-    ax.set_ylabel("average rank (1 = best)")
-    ax.set_ylim(0.8, len(ranks) + 0.2)
-    ax.set_title("%s: average rank over %d paired repetitions" % (e.name, len(reps)), fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    return save(fig, out_dir, "%s_rank.png" % e.name), ranks
-
-
-def cd_diagram(e, fr, out_dir):
+def cd_diagram(e, fr, out_dir, blocks="repetitions"):
     """Demsar's critical-difference diagram: average ranks on an axis, the CD bar, and thick lines joining
     strategies whose ranks differ by less than CD (not significantly different by Nemenyi's test)."""
     names = sorted(fr["avg_ranks"], key=lambda s: fr["avg_ranks"][s])
@@ -163,7 +63,7 @@ def cd_diagram(e, fr, out_dir):
         ax.text(1 + cd / 2, 1.45, "CD = %.3g" % cd, ha="center", fontsize=8)
     for i, s in enumerate(names):
         r, y = fr["avg_ranks"][s], -1 - i
-        ax.plot([r, r], [0, y], color=color(i), linewidth=0.8)
+        ax.plot([r, r], [0, y], color=color(s), linewidth=0.8)
         ax.text(r, y - 0.1, " %s (%.2f)" % (s, r), va="top", ha="center", fontsize=8)
     if math.isfinite(cd):
         y, last = -0.45, -1
@@ -176,8 +76,8 @@ def cd_diagram(e, fr, out_dir):
                 ax.hlines(y, fr["avg_ranks"][names[i]] - 0.03, fr["avg_ranks"][names[j]] + 0.03, linewidth=4,
                           color="0.3")
                 y -= 0.2
-    ax.set_title("%s: critical difference (Nemenyi, alpha = 0.05, %d repetitions; Friedman p = %s)"
-                 % (e.name, fr["n_blocks"], "%.3g" % fr["p"] if math.isfinite(fr["p"]) else "n/a"), fontsize=9)
+    ax.set_title("%s: critical difference (Nemenyi, alpha = 0.05, %d %s; Friedman p = %s)"
+                 % (e.name, fr["n_blocks"], blocks, "%.3g" % fr["p"] if math.isfinite(fr["p"]) else "n/a"), fontsize=9)
     return save(fig, out_dir, "%s_cd.png" % e.name)
 
 

@@ -20,6 +20,15 @@ def _rel(times, t0):
     return times - t0 if t0 > 0 and np.nanmin(times) > 1e8 else times
 
 
+def axis_label(e, i):
+    """An objective's axis label: its name, its unit when the name carries one (_us, _s, _bytes) and its
+    direction."""
+    o = e.objectives[i]
+    unit = next((u for suf, u in (("_us", "microseconds"), ("_s", "seconds"), ("_bytes", "bytes"),
+                                  ("n_params", "parameters")) if o.endswith(suf)), "")
+    return "%s (%s%s)" % (o, unit + ", " if unit else "", "maximised" if e.maximize[i] else "minimised")
+
+
 def pareto_plot(e, i0, i1, out_dir):
     """Objectives i0 and i1 of the complete trials, each strategy's non-dominated front, and the front of the
     last snapshot of the `pareto` table."""
@@ -37,7 +46,7 @@ def pareto_plot(e, i0, i1, out_dir):
         F = np.column_stack([t[o0][sel], t[o1][sel]])
         front = F[rs.pareto_mask(F * sign)]
         front = front[np.argsort(front[:, 0])]
-        ax.plot(front[:, 0], front[:, 1], "o-", color=color(i), drawstyle="steps-post", markersize=4,
+        ax.plot(front[:, 0], front[:, 1], "o-", color=color(s), drawstyle="steps-post", markersize=4,
                 label="%s front (%d)" % (s, len(front)))
     if e.pareto is not None and len(e.pareto):
         last = e.pareto["snapshot"].max()
@@ -46,8 +55,8 @@ def pareto_plot(e, i0, i1, out_dir):
         if sel.any():
             ax.scatter(t[o0][sel], t[o1][sel], s=60, facecolors="none", edgecolors="k",
                        label="recorded front, snapshot %d" % last)
-    ax.set_xlabel("%s (%s)" % (e.objectives[i0], "max" if e.maximize[i0] else "min"))
-    ax.set_ylabel("%s (%s)" % (e.objectives[i1], "max" if e.maximize[i1] else "min"))
+    ax.set_xlabel(axis_label(e, i0))
+    ax.set_ylabel(axis_label(e, i1))
     ax.set_title("%s: Pareto fronts" % e.name, fontsize=10)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
@@ -74,7 +83,7 @@ def hypervolume_plot(e, t0, out_dir):
     strategies = sorted(set(l.rsplit(" rep ", 1)[0] for l in labels))
     for j, st in enumerate(strategies):
         sel = np.array([l.rsplit(" rep ", 1)[0] == st for l in labels])
-        ax.plot(_rel(x[sel], t0), hv[sel], "o", color=color(j), label=st)
+        ax.plot(_rel(x[sel], t0), hv[sel], "o", color=color(st), label=st)
     ax.set_xlabel("seconds since the study started")
     ax.set_ylabel("hypervolume of the study's front")
     ax.set_title("%s: hypervolume at the end of each study (%d)\n(each against its own reference point)" % (

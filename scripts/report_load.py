@@ -183,3 +183,61 @@ def param_label(e, p, v):
         k = int(round(v))
         return e.choices[p][k] if 0 <= k < len(e.choices[p]) else "%g" % v
     return "%.6g" % v
+
+
+def row_view(e):
+    """Per row of e.trials (same order), numpy arrays:
+    units: fidelity units this row trained: its fidelity minus the fidelity of the row it continued (parent_id: a
+      scheduler's promotion or a PBT exploit starts from its parent's state), else its fidelity;
+    seconds: end_time - start_time (wall seconds of the row);
+    config: the configuration the row belongs to: a promotion continues its parent's configuration (the root of
+      its parent_id chain); a PBT member's segments chain the same way, so a population of P members counts P
+      configurations, each with its lineage; a retry (retry_of) is the configuration it re-ran;
+    max_fidelity: the largest fidelity any row of e reached (a complete configuration stopped below it by its
+      scheduler counts as pruned in config_status)."""
+    t = e.trials
+    n = 0 if t is None else len(t)
+    units, secs, config = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return {"units": units, "seconds": secs, "config": config, "max_fidelity": math.nan}
+    ids = t["id"].astype(np.int64)
+    pos = {int(i): k for k, i in enumerate(ids)}
+    fid = np.nan_to_num(t["fidelity"].astype(float), nan=0.0)
+    par = t["parent_id"].astype(np.int64) if "parent_id" in t.dtype.names else np.full(n, -1)
+    rty = t["retry_of"].astype(np.int64) if "retry_of" in t.dtype.names else np.full(n, -1)
+
+    def root(k):
+        for _ in range(n + 1):  # a chain longer than the table would be a cycle: stop there
+            p = int(par[k]) if par[k] >= 0 else int(rty[k])
+            if p < 0 or p not in pos:
+                break
+            k = pos[p]
+        return int(ids[k])
+    for k in range(n):
+        p = int(par[k])
+        units[k] = max(0.0, fid[k] - fid[pos[p]]) if p >= 0 and p in pos else fid[k]
+        secs[k] = max(0.0, float(t["end_time"][k]) - float(t["start_time"][k]))
+        config[k] = root(k)
+    return {"units": units, "seconds": secs, "config": config, "max_fidelity": float(fid.max())}
+
+
+def config_status(e, view=None):
+    """{strategy: {status: configurations}}: each configuration counted once, with the status of its last row
+    (the highest fidelity it reached); a complete configuration that stopped below the experiment's largest
+    fidelity was stopped by its scheduler and counts as pruned."""
+    view = view or row_view(e)
+    t, st, strat = e.trials, e.status(), e.strategy()
+    last = {}
+    for k in range(0 if t is None else len(t)):
+        key = (strat[k], int(view["config"][k]))
+        if key not in last or (t["fidelity"][k], t["end_time"][k]) >= (t["fidelity"][last[key]],
+                                                                      t["end_time"][last[key]]):
+            last[key] = k
+    out = {}
+    for (s, _), k in last.items():
+        x = st[k]
+        if x == "complete" and float(t["fidelity"][k]) < view["max_fidelity"]:
+            x = "pruned"
+        out.setdefault(s, {})
+        out[s][x] = out[s].get(x, 0) + 1
+    return out

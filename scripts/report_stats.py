@@ -1,11 +1,10 @@
-"""report_stats.py: the statistics of `tunebench report`: anytime best-so-far curves over repetitions (by trials
-and by wall-clock) with t-based 95% intervals, average ranks, paired Wilcoxon signed-rank / Mann-Whitney tests with
+"""report_stats.py: the per-row statistics of `tunebench report`: t intervals, running best, ranks and average ranks,
 Holm's correction, Friedman's test with the Nemenyi critical difference (Demsar 2006, computed here), Bergstra &
-Bengio's random-experiment efficiency with their validation-uncertainty scoring (JMLR 2012, Sec. 2.1), and parameter
-importance as the variance of binned marginals (a first-order, fANOVA-like decomposition; see docs/report.md).
-scipy.stats gives the p-values when it is installed; without it the tests are skipped (the report says so).
-Not here: reading the file (report_load.py) or drawing (report_figs*.py). Tested by scripts/report_selftest.py
-(run from tests/test_report.c) against hand-computed references.
+Bengio's random-experiment efficiency with their validation-uncertainty scoring (JMLR 2012, Sec. 2.1), parameter
+importance as the variance of binned marginals (a first-order, fANOVA-like decomposition; see docs/report.md) and
+Pareto masks. scipy.stats gives Friedman's p-value when it is installed. Not here: the statistics on compute,
+intervals and exact tests (report_compare.py), reading the file (report_load.py) or drawing (report_figs*.py).
+Tested by scripts/report_selftest.py (run from tests/test_report.c) against hand-computed references.
 """
 import math
 
@@ -44,16 +43,6 @@ def mean_ci(values):
     return float(v.mean()), t_quantile(n - 1) * float(v.std(ddof=1)) / math.sqrt(n), n
 
 
-def mean_ci_columns(m):
-    """Column-wise mean and 95% half-width of a (reps, points) matrix, ignoring NaN (NaN where no value)."""
-    mean = np.full(m.shape[1], np.nan)
-    half = np.full(m.shape[1], np.nan)
-    for j in range(m.shape[1]):
-        mu, h, _ = mean_ci(m[:, j])
-        mean[j], half[j] = mu, h
-    return mean, half
-
-
 def running_best(values, maximize):
     """Best-so-far of values (NaN ignored; NaN before the first finite value)."""
     out = np.full(len(values), np.nan)
@@ -62,31 +51,6 @@ def running_best(values, maximize):
         if math.isfinite(v) and (math.isnan(best) or (v > best if maximize else v < best)):
             best = v
         out[i] = best
-    return out
-
-
-def runs(e, obj=0):
-    """The runs of experiment e: {strategy: {repetition: (values, elapsed)}}, trials in order of their end time.
-    values: objective `obj` of complete trials, NaN for the others (they still count as trials); interrupted trials
-    are left out (a retry repeats them). elapsed: end_time minus the run's first start_time (seconds)."""
-    t = e.trials
-    out = {}
-    if t is None or len(t) == 0 or obj >= len(e.objectives):
-        return out
-    col = "obj_" + e.objectives[obj]
-    status = e.status()
-    strat = e.strategy()
-    keys = {}
-    for i in range(len(t)):
-        if status[i] == "interrupted":
-            continue
-        keys.setdefault((strat[i], int(t["repetition"][i])), []).append(i)
-    for (s, r), idx in sorted(keys.items()):
-        idx = sorted(idx, key=lambda i: (t["end_time"][i], t["id"][i]))
-        vals = np.array([t[col][i] if status[i] == "complete" else math.nan for i in idx], dtype=float)
-        t0 = min(float(t["start_time"][i]) for i in idx)
-        el = np.array([float(t["end_time"][i]) - t0 for i in idx])
-        out.setdefault(s, {})[r] = (vals, el)
     return out
 
 
@@ -100,23 +64,6 @@ def by_trials(strategy_runs, maximize):
         if len(b) < n:
             m[k, len(b):] = b[-1] if len(b) else np.nan
     return np.arange(1, n + 1), m
-
-
-def by_time(strategy_runs, maximize, grid):
-    """Matrix reps x len(grid): the best value among trials that ended by each time of grid."""
-    m = np.full((len(strategy_runs), len(grid)), np.nan)
-    for k, r in enumerate(sorted(strategy_runs)):
-        vals, el = strategy_runs[r]
-        b = running_best(vals, maximize)
-        pos = np.searchsorted(el, grid, side="right") - 1
-        ok = pos >= 0
-        m[k, ok] = b[pos[ok]]
-    return m
-
-
-def final_best(strategy_runs, maximize):
-    """{repetition: best value at the end} (NaN when no complete trial)."""
-    return {r: (running_best(v, maximize)[-1] if len(v) else math.nan) for r, (v, _) in strategy_runs.items()}
 
 
 def rankdata(a):
@@ -165,37 +112,6 @@ def holm(pvalues):
         running = max(running, min(1.0, (len(p) - rank) * p[i]))
         adj[i] = running
     return adj
-
-
-def pairwise_tests(finals):
-    """finals: {strategy: {repetition: value}}. For each pair: Wilcoxon signed-rank over the repetitions both have
-    (paired by repetition seed) when there are >= 2, else Mann-Whitney U over all values. Returns a list of
-    (a, b, test, n, p) with p NaN when the test cannot be computed (no scipy, too few values)."""
-    names = sorted(finals)
-    rows = []
-    for i in range(len(names)):
-        for j in range(i + 1, len(names)):
-            a, b = finals[names[i]], finals[names[j]]
-            common = [r for r in sorted(a) if r in b and math.isfinite(a[r]) and math.isfinite(b[r])]
-            p, test = math.nan, "wilcoxon"
-            if len(common) >= 2:
-                x = np.array([a[r] for r in common])
-                y = np.array([b[r] for r in common])
-                n = len(common)
-                if sps is not None:
-                    if np.all(x == y):
-                        p = 1.0
-                    else:
-                        p = float(sps.wilcoxon(x, y).pvalue)
-            else:
-                test = "mann-whitney"
-                x = np.array([v for v in a.values() if math.isfinite(v)])
-                y = np.array([v for v in b.values() if math.isfinite(v)])
-                n = len(x) + len(y)
-                if sps is not None and len(x) and len(y):
-                    p = float(sps.mannwhitneyu(x, y, alternative="two-sided").pvalue)
-            rows.append((names[i], names[j], test, n, p))
-    return rows
 
 
 def friedman(finals, maximize):

@@ -53,7 +53,7 @@ static void test_cli(void) {
   const char *head = "experiment,id,strategy,repetition,seed,parent_id,retry_of,status,param_lr,";
   CU_ASSERT_EQUAL(strncmp(o, head, strlen(head)), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "\nmlp.fashion,2,random,2,1002,-1,-1,failed,"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(o, ",loss is NaN at step 3\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, ",loss is NaN at step 3,")); /* then compute_units, compute_seconds */
   int lines = 0;
   for (char *c = o; *c; c++) lines += *c == '\n';
   CU_ASSERT_EQUAL(lines, 11);
@@ -93,5 +93,85 @@ static void test_cli(void) {
   unlink(path), unlink(jpath);
 }
 
-static const tb_test_case cases[] = {{"inspect_export", test_cli}, {NULL, NULL}};
+/* Two learners with different parameters (the shape of strategies-small: an MLP and a logistic regression with a
+ * fixed categorical penalty = l2): one CSV header whose field count every row has, labels for categoricals (the
+ * fixed one from the learner's declared choices), compute columns, curves with strategy and repetition; inspect
+ * prints the best of every strategy, also when a strategy's first row is not its best. */
+static void test_two_learners(void) {
+  snprintf(path, sizeof path, "/tmp/tb_test_cli_results2_%d.h5", (int)getpid());
+  snprintf(jpath, sizeof jpath, "%s.journal", path);
+  unlink(path), unlink(jpath);
+  tb_space *sa = fx_space(), *sb;
+  TB_CHECK_OK(tb_space_init(&sb));
+  TB_CHECK_OK(tb_space_add_fixed(sb, "penalty", 2)); /* logreg declares none, l1, l2, elasticnet */
+  TB_CHECK_OK(tb_space_add_float(sb, "C", 1e-3, 1e3, 1));
+  TB_CHECK_OK(tb_space_finalize(sb));
+  static const char *obj1[] = {"val_loss"};
+  static const int max1[] = {0};
+  tb_store_study s = {"two", "suite: two\n", 0, NULL, NULL, "cpu", "", "h", 1.7e9};
+  tb_store *st;
+  TB_CHECK_OK(tb_store_create(path, &s, NULL, &st));
+  tb_store_experiment ea = {"mlp.a", "mlp", "gen:a", sa, 2, fx_obj, fx_max};
+  tb_store_experiment eb = {"logreg.a", "logreg", "gen:a", sb, 1, obj1, max1};
+  TB_CHECK_OK(tb_store_add_experiment(st, &ea, NULL));
+  TB_CHECK_OK(tb_store_add_experiment(st, &eb, NULL));
+  /* logreg: strategy r's values 0.5, 0.2, 0.4 in row order (its best is its second row); rung-like rows: row k's
+   * parent is row k - 1 (fidelity 1, 3, 9: compute 1, 2, 6) */
+  static const double val[3] = {0.5, 0.2, 0.4}, fid[3] = {1, 3, 9};
+  const char *names[2] = {"random", "sh"};
+  int64_t id = 0;
+  for (int k = 0; k < 2; k++)
+    for (int j = 0; j < 3; j++, id++) {
+      double x[2] = {2, 0.1 * (j + 1)}, v = val[j] + k;
+      tb_store_trial t = {id, 1, names[k], 0, 77 + (uint64_t)id, j ? id - 1 : -1, -1, 1.7e9 + (double)id, x};
+      TB_CHECK_OK(tb_store_trial_begin(st, &t));
+      tb_store_curve c = {id, 0, fid[j], 0.5, v, 0.1};
+      TB_CHECK_OK(tb_store_curve_add(st, &c));
+      tb_store_result r = {id, TB_TRIAL_COMPLETE, &v, fid[j], 1.7e9 + (double)id + 0.5, 0.5, -1, {NAN, NAN},
+                           {NAN, NAN}, 10, NULL};
+      TB_CHECK_OK(tb_store_trial_end(st, &r));
+    }
+  for (int i = 0; i < 4; i++, id++) TB_CHECK_OK(fx_trial(st, sa, 0, id, id, -1, 2, 1));
+  TB_CHECK_OK(tb_store_study_end(st, 0, 1));
+  TB_CHECK_OK(tb_store_close(st));
+  char args[512];
+  snprintf(args, sizeof args, "inspect %s", path);
+  CU_ASSERT_EQUAL(run(args), 0);
+  char *o = text; /* every run below writes here */
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "experiment logreg.a: 6 trials (rows), 2 configurations"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "best random           trial 1  val_loss = 0.2"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "best sh               trial 4  val_loss = 1.2"));
+  snprintf(args, sizeof args, "export %s --format csv", path);
+  CU_ASSERT_EQUAL(run(args), 0);
+  int fields = -1, ok = 1, rows = 0, f = 1, quoted = 0;
+  for (char *c = o; *c; c++) { /* fields per line, commas inside quotes excepted */
+    if (*c == '"') quoted = !quoted;
+    else if (*c == ',' && !quoted) f++;
+    else if (*c == '\n' && !quoted) {
+      if (fields < 0) fields = f;
+      else ok &= f == fields, rows++;
+      f = 1;
+    }
+  }
+  CU_ASSERT(ok);
+  CU_ASSERT_EQUAL(rows, 10);
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, ",param_penalty,param_C,"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, ",compute_units,compute_seconds\n"));
+  /* logreg row 2 (fidelity 9, parent fidelity 3): penalty labelled l2, compute 6 units in 0.5 s */
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "\nlogreg.a,2,random,0,79,1,-1,complete,"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, ",l2,0.30000000000000004,"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, ",6,0.5\n"));
+  CU_ASSERT_PTR_NULL(strstr(o, "\nmlp.a,6,random,0,1006,-1,-1,complete,0.")); /* act is a label, not an index */
+  snprintf(args, sizeof args, "export %s --format csv --table curves", path);
+  CU_ASSERT_EQUAL(run(args), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "experiment,trial,step,fidelity,train_loss,val_metric,elapsed,strategy,repetition\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "\nlogreg.a,4,0,3,0.5,1.2,0.10000000000000001,sh,0\n"));
+  snprintf(args, sizeof args, "export %s --format json", path);
+  CU_ASSERT_EQUAL(run(args), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"seed\": \"79\""));
+  tb_space_free(sa), tb_space_free(sb);
+  unlink(path), unlink(jpath);
+}
+
+static const tb_test_case cases[] = {{"inspect_export", test_cli}, {"two_learners", test_two_learners}, {NULL, NULL}};
 TB_TEST_MAIN("cli_results", cases)

@@ -177,9 +177,11 @@ static void journal_finished(const char *out, table *t) {
   tb_store_history *h;
   TB_CHECK_OK(tb_store_open_resume(copy, NULL, &st, &h));
   int dim = 0, n_obj = 1;
+  const tb_space *sp = NULL;
   for (size_t i = 0; i < h->n_events; i++) {
     const tb_store_event *e = &h->events[i];
-    if (e->type == TB_STORE_EV_EXPERIMENT) dim = tb_space_dim(e->u.experiment.exp.space), n_obj = e->u.experiment.exp.n_objectives;
+    if (e->type == TB_STORE_EV_EXPERIMENT)
+      sp = e->u.experiment.exp.space, dim = tb_space_dim(sp), n_obj = e->u.experiment.exp.n_objectives;
     if (e->type != TB_STORE_EV_TRIAL_END || e->u.result.status == TB_TRIAL_INTERRUPTED) continue;
     const tb_store_trial *b = NULL;
     for (size_t k = 0; k < i && !b; k++)
@@ -191,7 +193,14 @@ static void journal_finished(const char *out, table *t) {
     r->id = b->id, r->rep = b->repetition;
     snprintf(r->strategy, sizeof r->strategy, "%s", b->strategy);
     snprintf(r->status, sizeof r->status, "%s", tb_trial_status_name(e->u.result.status));
-    for (int k = 0; k < dim; k++) snprintf(r->key + strlen(r->key), sizeof r->key - strlen(r->key), "%.17g;", b->config[k]);
+    for (int k = 0; k < dim; k++) { /* as the export writes them: categoricals by their label */
+      const tb_param *p = tb_space_param(sp, k);
+      double v = b->config[k];
+      if (p->type == TB_PARAM_CATEGORICAL && v >= 0 && v < p->n_choices)
+        snprintf(r->key + strlen(r->key), sizeof r->key - strlen(r->key), "%s;", p->choices[(int)v]);
+      else
+        snprintf(r->key + strlen(r->key), sizeof r->key - strlen(r->key), "%.17g;", v);
+    }
     for (int k = 0; k < n_obj; k++)
       snprintf(r->key + strlen(r->key), sizeof r->key - strlen(r->key), "%.17g;", e->u.result.objectives[k]);
   }

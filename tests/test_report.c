@@ -196,26 +196,38 @@ static void test_full(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "## Experiment branin.synth"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "## Experiment mlp.rect"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "Known optimum of value: 0.397887"));
-  /* Each Branin strategy's row: 3 repetitions, 60 trials, the mean of the final bests computed here. */
+  /* Each Branin strategy's headline row: 3 repetitions, 20 configurations and 60 fidelity units (20 rows of
+   * fidelity 3) per run, and the median of the final bests computed here. */
   for (int k = 0; k < 3; k++) {
-    double mean = (final_best[k][0] + final_best[k][1] + final_best[k][2]) / 3;
-    char row[160];
-    snprintf(row, sizeof row, "| %s | 3 | 60 | %.6g ± ", strategies[k], mean);
-    if (!strstr(r, row)) fprintf(stderr, "\nreport.md lacks '%s'\n", row);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r, row));
+    double f[3] = {final_best[k][0], final_best[k][1], final_best[k][2]}, t;
+    for (int i = 0; i < 3; i++)
+      for (int j = i + 1; j < 3; j++)
+        if (f[j] < f[i]) t = f[i], f[i] = f[j], f[j] = t;
+    char row[160], med[64];
+    snprintf(row, sizeof row, "| %s | 3 | 20 | 60 | ", strategies[k]);
+    snprintf(med, sizeof med, "| %.4g [", f[1]);
+    const char *line = strstr(r, row), *end = line ? strchr(line, '\n') : NULL, *m = line ? strstr(line, med) : NULL;
+    if (!line || !m || m > end) fprintf(stderr, "\nreport.md lacks '%s ... %s'\n", row, med);
+    CU_ASSERT(line && m && m < end);
   }
-  /* Trials by status: 20 per run, k % 9 == 4 fails (k = 4, 13): 18 complete, 2 failed per run. */
-  CU_ASSERT_PTR_NOT_NULL(strstr(r, "| random | 54 | 0 | 6 | 0 | 0 | 0 | 60 |"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(r, "| pbt | 20 | 0 | 0 | 0 | 0 | 0 | 20 |"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(r, "Friedman test over 3 strategies and 3 repetitions"));
+  /* Configurations by status: 20 per run, k % 9 == 4 fails (k = 4, 13): 18 complete, 2 failed per run; pbt's 20
+   * rows continue 4 members per repetition (parent_id chains): 8 configurations. */
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, "| random | 54 | 0 | 6 | 0 | 0 | 0 | 60 | 60 |"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, "| pbt | 8 | 0 | 0 | 0 | 0 | 0 | 8 | 20 |"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, "Friedman over 3 repetitions"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, "(the same as the figure's last point)"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, "exact two-sided Wilcoxon signed-rank test cannot reach p < 0.05 with fewer than 6"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "8 events (4 exploit, 4 explore) over 4 members"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(r, "3 front snapshots recorded; the last has hypervolume 0.7"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, "### Multi-objective: hypervolume"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, "The pareto table's 3 front snapshots"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "10 memory samples"));
   CU_ASSERT_PTR_NULL(strstr(r, "failed ("));
-  static const char *pngs[] = {"branin.synth_best_by_trials.png", "branin.synth_best_by_time.png",
-                               "branin.synth_rank.png", "branin.synth_cd.png", "branin.synth_efficiency.png",
-                               "branin.synth_importance.png", "mlp.rect_best_by_trials.png", "mlp.rect_pareto.png",
-                               "mlp.rect_hypervolume.png", "mlp.rect_pbt_lineage.png", "mlp.rect_pbt_schedules.png",
+  static const char *pngs[] = {"branin.synth_best_by_units.png", "branin.synth_best_by_secs.png",
+                               "branin.synth_best_by_configs.png", "branin.synth_rank.png", "branin.synth_cd.png",
+                               "branin.synth_efficiency.png", "branin.synth_importance.png",
+                               "branin.synth_parallel.png", "branin.synth_learning_curves.png",
+                               "mlp.rect_best_by_units.png", "mlp.rect_pareto.png", "mlp.rect_hv_compute.png",
+                               "mlp.rect_attainment.png", "mlp.rect_pbt_lineage.png", "mlp.rect_pbt_schedules.png",
                                "mlp.rect_importance.png", "mlp.rect_efficiency.png", "mlp.rect_cd.png", "memory.png",
                                NULL};
   for (int i = 0; pngs[i]; i++) {
@@ -228,7 +240,16 @@ static void test_full(void) {
    * Pareto plot leaves test_error out (not a tuned objective). */
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "Pool: 20 complete random trials (in trial-id order, all repetitions); grid: 20"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "the test_error of its best trial by val_error"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(r, "Friedman test over 3 strategies and 2 repetitions"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(r, "Friedman over 2 repetitions"));
+  /* --format: every figure in each format asked for; the Markdown links the first */
+  snprintf(args, sizeof args, "report %s --out %s/rep2 --format svg,pdf", path, dir);
+  CU_ASSERT_EQUAL(run(NULL, args), 0);
+  snprintf(md, sizeof md, "%s/rep2/branin.synth_rank.svg", dir);
+  CU_ASSERT_EQUAL(access(md, R_OK), 0);
+  snprintf(md, sizeof md, "%s/rep2/branin.synth_rank.pdf", dir);
+  CU_ASSERT_EQUAL(access(md, R_OK), 0);
+  snprintf(args, sizeof args, "report %s --out %s/rep3 --format gif", path, dir);
+  CU_ASSERT_EQUAL(run(NULL, args), 2);
   tb_space_free(bsp), tb_space_free(msp);
   cleanup_dir();
 }

@@ -250,7 +250,9 @@ static void test_cli_list_dry_run(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "strategies 3"));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "one trial at the defaults:"));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "1 parallel trial"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(out, "<= 72 trials"));
+  /* budget.total = 108 binds: random and TPE 12 full trials x 2 seeds, hyperband up to its cap of 100 x 2 */
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "<= 248 trials"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "binding budget"));
   char path[128];
   snprintf(path, sizeof path, "%s/quickstart.h5", tmp);
   CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0); /* dry run writes nothing */

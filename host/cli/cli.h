@@ -2,6 +2,8 @@
  * it calls libtunebench for everything else. Tested by tests/test_cli.c, which runs the built binary. */
 #ifndef TB_CLI_H
 #define TB_CLI_H
+#include <stdio.h>
+
 #include "tb_backend.h"
 #include "tb_data.h"
 #include "tb_model.h"
@@ -21,6 +23,9 @@ int tb_cli_train(int argc, char **argv);
 int tb_cli_bench(int argc, char **argv);
 /* cli_results.c: cmd is "inspect" or "export"; tb_cli_bench_store is `bench store` (hidden). */
 int tb_cli_results(const char *cmd, int argc, char **argv);
+/* cli_export.c: table `table` of the experiments exps (or /memory) to o as one CSV or one JSON array. */
+struct tb_h5_file;
+int tb_cli_export_tables(struct tb_h5_file *f, const char *table, char **exps, size_t ne, int json, FILE *o);
 int tb_cli_bench_store(int argc, char **argv);
 int tb_cli_report(int argc, char **argv); /* cli_report.c: `report FILE.h5 [--out DIR]` (scripts/report.py) */
 /* cli_bench_latency.c: `bench latency` (a learner's predict latency; used by scripts/bench/learners.py). */

@@ -1,5 +1,5 @@
-/* cli_report.c: `tunebench report FILE.h5 [--out DIR]`: runs /usr/bin/python3 <scripts>/report.py on the file,
- * which writes DIR/report.md and PNG figures (docs/report.md). <scripts> is the source tree's scripts/ directory
+/* cli_report.c: `tunebench report FILE.h5 [--out DIR] [--format png,pdf,svg]`: runs /usr/bin/python3
+ * <scripts>/report.py on the file, which writes DIR/report.md and its figures (docs/report.md). <scripts> is the source tree's scripts/ directory
  * (TB_SCRIPTS_DIR, set by the build), or the environment variable TB_SCRIPTS_DIR when set. The exit status is the
  * script's (0 written, 1 a section failed, 2 bad usage, a file that is not a results file, or missing Python
  * packages). Not here: anything about the report's content (scripts/report*.py). Tested by tests/test_report.c. */
@@ -19,13 +19,14 @@
 #define TB_REPORT_PYTHON "/usr/bin/python3"
 
 static void report_usage(FILE *f) {
-  fputs("usage: tunebench report FILE.h5 [--out DIR]\n"
-        "  writes DIR/report.md and PNG figures (default DIR: FILE-report beside FILE.h5); see docs/report.md\n",
+  fputs("usage: tunebench report FILE.h5 [--out DIR] [--format png,pdf,svg]\n"
+        "  writes DIR/report.md and its figures (default DIR: FILE-report beside FILE.h5; default format png, each\n"
+        "  figure in every format given, the Markdown links the first); see docs/report.md\n",
         f);
 }
 
 int tb_cli_report(int argc, char **argv) {
-  const char *file = NULL, *out = NULL;
+  const char *file = NULL, *out = NULL, *format = NULL;
   for (int i = 0; i < argc; i++) {
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       report_usage(stdout);
@@ -37,6 +38,12 @@ int tb_cli_report(int argc, char **argv) {
         return TB_EXIT_USAGE;
       }
       out = argv[++i];
+    } else if (!strcmp(argv[i], "--format")) {
+      if (i + 1 >= argc) {
+        fputs("tunebench report: --format needs a list such as png,pdf,svg\n", stderr);
+        return TB_EXIT_USAGE;
+      }
+      format = argv[++i];
     } else if (argv[i][0] == '-' && argv[i][1]) {
       fprintf(stderr, "tunebench report: unknown option '%s'\n", argv[i]);
       report_usage(stderr);
@@ -65,8 +72,10 @@ int tb_cli_report(int argc, char **argv) {
                     "TB_SCRIPTS_DIR to where it is)\n", dir);
     return TB_EXIT_USAGE;
   }
-  char *args[6] = {TB_REPORT_PYTHON, script, (char *)file, NULL, NULL, NULL};
-  if (out) args[3] = "--out", args[4] = (char *)out;
+  char *args[8] = {TB_REPORT_PYTHON, script, (char *)file, NULL, NULL, NULL, NULL, NULL};
+  int na = 3;
+  if (out) args[na++] = "--out", args[na++] = (char *)out;
+  if (format) args[na++] = "--format", args[na++] = (char *)format;
   fflush(stdout), fflush(stderr);
   pid_t pid = fork();
   if (pid < 0) {

@@ -1,6 +1,7 @@
 /* cli_results.c: `tunebench inspect FILE.h5`, `tunebench export FILE.h5 --format csv|json [--table T] [--out P]`
- * (the store's benchmark, `bench store`, is in cli_bench_store.c). Reads files with host/data/h5.c only (SWMR: works
- * while a study runs). Not here: the layout (store_h5.c). Tested by tests/test_cli_results.c. */
+ * (the store's benchmark, `bench store`, is in cli_bench_store.c; the export's tables are written by
+ * cli_export.c). Reads files with host/data/h5.c only (SWMR: works while a study runs). Not here: the layout
+ * (store_h5.c). Tested by tests/test_cli_results.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,76 +19,6 @@ static int table_of(const char *name, const char *exp, char *path, size_t n) {
   if (strcmp(name, "trials") && strcmp(name, "curves") && strcmp(name, "lineage") && strcmp(name, "pareto")) return 0;
   snprintf(path, n, "/experiments/%s/%s", exp, name);
   return 1;
-}
-
-static void csv_str(FILE *o, const char *s) {
-  if (!strpbrk(s, ",\"\n")) {
-    fputs(s, o);
-    return;
-  }
-  fputc('"', o);
-  for (; *s; s++) {
-    if (*s == '"') fputc('"', o);
-    fputc(*s, o);
-  }
-  fputc('"', o);
-}
-static void json_str(FILE *o, const char *s) {
-  fputc('"', o);
-  for (; *s; s++) {
-    if (*s == '"' || *s == '\\') fprintf(o, "\\%c", *s);
-    else if ((unsigned char)*s < 0x20) fprintf(o, "\\u%04x", *s);
-    else fputc(*s, o);
-  }
-  fputc('"', o);
-}
-static void num(FILE *o, double v, int json) {
-  if (isfinite(v)) fprintf(o, "%.17g", v);
-  else fputs(json ? "null" : (isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"), o);
-}
-
-/* Writes one table. CSV: a header, then rows (with an "experiment" first column); JSON: one array of objects. */
-static int export_table(tb_h5_file *f, const char *path, const char *exp, int json, FILE *o, int *first) {
-  int nc, rc = TB_OK;
-  tb_h5_col *cols;
-  size_t n;
-  TB_TRY(tb_h5_table_columns(f, path, &nc, &cols, &n));
-  void **data = calloc((size_t)nc, sizeof *data);
-  for (int c = 0; data && c < nc; c++) {
-    data[c] = calloc(n + 1, 8);
-    if (!data[c]) rc = tb_error_set(TB_ERR_NOMEM, "out of host memory");
-    else if ((rc = tb_h5_table_read_col(f, path, cols[c].name, cols[c].type, n, data[c])) < 0) break;
-  }
-  if (!data) rc = tb_error_set(TB_ERR_NOMEM, "out of host memory");
-  if (rc == TB_OK && !json && *first) {
-    fputs(exp ? "experiment" : "", o);
-    for (int c = 0; c < nc; c++) fprintf(o, "%s%s", c || exp ? "," : "", cols[c].name);
-    fputc('\n', o);
-  }
-  for (size_t r = 0; rc == TB_OK && r < n; r++) {
-    if (json) fprintf(o, "%s\n  {", *first ? "" : ","), *first = 0;
-    if (exp) json ? (fputs("\"experiment\": ", o), json_str(o, exp)) : csv_str(o, exp);
-    for (int c = 0; c < nc; c++) {
-      if (json) fprintf(o, "%s", c || exp ? ", " : ""), json_str(o, cols[c].name), fputs(": ", o);
-      else if (c || exp) fputc(',', o);
-      switch (cols[c].type) {
-      case TB_H5_STR: json ? json_str(o, ((char **)data[c])[r]) : csv_str(o, ((char **)data[c])[r]); break;
-      case TB_H5_I64: fprintf(o, "%lld", (long long)((int64_t *)data[c])[r]); break;
-      case TB_H5_U64: fprintf(o, "%llu", (unsigned long long)((uint64_t *)data[c])[r]); break;
-      default: num(o, ((double *)data[c])[r], json); break;
-      }
-    }
-    fputs(json ? "}" : "\n", o);
-  }
-  if (!json) *first = 0;
-  for (int c = 0; data && c < nc; c++) {
-    for (size_t r = 0; cols[c].type == TB_H5_STR && data[c] && r < n; r++) free(((char **)data[c])[r]);
-    free(data[c]);
-  }
-  free(data);
-  tb_h5_cols_free(cols, nc);
-done:
-  return rc;
 }
 
 static int export_cmd(int argc, char **argv) {
@@ -114,15 +45,7 @@ static int export_cmd(int argc, char **argv) {
   FILE *o = out ? fopen(out, "w") : stdout;
   if (!o) rc = tb_error_set(TB_ERR_IO, "%s: cannot write", out);
   if (rc == TB_OK) rc = tb_h5_children(f, "/experiments", &exps, &ne);
-  int first = 1;
-  if (json && rc == TB_OK) fputc('[', o);
-  int study_level = !strcmp(table, "memory");
-  for (size_t e = 0; rc == TB_OK && e < (study_level ? 1 : ne); e++) {
-    char path[256];
-    table_of(table, exps[e], path, sizeof path);
-    rc = export_table(f, path, study_level ? NULL : exps[e], json, o, &first);
-  }
-  if (json && rc == TB_OK) fputs("\n]\n", o);
+  if (rc == TB_OK) rc = tb_cli_export_tables(f, table, exps, ne, json, o); /* cli_export.c */
   if (o && o != stdout && fclose(o) && rc == TB_OK) rc = tb_error_set(TB_ERR_IO, "%s: write failed", out);
   tb_h5_strs_free(exps, ne);
   tb_h5_close(f);
@@ -159,9 +82,9 @@ static int inspect_cmd(int argc, char **argv) {
     tb_h5_cols_free(cols, nc);
     char **strat = calloc(n + 1, sizeof *strat), **status = calloc(n + 1, sizeof *status), obj[80];
     double *v = calloc(n + 1, sizeof *v);
-    int64_t *id = calloc(n + 1, sizeof *id);
+    int64_t *id = calloc(n + 1, sizeof *id), *par = calloc(n + 1, sizeof *par), *rty = calloc(n + 1, sizeof *rty);
     snprintf(pp, sizeof pp, "/experiments/%s", exps[e]);
-    if (!strat || !status || !v || !id) rc = tb_error_set(TB_ERR_NOMEM, "out of host memory");
+    if (!strat || !status || !v || !id || !par || !rty) rc = tb_error_set(TB_ERR_NOMEM, "out of host memory");
     if (rc == TB_OK) rc = tb_h5_attr_read_strs(f, pp, "objectives", &objs, &no);
     if (rc == TB_OK) rc = tb_h5_attr_read_strs(f, pp, "objective_directions", &dirs, &nd);
     if (rc == TB_OK) snprintf(obj, sizeof obj, "obj_%s", no ? objs[0] : "");
@@ -169,27 +92,33 @@ static int inspect_cmd(int argc, char **argv) {
     if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, "status", TB_H5_STR, n, status);
     if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, obj, TB_H5_F64, n, v);
     if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, "id", TB_H5_I64, n, id);
+    if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, "parent_id", TB_H5_I64, n, par);
+    if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, "retry_of", TB_H5_I64, n, rty);
     if (rc == TB_OK) {
-      printf("\nexperiment %s: %zu trials, pareto rows %zu\n", exps[e], n, np);
+      size_t n_cfg = 0; /* a row that neither continues (promotion, PBT segment) nor retries one starts a configuration */
+      for (size_t r = 0; r < n; r++) n_cfg += par[r] < 0 && rty[r] < 0;
+      printf("\nexperiment %s: %zu trials (rows), %zu configurations, pareto rows %zu\n", exps[e], n, n_cfg, np);
       for (int s = 0; s < TB_TRIAL_N_STATUS; s++) {
         size_t k = 0;
         for (size_t r = 0; r < n; r++) k += !strcmp(status[r], tb_trial_status_name((tb_trial_status)s));
         if (k) printf("  %-12s %zu\n", tb_trial_status_name((tb_trial_status)s), k);
       }
       int max = nd && !strcmp(dirs[0], "maximize");
-      for (size_t r = 0; r < n; r++) { /* best complete trial per strategy, by the first objective */
-        int seen = 0, best = 1;
-        for (size_t q = 0; q < n; q++) {
-          if (strcmp(strat[q], strat[r]) || strcmp(status[q], "complete") || isnan(v[q])) continue;
-          if (q < r) seen = 1;
-          if (max ? v[q] > v[r] : v[q] < v[r]) best = 0;
-        }
-        if (!seen && best && !strcmp(status[r], "complete") && !isnan(v[r]))
-          printf("  best %-16s trial %lld  %s = %.6g\n", strat[r], (long long)id[r], obj + 4, v[r]);
+      for (size_t r = 0; r < n; r++) { /* each strategy once (its first row): its best complete trial */
+        int seen = 0;
+        for (size_t q = 0; q < r && !seen; q++) seen = !strcmp(strat[q], strat[r]);
+        if (seen) continue;
+        long b = -1;
+        for (size_t q = r; q < n; q++)
+          if (!strcmp(strat[q], strat[r]) && !strcmp(status[q], "complete") && !isnan(v[q]) &&
+              (b < 0 || (max ? v[q] > v[b] : v[q] < v[b])))
+            b = (long)q;
+        if (b >= 0) printf("  best %-16s trial %lld  %s = %.6g\n", strat[r], (long long)id[b], obj + 4, v[b]);
+        else printf("  best %-16s none (no complete trial with a value)\n", strat[r]);
       }
     }
     for (size_t r = 0; r < n; r++) free(strat && strat[r] ? strat[r] : NULL), free(status && status[r] ? status[r] : NULL);
-    free(strat), free(status), free(v), free(id);
+    free(strat), free(status), free(v), free(id), free(par), free(rty);
     tb_h5_strs_free(objs, no), tb_h5_strs_free(dirs, nd);
   }
   free(fmt), free(name), free(device);

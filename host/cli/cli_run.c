@@ -5,6 +5,7 @@
  * cli_run_progress.c), then the report (`tunebench report`) unless the suite or --no-report turns it off.
  * Not here: parsing (host/suite/) or running (host/suite/suite_run.c).
  * Tested by tests/test_suite.c, which runs the built binary. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +107,7 @@ static int dry_run(const tb_suite *s, const char *out, int no_report) {
   }
   const char *unit = s->n_learners ? tb_learner_fidelity_unit(s->learners[0].learner) : "units";
   printf("strategies %d\n", s->n_strategies);
-  printf("  %-18s %-14s %-16s %12s %14s\n", "name", "sampler", "scheduler", "trials", "fidelity");
+  printf("  %-18s %-14s %-16s %12s %14s  %s\n", "name", "sampler", "scheduler", "trials", "fidelity", "binding budget");
   long total_trials = 0;
   double total_fid = 0;
   for (int i = 0; i < s->n_strategies; i++) {
@@ -114,11 +115,17 @@ static int dry_run(const tb_suite *s, const char *out, int no_report) {
     long per = tb_suite_strategy_trials(s, i);
     long n = per * s->n_seeds * n_exp;
     double fmax = s->fidelity_max > 0 ? s->fidelity_max : 1;
-    double fid = s->total_budget > 0 ? s->total_budget * s->n_seeds * n_exp : (double)n * fmax;
+    int rungs = strcmp(t->scheduler, "none") != 0;
+    /* budget.total binds a scheduler (its trials are a cap) and a plain strategy whose trials at full fidelity
+     * would spend more than it; otherwise the trial count binds */
+    int by_total = s->total_budget > 0 && (rungs || (double)per * fmax >= s->total_budget);
+    double fid = by_total ? s->total_budget * s->n_seeds * n_exp : (double)n * fmax;
+    if (by_total && !rungs) n = (long)ceil(s->total_budget / fmax) * s->n_seeds * n_exp; /* full-fidelity trials */
     char tr[48], fd[48];
     snprintf(tr, sizeof tr, "%s%ld", strcmp(t->scheduler, "none") ? "<= " : "", n);
     snprintf(fd, sizeof fd, "<= %.0f", fid);
-    printf("  %-18s %-14s %-16s %12s %14s\n", t->name, t->sampler, t->scheduler, tr, fd);
+    printf("  %-18s %-14s %-16s %12s %14s  %s%s\n", t->name, t->sampler, t->scheduler, tr, fd,
+           by_total ? "total" : "trials", s->wall_clock > 0 ? " (or wall_clock)" : "");
     total_trials += n;
     total_fid += fid;
   }

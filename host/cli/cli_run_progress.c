@@ -1,5 +1,6 @@
 /* cli_run_progress.c: `tunebench run`'s side of a run (tb_suite_run does the work, host/suite/suite_run.c): the
- * progress display (on a terminal a table per strategy — trials done of total, best so far, elapsed, ETA — redrawn
+ * progress display (on a terminal a table per strategy — its binding budget used (trials, fidelity units of
+ * budget.total or seconds of wall_clock), best so far, elapsed, ETA, then done — redrawn
  * in place; plain lines otherwise), SIGINT turned into the library's stop flag (the file stays valid and resumable),
  * the closing line and exit code, then the report (tunebench report) unless turned off.
  * Not here: arguments and the plan (cli_run.c). Tested by tests/test_suite.c through the built binary. */
@@ -36,6 +37,25 @@ typedef struct run_view {
   char line[512];
 } run_view;
 
+/* A strategy's progress against its binding budget: the largest of trials done / planned, fidelity units used /
+ * budget.total and seconds / wall_clock (the one that ends it first). Writes what it counts into what (e.g.
+ * "540/1620 units") and returns the fraction in [0, 1]; 1 once every one of its studies has ended. */
+static double binding(const tb_suite *s, const tb_suite_strategy_progress *p, double wall_elapsed, char *what,
+                      size_t n) {
+  double f = p->total > 0 ? (double)p->done / (double)p->total : 0;
+  snprintf(what, n, "%ld/%ld trials", p->done, p->total);
+  if (p->units_total > 0 && p->units_used / p->units_total >= f) {
+    f = p->units_used / p->units_total;
+    snprintf(what, n, "%.0f/%.0f units", p->units_used, p->units_total);
+  }
+  if (s->wall_clock > 0 && wall_elapsed / s->wall_clock >= f) {
+    f = wall_elapsed / s->wall_clock;
+    snprintf(what, n, "%.0f/%.0f s", wall_elapsed, s->wall_clock);
+  }
+  if (p->studies_total > 0 && p->studies_done >= p->studies_total) return 1;
+  return f < 0 ? 0 : f > 0.999 ? 0.999 : f;
+}
+
 static void draw(run_view *v) {
   const tb_suite *s = v->s;
   if (!v->tty) {
@@ -44,15 +64,16 @@ static void draw(run_view *v) {
     return;
   }
   if (v->drawn) printf("\033[%dA", s->n_strategies + 2);
-  printf("\033[K%-20s %14s %14s %10s %10s\n", "strategy", "trials", "best", "elapsed", "ETA");
+  printf("\033[K%-20s %20s %14s %10s %10s\n", "strategy", "budget used", "best", "elapsed", "ETA");
   for (int i = 0; i < s->n_strategies; i++) {
     const tb_suite_strategy_progress *p = &v->rows[i];
-    char tr[32], best[32], eta[32];
-    snprintf(tr, sizeof tr, "%ld/%ld", p->done, p->total);
+    char tr[48], best[32], eta[32];
+    double f = binding(s, p, now_s() - v->t0, tr, sizeof tr);
     snprintf(best, sizeof best, p->have_best ? "%.6g" : "-", p->best);
-    if (p->done > 0 && p->done < p->total) snprintf(eta, sizeof eta, "%.0fs", p->elapsed / p->done * (p->total - p->done));
-    else snprintf(eta, sizeof eta, "%s", p->done >= p->total ? "done" : "-");
-    printf("\033[K%-20s %14s %14s %9.0fs %10s\n", s->strategies[i].name, tr, best, p->elapsed, eta);
+    if (f >= 1) snprintf(eta, sizeof eta, "done");
+    else if (f > 0 && p->elapsed > 0) snprintf(eta, sizeof eta, "%.0fs", p->elapsed / f * (1 - f));
+    else snprintf(eta, sizeof eta, "-");
+    printf("\033[K%-20s %20s %14s %9.0fs %10s\n", s->strategies[i].name, tr, best, p->elapsed, eta);
   }
   printf("\033[K%s (%.0fs)\n", v->line, now_s() - v->t0);
   fflush(stdout);

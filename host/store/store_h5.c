@@ -11,6 +11,7 @@
 #include "store_impl.h"
 #include "tb_error.h"
 #include "tb_h5.h"
+#include "tb_model.h"
 
 typedef struct table {
   char path[160];
@@ -187,6 +188,7 @@ static int add_experiment(tb_store_h5 *w, const tb_store_event *ev) {
   int rc = TB_OK, d = tb_space_dim(x->space), k = x->n_objectives, nc = 7 + d + k + NTAIL;
   char g[128], path[160], cname[1][TB_PARAM_NAME_MAX + 16];
   tb_h5_col *cols = NULL;
+  tb_space *decl = NULL; /* the learner's declared space: labels of fixed categoricals */
   char **names = NULL;
   const char *ptype[4] = {"float", "int", "categorical", "fixed"}, **pn = NULL, **pt = NULL, **dirs = NULL;
   if (ev->u.experiment.index != w->n_exps)
@@ -242,7 +244,21 @@ static int add_experiment(tb_store_h5 *w, const tb_store_event *ev) {
     TB_TRY(tb_h5_attr_write(w->f, e->trials.path, cname[0], TB_H5_STR, (size_t)p->n_choices,
                             (const char *const *)p->choices));
   }
+  /* A fixed parameter the learner declares categorical (optimizer: adam) holds a choice index too: its labels. */
+  const tb_learner *L = x->learner ? tb_learner_find(x->learner) : NULL;
+  if (L && tb_learner_space(L, &decl) == TB_OK)
+    for (int i = 0; i < d; i++) {
+      const tb_param *p = tb_space_param(x->space, i);
+      int j = p->type == TB_PARAM_FIXED ? tb_space_find(decl, p->name) : -1;
+      const tb_param *q = j >= 0 ? tb_space_param(decl, j) : NULL;
+      if (!q || q->type != TB_PARAM_CATEGORICAL) continue;
+      snprintf(cname[0], sizeof cname[0], "choices_%s", p->name);
+      TB_TRY(tb_h5_attr_write(w->f, e->trials.path, cname[0], TB_H5_STR, (size_t)q->n_choices,
+                              (const char *const *)q->choices));
+    }
+  tb_error_clear();
 done:
+  tb_space_free(decl);
   for (int i = 0; names && i < d + k; i++) free(names[i]);
   free(names), free(cols), free(pn), free(pt), free(dirs);
   return rc;

@@ -135,9 +135,11 @@ static void note_end(tb_study *s, const study_rec *r) {
     double v = r->pub.values[0];
     if (!s->have_best || (s->p.maximize[0] ? v > s->best : v < s->best)) s->best = v, s->have_best = 1;
   }
+  if (r->pub.status != TB_TRIAL_INTERRUPTED && r->pub.fidelity > r->fidelity_from)
+    s->units_used += r->pub.fidelity - r->fidelity_from;
   if (!s->p.progress) return;
   tb_study_progress pr = {(long)(s->n_ended + s->n_replayed), (long)s->n_rec, s->p.n_trials, s->have_best, s->have_best ? s->best : NAN,
-                          mono_now() - s->t_start};
+                          mono_now() - s->t_start, s->units_used};
   s->p.progress(s->p.progress_ctx, &pr);
 }
 
@@ -208,6 +210,7 @@ static int prepare_job(coord *c, const tb_job *job, study_job *j, int *replayed)
     from = src->pub.fidelity;
     row = match_row(s, parent, r->x);
   }
+  r->fidelity_from = from;
   if (row && !row->interrupted) {
     *replayed = 1;
     return replay(c, r, row);

@@ -73,6 +73,7 @@ typedef struct study_rec {
   size_t state_len;
   int running;
   int bracket, rung;
+  double fidelity_from;         /* the fidelity this row started from (its parent's; 0 for a new trial) */
 } study_rec;
 
 struct tb_study {
@@ -97,6 +98,7 @@ struct tb_study {
   size_t n_ended, n_replayed;   /* jobs ended in this run; history rows replayed */
   int have_best;                /* progress: best complete value of the first objective so far */
   double best, t_start;
+  double units_used;            /* progress: fidelity units trained by the rows ended (each counts what it added) */
   /* resume */
   study_row *rows;
   size_t n_rows;

@@ -35,6 +35,7 @@ typedef struct tb_study_progress {
   int have_best;            /* 1 when a complete trial has a value */
   double best;              /* best value of the first objective so far (in its direction) */
   double elapsed_s;         /* seconds since tb_study_run started */
+  double units_used;        /* fidelity units the ended rows trained (a promotion counts only what it added) */
 } tb_study_progress;
 
 typedef struct tb_study_params {

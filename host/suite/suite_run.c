@@ -136,6 +136,7 @@ static void on_study_progress(void *ctx, const tb_study_progress *p) {
   int k = r->ev.strategy;
   r->live[k] = r->pr[k];
   r->live[k].done += p->n_ended;
+  r->live[k].units_used += p->units_used;
   r->live[k].elapsed += p->elapsed_s;
   merge_best(r->s, &r->live[k], p->have_best, p->best);
   emit(r, TB_SUITE_EV_STUDY_PROGRESS);
@@ -238,7 +239,11 @@ int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_
   r.pr = calloc((size_t)s->n_strategies, sizeof *r.pr);
   r.live = calloc((size_t)s->n_strategies, sizeof *r.live);
   if (!r.pr || !r.live) TB_FAIL(TB_ERR_NOMEM, "suite run: out of host memory");
-  for (int i = 0; i < s->n_strategies; i++) r.pr[i].total = tb_suite_strategy_trials(s, i) * s->n_seeds * n_exp;
+  for (int i = 0; i < s->n_strategies; i++) {
+    r.pr[i].total = tb_suite_strategy_trials(s, i) * s->n_seeds * n_exp;
+    r.pr[i].units_total = s->total_budget * s->n_seeds * n_exp;
+    r.pr[i].studies_total = (long)s->n_seeds * n_exp;
+  }
   memcpy(r.live, r.pr, (size_t)s->n_strategies * sizeof *r.pr);
   tb_store_options so = tb_store_options_default();
   so.force = o->force;
@@ -296,6 +301,8 @@ int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_
         TB_TRY(tb_study_run(study, hist)); /* the executor takes this study's own trials from the history */
         r.pr[k].elapsed += now_s() - ts;
         r.pr[k].done += (long)tb_study_n_trials(study);
+        r.pr[k].units_used = r.live[k].units_used; /* the running study's part, from its last progress call */
+        r.pr[k].studies_done++;
         int64_t b = tb_study_best(study);
         const tb_study_trial *bt = b >= 0 ? tb_study_get_trial(study, (size_t)b) : NULL;
         if (bt) merge_best(s, &r.pr[k], 1, bt->values[0]);

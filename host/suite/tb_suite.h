@@ -173,6 +173,9 @@ typedef struct tb_suite_strategy_progress {
   double best;              /* best value of the first objective so far (valid when have_best) */
   int have_best;
   double elapsed;           /* seconds its studies have run */
+  double units_used;        /* fidelity units its ended rows trained (a promotion counts what it added) */
+  double units_total;       /* budget.total over every experiment and repetition (0: the suite sets none) */
+  long studies_done, studies_total; /* its studies (experiment x repetition) ended, and planned */
 } tb_suite_strategy_progress;
 
 /* WARNING: something about an experiment's data the user should know (warning holds it; the run goes on), e.g. a
