@@ -16,6 +16,7 @@
 #include "tb_data.h"
 #include "tb_model.h"
 #include "tb_suite.h"
+#include "cli_fixture.h"
 #include "tb_test.h"
 
 static char dir[64];
@@ -227,11 +228,7 @@ static const char *csv_field(const char *hdr, const char *line, const char *name
 
 /* A suite trial and `train --split-seed S --seed T --set ...` see the same data and give the same numbers. */
 static void test_suite_trial_equals_train(void) {
-  const char *bin = getenv("TB_BINARY");
-  if (!bin) {
-    tb_test_skip("TB_BINARY not set");
-    return;
-  }
+  const char *bin = cli_binary(); /* cli_fixture.h: $TB_BINARY, or the test is skipped */
   const double scale[6] = {1, 1000, 0.001, 50, 1e4, 3};
   char *text = malloc(1 << 16), *w = text, cmd[4096], yaml[1024], b1[64], b2[64], b3[64], b4[64];
   w += sprintf(w, "a,b,c,d,e,f,cls\n");

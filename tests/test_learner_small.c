@@ -14,6 +14,7 @@
 #include "tb_data.h"
 #include "tb_model.h"
 #include "tb_suite.h"
+#include "cli_fixture.h"
 #include "tb_test.h"
 
 static char dir[64];
@@ -176,11 +177,7 @@ static int count_lines(const char *cmd, const char *prefix, const char *needle) 
 
 /* Through the binary: sgd at lr 10 is recorded diverged; gbdt's whole space on 10 classes has no failed trial. */
 static void test_suite_statuses(void) {
-  const char *bin = getenv("TB_BINARY");
-  if (!bin) {
-    tb_test_skip("TB_BINARY not set");
-    return;
-  }
+  const char *bin = cli_binary(); /* cli_fixture.h: $TB_BINARY, or the test is skipped */
   char path[256], cmd[1024];
   snprintf(path, sizeof path, "%s/st.yaml", dir);
   FILE *f = fopen(path, "w");

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_fixture.h"
 #include "tb_test.h"
 
 static char dir[64], logpath[128];
@@ -27,8 +28,7 @@ static double now_s(void) {
 
 static void setup(void) {
   if (dir[0]) return;
-  bin = getenv("TB_BINARY");
-  if (!bin) tb_test_skip("TB_BINARY not set (run through ctest)");
+  bin = cli_binary(); /* cli_fixture.h: $TB_BINARY, or the test is skipped */
   snprintf(dir, sizeof dir, "/tmp/tb_test_safety_XXXXXX");
   CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
   snprintf(logpath, sizeof logpath, "%s/out.log", dir);
