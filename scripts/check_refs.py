@@ -2,8 +2,7 @@
 """check_refs.py: finds references in comments and docs to files and functions that no longer exist.
 
 What it reads: the comments of every C/CUDA source and header (kernels/, host/, models/, tests/), the comments of
-CMakeLists.txt, the scripts in scripts/ (whole text), and the docs: docs/*.md except docs/architecture.md (the lead
-keeps it), README.md, scripts/bench/README.md and results/*/README.md.
+CMakeLists.txt, the scripts in scripts/ (whole text), and the docs: docs/*.md, README.md, scripts/bench/README.md and results/*/README.md.
 
 What it checks in them:
   - a path with a folder (`host/store/store.c`, `../tb_split_gain.h`, `cuda/cuda_tree.cu`) must exist, relative to
@@ -146,7 +145,7 @@ def collect(root):
             code.append(text)
             checked += [(f, i + 1, l, "script") for i, l in enumerate(text.split("\n"))]
         elif f.endswith(".md") and (
-                (top == "docs" and f.count("/") == 1 and f != "docs/architecture.md") or f == "README.md"
+                (top == "docs" and f.count("/") == 1) or f == "README.md"
                 or f == "scripts/bench/README.md" or re.fullmatch(r"results/[^/]+/README\.md", f)):
             text = open(full, encoding="utf-8", errors="replace").read()
             checked += [(f, i + 1, l, "doc") for i, l in enumerate(text.split("\n"))]
