@@ -10,6 +10,7 @@
  */
 #ifndef TB_SPACE_H
 #define TB_SPACE_H
+#include "tb_api.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,43 +40,43 @@ typedef struct tb_param {
 
 typedef struct tb_space tb_space;
 
-int tb_space_init(tb_space **out);
-void tb_space_free(tb_space *sp); /* NULL is a no-op */
+TB_API int tb_space_init(tb_space **out);
+TB_API void tb_space_free(tb_space *sp); /* NULL is a no-op */
 
 /* Adders return TB_ERR_INVALID with a detail on a malformed parameter: duplicate name, empty range (lo >= hi for
  * floats, lo > hi for ints), log with lo <= 0, step <= 0, fewer than 1 choice, too many choices. */
-int tb_space_add_float(tb_space *sp, const char *name, double lo, double hi, int log);
-int tb_space_add_int(tb_space *sp, const char *name, long lo, long hi, long step, int log);
-int tb_space_add_categorical(tb_space *sp, const char *name, int n_choices, const char *const *choices);
-int tb_space_add_fixed(tb_space *sp, const char *name, double value);
+TB_API int tb_space_add_float(tb_space *sp, const char *name, double lo, double hi, int log);
+TB_API int tb_space_add_int(tb_space *sp, const char *name, long lo, long hi, long step, int log);
+TB_API int tb_space_add_categorical(tb_space *sp, const char *name, int n_choices, const char *const *choices);
+TB_API int tb_space_add_fixed(tb_space *sp, const char *name, double value);
 
 /* Makes `child` active only when `parent` takes one of values (category indices for a categorical parent).
  * Unknown names are errors; cycles are detected by tb_space_finalize. */
-int tb_space_add_condition(tb_space *sp, const char *child, const char *parent, int n_values, const double *values);
+TB_API int tb_space_add_condition(tb_space *sp, const char *child, const char *parent, int n_values, const double *values);
 
 /* Checks the whole space (conditions refer to known parents, no cycles, condition values valid for the parent)
  * and freezes it. Required before use by samplers. */
-int tb_space_finalize(tb_space *sp);
+TB_API int tb_space_finalize(tb_space *sp);
 
-int tb_space_finalized(const tb_space *sp); /* 1 after a successful tb_space_finalize */
-int tb_space_dim(const tb_space *sp);
-const tb_param *tb_space_param(const tb_space *sp, int i);
-int tb_space_find(const tb_space *sp, const char *name); /* index or -1 */
+TB_API int tb_space_finalized(const tb_space *sp); /* 1 after a successful tb_space_finalize */
+TB_API int tb_space_dim(const tb_space *sp);
+TB_API const tb_param *tb_space_param(const tb_space *sp, int i);
+TB_API int tb_space_find(const tb_space *sp, const char *name); /* index or -1 */
 
 /* 1 when parameter i is active in x (its parent chain is active and takes an allowed value). */
-int tb_space_active(const tb_space *sp, const double *x, int i);
+TB_API int tb_space_active(const tb_space *sp, const double *x, int i);
 
 /* NULL when x is a valid configuration, else a short message naming the parameter ("lr = -1 outside [1e-05, 1]",
  * "units = 3.5 is not an integer", "momentum is inactive but set"). */
-const char *tb_space_check(const tb_space *sp, const double *x, char *buf, size_t len);
+TB_API const char *tb_space_check(const tb_space *sp, const double *x, char *buf, size_t len);
 
 /* u (dim) in [0, 1) -> x (dim), inactive parameters set to NAN. */
-void tb_space_from_unit(const tb_space *sp, const double *u, double *x);
+TB_API void tb_space_from_unit(const tb_space *sp, const double *u, double *x);
 /* x -> u in [0, 1): inactive parameters map to 0.5. */
-void tb_space_to_unit(const tb_space *sp, const double *x, double *u);
+TB_API void tb_space_to_unit(const tb_space *sp, const double *x, double *u);
 
 /* Writes x as JSON ({"lr": 0.001, "act": "tanh"}) into buf; returns the length it needed. */
-size_t tb_space_format_json(const tb_space *sp, const double *x, char *buf, size_t len);
+TB_API size_t tb_space_format_json(const tb_space *sp, const double *x, char *buf, size_t len);
 
 #ifdef __cplusplus
 }
