@@ -7,6 +7,7 @@ Tested by tests/test_results.py.
 """
 import ctypes as C
 import math
+import os
 
 import numpy as np
 
@@ -146,4 +147,7 @@ class Results:
 
 def load(path):
     """Reads a results file (also while a study writes it) into a Results of DataFrames."""
+    # A reader's HDF5 file lock makes the writer's reopen at the study's end fail (HDF5 1.10 locks even SWMR
+    # readers' opens): readers here do not lock. Set before the first open; HDF5 reads it at each open.
+    os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
     return Results(path)

@@ -163,6 +163,7 @@ def optimize(objective, space, sampler="tpe", scheduler="none", n_trials=100, jo
         p.n_objectives = n_obj
         for i, m in enumerate(maximize):
             p.maximize[i] = m
+            p.objectives[i] = names_arr[i]
         p.max_wall_s = float(timeout)
         msg = lib.tb_study_check_params(C.byref(p))
         if msg:
