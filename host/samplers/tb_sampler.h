@@ -57,6 +57,10 @@ TB_API int tb_sampler_tell(tb_sampler *s, int64_t id, const double *values, tb_t
 /* Adds a finished trial that this sampler did not suggest (warm start, resume): x, values, state as for tell. */
 TB_API int tb_sampler_add_observation(tb_sampler *s, const double *x, const double *values, tb_trial_state state);
 
+/* Queues x (a valid configuration) to be suggested before the method's own suggestions (warm start: configurations
+ * evaluated first, in the order enqueued). The method then learns from their results as from its own. */
+TB_API int tb_sampler_enqueue(tb_sampler *s, const double *x);
+
 /* Names of all samplers, NULL-terminated (for `tunebench list` and error messages). */
 TB_API const char *const *tb_sampler_names(void);
 

@@ -76,6 +76,13 @@ typedef struct tb_study_params {
   /* called by the coordinator thread after every finished job (NULL: none); keep it short: workers wait */
   void (*progress)(void *ctx, const tb_study_progress *p);
   void *progress_ctx;
+  /* warm starts (each run, before the first ask; a resumed run repeats them, so its replay matches): */
+  int n_initial;                        /* configurations evaluated first, in order (tb_sampler_enqueue) */
+  const double *initial;                /* (n_initial, dim) in the space's encoding */
+  int n_warm;                           /* earlier trials told to the sampler (tb_sampler_add_observation) */
+  const double *warm_x;                 /* (n_warm, dim) */
+  const double *warm_values;            /* (n_warm, n_objectives) in the objectives' directions */
+  const int *warm_status;               /* n_warm tb_trial_status numbers (complete, pruned, failed), NULL: complete */
 } tb_study_params;
 
 TB_API tb_study_params tb_study_params_default(void); /* random / none, 1 worker, cpu, fidelity 1..1, seed 0 */
