@@ -156,6 +156,7 @@ _fn("tb_sampler_n_objectives", C.c_int, C.c_void_p)
 _fn("tb_sampler_ask", C.c_int, C.c_void_p, C.c_int, c_double_p, c_int64_p, C.POINTER(C.c_int))
 _fn("tb_sampler_tell", C.c_int, C.c_void_p, C.c_int64, c_double_p, C.c_int)
 _fn("tb_sampler_add_observation", C.c_int, C.c_void_p, c_double_p, c_double_p, C.c_int)
+_fn("tb_sampler_enqueue", C.c_int, C.c_void_p, c_double_p)
 _fn("tb_sampler_names", c_char_pp)
 
 # ---- schedulers (tb_scheduler.h) -----------------------------------------------------------------------------------
@@ -211,7 +212,9 @@ class StudyParams(C.Structure):
                 ("memory_budget", C.c_size_t), ("n_objectives", C.c_int), ("objectives", C.c_char_p * 8),
                 ("maximize", C.c_int * 8), ("n_recorded", C.c_int), ("ref_point", c_double_p),
                 ("max_wall_s", C.c_double), ("stop_after", C.c_long), ("repetition", C.c_int),
-                ("strategy", C.c_char_p), ("progress", C.c_void_p), ("progress_ctx", C.c_void_p)]
+                ("strategy", C.c_char_p), ("progress", C.c_void_p), ("progress_ctx", C.c_void_p),
+                ("n_initial", C.c_int), ("initial", c_double_p), ("n_warm", C.c_int), ("warm_x", c_double_p),
+                ("warm_values", c_double_p), ("warm_status", C.POINTER(C.c_int))]
 
 
 class StudyTrial(C.Structure):

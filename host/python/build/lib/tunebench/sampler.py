@@ -100,6 +100,12 @@ class Sampler:
         v = _values(values, self.n_objectives)
         check(lib.tb_sampler_tell(self._h, int(id), v.ctypes.data_as(_lib.c_double_p), _lib.STATES[state]))
 
+    def enqueue(self, params):
+        """A configuration (dict or encoding) to be suggested before the method's own (evaluated first)."""
+        x = params if isinstance(params, np.ndarray) else self.space.from_dict(params)
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        check(lib.tb_sampler_enqueue(self._h, x.ctypes.data_as(_lib.c_double_p)))
+
     def add_observation(self, params, values, state="complete"):
         """A finished trial this sampler did not suggest (a dict of parameters or the encoding)."""
         x = params if isinstance(params, np.ndarray) else self.space.from_dict(params)

@@ -100,11 +100,14 @@ class StudyResult:
 
 def optimize(objective, space, sampler="tpe", scheduler="none", n_trials=100, jobs=1, directions="minimize",
              seed=0, min_fidelity=1, max_fidelity=1, max_budget=0, sampler_options=None, scheduler_options=None,
-             metric_names=None, storage=None, timeout=0, force=False):
+             metric_names=None, storage=None, timeout=0, force=False, initial=None, warm_start=None):
     """Runs objective(trial) under the library's study executor; returns a StudyResult.
     directions: "minimize", "maximize" or one per objective (the objective then returns that many floats).
     storage: a results file (FILE.h5 + FILE.h5.journal, docs/results-format.md) written while it runs;
-    tunebench.load(storage) reads it. force: replace an existing one."""
+    tunebench.load(storage) reads it. force: replace an existing one.
+    initial: configurations (dicts) evaluated first, in order. warm_start: earlier trials told to the sampler
+    before it asks: a results file (or tunebench.load's Results) whose trials have this space's parameters and
+    objectives (`obj_<metric name>`), or a list of (params, values[, state]) tuples."""
     maximize = _directions(directions)
     n_obj = len(maximize)
     metric_names = list(metric_names) if metric_names else (["value"] if n_obj == 1 else
@@ -165,6 +168,15 @@ def optimize(objective, space, sampler="tpe", scheduler="none", n_trials=100, jo
             p.maximize[i] = m
             p.objectives[i] = names_arr[i]
         p.max_wall_s = float(timeout)
+        init, warm = _warm_arrays(space, initial, warm_start, metric_names)
+        keep += [init, warm]
+        if init is not None:
+            p.n_initial, p.initial = len(init), init.ctypes.data_as(_lib.c_double_p)
+        if warm is not None:
+            wx, wv, ws = warm
+            p.n_warm, p.warm_x, p.warm_values = len(wx), wx.ctypes.data_as(_lib.c_double_p), \
+                wv.ctypes.data_as(_lib.c_double_p)
+            p.warm_status = ws.ctypes.data_as(C.POINTER(C.c_int))
         msg = lib.tb_study_check_params(C.byref(p))
         if msg:
             raise TunebenchError(_lib.TB_ERR["INVALID"], "invalid argument", msg.decode())
@@ -211,3 +223,38 @@ def optimize(objective, space, sampler="tpe", scheduler="none", n_trials=100, jo
         lib.tb_study_free(study_h)
         lib.tb_objective_free(obj)
         del cb
+
+
+def _warm_arrays(space, initial, warm_start, metric_names):
+    """initial -> (k, dim) array; warm_start -> (x (n, dim), values (n, n_obj), status (n,) int32) or None."""
+    init = None
+    if initial:
+        init = np.ascontiguousarray(np.stack([space.from_dict(c) for c in initial]), dtype=np.float64)
+    if warm_start is None:
+        return init, None
+    rows = warm_start
+    if not isinstance(warm_start, (list, tuple)):
+        from .results import Results, load
+        res = warm_start if isinstance(warm_start, Results) else load(warm_start)
+        t = res.trials
+        cols = [f"obj_{m}" for m in metric_names]
+        missing = [c for c in cols + [f"params_{n}" for n in space.names] if c not in t]
+        if missing:
+            raise ValueError(f"warm_start: the results file has no column(s) {', '.join(missing)}")
+        rows = []
+        for _, r in t[t["status"].isin(["complete", "pruned", "failed"])].iterrows():
+            params = {n: r[f"params_{n}"] for n in space.names
+                      if r[f"params_{n}"] is not None and not (isinstance(r[f"params_{n}"], float)
+                                                                and math.isnan(r[f"params_{n}"]))}
+            rows.append((params, [r[c] for c in cols], r["status"]))
+    xs, vs, ss = [], [], []
+    for row in rows:
+        params, values = row[0], row[1]
+        state = row[2] if len(row) > 2 else "complete"
+        xs.append(space.from_dict(params))
+        vs.append(np.atleast_1d(np.asarray(values, dtype=np.float64)))
+        ss.append(_lib.STATES[state])
+    if not xs:
+        return init, None
+    return init, (np.ascontiguousarray(np.stack(xs)), np.ascontiguousarray(np.stack(vs)),
+                  np.ascontiguousarray(np.array(ss, dtype=np.int32)))
