@@ -181,6 +181,7 @@ int tb_run_suite(const tb_suite *s, const char *out, const tb_run_options *o) {
   tb_store_history *hist = NULL;
   tb_study *study = NULL;
   exp_ctx x = {0};
+  tb_suite_warm warm = {0}; /* the suite's initial: configurations and warm_start: trials for this experiment */
   strat_progress *pr = calloc((size_t)s->n_strategies, sizeof *pr);
   double t0 = now_s();
   run_view view = {s, pr, tty, 0, 0, t0, 0, {0}, ""};
@@ -204,6 +205,8 @@ int tb_run_suite(const tb_suite *s, const char *out, const tb_run_options *o) {
     TB_TRY(tb_suite_experiment_get(s, e, &ex));
     x.store_index = -1;
     TB_TRY(make_objective(s, &ex, &x));
+    tb_suite_warm_free(&warm);
+    TB_TRY(tb_suite_warm_get(s, ex.name, tb_objective_space(x.obj), &warm));
     for (size_t i = 0; hist && i < hist->n_events; i++)
       if (hist->events[i].type == TB_STORE_EV_EXPERIMENT && !strcmp(hist->events[i].u.experiment.exp.name, ex.name))
         x.store_index = hist->events[i].u.experiment.index;
@@ -237,6 +240,8 @@ int tb_run_suite(const tb_suite *s, const char *out, const tb_run_options *o) {
           }
         }
         p.repetition = r, p.strategy = t->name;
+        p.n_initial = warm.n_initial, p.initial = warm.initial, p.n_warm = warm.n_warm;
+        p.warm_x = warm.warm_x, p.warm_values = warm.warm_values, p.warm_status = warm.warm_status;
         TB_TRY(tb_study_create(x.obj, &p, &study));
         if (x.store_index < 0) {
           tb_store_experiment se = {ex.name, ex.learner ? ex.learner->name : ex.function ? "testfn" : "command",
@@ -278,6 +283,7 @@ done:
   g_study = NULL;
   tb_study_free(study);
   exp_ctx_free(&x);
+  tb_suite_warm_free(&warm);
   int crc = tb_store_close(store);
   tb_store_history_free(hist);
   free(pr);

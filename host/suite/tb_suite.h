@@ -70,6 +70,13 @@ typedef struct tb_suite_command {
   tb_suite_loc loc;
 } tb_suite_command;
 
+/* One `initial:` configuration: parameter names and values as written (numbers, or categorical labels). */
+typedef struct tb_suite_initial {
+  int n;
+  char **names, **values;
+  tb_suite_loc loc;
+} tb_suite_initial;
+
 typedef struct tb_suite_strategy {
   char *name;               /* unique; recorded per trial (< 32 bytes) */
   char *sampler;            /* tb_sampler_names() */
@@ -120,6 +127,12 @@ typedef struct tb_suite {
   size_t memory_budget;     /* bytes for all trials in flight (0: none) */
   int n_objectives;         /* the tuned ones first, then test_* ones (tb_suite_n_tuned) */
   tb_suite_objective objectives[TB_SUITE_MAX_OBJECTIVES];
+  /* warm starts (suite_warm.c) */
+  int n_initial;            /* initial: configurations every strategy evaluates first, each applied to the
+                               experiments whose space has all its parameters */
+  tb_suite_initial *initial;
+  char *warm_start;         /* warm_start: an earlier results file; the trials of the same experiment (any strategy)
+                               are told to each sampler before it asks */
   /* report */
   int report;               /* 1: write a report after the run */
   char *report_dir;         /* where (NULL: beside the results file) */
@@ -168,6 +181,21 @@ int tb_suite_n_tuned(const tb_suite *s);
 const char *const *tb_suite_dataset_kinds(void);
 /* Schedulers known to suites (tb_scheduler.h's list). */
 const char *const *tb_suite_scheduler_names(void);
+
+/* Warm start of one experiment with space sp (suite_warm.c): the `initial:` configurations that apply to it,
+ * encoded (xs (n_initial, dim)), and the earlier trials of experiment `name` in s->warm_start (x (n_warm, dim),
+ * values (n_warm, n_objectives) of the suite's tuned objectives, statuses). Everything malloc'ed into *w
+ * (tb_suite_warm_free). A value that is not valid for the space, or a results file without the experiment's
+ * parameters or objectives, is an error naming the file:line:column or the file and column. */
+typedef struct tb_suite_warm {
+  int n_initial;
+  double *initial;
+  int n_warm;
+  double *warm_x, *warm_values;
+  int *warm_status;
+} tb_suite_warm;
+int tb_suite_warm_get(const tb_suite *s, const char *name, const tb_space *sp, tb_suite_warm *w);
+void tb_suite_warm_free(tb_suite_warm *w);
 
 /* Resolves a suite argument: an existing file path as given, else a bare name in dir (dir/NAME.yaml). Writes the
  * path into buf. TB_ERR_NOT_FOUND (listing the suites of dir) when neither exists. */
