@@ -106,6 +106,13 @@ STATES = {"complete": 0, "pruned": 1, "failed": 2, "diverged": 3, "oom": 4, "int
 _fn("tb_trial_status_name", C.c_char_p, C.c_int)
 
 
+def state_code(state):
+    """'complete', 'pruned' or 'failed' (what samplers and schedulers take) -> its tb_trial_status number."""
+    if state not in ("complete", "pruned", "failed"):
+        raise ValueError(f"trial state {state!r}: use 'complete', 'pruned' or 'failed'")
+    return STATES[state]
+
+
 def names(ptr):
     """A NULL-terminated const char *const * as a list of str."""
     out, i = [], 0

@@ -85,6 +85,8 @@ class Sampler:
     def ask(self, n=1):
         """Up to n suggestions (fewer when a grid runs out; [] when it is exhausted)."""
         d = self.space.dim
+        if int(n) < 1:
+            raise ValueError(f"ask({n}): n must be >= 1")
         xs = np.empty((n, d), dtype=np.float64)
         ids = np.empty(n, dtype=np.int64)
         got = C.c_int(0)
@@ -98,7 +100,7 @@ class Sampler:
     def tell(self, id, values, state="complete"):
         """The result of suggestion `id`: values (one per objective; NaN allowed for pruned/failed)."""
         v = _values(values, self.n_objectives)
-        check(lib.tb_sampler_tell(self._h, int(id), v.ctypes.data_as(_lib.c_double_p), _lib.STATES[state]))
+        check(lib.tb_sampler_tell(self._h, int(id), v.ctypes.data_as(_lib.c_double_p), _lib.state_code(state)))
 
     def enqueue(self, params):
         """A configuration (dict or encoding) to be suggested before the method's own (evaluated first)."""
@@ -112,4 +114,4 @@ class Sampler:
         x = np.ascontiguousarray(x, dtype=np.float64)
         v = _values(values, self.n_objectives)
         check(lib.tb_sampler_add_observation(self._h, x.ctypes.data_as(_lib.c_double_p),
-                                             v.ctypes.data_as(_lib.c_double_p), _lib.STATES[state]))
+                                             v.ctypes.data_as(_lib.c_double_p), _lib.state_code(state)))

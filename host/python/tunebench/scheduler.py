@@ -80,7 +80,7 @@ class Scheduler:
         return bool(stop.value)
 
     def finish(self, trial, fidelity, value, state="complete"):
-        check(lib.tb_scheduler_finish(self._h, int(trial), float(fidelity), float(value), _lib.STATES[state]))
+        check(lib.tb_scheduler_finish(self._h, int(trial), float(fidelity), float(value), _lib.state_code(state)))
 
     def events(self):
         out = []

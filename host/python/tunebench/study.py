@@ -253,7 +253,7 @@ def _warm_arrays(space, initial, warm_start, metric_names):
         state = row[2] if len(row) > 2 else "complete"
         xs.append(space.from_dict(params))
         vs.append(np.atleast_1d(np.asarray(values, dtype=np.float64)))
-        ss.append(_lib.STATES[state])
+        ss.append(_lib.state_code(state))
     if not xs:
         return init, None
     return init, (np.ascontiguousarray(np.stack(xs)), np.ascontiguousarray(np.stack(vs)),
