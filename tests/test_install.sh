@@ -83,8 +83,11 @@ cmake --build "$tmp/cmake/build" >/dev/null || fail "CMake consumer build failed
 
 # The Python package installed by pip into the same prefix (no compiler, no build isolation: Debian's setuptools)
 # finds the installed library by itself.
+# (from a copy: setuptools leaves build/ and *.egg-info in the directory it builds)
+cp -r "$src/host/python" "$tmp/pysrc"
+rm -rf "$tmp/pysrc/build" "$tmp/pysrc/tunebench.egg-info"
 /usr/bin/python3 -m pip install --quiet --no-deps --no-build-isolation --no-warn-script-location \
-  --prefix "$prefix" "$src/host/python" >"$tmp/pip.log" 2>&1 || { cat "$tmp/pip.log" >&2; fail "pip install"; }
+  --prefix "$prefix" "$tmp/pysrc" >"$tmp/pip.log" 2>&1 || { cat "$tmp/pip.log" >&2; fail "pip install"; }
 pkg="$(dirname "$(find "$prefix" -path '*/tunebench/__init__.py' | head -1)")"
 [ -n "$pkg" ] && [ "$pkg" != . ] || fail "pip put no tunebench package under the prefix"
 got="$(cd "$tmp" && env -u TUNEBENCH_LIBRARY PYTHONPATH="$(dirname "$pkg")" /usr/bin/python3 -c \
