@@ -151,3 +151,18 @@ def test_bad_names():
         TunebenchPruner("asha", 1, 27, options={"eta": 0.5})
     with pytest.raises(tb.TunebenchError, match="n_startup_trials"):
         TunebenchPruner("median", 1, 27, options={"n_startup": 5})
+
+
+def test_pruner_early_stopping_on_a_plateau():
+    def plateau(trial):
+        x = trial.suggest_float("x", 0, 1)
+        for step in range(1, 28):
+            trial.report(x + 1.0 / min(step, 5), step)  # improves until step 5, then flat
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return x
+
+    study = optuna.create_study(sampler=TunebenchSampler("random", seed=4),
+                                pruner=TunebenchPruner("early_stopping", 1, 27, options={"patience": 3}))
+    study.optimize(plateau, n_trials=5)
+    assert all(t.state == optuna.trial.TrialState.PRUNED and max(t.intermediate_values) == 8 for t in study.trials)
