@@ -7,6 +7,7 @@
  */
 #ifndef TB_ERROR_H
 #define TB_ERROR_H
+#include "tb_api.h"
 #include <assert.h>
 
 #ifdef __cplusplus
@@ -30,24 +31,24 @@ enum {
 };
 
 /* Short fixed text for a code ("out of memory"); never NULL. */
-const char *tb_strerror(int rc);
+TB_API const char *tb_strerror(int rc);
 
 /* Records rc with a printf-style detail for this thread and returns rc (so: return tb_error_set(...)). */
-int tb_error_set(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+TB_API int tb_error_set(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prefixes the current detail with more context ("csv:data.csv: " + detail); returns rc. */
-int tb_error_prefix(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+TB_API int tb_error_prefix(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The detail recorded by the last failing call on this thread, or "" if none. Valid until the next set. */
-const char *tb_error_detail(void);
+TB_API const char *tb_error_detail(void);
 
 /* The code recorded with the detail (TB_OK when none). */
-int tb_error_code(void);
+TB_API int tb_error_code(void);
 
-void tb_error_clear(void);
+TB_API void tb_error_clear(void);
 
 /* Used by TB_TRY: records "file:line: expr failed" only if the failing callee left no detail. */
-int tb_error_trace(int rc, const char *file, int line, const char *expr);
+TB_API int tb_error_trace(int rc, const char *file, int line, const char *expr);
 
 /* TB_TRY(expr): run a fallible call; on failure keep rc and jump to the function's single `done:` label.
  * The enclosing function declares `int rc = TB_OK;`. */

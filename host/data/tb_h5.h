@@ -6,6 +6,7 @@
  * never a crash. Tested by tests/test_data_load.c, tests/test_data_load_bin.c and tests/test_store.c. */
 #ifndef TB_H5_H
 #define TB_H5_H
+#include "tb_api.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,14 +29,14 @@ typedef struct tb_h5_info {
 
 /* Opens path read-only. TB_ERR_IO when it cannot be read, TB_ERR_FORMAT when it is not an HDF5 file.
  * *out is owned by the caller (tb_h5_close). */
-int tb_h5_open(const char *path, tb_h5_file **out);
+TB_API int tb_h5_open(const char *path, tb_h5_file **out);
 /* Creates path (replacing any file there) for writing. */
 int tb_h5_create(const char *path, tb_h5_file **out);
 /* Closes the file; NULL is a no-op. Returns TB_OK or TB_ERR_IO when pending writes fail. */
-int tb_h5_close(tb_h5_file *f);
+TB_API int tb_h5_close(tb_h5_file *f);
 
 /* Shape and class of dataset `name`; TB_ERR_NOT_FOUND when there is no such dataset. */
-int tb_h5_info_get(tb_h5_file *f, const char *name, tb_h5_info *out);
+TB_API int tb_h5_info_get(tb_h5_file *f, const char *name, tb_h5_info *out);
 
 /* Reads dataset `name`, which must have `rank` dimensions and an integer or float class, converted to float.
  * *data (malloc'ed, owned by the caller) is row-major; dims[0..rank) receive the shape. */
@@ -53,7 +54,7 @@ int tb_h5_create_latest(const char *path, tb_h5_file **out);
 /* Opens an existing latest-format file for writing (not SWMR yet). */
 int tb_h5_open_rw(const char *path, tb_h5_file **out);
 /* Opens for reading while another process may be writing it in SWMR mode; falls back to tb_h5_open. */
-int tb_h5_open_live(const char *path, tb_h5_file **out);
+TB_API int tb_h5_open_live(const char *path, tb_h5_file **out);
 /* Switches a writable file to SWMR writing: from now on only table appends (and flushes); no new groups,
  * datasets or attributes (close and tb_h5_open_rw again for those). Open tables must be closed first. */
 int tb_h5_swmr_start(tb_h5_file *f);
@@ -61,17 +62,17 @@ int tb_h5_swmr_start(tb_h5_file *f);
 int tb_h5_flush(tb_h5_file *f);
 int tb_h5_group_create(tb_h5_file *f, const char *path);
 /* Names of the links in group `path` (sorted by name); *names and each name are malloc'ed (tb_h5_strs_free). */
-int tb_h5_children(tb_h5_file *f, const char *path, char ***names, size_t *n);
-void tb_h5_strs_free(char **s, size_t n);
+TB_API int tb_h5_children(tb_h5_file *f, const char *path, char ***names, size_t *n);
+TB_API void tb_h5_strs_free(char **s, size_t n);
 /* Writes (replacing) attribute `name` of object `obj` ("/" or a group or dataset path). n = 0: a scalar, else a 1-d
  * array of n. TB_H5_STR: variable-length strings; data is one const char * (scalar) or an array of them. */
 int tb_h5_attr_write(tb_h5_file *f, const char *obj, const char *name, tb_h5_type type, size_t n, const void *data);
 /* Reads a string attribute (scalar, fixed or variable length) into *out (malloc'ed). */
-int tb_h5_attr_read_str(tb_h5_file *f, const char *obj, const char *name, char **out);
+TB_API int tb_h5_attr_read_str(tb_h5_file *f, const char *obj, const char *name, char **out);
 /* Reads a 1-d (or scalar) string attribute into *out (tb_h5_strs_free). */
-int tb_h5_attr_read_strs(tb_h5_file *f, const char *obj, const char *name, char ***out, size_t *n);
+TB_API int tb_h5_attr_read_strs(tb_h5_file *f, const char *obj, const char *name, char ***out, size_t *n);
 /* Reads a numeric attribute converted to double: at most max values into out, *n = its element count. */
-int tb_h5_attr_read_f64(tb_h5_file *f, const char *obj, const char *name, double *out, size_t max, size_t *n);
+TB_API int tb_h5_attr_read_f64(tb_h5_file *f, const char *obj, const char *name, double *out, size_t max, size_t *n);
 
 /* ---- results store: tables (1-d extendible chunked compound datasets) -------------------------------------- */
 /* A column: F64, I64, U64, or STR (fixed length str_len bytes, NUL-terminated when shorter). */
@@ -93,11 +94,11 @@ void tb_h5_table_close(tb_h5_table *t); /* NULL is a no-op */
 
 /* Columns of the compound dataset at path: *cols (tb_h5_cols_free) with names malloc'ed; integer columns are
  * I64 or U64, floats F64, strings STR with their length. *n_rows: its length. */
-int tb_h5_table_columns(tb_h5_file *f, const char *path, int *n_cols, tb_h5_col **cols, size_t *n_rows);
-void tb_h5_cols_free(tb_h5_col *cols, int n_cols);
+TB_API int tb_h5_table_columns(tb_h5_file *f, const char *path, int *n_cols, tb_h5_col **cols, size_t *n_rows);
+TB_API void tb_h5_cols_free(tb_h5_col *cols, int n_cols);
 /* Reads column `col` of n_rows rows into out, converted to type: F64 (double), I64 (int64_t), U64 (uint64_t) or
  * STR (char * each, malloc'ed: free them). n_rows must be the table's length from tb_h5_table_columns. */
-int tb_h5_table_read_col(tb_h5_file *f, const char *path, const char *col, tb_h5_type type, size_t n_rows,
+TB_API int tb_h5_table_read_col(tb_h5_file *f, const char *path, const char *col, tb_h5_type type, size_t n_rows,
                          void *out);
 
 #ifdef __cplusplus

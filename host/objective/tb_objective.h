@@ -10,6 +10,7 @@
  */
 #ifndef TB_OBJECTIVE_H
 #define TB_OBJECTIVE_H
+#include "tb_api.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,7 +60,7 @@ int tb_objective_learner_create(const tb_objective_learner_params *p, tb_objecti
 /* Test function f (instance `instance` for the seeded hit problems). Metrics: "value" (1 objective) or "f1", "f2"
  * (zdt1/zdt2). noise = 0: the fidelity is ignored; noise > 0: the value reported at fidelity r of R is
  * f(x) + noise * (R / r - 1) * z, z ~ N(0, 1) from the trial seed and r (exact at the full budget). */
-int tb_objective_testfn(const tb_testfn *f, uint64_t instance, double noise, tb_objective **out);
+TB_API int tb_objective_testfn(const tb_testfn *f, uint64_t instance, double noise, tb_objective **out);
 
 typedef struct tb_objective_command_params {
   const char *const *argv;      /* program and arguments, NULL-terminated (found on PATH as execvp does) */
@@ -73,7 +74,7 @@ typedef struct tb_objective_command_params {
  * (SIGKILL when the starting thread dies); a stop or timeout sends the group SIGTERM, then SIGKILL after the grace;
  * once the program has exited, output is read for at most min(grace, 0.2 s) more and the group is killed, so a
  * process left holding stdout never holds the trial (objective_cmd.c). */
-int tb_objective_command(const tb_space *sp, const tb_objective_command_params *p, tb_objective **out);
+TB_API int tb_objective_command(const tb_space *sp, const tb_objective_command_params *p, tb_objective **out);
 
 /* ---- C callback ------------------------------------------------------------------------------------------------ */
 typedef struct tb_objective_call tb_objective_call; /* one job, valid during the callback */
@@ -83,30 +84,30 @@ typedef struct tb_objective_call tb_objective_call; /* one job, valid during the
  * reason). Called from worker threads, possibly several at once: ctx must be safe for that. */
 typedef int (*tb_objective_fn)(void *ctx, tb_objective_call *call);
 
-int tb_objective_callback(const tb_space *sp, int n_metrics, const char *const *metric_names, tb_objective_fn fn,
+TB_API int tb_objective_callback(const tb_space *sp, int n_metrics, const char *const *metric_names, tb_objective_fn fn,
                           void *ctx, tb_objective **out);
 
-const double *tb_objective_call_x(const tb_objective_call *c);        /* configuration, tb_space_dim values */
-const tb_space *tb_objective_call_space(const tb_objective_call *c);
-int64_t tb_objective_call_trial(const tb_objective_call *c);
-uint64_t tb_objective_call_seed(const tb_objective_call *c);          /* use it for all randomness */
-double tb_objective_call_fidelity_from(const tb_objective_call *c);   /* > 0 when a paused trial continues */
-double tb_objective_call_fidelity_to(const tb_objective_call *c);
+TB_API const double *tb_objective_call_x(const tb_objective_call *c);        /* configuration, tb_space_dim values */
+TB_API const tb_space *tb_objective_call_space(const tb_objective_call *c);
+TB_API int64_t tb_objective_call_trial(const tb_objective_call *c);
+TB_API uint64_t tb_objective_call_seed(const tb_objective_call *c);          /* use it for all randomness */
+TB_API double tb_objective_call_fidelity_from(const tb_objective_call *c);   /* > 0 when a paused trial continues */
+TB_API double tb_objective_call_fidelity_to(const tb_objective_call *c);
 /* Intermediate value at `fidelity` (increasing); returns 1 when the scheduler (or a study stop) asks the callback
  * to return now, 0 to go on. */
-int tb_objective_report(tb_objective_call *c, double fidelity, double value);
+TB_API int tb_objective_report(tb_objective_call *c, double fidelity, double value);
 /* Sets metric i (0 <= i < n_metrics) of the result. */
-int tb_objective_call_set(tb_objective_call *c, int i, double value);
+TB_API int tb_objective_call_set(tb_objective_call *c, int i, double value);
 
 /* ---- common ---------------------------------------------------------------------------------------------------- */
-void tb_objective_free(tb_objective *o); /* NULL is a no-op */
-tb_objective_kind tb_objective_get_kind(const tb_objective *o);
-const tb_space *tb_objective_space(const tb_objective *o); /* owned by the objective */
-int tb_objective_n_metrics(const tb_objective *o);
-const char *tb_objective_metric_name(const tb_objective *o, int i);
-int tb_objective_metric_find(const tb_objective *o, const char *name); /* index or -1 */
-int tb_objective_metric_maximize(const tb_objective *o, int i); /* natural direction: 1 for accuracy */
-int tb_objective_metric_intermediate(const tb_objective *o, int i); /* 1: reported after each unit of fidelity */
+TB_API void tb_objective_free(tb_objective *o); /* NULL is a no-op */
+TB_API tb_objective_kind tb_objective_get_kind(const tb_objective *o);
+TB_API const tb_space *tb_objective_space(const tb_objective *o); /* owned by the objective */
+TB_API int tb_objective_n_metrics(const tb_objective *o);
+TB_API const char *tb_objective_metric_name(const tb_objective *o, int i);
+TB_API int tb_objective_metric_find(const tb_objective *o, const char *name); /* index or -1 */
+TB_API int tb_objective_metric_maximize(const tb_objective *o, int i); /* natural direction: 1 for accuracy */
+TB_API int tb_objective_metric_intermediate(const tb_objective *o, int i); /* 1: reported after each unit of fidelity */
 
 #ifdef __cplusplus
 }

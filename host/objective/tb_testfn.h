@@ -13,6 +13,7 @@
  */
 #ifndef TB_TESTFN_H
 #define TB_TESTFN_H
+#include "tb_api.h"
 #include <stdint.h>
 
 #include "tb_space.h"
@@ -36,17 +37,17 @@ struct tb_testfn {
 };
 
 /* The function called `name`, or NULL when unknown. */
-const tb_testfn *tb_testfn_find(const char *name);
+TB_API const tb_testfn *tb_testfn_find(const char *name);
 /* All names, NULL-terminated. */
-const char *const *tb_testfn_names(void);
+TB_API const char *const *tb_testfn_names(void);
 
 /* A finalized space of float parameters x0..x{dim-1} on the function's domain; the caller frees it. */
-int tb_testfn_space(const tb_testfn *f, tb_space **out);
+TB_API int tb_testfn_space(const tb_testfn *f, tb_space **out);
 
 /* values (n_obj) = f(x); x outside the domain or not finite is TB_ERR_INVALID. Seeded functions use seed 0. */
-int tb_testfn_eval(const tb_testfn *f, const double *x, double *values);
+TB_API int tb_testfn_eval(const tb_testfn *f, const double *x, double *values);
 /* As tb_testfn_eval for instance `seed` of a seeded function (the hit problems); other functions ignore seed. */
-int tb_testfn_eval_seeded(const tb_testfn *f, uint64_t seed, const double *x, double *values);
+TB_API int tb_testfn_eval_seeded(const tb_testfn *f, uint64_t seed, const double *x, double *values);
 
 /* The hit problem's target box of instance `seed`: lo[d], hi[d]. TB_ERR_INVALID for other functions. */
 int tb_testfn_hit_box(const tb_testfn *f, uint64_t seed, double *lo, double *hi);

@@ -63,6 +63,7 @@ void tb_sampler_free(tb_sampler *s) {
   free(s->y);
   free(s->state);
   free(s->pending);
+  free(s->queue);
   free(s);
 }
 
@@ -162,10 +163,15 @@ int tb_sampler_ask(tb_sampler *s, int n, double *xs, int64_t *ids, int *n_out) {
   int rc = grow(s, s->n_trials + (size_t)n);
   if (rc < 0) return rc;
   int got = 0;
-  int threads = serial_begin();
-  rc = s->vt->ask(s, n, xs, &got);
-  serial_end(threads);
-  if (rc < 0) return rc;
+  for (; got < n && s->queue_head < s->n_queue; got++, s->queue_head++) /* enqueued ones first */
+    memcpy(xs + (size_t)got * (size_t)s->dim, s->queue + s->queue_head * (size_t)s->dim, (size_t)s->dim * sizeof *xs);
+  if (got < n) {
+    int more = 0, threads = serial_begin();
+    rc = s->vt->ask(s, n - got, xs + (size_t)got * (size_t)s->dim, &more);
+    serial_end(threads);
+    if (rc < 0) return rc;
+    got += more;
+  }
   char msg[256];
   for (int i = 0; i < got; i++) {
     const double *x = xs + (size_t)i * (size_t)s->dim;
@@ -214,4 +220,19 @@ int tb_sampler_add_observation(tb_sampler *s, const double *x, const double *val
   int rc = append(s, x, &t);
   if (rc < 0) return rc;
   return record(s, t, values, state);
+}
+
+int tb_sampler_enqueue(tb_sampler *s, const double *x) {
+  char msg[256];
+  if (tb_space_check(s->sp, x, msg, sizeof msg))
+    return tb_error_set(TB_ERR_INVALID, "sampler %s: enqueued configuration %zu is not valid: %s", s->vt->name,
+                        s->n_queue - s->queue_head + 1, msg);
+  if (s->n_queue == s->queue_cap) {
+    size_t cap = s->queue_cap ? 2 * s->queue_cap : 8;
+    double *q = realloc(s->queue, cap * (size_t)(s->dim ? s->dim : 1) * sizeof *q);
+    if (!q) return tb_error_set(TB_ERR_NOMEM, "sampler %s: out of host memory", s->vt->name);
+    s->queue = q, s->queue_cap = cap;
+  }
+  memcpy(s->queue + s->n_queue++ * (size_t)s->dim, x, (size_t)s->dim * sizeof *x);
+  return TB_OK;
 }

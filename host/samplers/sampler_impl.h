@@ -37,6 +37,8 @@ struct tb_sampler {
   /* options */
   tb_options opts;         /* name=value options, read with the *_opt_* getters */
   void *impl;              /* sampler-specific state */
+  double *queue;           /* (n_queue, dim) enqueued configurations, given out by ask before the method's own */
+  size_t n_queue, queue_head, queue_cap;
 };
 
 /* Uniform double in [0, 1) and standard normal from the sampler's own counter-based stream. */

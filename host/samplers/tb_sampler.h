@@ -11,6 +11,7 @@
  */
 #ifndef TB_SAMPLER_H
 #define TB_SAMPLER_H
+#include "tb_api.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,25 +40,29 @@ typedef struct tb_sampler_config {
 /* Creates sampler `name` for sp (finalized; borrowed: it must outlive the sampler). Unknown name, unknown option,
  * a malformed or out-of-range option value, or a space the sampler cannot handle (cmaes with categoricals) is
  * TB_ERR_INVALID / TB_ERR_NOT_FOUND with a detail listing what is allowed. */
-int tb_sampler_create(const char *name, const tb_space *sp, const tb_sampler_config *cfg, tb_sampler **out);
-void tb_sampler_free(tb_sampler *s); /* NULL is a no-op */
+TB_API int tb_sampler_create(const char *name, const tb_space *sp, const tb_sampler_config *cfg, tb_sampler **out);
+TB_API void tb_sampler_free(tb_sampler *s); /* NULL is a no-op */
 
-const char *tb_sampler_name(const tb_sampler *s);
-const tb_space *tb_sampler_space(const tb_sampler *s); /* the space it samples (borrowed) */
-int tb_sampler_n_objectives(const tb_sampler *s);
+TB_API const char *tb_sampler_name(const tb_sampler *s);
+TB_API const tb_space *tb_sampler_space(const tb_sampler *s); /* the space it samples (borrowed) */
+TB_API int tb_sampler_n_objectives(const tb_sampler *s);
 
 /* Up to n suggestions: xs (n, dim) row-major and their trial ids; *n_out is how many were given. A grid that is
  * exhausted gives fewer (0 at the end) and returns TB_ERR_EXHAUSTED when it gave none. */
-int tb_sampler_ask(tb_sampler *s, int n, double *xs, int64_t *ids, int *n_out);
+TB_API int tb_sampler_ask(tb_sampler *s, int n, double *xs, int64_t *ids, int *n_out);
 
 /* Tells the result of trial `id` (from ask): values has n_objectives entries in the user's direction. */
-int tb_sampler_tell(tb_sampler *s, int64_t id, const double *values, tb_trial_state state);
+TB_API int tb_sampler_tell(tb_sampler *s, int64_t id, const double *values, tb_trial_state state);
 
 /* Adds a finished trial that this sampler did not suggest (warm start, resume): x, values, state as for tell. */
-int tb_sampler_add_observation(tb_sampler *s, const double *x, const double *values, tb_trial_state state);
+TB_API int tb_sampler_add_observation(tb_sampler *s, const double *x, const double *values, tb_trial_state state);
+
+/* Queues x (a valid configuration) to be suggested before the method's own suggestions (warm start: configurations
+ * evaluated first, in the order enqueued). The method then learns from their results as from its own. */
+TB_API int tb_sampler_enqueue(tb_sampler *s, const double *x);
 
 /* Names of all samplers, NULL-terminated (for `tunebench list` and error messages). */
-const char *const *tb_sampler_names(void);
+TB_API const char *const *tb_sampler_names(void);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
  */
 #ifndef TB_SCHEDULER_H
 #define TB_SCHEDULER_H
+#include "tb_api.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,20 +60,20 @@ typedef struct tb_job {
 
 /* Creates scheduler `name` ("none", "early_stopping", "median", "sh", "hyperband", "asha", "bohb", "pbt") over
  * `sampler` (borrowed; must outlive the scheduler). Unknown names and options are errors listing what exists. */
-int tb_scheduler_create(const char *name, tb_sampler *sampler, const tb_scheduler_config *cfg, tb_scheduler **out);
-void tb_scheduler_free(tb_scheduler *s);
-const char *tb_scheduler_name(const tb_scheduler *s);
-const char *const *tb_scheduler_names(void);
+TB_API int tb_scheduler_create(const char *name, tb_sampler *sampler, const tb_scheduler_config *cfg, tb_scheduler **out);
+TB_API void tb_scheduler_free(tb_scheduler *s);
+TB_API const char *tb_scheduler_name(const tb_scheduler *s);
+TB_API const char *const *tb_scheduler_names(void);
 
-int tb_scheduler_next(tb_scheduler *s, tb_job *job);
+TB_API int tb_scheduler_next(tb_scheduler *s, tb_job *job);
 
 /* Intermediate result of a running job: `value` at `fidelity` (> the previous report). *stop = 1 asks the executor
  * to end the job now (the trial is then pruned, or paused by rung-based schedulers that may resume it). */
-int tb_scheduler_report(tb_scheduler *s, int64_t trial, double fidelity, double value, int *stop);
+TB_API int tb_scheduler_report(tb_scheduler *s, int64_t trial, double fidelity, double value, int *stop);
 
 /* The job of `trial` ended at `fidelity` with final `value` (NAN when failed). state: complete (reached
  * fidelity_to), pruned (stopped by report), failed (diverged, oom, crashed: never resumed). */
-int tb_scheduler_finish(tb_scheduler *s, int64_t trial, double fidelity, double value, tb_trial_state state);
+TB_API int tb_scheduler_finish(tb_scheduler *s, int64_t trial, double fidelity, double value, tb_trial_state state);
 
 /* Decisions the records need, drained by the executor after each call: PBT exploit/explore events and
  * promotions. Returns 1 and fills *ev while events remain, 0 when none. */
@@ -83,12 +84,12 @@ typedef struct tb_sched_event {
   double fidelity;
   const double *old_x, *new_x; /* EXPLOIT: hyperparameters before and after explore (valid until the next call) */
 } tb_sched_event;
-int tb_scheduler_pop_event(tb_scheduler *s, tb_sched_event *ev);
+TB_API int tb_scheduler_pop_event(tb_scheduler *s, tb_sched_event *ev);
 
 /* The bracket table Hyperband would run for (R, eta) given r = 1: for bracket s = s_max..0 the pairs (n_i, r_i).
  * Writes at most cap rows of (bracket, rung, n, r) and returns the number of rows needed. The trial counts come from
  * the formula the sh/hyperband/bohb bracket engine runs (sched_hyperband.c), so the table is what they do. */
-int tb_hyperband_table(double R, double eta, int cap, int (*rows)[4]);
+TB_API int tb_hyperband_table(double R, double eta, int cap, int (*rows)[4]);
 
 #ifdef __cplusplus
 }

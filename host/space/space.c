@@ -33,6 +33,8 @@ struct tb_space {
   const void *origin; /* tb_space_set_origin's tag (finalized spaces only) */
 };
 
+size_t tb_param_size(void) { return sizeof(tb_param); }
+
 int tb_space_init(tb_space **out) {
   *out = calloc(1, sizeof **out);
   return *out ? TB_OK : tb_error_set(TB_ERR_NOMEM, "space: out of host memory");
@@ -149,7 +151,7 @@ int tb_space_add_categorical(tb_space *sp, const char *name, int n_choices, cons
 
 int tb_space_add_fixed(tb_space *sp, const char *name, double value) {
   if (!isfinite(value)) return tb_error_set(TB_ERR_INVALID, "space: fixed '%s' has non-finite value %g", name ? name : "", value);
-  tb_param *p;
+  tb_param *p = NULL;
   int rc = add_param(sp, name, TB_PARAM_FIXED, &p);
   if (rc < 0) return rc;
   p->value = p->lo = p->hi = p->def = value;

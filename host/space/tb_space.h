@@ -10,6 +10,7 @@
  */
 #ifndef TB_SPACE_H
 #define TB_SPACE_H
+#include "tb_api.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,15 +46,16 @@ typedef struct tb_param {
 
 typedef struct tb_space tb_space;
 
-int tb_space_init(tb_space **out);
-void tb_space_free(tb_space *sp); /* NULL is a no-op */
+TB_API int tb_space_init(tb_space **out);
+TB_API size_t tb_param_size(void); /* sizeof(tb_param): bindings that mirror the struct check it */
+TB_API void tb_space_free(tb_space *sp); /* NULL is a no-op */
 
 /* Adders return TB_ERR_INVALID with a detail on a malformed parameter: duplicate name, empty range (lo >= hi for
  * floats, lo > hi for ints), log with lo <= 0, step <= 0, fewer than 1 choice, too many choices. */
-int tb_space_add_float(tb_space *sp, const char *name, double lo, double hi, int log);
-int tb_space_add_int(tb_space *sp, const char *name, long lo, long hi, long step, int log);
-int tb_space_add_categorical(tb_space *sp, const char *name, int n_choices, const char *const *choices);
-int tb_space_add_fixed(tb_space *sp, const char *name, double value);
+TB_API int tb_space_add_float(tb_space *sp, const char *name, double lo, double hi, int log);
+TB_API int tb_space_add_int(tb_space *sp, const char *name, long lo, long hi, long step, int log);
+TB_API int tb_space_add_categorical(tb_space *sp, const char *name, int n_choices, const char *const *choices);
+TB_API int tb_space_add_fixed(tb_space *sp, const char *name, double value);
 /* Adds the parameter p describes through the adder of its type (choices, default and help copied), without its
  * condition (a condition names a parent that may come later: tb_space_add_params, tb_space_add_condition). */
 int tb_space_add_param(tb_space *sp, const tb_param *p);
@@ -66,37 +68,37 @@ int tb_space_copy(const tb_space *src, tb_space **out);
 
 /* Makes `child` active only when `parent` takes one of values (category indices for a categorical parent).
  * Unknown names are errors; cycles are detected by tb_space_finalize. */
-int tb_space_add_condition(tb_space *sp, const char *child, const char *parent, int n_values, const double *values);
+TB_API int tb_space_add_condition(tb_space *sp, const char *child, const char *parent, int n_values, const double *values);
 
 /* Checks the whole space (conditions refer to known parents, no cycles, condition values valid for the parent)
  * and freezes it. Required before use by samplers. */
-int tb_space_finalize(tb_space *sp);
+TB_API int tb_space_finalize(tb_space *sp);
 
-int tb_space_finalized(const tb_space *sp); /* 1 after a successful tb_space_finalize */
+TB_API int tb_space_finalized(const tb_space *sp); /* 1 after a successful tb_space_finalize */
 /* An opaque tag naming what a finalized space was built from (tb_learner_space sets its learner), NULL by default
  * and in copies: a consumer that recognises its own tag need not verify the parameters again (a finalized space
  * cannot change). Setting it on an unfinalized space does nothing. */
 void tb_space_set_origin(tb_space *sp, const void *origin);
 const void *tb_space_origin(const tb_space *sp);
-int tb_space_dim(const tb_space *sp);
-const tb_param *tb_space_param(const tb_space *sp, int i);
-int tb_space_find(const tb_space *sp, const char *name); /* index or -1 */
+TB_API int tb_space_dim(const tb_space *sp);
+TB_API const tb_param *tb_space_param(const tb_space *sp, int i);
+TB_API int tb_space_find(const tb_space *sp, const char *name); /* index or -1 */
 
 /* NULL when v is a value parameter p can take (float/int range, int grid, choice index, fixed value), else a short
  * message naming it ("lr = 20 outside [0.0001, 10]"). Activity is not p's to know: see tb_space_check. */
 const char *tb_param_check(const tb_param *p, double v, char *buf, size_t len);
 
 /* 1 when parameter i is active in x (its parent chain is active and takes an allowed value). */
-int tb_space_active(const tb_space *sp, const double *x, int i);
+TB_API int tb_space_active(const tb_space *sp, const double *x, int i);
 
 /* NULL when x is a valid configuration, else a short message naming the parameter ("lr = -1 outside [1e-05, 1]",
  * "units = 3.5 is not an integer", "momentum is inactive but set"). */
-const char *tb_space_check(const tb_space *sp, const double *x, char *buf, size_t len);
+TB_API const char *tb_space_check(const tb_space *sp, const double *x, char *buf, size_t len);
 
 /* u (dim) in [0, 1) -> x (dim), inactive parameters set to NAN. */
-void tb_space_from_unit(const tb_space *sp, const double *u, double *x);
+TB_API void tb_space_from_unit(const tb_space *sp, const double *u, double *x);
 /* x -> u in [0, 1): inactive parameters map to 0.5. */
-void tb_space_to_unit(const tb_space *sp, const double *x, double *u);
+TB_API void tb_space_to_unit(const tb_space *sp, const double *x, double *u);
 
 /* Configurations of space `from` in the encoding of space `to`, which has the same parameters in the same order
  * (a suite's restricted copy of a learner's space -> the declared one): a categorical choice by its label (looked up
@@ -108,7 +110,7 @@ int tb_space_map_apply(const tb_space_map *m, const double *x, double *y);
 void tb_space_map_free(tb_space_map *m); /* NULL is a no-op */
 
 /* Writes x as JSON ({"lr": 0.001, "act": "tanh"}) into buf; returns the length it needed. */
-size_t tb_space_format_json(const tb_space *sp, const double *x, char *buf, size_t len);
+TB_API size_t tb_space_format_json(const tb_space *sp, const double *x, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@
  * FAILED); the store records every status. */
 #ifndef TB_TRIAL_H
 #define TB_TRIAL_H
+#include "tb_api.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,7 +24,7 @@ typedef enum {
 typedef tb_trial_status tb_trial_state;
 
 /* "complete", "pruned", "failed", "diverged", "oom", "interrupted"; "?" when out of range (host/space/trial.c). */
-const char *tb_trial_status_name(tb_trial_status s);
+TB_API const char *tb_trial_status_name(tb_trial_status s);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
  * Tested by tests/test_store.c, tests/test_store_kill.c and tests/test_store_h5py.c. */
 #ifndef TB_STORE_H
 #define TB_STORE_H
+#include "tb_api.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -116,7 +117,7 @@ typedef struct tb_store_options {
   int force;          /* create: replace an existing FILE.h5 / FILE.h5.journal */
   int sync_per_trial; /* 1 (default): fsync the journal at each finished trial; 0: only on tb_store_sync/close */
 } tb_store_options;
-tb_store_options tb_store_options_default(void);
+TB_API tb_store_options tb_store_options_default(void);
 
 /* Starts a new study in path (FILE.h5). An existing FILE.h5 or FILE.h5.journal is TB_ERR_INVALID unless
  * opts->force; a study another process is writing (its journal locked) is never replaced (TB_ERR_INVALID). The
@@ -124,13 +125,13 @@ tb_store_options tb_store_options_default(void);
  * nothing was there; when it replaces a study, once its first trial has ended (not interrupted), so a run that
  * fails or stops before that leaves the old study as it was (tb_store_close removes the .new files). opts may be
  * NULL. *out is owned by the caller (tb_store_close). */
-int tb_store_create(const char *path, const tb_store_study *study, const tb_store_options *opts, tb_store **out);
+TB_API int tb_store_create(const char *path, const tb_store_study *study, const tb_store_options *opts, tb_store **out);
 
 /* Adds an experiment; its index is returned in *index. Experiments may be added at any time. */
-int tb_store_add_experiment(tb_store *st, const tb_store_experiment *exp, int *index);
+TB_API int tb_store_add_experiment(tb_store *st, const tb_store_experiment *exp, int *index);
 /* The same with numeric attributes of the experiment group (n_attrs 0..TB_STORE_MAX_ATTRS, [A-Za-z0-9_.-] names),
  * e.g. `optimum` (a known optimum of the first objective) and `n_valid` (validation rows): docs/results-format.md. */
-int tb_store_add_experiment_attrs(tb_store *st, const tb_store_experiment *exp, int n_attrs,
+TB_API int tb_store_add_experiment_attrs(tb_store *st, const tb_store_experiment *exp, int n_attrs,
                                   const char *const *attr_names, const double *attr_values, int *index);
 int tb_store_trial_begin(tb_store *st, const tb_store_trial *t);
 int tb_store_curve_add(tb_store *st, const tb_store_curve *c);
@@ -147,7 +148,7 @@ int64_t tb_store_next_trial_id(tb_store *st);
  * st is NULL or the experiment unknown. */
 int64_t tb_store_next_snapshot(tb_store *st, int experiment);
 /* Fsyncs every record journaled so far (with sync_per_trial = 0: the caller's own commit points). */
-int tb_store_sync(tb_store *st);
+TB_API int tb_store_sync(tb_store *st);
 
 /* What logging has cost so far (tb_store_stats). */
 typedef struct tb_store_cost {
@@ -160,14 +161,14 @@ typedef struct tb_store_cost {
 /* Fills *out; TB_ERR_INVALID when st or out is NULL. tb_store_close's own time is not counted. */
 int tb_store_stats(tb_store *st, tb_store_cost *out);
 /* Records the end of the study (complete: 1 when every planned trial ran) and its end time (0: now). */
-int tb_store_study_end(tb_store *st, double end_time, int complete);
+TB_API int tb_store_study_end(tb_store *st, double end_time, int complete);
 /* Waits for the writer to empty its queue and flush the .h5 (readers then see every record). */
-int tb_store_wait(tb_store *st);
+TB_API int tb_store_wait(tb_store *st);
 /* 1 while a study that replaces another (tb_store_create with force) has not finished a trial: closing it now
  * keeps the old study and removes the new one's files. 0 otherwise (and for NULL). */
 int tb_store_replacing(tb_store *st);
 /* Syncs, drains the writer and closes both files; NULL is a no-op. Returns the first error (journal or HDF5). */
-int tb_store_close(tb_store *st);
+TB_API int tb_store_close(tb_store *st);
 
 /* ---- resume ---------------------------------------------------------------------------------------------- */
 typedef enum {
@@ -215,15 +216,15 @@ typedef struct tb_store_history {
  * when another process is writing it), cuts a torn tail, closes a session killed without its study-end record
  * with one at its last recorded moment, records the interrupted trials, rebuilds FILE.h5 from the journal
  * (whatever state the old .h5 was in, also when it is missing) and continues writing. *history (owned by the caller: tb_store_history_free) holds the replayed events. */
-int tb_store_open_resume(const char *path, const tb_store_options *opts, tb_store **out, tb_store_history **history);
-void tb_store_history_free(tb_store_history *h); /* NULL is a no-op */
+TB_API int tb_store_open_resume(const char *path, const tb_store_options *opts, tb_store **out, tb_store_history **history);
+TB_API void tb_store_history_free(tb_store_history *h); /* NULL is a no-op */
 /* Reads FILE.h5.journal without opening the study for writing or touching a file (errors as tb_store_open_resume);
  * interrupted and elapsed_s are not filled. */
 int tb_store_read_history(const char *path, tb_store_history **out);
 
 /* Rebuilds FILE.h5 from FILE.h5.journal without opening the study for writing (the .h5 is written to a temporary
  * file and renamed over the old one). */
-int tb_store_rebuild(const char *path);
+TB_API int tb_store_rebuild(const char *path);
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,7 @@ typedef struct coord {
   int have_pending, hold; /* fused: a job taken from the scheduler that did not fit the bundle; WAIT seen */
   tb_job pending;
   double *pending_x;
+  int n_warm;           /* observations added before the first ask: sampler ids = trial ids + n_warm */
 } coord;
 
 static double mono_now(void) {
@@ -75,7 +76,7 @@ static tb_trial_state sampler_state(int status) {
 static int tell_end(coord *c, study_rec *r, int status, double fidelity, const double *values, double last) {
   tb_study *s = c->s;
   if (status == TB_TRIAL_INTERRUPTED) return TB_OK;
-  if (!c->sched) return tb_sampler_tell(c->sampler, r->pub.id, values, sampler_state(status));
+  if (!c->sched) return tb_sampler_tell(c->sampler, r->pub.id + c->n_warm, values, sampler_state(status));
   double v = status == TB_TRIAL_COMPLETE ? values[0] : status == TB_TRIAL_PRUNED && s->report_to_scheduler ? last : NAN;
   if (status == TB_TRIAL_PRUNED && isnan(v)) v = values[0];
   return tb_scheduler_finish(c->sched, r->pub.id, fidelity, v, sampler_state(status));
@@ -173,7 +174,7 @@ static int next_job(coord *c, tb_job *job) {
   if (rc == TB_ERR_EXHAUSTED || (rc == TB_OK && n == 0)) return TB_OK;
   if (rc < 0) return rc;
   c->n_new++;
-  job->kind = TB_JOB_NEW, job->trial = id, job->source = -1, job->x = c->xbuf;
+  job->kind = TB_JOB_NEW, job->trial = id - c->n_warm, job->source = -1, job->x = c->xbuf;
   job->fidelity_to = s->p.max_fidelity, job->bracket = job->rung = -1;
   return TB_OK;
 }
@@ -423,7 +424,7 @@ static int coordinate(coord *c) {
 
 int tb_study_run(tb_study *s, const tb_store_history *history) {
   int rc = TB_OK;
-  coord c = {s, NULL, NULL, 0, 0, NULL, 0, 0, {0}, NULL};
+  coord c = {s, NULL, NULL, 0, 0, NULL, 0, 0, {0}, NULL, 0};
   if (!s) return tb_error_set(TB_ERR_INVALID, "study run: NULL study");
   if (s->p.data_fraction && tb_objective_get_kind(s->obj) != TB_OBJECTIVE_LEARNER)
     return tb_error_set(TB_ERR_INVALID, "study run: a data-fraction fidelity needs a learner objective (training rows "
@@ -442,6 +443,22 @@ int tb_study_run(tb_study *s, const tb_store_history *history) {
   c.pending_x = malloc((size_t)(s->dim ? s->dim : 1) * sizeof *c.pending_x);
   if (!c.pending_x || !(c.xbuf = malloc((size_t)(s->dim ? s->dim : 1) * sizeof *c.xbuf))) TB_FAIL(TB_ERR_NOMEM, "study: out of memory");
   TB_TRY(tb_sampler_create(s->p.sampler, sp, &sc, &c.sampler));
+  for (int i = 0; i < s->p.n_warm; i++) { /* warm start: earlier trials, then the configurations to run first */
+    int st = s->p.warm_status ? s->p.warm_status[i] : TB_TRIAL_COMPLETE;
+    if (st != TB_TRIAL_COMPLETE && st != TB_TRIAL_PRUNED) st = TB_TRIAL_FAILED;
+    rc = tb_sampler_add_observation(c.sampler, s->p.warm_x + (size_t)i * (size_t)s->dim,
+                                    s->p.warm_values + (size_t)i * (size_t)s->n_obj, (tb_trial_state)st);
+    if (rc < 0) {
+      rc = tb_error_prefix(rc, "study: warm-start trial %d: ", i);
+      goto done;
+    }
+  }
+  c.n_warm = s->p.n_warm > 0 ? s->p.n_warm : 0;
+  for (int i = 0; i < s->p.n_initial; i++)
+    if ((rc = tb_sampler_enqueue(c.sampler, s->p.initial + (size_t)i * (size_t)s->dim)) < 0) {
+      rc = tb_error_prefix(rc, "study: initial configuration %d: ", i);
+      goto done;
+    }
   if (s->n_obj == 1) {
     tb_scheduler_config kc = {s->p.min_fidelity, s->p.max_fidelity, s->p.n_trials, s->p.max_budget,
                               s->p.maximize[0], tb_rng_derive(s->p.seed, UINT64_MAX - 1), s->p.n_scheduler_options,

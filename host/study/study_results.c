@@ -11,6 +11,8 @@
 #include "tb_error.h"
 #include "tb_pareto.h"
 
+size_t tb_study_params_size(void) { return sizeof(tb_study_params); }
+
 tb_study_params tb_study_params_default(void) {
   tb_study_params p;
   memset(&p, 0, sizeof p);
@@ -30,6 +32,8 @@ const char *tb_study_check_params(const tb_study_params *p) {
   if (p->n_workers < 1 || p->n_workers > 1024) return "n_workers outside [1, 1024]";
   if (p->threads_per_trial < 0) return "threads_per_trial < 0";
   if (p->fuse < 0 || p->fuse > 4096) return "fuse outside [0, 4096]";
+  if (p->n_initial < 0 || (p->n_initial > 0 && !p->initial)) return "n_initial < 0 or initial NULL";
+  if (p->n_warm < 0 || (p->n_warm > 0 && (!p->warm_x || !p->warm_values))) return "n_warm < 0 or warm_x/values NULL";
   if (!(p->min_fidelity > 0) || !(p->max_fidelity >= p->min_fidelity) || !isfinite(p->max_fidelity))
     return "fidelities must satisfy 0 < min_fidelity <= max_fidelity";
   if (p->n_objectives < 1 || p->n_objectives > TB_STUDY_MAX_OBJECTIVES) return "n_objectives outside [1, 8]";

@@ -10,6 +10,7 @@
  * Documented in docs/executor.md and docs/c-api.md; tested by tests/test_study.c and tests/test_c_api_example.c. */
 #ifndef TB_STUDY_H
 #define TB_STUDY_H
+#include "tb_api.h"
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,23 +80,31 @@ typedef struct tb_study_params {
   /* called by the coordinator thread after every finished job (NULL: none); keep it short: workers wait */
   void (*progress)(void *ctx, const tb_study_progress *p);
   void *progress_ctx;
+  /* warm starts (each run, before the first ask; a resumed run repeats them, so its replay matches): */
+  int n_initial;                        /* configurations evaluated first, in order (tb_sampler_enqueue) */
+  const double *initial;                /* (n_initial, dim) in the space's encoding */
+  int n_warm;                           /* earlier trials told to the sampler (tb_sampler_add_observation) */
+  const double *warm_x;                 /* (n_warm, dim) */
+  const double *warm_values;            /* (n_warm, n_objectives) in the objectives' directions */
+  const int *warm_status;               /* n_warm tb_trial_status numbers (complete, pruned, failed), NULL: complete */
 } tb_study_params;
 
-tb_study_params tb_study_params_default(void); /* random / none, 1 worker, cpu, fidelity 1..1, seed 0 */
-const char *tb_study_check_params(const tb_study_params *p); /* NULL or a short message */
+TB_API tb_study_params tb_study_params_default(void); /* random / none, 1 worker, cpu, fidelity 1..1, seed 0 */
+TB_API size_t tb_study_params_size(void); /* sizeof(tb_study_params): bindings that mirror the struct check it */
+TB_API const char *tb_study_check_params(const tb_study_params *p); /* NULL or a short message */
 
 /* Creates a study of obj (borrowed: it must outlive the study). Names of objectives are checked against the
  * objective's metrics; the sampler and scheduler are created by tb_study_run. */
-int tb_study_create(tb_objective *obj, const tb_study_params *p, tb_study **out);
-void tb_study_free(tb_study *s); /* NULL is a no-op */
+TB_API int tb_study_create(tb_objective *obj, const tb_study_params *p, tb_study **out);
+TB_API void tb_study_free(tb_study *s); /* NULL is a no-op */
 
 /* Records every trial into st (borrowed) as experiment `experiment` (added by the caller, e.g. with the fields of
  * tb_study_describe_experiment). Trial ids (store rows) and Pareto snapshot numbers are then reserved from the
  * store (tb_store_next_trial_id, tb_store_next_snapshot), so several studies write into one store without
  * collisions; without a store, rows are numbered from 0 (or from the history's next id). */
-int tb_study_attach_store(tb_study *s, tb_store *st, int experiment);
+TB_API int tb_study_attach_store(tb_study *s, tb_store *st, int experiment);
 /* Fills exp's space, objective names and directions from the study (name, learner, dataset are the caller's). */
-void tb_study_describe_experiment(const tb_study *s, struct tb_store_experiment *exp);
+TB_API void tb_study_describe_experiment(const tb_study *s, struct tb_store_experiment *exp);
 
 /* Runs the study until the scheduler is done, the trial budget is spent or a stop is requested. history (may be
  * NULL): the store history of an earlier run (tb_store_open_resume), possibly of a whole suite: only the trials of
@@ -103,11 +112,11 @@ void tb_study_describe_experiment(const tb_study *s, struct tb_store_experiment 
  * trials are replayed into the sampler and scheduler in order, its interrupted ones re-run with their configuration
  * and seed (retry_of). Returns TB_OK also when trials failed or the study was stopped (tb_study_stopped tells); an error
  * only when the study itself cannot go on (bad sampler name, no device, store write error). */
-int tb_study_run(tb_study *s, const tb_store_history *history);
+TB_API int tb_study_run(tb_study *s, const tb_store_history *history);
 
 /* Asks a running study to stop: running trials end as interrupted, the store is synced. Async-signal-safe. */
-void tb_study_request_stop(tb_study *s);
-int tb_study_stopped(const tb_study *s); /* 1 when the last run ended on a stop */
+TB_API void tb_study_request_stop(tb_study *s);
+TB_API int tb_study_stopped(const tb_study *s); /* 1 when the last run ended on a stop */
 
 /* One trial as the study knows it (latest state when a trial ran in several jobs). */
 typedef struct tb_study_trial {
@@ -129,16 +138,16 @@ typedef struct tb_study_trial {
   int fused;                  /* members of the fused bundle its last job trained in (0: trained alone) */
 } tb_study_trial;
 
-size_t tb_study_n_trials(const tb_study *s);
-const tb_study_trial *tb_study_get_trial(const tb_study *s, size_t i); /* by trial id; NULL if none */
+TB_API size_t tb_study_n_trials(const tb_study *s);
+TB_API const tb_study_trial *tb_study_get_trial(const tb_study *s, size_t i); /* by trial id; NULL if none */
 
 /* The best complete trial by the first objective (-1 when none). */
-int64_t tb_study_best(const tb_study *s);
+TB_API int64_t tb_study_best(const tb_study *s);
 
 /* Pareto front of complete trials over the chosen objectives: ids (room for tb_study_n_trials) and hypervolume
  * against the reference point (given, or derived: per objective the worst complete value plus 10% of the range,
  * +1 when the range is 0). */
-int tb_study_pareto(const tb_study *s, int64_t *ids, size_t *n_front, double *hypervolume, double *ref_used);
+TB_API int tb_study_pareto(const tb_study *s, int64_t *ids, size_t *n_front, double *hypervolume, double *ref_used);
 
 #ifdef __cplusplus
 }

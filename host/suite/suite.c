@@ -12,7 +12,7 @@
 
 static const char *const top_keys[] = {"name", "description", "datasets", "learners", "functions", "command",
                                        "strategies", "budget", "seeds", "repetitions", "seed", "jobs", "fuse", "device",
-                                       "memory_budget", "objectives", "report", NULL};
+                                       "memory_budget", "objectives", "report", "initial", "warm_start", NULL};
 static const char *const budget_keys[] = {"trials", "fidelity", "total", "wall_clock", NULL};
 static const char *const fidelity_keys[] = {"min", "max", "unit", NULL};
 static const char *const fidelity_units[] = {"learner", "epochs", "rounds", "trees", "data_fraction", NULL};
@@ -56,6 +56,7 @@ void tb_suite_free(tb_suite *s) {
   free(s->device);
   for (int i = 0; i < s->n_objectives; i++) free(s->objectives[i].name);
   free(s->report_dir);
+  tb_sx_initial_free(s);
   free(s);
 }
 
@@ -182,6 +183,8 @@ static int read_root(const tb_sx *c, struct fy_node *root, tb_suite *s) {
   if ((n = tb_sx_get(root, "memory_budget")) && (rc = tb_sx_bytes(c, n, "memory_budget", &s->memory_budget)) < 0) return rc;
   if ((rc = tb_sx_objectives(c, tb_sx_get(root, "objectives"), s)) < 0) return rc;
   if ((n = tb_sx_get(root, "report")) && (rc = read_report(c, n, s)) < 0) return rc;
+  if ((n = tb_sx_get(root, "initial")) && (rc = tb_sx_initial(c, n, s)) < 0) return rc;
+  if ((n = tb_sx_get(root, "warm_start")) && (rc = tb_sx_str(c, n, "warm_start", &s->warm_start)) < 0) return rc;
   return tb_sx_validate(c, root, s);
 }
 

@@ -50,6 +50,9 @@ int tb_sx_functions(const tb_sx *c, struct fy_node *seq, tb_suite *s);
 int tb_sx_command(const tb_sx *c, struct fy_node *map, tb_suite *s);
 int tb_sx_strategies(const tb_sx *c, struct fy_node *seq, tb_suite *s);
 int tb_sx_objectives(const tb_sx *c, struct fy_node *n, tb_suite *s);
+/* Warm starts (suite_warm.c): the `initial:` list; freeing it and warm_start. */
+int tb_sx_initial(const tb_sx *c, struct fy_node *seq, tb_suite *s);
+void tb_sx_initial_free(tb_suite *s);
 /* Cross-section checks after everything is read (samplers on each experiment's space, fidelity needs). */
 int tb_sx_validate(const tb_sx *c, struct fy_node *root, tb_suite *s);
 

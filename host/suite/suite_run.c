@@ -186,6 +186,10 @@ static int preflight(const tb_suite *s) {
       tb_error_prefix(rc, "%s: ", ex.name);
       goto done;
     }
+    tb_suite_warm warm = {0}; /* initial: and warm_start: are read and checked here too */
+    rc = tb_suite_warm_get(s, ex.name, tb_objective_space(x.obj), &warm);
+    tb_suite_warm_free(&warm);
+    if (rc < 0) goto done;
     for (int k = 0; k < s->n_strategies; k++) {
       tb_study_params p = study_params(s, k, 0);
       if ((rc = tb_study_create(x.obj, &p, &study)) < 0) {
@@ -232,6 +236,7 @@ int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_
   tb_store_history *hist = NULL;
   tb_study *study = NULL;
   exp_ctx x = {0};
+  tb_suite_warm warm = {0}; /* the suite's initial: configurations and warm_start: trials for this experiment */
   run_state r = {s, o, NULL, NULL, {0}};
   double t0 = now_s();
   if (res) memset(res, 0, sizeof *res);
@@ -262,6 +267,8 @@ int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_
     TB_TRY(tb_suite_experiment_get(s, e, &ex));
     x.store_index = -1;
     TB_TRY(make_objective(s, &ex, &x));
+    tb_suite_warm_free(&warm);
+    TB_TRY(tb_suite_warm_get(s, ex.name, tb_objective_space(x.obj), &warm));
     if (x.warning[0]) { /* the library says it as data; the caller prints it */
       r.ev = (tb_suite_progress){.experiment = ex.name, .warning = x.warning};
       emit(&r, TB_SUITE_EV_WARNING);
@@ -278,6 +285,8 @@ int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_
         tb_study_params p = study_params(s, k, rep);
         p.progress = on_study_progress, p.progress_ctx = &r;
         p.stop_flag = o->stop;
+        p.n_initial = warm.n_initial, p.initial = warm.initial, p.n_warm = warm.n_warm;
+        p.warm_x = warm.warm_x, p.warm_values = warm.warm_values, p.warm_status = warm.warm_status;
         if (s->wall_clock > 0) {
           p.max_wall_s = s->wall_clock - spent - (now_s() - t0);
           if (p.max_wall_s <= 0) {
@@ -322,6 +331,7 @@ int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_
 done:
   tb_study_free(study);
   exp_ctx_free(&x);
+  tb_suite_warm_free(&warm);
   int kept = tb_store_replacing(store);
   int crc = tb_store_close(store);
   tb_store_history_free(hist);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tb_api.h"
 #include "tb_model.h"
 #include "tb_space.h"
 #include "tb_testfn.h"
@@ -58,6 +59,13 @@ typedef struct tb_suite_command {
   tb_suite_loc *param_locs; /* where each was written */
   tb_suite_loc loc;
 } tb_suite_command;
+
+/* One `initial:` configuration: parameter names and values as written (numbers, or categorical labels). */
+typedef struct tb_suite_initial {
+  int n;
+  char **names, **values;
+  tb_suite_loc loc;
+} tb_suite_initial;
 
 typedef struct tb_suite_strategy {
   char *name;               /* unique; recorded per trial (< 32 bytes) */
@@ -109,6 +117,12 @@ typedef struct tb_suite {
   size_t memory_budget;     /* bytes for all trials in flight (0: none) */
   int n_objectives;         /* the tuned ones first, then test_* ones (tb_suite_n_tuned) */
   tb_suite_objective objectives[TB_SUITE_MAX_OBJECTIVES];
+  /* warm starts (suite_warm.c) */
+  int n_initial;            /* initial: configurations every strategy evaluates first, each applied to the
+                               experiments whose space has all its parameters */
+  tb_suite_initial *initial;
+  char *warm_start;         /* warm_start: an earlier results file; the trials of the same experiment (any strategy)
+                               are told to each sampler before it asks */
   /* report */
   int report;               /* 1: write a report after the run */
   char *report_dir;         /* where (NULL: beside the results file) */
@@ -117,13 +131,13 @@ typedef struct tb_suite {
 
 /* Reads and checks path. On failure *out is NULL and the error detail is "path:line:col: key: what (how to fix)".
  * TB_ERR_IO: unreadable; TB_ERR_FORMAT: not YAML; TB_ERR_INVALID / TB_ERR_NOT_FOUND / TB_ERR_RANGE: bad content. */
-int tb_suite_load(const char *path, tb_suite **out);
+TB_API int tb_suite_load(const char *path, tb_suite **out);
 /* As tb_suite_load from text in memory; `path` names it in messages. */
-int tb_suite_parse(const char *path, const char *text, size_t len, tb_suite **out);
-void tb_suite_free(tb_suite *s); /* NULL is a no-op */
+TB_API int tb_suite_parse(const char *path, const char *text, size_t len, tb_suite **out);
+TB_API void tb_suite_free(tb_suite *s); /* NULL is a no-op */
 
 /* Experiments in study order: learners x datasets (learner-major), then functions, then the command. */
-int tb_suite_n_experiments(const tb_suite *s);
+TB_API int tb_suite_n_experiments(const tb_suite *s);
 typedef struct tb_suite_experiment {
   char name[64];                      /* "<learner>.<dataset>", "<function>" or "command" */
   const tb_suite_learner *learner;    /* or NULL */
@@ -131,7 +145,7 @@ typedef struct tb_suite_experiment {
   const tb_testfn *function;          /* or NULL */
   const tb_suite_command *command;    /* or NULL */
 } tb_suite_experiment;
-int tb_suite_experiment_get(const tb_suite *s, int i, tb_suite_experiment *out);
+TB_API int tb_suite_experiment_get(const tb_suite *s, int i, tb_suite_experiment *out);
 
 /* The finalized search space of experiment e (the caller frees it). A learner's space lists every declared
  * hyperparameter in declared order (as tb_model_create requires): listed ones as the suite says, the others
@@ -166,7 +180,7 @@ const char *const *tb_suite_scheduler_names(void);
 
 /* ---- running a suite (suite_run.c) ------------------------------------------------------------------------- */
 /* New trials one study of strategy k starts (per experiment and repetition): the strategy's count, else the suite's. */
-long tb_suite_strategy_trials(const tb_suite *s, int k);
+TB_API long tb_suite_strategy_trials(const tb_suite *s, int k);
 
 typedef struct tb_suite_strategy_progress {
   long done, total;         /* trials ended, and planned over every experiment and repetition */
@@ -221,7 +235,7 @@ typedef struct tb_suite_run_result {
  * kept until the new one has finished its first trial (tb_store_create). Returns TB_OK also when the run was
  * stopped (res->complete says), an error when the results file or a study could not go on (the file stays valid
  * and resumable). */
-int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_result *res);
+TB_API int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_result *res);
 
 /* Compares the suite a study began with (a) and the one given to resume it (b) on what defines a trial:
  * experiments, data and splits, spaces, strategies with their options, fidelity and total budget, objectives,
@@ -229,9 +243,24 @@ int tb_suite_run(const tb_suite *s, const tb_suite_run_options *o, tb_suite_run_
  * Returns the number of differences, listed in buf as "\n  key: old -> new" lines (cut to len). */
 int tb_suite_compare(const tb_suite *a, const tb_suite *b, char *buf, size_t len);
 
+/* Warm start of one experiment with space sp (suite_warm.c): the `initial:` configurations that apply to it,
+ * encoded (xs (n_initial, dim)), and the earlier trials of experiment `name` in s->warm_start (x (n_warm, dim),
+ * values (n_warm, n_objectives) of the suite's tuned objectives, statuses). Everything malloc'ed into *w
+ * (tb_suite_warm_free). A value that is not valid for the space, or a results file without the experiment's
+ * parameters or objectives, is an error naming the file:line:column or the file and column. */
+typedef struct tb_suite_warm {
+  int n_initial;
+  double *initial;
+  int n_warm;
+  double *warm_x, *warm_values;
+  int *warm_status;
+} tb_suite_warm;
+int tb_suite_warm_get(const tb_suite *s, const char *name, const tb_space *sp, tb_suite_warm *w);
+void tb_suite_warm_free(tb_suite_warm *w);
+
 /* Resolves a suite argument: an existing file path as given, else a bare name in dir (dir/NAME.yaml). Writes the
  * path into buf. TB_ERR_NOT_FOUND (listing the suites of dir) when neither exists. */
-int tb_suite_resolve(const char *arg, const char *dir, char *buf, size_t len);
+TB_API int tb_suite_resolve(const char *arg, const char *dir, char *buf, size_t len);
 
 /* Levenshtein distance, and the closest of names (NULL-terminated) within distance max(2, len/3), or NULL. */
 int tb_suite_edit_distance(const char *a, const char *b);
