@@ -11,18 +11,27 @@
 
 #include "backend_impl.h"
 
+#define TB_CUDA_STAGE_SLOTS 4 /* pinned staging ring: a staged copy waits only for the one 4 staged ops before it */
+#define TB_CUDA_SCRATCH_MIN ((size_t)1 << 16)
+
 /* Backend-private state of one context (be->impl). */
 typedef struct tb_cuda_ctx {
+  tb_backend *be;           /* the owning context (scratch is counted in its memory accounting) */
   int device;               /* CUDA ordinal */
   cudaStream_t stream;      /* every op of this context is queued here */
-  cublasHandle_t blas;      /* bound to `stream`, pure fp32 (no TF32) */
+  cublasHandle_t blas;      /* bound to `stream`, pure fp32 (no TF32), on our own counted workspace */
+  void *blas_ws;            /* cuBLAS workspace (cublasSetWorkspace), counted as scratch */
+  size_t blas_ws_bytes;
   int n_sm;                 /* multiprocessors, for grid sizing */
-  size_t smem_optin;        /* largest dynamic shared memory a block may ask for */
+  size_t smem_optin;        /* largest shared memory (static + dynamic) a block may ask for */
+  size_t hist_smem_max;     /* largest dynamic shared memory hist_kernel<true> may use (set once per device) */
+  size_t split_smem_max;    /* likewise for split_pair_kernel */
   void *dscratch;           /* device scratch for per-call small arrays (hyperparameters, partials, results) */
-  size_t dscratch_bytes;
-  void *hscratch;           /* pinned host staging for host->device hyperparameters and host-out results */
-  size_t hscratch_bytes;
-  cudaEvent_t hscratch_free; /* recorded after the last copy that read hscratch */
+  size_t dscratch_bytes;    /* counted as scratch; trimmed back to TB_CUDA_SCRATCH_MIN by tb_backend_mem_reset_peak */
+  void *hs[TB_CUDA_STAGE_SLOTS];            /* pinned host staging slots (host->device arrays, host-out results) */
+  size_t hs_bytes[TB_CUDA_STAGE_SLOTS];
+  cudaEvent_t hs_free[TB_CUDA_STAGE_SLOTS]; /* recorded after the last copy that read or wrote the slot */
+  int hs_next;                              /* the slot the next staged copy uses */
   cudaEvent_t timer_start, timer_stop; /* tb_backend_timer_start / _stop (timing events) */
 } tb_cuda_ctx;
 
@@ -56,11 +65,26 @@ int tb_cuda_enter(tb_backend *be, tb_cuda_ctx **ctx);
 /* Device scratch of at least `bytes` (grown on demand; contents undefined). Stream-ordered: valid for work queued
  * on the context's stream after this call. */
 int tb_cuda_dscratch(tb_cuda_ctx *ctx, size_t bytes, void **ptr);
-/* Copies `bytes` of host memory to the device scratch at byte offset `dst_off` through the pinned staging buffer,
- * asynchronously on the stream (the host array may be reused as soon as this returns). */
+/* Copies `bytes` of host memory to the device scratch at byte offset `dst_off` through the next pinned staging slot,
+ * asynchronously on the stream (the host array may be reused as soon as this returns). Waits only when that slot's
+ * previous copy (TB_CUDA_STAGE_SLOTS staged copies ago) is still queued. */
 int tb_cuda_stage_upload(tb_cuda_ctx *ctx, const void *src, size_t bytes, size_t dst_off);
+/* Host out through pinned memory: copies the n_parts device ranges src[i] (bytes[i] each) into a staging slot with
+ * asynchronous copies, waits for the stream once, then copies them to the host arrays dst[i]. */
+int tb_cuda_fetch_many(tb_cuda_ctx *ctx, int n_parts, void *const *dst, const void *const *src, const size_t *bytes);
 /* Host out: copies `bytes` from device memory to host `dst` and waits for the stream. */
 int tb_cuda_fetch(tb_cuda_ctx *ctx, void *dst, const void *src, size_t bytes);
+
+/* Once per device, at the first context open (the attribute is per kernel per device, shared by every context and
+ * thread of the process, so it is never changed per launch): opts the shared-memory kernels into the largest dynamic
+ * shared memory the device allows beside their static shared memory, and returns that size. */
+int tb_cuda_tree_smem_init(size_t smem_optin, size_t *hist_max);
+int tb_cuda_split_smem_init(size_t smem_optin, size_t *split_max);
+
+/* Per-model hyperparameters of the K-model ops (optimizers, dropout) travel by value as kernel arguments, this many
+ * models per launch (at most 44 B each: 2.8 KB, under the 4 KB kernel-argument limit of every CUDA version), so those
+ * ops need no staged copy and never wait for the host; K beyond it takes ceil(K / 64) launches. */
+#define TB_CUDA_ARG_MODELS 64
 
 /* Grid of 256-thread blocks for n independent elements (grid-stride loops cover the rest). */
 #define TB_CUDA_THREADS 256

@@ -98,15 +98,12 @@ extern "C" int tb_cuda_hist_build(tb_backend *be, int n_cols, const uint8_t *bin
   TB_TRY(tb_cuda_enter(be, &ctx));
   TB_CUDA_TRY(cudaMemsetAsync(hist, 0, hist_bytes, ctx->stream));
   if (total == 0) goto done;
-  if (hist_bytes <= ctx->smem_optin) {
+  if (hist_bytes <= ctx->hist_smem_max) {
     /* Enough blocks to fill the chip, but each block must do enough rows to pay for zeroing and flushing its
      * private histogram. */
     size_t per_block = (size_t)HIST_THREADS * 16 > hist_bytes / 8 ? (size_t)HIST_THREADS * 16 : hist_bytes / 8;
     size_t blocks = (total + per_block - 1) / per_block, cap = (size_t)ctx->n_sm * 2;
     if (blocks > cap) blocks = cap;
-    if (hist_bytes > 48 * 1024)
-      TB_CUDA_TRY(cudaFuncSetAttribute(hist_kernel<true>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                       (int)hist_bytes));
     hist_kernel<true><<<(unsigned)blocks, HIST_THREADS, hist_bytes, ctx->stream>>>(
         total, n_cols, bins, cut_ptr, total_bins, rows, stats, n_stats, h);
   } else {
@@ -114,6 +111,20 @@ extern "C" int tb_cuda_hist_build(tb_backend *be, int n_cols, const uint8_t *bin
         total, n_cols, bins, cut_ptr, total_bins, rows, stats, n_stats, h);
   }
   TB_CUDA_LAUNCHED();
+done:
+  return rc;
+}
+
+int tb_cuda_tree_smem_init(size_t smem_optin, size_t *hist_max) {
+  int rc = TB_OK;
+  cudaFuncAttributes attr;
+  *hist_max = 0;
+  TB_CUDA_TRY(cudaFuncGetAttributes(&attr, hist_kernel<true>));
+  if (smem_optin > attr.sharedSizeBytes) {
+    TB_CUDA_TRY(cudaFuncSetAttribute(hist_kernel<true>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                     (int)(smem_optin - attr.sharedSizeBytes)));
+    *hist_max = smem_optin - attr.sharedSizeBytes;
+  }
 done:
   return rc;
 }
