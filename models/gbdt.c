@@ -115,8 +115,8 @@ static void gbdt_destroy(tb_model *m) {
   if (!g) return;
   tb_grow_ws_free(g->ws);
   tb_treeset_free(m->be, &g->trees);
-  tb_buf *bufs[] = {&g->obins,     &g->valid_midx, &g->margins,    &g->stats,
-                    &g->train_idx, &g->valid_idx,  &g->round_rows, &g->base_dev};
+  tb_buf *bufs[] = {&g->obins,     &g->valid_midx, &g->margins,    &g->stats,   &g->train_idx,
+                    &g->valid_idx, &g->round_rows, &g->base_dev,   &g->ev_loss, &g->ev_y, &g->ev_pred};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) tb_backend_release(m->be, bufs[i]);
   free(g->base);
   free(g->mrow);
