@@ -144,7 +144,7 @@ int tb_cuda_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t 
                            const uint8_t *bins, float scale, int n_out, float *out);
 int tb_cuda_segment_add(tb_backend *be, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
                         const float *values, const uint32_t *rows, size_t n_rows, int n_out, int col, float *out);
-/* cuda_level.cu */
+/* cuda_tree.cu (histograms), cuda_level.cu (partitions) */
 int tb_cuda_hist_build_level(tb_backend *be, int n_cols, const uint8_t *bins, const uint32_t *cut_ptr,
                              int total_bins, const uint32_t *rows, const int64_t *stats, int n_stats, int n_jobs,
                              const tb_hist_job *jobs, int64_t *hist);
@@ -155,6 +155,11 @@ int tb_cuda_partition_level_cols(tb_backend *be, int n_cols, size_t n_data_rows,
                                  uint32_t *rows, size_t n_rows, int n_seg, const uint32_t *seg_begin,
                                  const uint32_t *seg_count, const int32_t *feature, const int32_t *bin,
                                  uint32_t *scratch, uint32_t *n_left);
+/* cuda_level.cu: the batched partition behind all three partition ops (segments of rows, split by (feature, bin);
+ * bins of row r, feature f at bins[r * rs + f * fs]); n_left in the callers' segment order; one wait. */
+int tb_cuda_partition_segments(tb_backend *be, const uint8_t *bins, size_t rs, size_t fs, uint32_t *rows, int n_seg,
+                               const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
+                               const int32_t *bin, uint32_t *scratch, uint32_t *n_left);
 /* cuda_stats.cu */
 int tb_cuda_softmax(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs);
 int tb_cuda_tree_grad_stats(tb_backend *be, tb_grad_objective obj, int K, size_t n_rows_all, size_t n_rows,
