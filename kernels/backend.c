@@ -230,7 +230,10 @@ void tb_backend_mem_reset_peak(tb_backend *be) {
   be->bytes_peak = be->bytes_in_use;
 }
 
-void tb_backend_counts_get(const tb_backend *be, tb_backend_counts *out) { *out = be->counts; }
+void tb_backend_counts_get(const tb_backend *be, tb_backend_counts *out) {
+  *out = be->counts;
+  out->device_waits = be->vt->device_waits ? be->vt->device_waits(be) : 0;
+}
 void tb_backend_set_budget(tb_backend *be, size_t bytes) { be->budget = bytes; }
 void tb_device_set_budget(const tb_device *dev, size_t bytes) { atomic_store(&device_mem(dev)->budget, bytes); }
 

@@ -115,6 +115,9 @@ typedef struct tb_backend_counts {
                           read a small array back on the GPU to check it */
   uint64_t allocs;     /* tb_backend_alloc calls that allocated (cudaMalloc may synchronise the device) */
   uint64_t releases;   /* tb_backend_release calls that freed (cudaFree synchronises the whole device) */
+  uint64_t device_waits; /* the waits the backend itself made (CUDA: stream and event synchronisations, a staging
+                            slot still in use, scratch growth); 0 on the CPU. On a card, tests check that it stays
+                            within host_syncs over op sequences (tests/test_cuda_devices.c) */
 } tb_backend_counts;
 void tb_backend_counts_get(const tb_backend *be, tb_backend_counts *out); /* since open; never reset */
 

@@ -94,6 +94,7 @@ int tb_cuda_dscratch(tb_cuda_ctx *ctx, size_t bytes, void **ptr) {
   int rc = TB_OK;
   if (bytes > ctx->dscratch_bytes) {
     size_t want = ctx->dscratch_bytes * 2 > bytes ? ctx->dscratch_bytes * 2 : bytes;
+    ctx->n_waits++;
     TB_CUDA_TRY(cudaStreamSynchronize(ctx->stream)); /* queued work may still read the old scratch */
     scratch_free(ctx, ctx->dscratch, ctx->dscratch_bytes);
     ctx->dscratch = NULL;
@@ -110,7 +111,16 @@ done:
 static int stage_slot(tb_cuda_ctx *ctx, size_t bytes, int *slot) {
   int rc = TB_OK;
   const int i = ctx->hs_next;
-  TB_CUDA_TRY(cudaEventSynchronize(ctx->hs_free[i])); /* this slot's copy of TB_CUDA_STAGE_SLOTS ops ago is done */
+  { /* this slot's copy of TB_CUDA_STAGE_SLOTS staged ops ago must be done: usually it is, and nothing waits */
+    cudaError_t q = cudaEventQuery(ctx->hs_free[i]);
+    if (q == cudaErrorNotReady) {
+      (void)cudaGetLastError();
+      ctx->n_waits++;
+      TB_CUDA_TRY(cudaEventSynchronize(ctx->hs_free[i]));
+    } else {
+      TB_CUDA_TRY(q);
+    }
+  }
   if (bytes > ctx->hs_bytes[i]) {
     size_t want = ctx->hs_bytes[i] * 2 > bytes ? ctx->hs_bytes[i] * 2 : bytes;
     TB_CUDA_TRY(cudaFreeHost(ctx->hs[i]));
@@ -142,6 +152,7 @@ done:
 int tb_cuda_fetch(tb_cuda_ctx *ctx, void *dst, const void *src, size_t bytes) {
   int rc = TB_OK;
   TB_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, ctx->stream));
+  ctx->n_waits++;
   TB_CUDA_TRY(cudaStreamSynchronize(ctx->stream));
 done:
   return rc;
@@ -158,6 +169,7 @@ int tb_cuda_fetch_many(tb_cuda_ctx *ctx, int n_parts, void *const *dst, const vo
     off += (bytes[p] + 15) / 16 * 16;
   }
   TB_CUDA_TRY(cudaEventRecord(ctx->hs_free[i], ctx->stream));
+  ctx->n_waits++;
   TB_CUDA_TRY(cudaStreamSynchronize(ctx->stream));
   off = 0;
   for (int p = 0; p < n_parts; p++) {
@@ -195,6 +207,7 @@ static void cuda_trim(tb_backend *be) {
   tb_cuda_ctx *ctx = tb_cuda_ctx_of(be);
   void *p = NULL;
   if (!ctx || ctx->dscratch_bytes <= TB_CUDA_SCRATCH_MIN) return;
+  ctx->n_waits++;
   if (cudaSetDevice(ctx->device) != cudaSuccess || cudaStreamSynchronize(ctx->stream) != cudaSuccess) {
     (void)cudaGetLastError();
     return;
@@ -284,6 +297,7 @@ static int cuda_sync(tb_backend *be) {
   int rc = TB_OK;
   tb_cuda_ctx *ctx;
   TB_TRY(tb_cuda_enter(be, &ctx));
+  ctx->n_waits++;
   TB_CUDA_TRY(cudaStreamSynchronize(ctx->stream));
 done:
   return rc;
@@ -305,6 +319,7 @@ static int cuda_timer_stop(tb_backend *be, double *seconds) {
   float ms = 0.0f;
   TB_TRY(tb_cuda_enter(be, &ctx));
   TB_CUDA_TRY(cudaEventRecord(ctx->timer_stop, ctx->stream));
+  ctx->n_waits++;
   TB_CUDA_TRY(cudaEventSynchronize(ctx->timer_stop));
   TB_CUDA_TRY(cudaEventElapsedTime(&ms, ctx->timer_start, ctx->timer_stop));
   *seconds = 1e-3 * (double)ms;
@@ -347,6 +362,7 @@ static int cuda_upload(tb_backend *be, void *dst, const void *src, size_t bytes)
   tb_cuda_ctx *ctx;
   TB_TRY(tb_cuda_enter(be, &ctx));
   TB_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, ctx->stream));
+  ctx->n_waits++;
   TB_CUDA_TRY(cudaStreamSynchronize(ctx->stream));
 done:
   return rc;
@@ -404,6 +420,11 @@ extern "C" int tb_cuda_device_count(void) {
   return n;
 }
 
+static uint64_t cuda_device_waits(const tb_backend *be) {
+  const tb_cuda_ctx *ctx = (const tb_cuda_ctx *)be->impl;
+  return ctx ? ctx->n_waits : 0;
+}
+
 /* Designated, in the declaration order of tb_backend_vtable (backend_impl.h; C++20 requires that order, and a
  * field named twice or out of order does not compile), so two ops of one signature cannot be swapped silently. */
 extern "C" const tb_backend_vtable tb_cuda_vtable = {
@@ -453,4 +474,5 @@ extern "C" const tb_backend_vtable tb_cuda_vtable = {
     .partition_level = tb_cuda_partition_level,
     .partition_level_cols = tb_cuda_partition_level_cols,
     .trim = cuda_trim,
+    .device_waits = cuda_device_waits,
 };

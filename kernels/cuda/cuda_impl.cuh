@@ -33,6 +33,7 @@ typedef struct tb_cuda_ctx {
   cudaEvent_t hs_free[TB_CUDA_STAGE_SLOTS]; /* recorded after the last copy that read or wrote the slot */
   int hs_next;                              /* the slot the next staged copy uses */
   cudaEvent_t timer_start, timer_stop; /* tb_backend_timer_start / _stop (timing events) */
+  uint64_t n_waits;         /* every wait for the device (tb_backend_counts.device_waits) */
 } tb_cuda_ctx;
 
 static inline tb_cuda_ctx *tb_cuda_ctx_of(tb_backend *be) { return (tb_cuda_ctx *)be->impl; }
