@@ -6,8 +6,11 @@
  *     histograms (a per-launch shared-memory attribute let one thread's launch fail under the other's limit), exact
  *     against the CPU every time;
  *   - the waits the backend really makes (tb_backend_counts.device_waits) within the host synchronisations counted
- *     at the interface, over an MLP-like step and a tree level (run twice; the second, warm, is measured).
+ *     at the interface, over an MLP-like step and a tree level (run twice; the second, warm, is measured);
+ *   - NVML's energy counter (tb_backend_energy_mj) around some GEMMs: finite and not decreasing, or unsupported
+ *     with a reason (printed as an ENERGY line that scripts/gpu-check copies into its summary); the CPU has none.
  * Without a CUDA build or GPU it exits 77 (CTest: skipped); `--self` runs it CPU against CPU (checks the test). */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,8 +228,36 @@ static void test_waits(void) {
   free(bins), free(cp), free(xh), free(st);
 }
 
+static void test_energy(void) {
+  double e0 = 0, e1 = 0;
+  int rc = tb_backend_energy_mj(g_dev, &e0);
+  if (tb_backend_kind(g_dev) == TB_DEVICE_CPU) {
+    CU_ASSERT_EQUAL(rc, TB_ERR_UNSUPPORTED);
+    CU_ASSERT(isnan(e0));
+    return;
+  }
+  if (rc != TB_OK) {
+    printf("\nENERGY unsupported: %s\n", tb_error_detail());
+    CU_ASSERT_EQUAL(rc, TB_ERR_UNSUPPORTED);
+    return;
+  }
+  const int n = 2048;
+  tb_buf A;
+  TB_CHECK_OK(tb_backend_alloc(g_dev, (size_t)3 * n * n * 4, &A));
+  float *M = A.data;
+  TB_CHECK_OK(tb_op_fill(g_dev, (size_t)3 * n * n, 0.5f, M));
+  for (int i = 0; i < 20; i++)
+    TB_CHECK_OK(tb_op_gemm(g_dev, TB_NO_TRANS, TB_NO_TRANS, n, n, n, 1.0f, M, n, M + n * n, n, 0.0f, M + 2 * n * n, n));
+  TB_CHECK_OK(tb_backend_sync(g_dev));
+  TB_CHECK_OK(tb_backend_energy_mj(g_dev, &e1));
+  printf("\nENERGY %.1f mJ over 20 GEMMs of %d^3 (counter %.0f -> %.0f mJ)\n", e1 - e0, n, e0, e1);
+  CU_ASSERT(isfinite(e0) && isfinite(e1) && e1 >= e0);
+  tb_backend_release(g_dev, &A);
+}
+
 static const tb_test_case cases[] = {
-    {"split_wide", test_split_wide}, {"two_contexts", test_two_contexts}, {"waits", test_waits}, {NULL, NULL}};
+    {"split_wide", test_split_wide}, {"two_contexts", test_two_contexts}, {"waits", test_waits},
+    {"energy", test_energy},         {NULL, NULL}};
 
 int main(int argc, char **argv) {
   int self = argc > 1 && !strcmp(argv[1], "--self");
