@@ -1,25 +1,25 @@
 /* cuda_random.cu: the CUDA backend's random ops: uniform and normal fills and inverted dropout. Element i is a pure
- * function of (seed, offset + i) through kernels/tb_rng.h (Philox4x32-10, __host__ __device__ under nvcc), and the
- * float formulas are those of kernels/cpu/random.c, so both backends produce the same numbers (uniform and dropout
- * bit for bit; normal up to the last bit of the device's double log/cos). Not here: cuRAND (its streams differ).
- * Tested by tests/test_cuda_parity.c against the CPU backend on a GPU machine. */
+ * function of (seed, offset + i), drawn with cuRAND's Philox4x32-10 device API arranged as kernels/tb_rng.h arranges
+ * its Philox (cuda_rng.cuh), and the float formulas are those of kernels/cpu/random.c, so both backends produce the
+ * same numbers (uniform and dropout bit for bit; normal up to the last bit of the device's double log/cos).
+ * Tested by tests/test_curand_philox.cu (the bits, on the CPU) and tests/test_cuda_parity.c (the ops, on a card). */
 #include "cuda_impl.cuh"
 
 #include <string.h>
 
-#include "tb_rng.h"
+#include "cuda_rng.cuh"
 
 #define GRID_STRIDE(i, n) \
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
 
 static __global__ void rng_uniform_kernel(size_t n, uint64_t seed, uint64_t offset, float lo, float width,
                                           float *out) {
-  GRID_STRIDE(i, n) out[i] = lo + width * tb_rng_uniform(seed, offset + i);
+  GRID_STRIDE(i, n) out[i] = lo + width * tb_cuda_philox_uniform(seed, offset + i);
 }
 
 static __global__ void rng_normal_kernel(size_t n, uint64_t seed, uint64_t offset, float mean, float std,
                                          float *out) {
-  GRID_STRIDE(i, n) out[i] = mean + std * tb_rng_normal(seed, offset + i);
+  GRID_STRIDE(i, n) out[i] = mean + std * tb_cuda_philox_normal(seed, offset + i);
 }
 
 extern "C" int tb_cuda_rng_uniform(tb_backend *be, size_t n, uint64_t seed, uint64_t offset, float lo, float hi,
@@ -58,7 +58,7 @@ static __global__ void dropout_kernel(int K, size_t n, const dropout_models mode
   size_t total = (size_t)K * n;
   GRID_STRIDE(t, total) {
     const dropout_model dm = models.m[t / n];
-    float m = tb_rng_uniform(seed, offset + t) >= dm.p ? dm.keep_scale : 0.0f; /* offset + k*n + i */
+    float m = tb_cuda_philox_uniform(seed, offset + t) >= dm.p ? dm.keep_scale : 0.0f; /* offset + k*n + i */
     mask[t] = m;
     Y[t] = X[t] * m;
   }
