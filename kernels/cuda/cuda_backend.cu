@@ -357,11 +357,23 @@ static void cuda_release(tb_backend *be, void *ptr) {
   if (cudaFree(ptr) != cudaSuccess) (void)cudaGetLastError();
 }
 
+/* Copies up to this size go through a pinned staging slot (a true asynchronous DMA, no pageable bounce: batch-1
+ * predict and small uploads); larger ones straight from the caller's memory. Both wait once: the upload stays
+ * synchronous for other contexts that may read the buffer. */
+#define TB_CUDA_PINNED_COPY ((size_t)1 << 20)
+
 static int cuda_upload(tb_backend *be, void *dst, const void *src, size_t bytes) {
-  int rc = TB_OK;
+  int rc = TB_OK, i = 0;
   tb_cuda_ctx *ctx;
   TB_TRY(tb_cuda_enter(be, &ctx));
-  TB_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, ctx->stream));
+  if (bytes <= TB_CUDA_PINNED_COPY) {
+    TB_TRY(stage_slot(ctx, bytes, &i));
+    memcpy(ctx->hs[i], src, bytes);
+    TB_CUDA_TRY(cudaMemcpyAsync(dst, ctx->hs[i], bytes, cudaMemcpyHostToDevice, ctx->stream));
+    TB_CUDA_TRY(cudaEventRecord(ctx->hs_free[i], ctx->stream));
+  } else {
+    TB_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, ctx->stream));
+  }
   ctx->n_waits++;
   TB_CUDA_TRY(cudaStreamSynchronize(ctx->stream));
 done:
@@ -372,7 +384,8 @@ static int cuda_download(tb_backend *be, void *dst, const void *src, size_t byte
   int rc = TB_OK;
   tb_cuda_ctx *ctx;
   TB_TRY(tb_cuda_enter(be, &ctx));
-  TB_TRY(tb_cuda_fetch(ctx, dst, src, bytes));
+  if (bytes <= TB_CUDA_PINNED_COPY) TB_TRY(tb_cuda_fetch_many(ctx, 1, &dst, &src, &bytes));
+  else TB_TRY(tb_cuda_fetch(ctx, dst, src, bytes));
 done:
   return rc;
 }
