@@ -133,9 +133,9 @@ static __global__ void hist_sibling_kernel(const hist_job *jobs, size_t n_entrie
 
 #define HIST_MAX_Y 65535u
 
-/* Runs n_jobs host jobs (dst set; jobs needing a temporary histogram have dst NULL and get one in the scratch):
- * one staged copy, then a zero, a shared-path, a global-path and a sibling launch per chunk of 65,535 jobs. */
-int tb_cuda_hist_jobs(tb_backend *be, int n_cols, const uint8_t *bins, const uint32_t *cut_ptr, int total_bins,
+/* One group of jobs (dst set; jobs needing a temporary histogram have dst NULL and get one in the scratch): one
+ * staged copy, then a zero, a shared-path, a global-path and a sibling launch per chunk of 65,535 jobs. */
+static int hist_group(tb_backend *be, int n_cols, const uint8_t *bins, const uint32_t *cut_ptr, int total_bins,
                       const uint32_t *rows, const int64_t *stats, int n_stats, int n_jobs, const hist_job *in) {
   int rc = TB_OK;
   tb_cuda_ctx *ctx;
@@ -203,13 +203,30 @@ done:
   return rc;
 }
 
+/* All jobs, in groups holding at most HIST_MAX_TMP temporary histograms (a level whose nodes mostly cannot split
+ * could otherwise ask for thousands of them at once); groups run one after the other on the stream and reuse the
+ * scratch (stream order: a group's staged copy lands after the previous group's launches). */
+#define HIST_MAX_TMP 16
+static int hist_jobs(tb_backend *be, int n_cols, const uint8_t *bins, const uint32_t *cut_ptr, int total_bins,
+                      const uint32_t *rows, const int64_t *stats, int n_stats, int n_jobs, const hist_job *in) {
+  int rc = TB_OK, first = 0;
+  while (first < n_jobs) {
+    int last = first, n_tmp = 0;
+    while (last < n_jobs && (in[last].dst || n_tmp < HIST_MAX_TMP)) n_tmp += in[last++].dst == NULL;
+    TB_TRY(hist_group(be, n_cols, bins, cut_ptr, total_bins, rows, stats, n_stats, last - first, in + first));
+    first = last;
+  }
+done:
+  return rc;
+}
+
 extern "C" int tb_cuda_hist_build(tb_backend *be, int n_cols, const uint8_t *bins, const uint32_t *cut_ptr,
                                   int total_bins, const uint32_t *rows, size_t n_rows, const int64_t *stats,
                                   int n_stats, int64_t *hist) {
   hist_job j = {(unsigned long long *)hist, NULL, NULL, 0, (uint32_t)n_rows};
   if (n_rows > UINT32_MAX)
     return tb_error_set(TB_ERR_UNSUPPORTED, "hist_build: %zu rows on the GPU (at most 2^32-1)", n_rows);
-  return tb_cuda_hist_jobs(be, n_cols, bins, cut_ptr, total_bins, rows, stats, n_stats, 1, &j);
+  return hist_jobs(be, n_cols, bins, cut_ptr, total_bins, rows, stats, n_stats, 1, &j);
 }
 
 extern "C" int tb_cuda_hist_build_level(tb_backend *be, int n_cols, const uint8_t *bins, const uint32_t *cut_ptr,
@@ -227,7 +244,7 @@ extern "C" int tb_cuda_hist_build_level(tb_backend *be, int n_cols, const uint8_
     h[i].begin = j->begin;
     h[i].count = j->count;
   }
-  rc = tb_cuda_hist_jobs(be, n_cols, bins, cut_ptr, total_bins, rows, stats, n_stats, n_jobs, h);
+  rc = hist_jobs(be, n_cols, bins, cut_ptr, total_bins, rows, stats, n_stats, n_jobs, h);
   free(h);
   return rc;
 }
