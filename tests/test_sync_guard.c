@@ -5,7 +5,8 @@
  *   - the counters themselves: which calls count and which do not;
  *   - an MLP training step waits 0 times (an epoch waits twice, whatever its number of steps, with Adam, SGD and
  *     dropout) and allocates nothing;
- *   - an MLP evaluation waits 3 times whatever its rows, and a second one allocates nothing;
+ *   - an MLP evaluation waits 3 times whatever its rows, and a second one allocates nothing; so does a fused
+ *     bundle's, for all its members, whose metrics equal each member's solo model's;
  *   - a GBDT round waits a number of times that grows with its depth, not its node count, and rounds after the first
  *     allocate only when the tree set's device arrays double (early stopping's evaluation allocates nothing);
  *   - tb_split_log (the entropy gain's portable log) within 2 ulp of the C library's log.
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tb_fused.h"
 #include "tb_model.h"
 #include "tb_split_gain.h"
 #include "tb_test.h"
@@ -191,6 +193,52 @@ static void test_mlp_evaluate(void) {
   teardown(&f);
 }
 
+static void test_fused_evaluate(void) {
+  fixture f;
+  setup(&f, "gen:classification?n=3000&d=8&informative=5&classes=4&seed=5", "mlp");
+  const char *lrs[3] = {"0.01", "0.003", "0.03"};
+  double *xs[3];
+  uint64_t seeds[3] = {11, 12, 13};
+  for (int k = 0; k < 3; k++) {
+    xs[k] = malloc(64 * sizeof(double));
+    tb_learner_defaults(f.L, f.space, xs[k]);
+    TB_CHECK_OK(tb_learner_set(f.L, f.space, xs[k], "units", "16"));
+    TB_CHECK_OK(tb_learner_set(f.L, f.space, xs[k], "batch_size", "32"));
+    TB_CHECK_OK(tb_learner_set(f.L, f.space, xs[k], "lr", lrs[k]));
+  }
+  tb_parts parts = {f.sp.train, f.sp.n_train, f.sp.valid, f.sp.n_valid};
+  tb_fused *fu = NULL;
+  TB_CHECK_OK(tb_fused_create(f.L, f.space, (const double *const *)xs, 3, f.dd, &parts, seeds, &fu));
+  TB_CHECK_OK(tb_fused_train(fu, 1));
+  uint32_t *rows = malloc(2000 * sizeof *rows);
+  for (size_t i = 0; i < 2000; i++) rows[i] = (uint32_t)((i * 11) % f.ds->n_rows);
+  tb_metrics mt[3];
+  size_t sizes[2] = {50, 2000};
+  for (int pass = 0; pass < 2; pass++)
+    for (int k = 0; k < 2; k++) {
+      tb_backend_counts c0 = counts(f.be), c1;
+      TB_CHECK_OK(tb_fused_evaluate(fu, rows, sizes[k], mt));
+      c1 = counts(f.be);
+      CU_ASSERT_EQUAL(c1.host_syncs - c0.host_syncs, 3);
+      if (pass == 1) CU_ASSERT_EQUAL(c1.allocs - c0.allocs, 0);
+    }
+  /* each member's metrics are its solo model's (same batches, same ops, one sum over the rows) */
+  for (int k = 0; k < 3; k++) {
+    tb_model *solo = NULL;
+    TB_CHECK_OK(tb_model_create(f.L, f.space, xs[k], f.dd, &parts, seeds[k], &solo));
+    TB_CHECK_OK(tb_model_train(solo, 1));
+    tb_metrics ms;
+    TB_CHECK_OK(tb_model_evaluate(solo, rows, 2000, &ms));
+    CU_ASSERT_DOUBLE_EQUAL(mt[k].accuracy, ms.accuracy, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(mt[k].loss, ms.loss, 1e-6 * fabs(ms.loss));
+    tb_model_free(solo);
+    free(xs[k]);
+  }
+  free(rows);
+  tb_fused_free(fu);
+  teardown(&f);
+}
+
 /* ---- GBDT ----------------------------------------------------------------------------------------------------- */
 /* Waits per round (after the first) and allocations over `rounds` rounds after the first, at this depth. */
 static void gbdt_rounds(fixture *f, const char *depth, int rounds, double *syncs_per_round, uint64_t *allocs,
@@ -256,6 +304,7 @@ static const tb_test_case cases[] = {
   {"counters", test_counters},
   {"mlp_step_waits_0", test_mlp_step},
   {"mlp_evaluate_waits_3", test_mlp_evaluate},
+  {"fused_evaluate_waits_3", test_fused_evaluate},
   {"gbdt_round_bounded_by_depth", test_gbdt_round},
   {"split_log", test_split_log},
   {NULL, NULL},
