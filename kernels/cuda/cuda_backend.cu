@@ -1,8 +1,12 @@
-/* cuda_backend.cu: the CUDA backend's table, lifecycle (stream, cuBLAS handle, scratch), memory, copies, fill and
- * the CUDA error mapping. The accounting and budgets are done for all backends in kernels/backend.c; the ops live
- * in cuda_dense.cu, cuda_random.cu, cuda_loss.cu, cuda_optim.cu, cuda_tree.cu and cuda_split.cu.
+/* cuda_backend.cu: the CUDA backend's table, lifecycle (stream, cuBLAS handle on our own counted workspace, scratch,
+ * a ring of pinned staging slots, the shared-memory opt-ins set once per device), memory, copies, fill and the CUDA
+ * error mapping. Backend scratch is counted through tb_backend_account like user buffers and trimmed at
+ * tb_backend_mem_reset_peak; every wait for the device is counted (tb_backend_counts.device_waits). The accounting
+ * and budgets are done for all backends in kernels/backend.c; the ops live in cuda_dense.cu, cuda_random.cu,
+ * cuda_loss.cu, cuda_optim.cu, cuda_tree.cu, cuda_level.cu, cuda_split.cu and cuda_stats.cu.
  * Not a second place that chooses the device: backend.c picks this table for cuda:N.
- * Tested by tests/test_cuda_parity.c on a GPU machine (OOM recovery, budgets, every op against the CPU). */
+ * Tested by tests/test_cuda_parity.c and tests/test_cuda_devices.c on a GPU machine (OOM recovery, budgets, every
+ * op against the CPU, two contexts on two threads, device waits); compiled and reviewed, unverified on a card. */
 #include "cuda_impl.cuh"
 
 #include <pthread.h>
