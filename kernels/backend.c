@@ -247,6 +247,9 @@ int tb_backend_download(tb_backend *be, void *dst, const void *src, size_t bytes
   be->counts.host_syncs++;
   return be->vt->download(be, dst, src, bytes);
 }
+int tb_backend_upload_async(tb_backend *be, void *dst, const void *src, size_t bytes) {
+  return bytes ? be->vt->upload_async(be, dst, src, bytes) : TB_OK;
+}
 int tb_backend_copy(tb_backend *be, void *dst, const void *src, size_t bytes) {
   return bytes ? be->vt->copy(be, dst, src, bytes) : TB_OK;
 }

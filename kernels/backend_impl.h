@@ -93,6 +93,8 @@ typedef struct tb_backend_vtable {
   /* optional (NULL: nothing to trim): gives back backend scratch grown beyond its initial size (called by
    * tb_backend_mem_reset_peak, at trial boundaries) */
   void (*trim)(tb_backend *be);
+  /* host -> device copy without a host wait (tb_backend_upload_async); every backend has one */
+  int (*upload_async)(tb_backend *be, void *dst, const void *src, size_t bytes);
   /* optional (NULL: 0): the number of times the backend has waited for the device since open */
   uint64_t (*device_waits)(const tb_backend *be);
 } tb_backend_vtable;

@@ -125,6 +125,11 @@ void tb_backend_counts_get(const tb_backend *be, tb_backend_counts *out); /* sin
 int tb_backend_upload(tb_backend *be, void *dst, const void *src, size_t bytes);
 int tb_backend_download(tb_backend *be, void *dst, const void *src, size_t bytes);
 int tb_backend_copy(tb_backend *be, void *dst, const void *src, size_t bytes);
+/* Host -> device copy queued on this context's stream without waiting (CUDA: through the pinned staging ring, 1 MiB
+ * per slot; a wait only when a slot's earlier copy is still queued): the host array may be reused on return, and
+ * this context's later ops see the data; ANOTHER context must not read dst before this one synchronises. Not a
+ * counted host synchronisation (mini-batch orders, evaluation rows, predict inputs). */
+int tb_backend_upload_async(tb_backend *be, void *dst, const void *src, size_t bytes);
 int tb_op_fill(tb_backend *be, size_t n, float value, float *x);
 
 /* ---- dense ops ------------------------------------------------------------------------------------------ */

@@ -238,7 +238,7 @@ static int sample_rows(tb_model *m, size_t *n_rows) {
     if (tb_rng_uniform_double(seed, i) < g->subsample) g->rows_host[k++] = g->tr[i];
   if (k == 0) g->rows_host[k++] = g->tr[0];
   *n_rows = k;
-  return tb_backend_upload(m->be, g->round_rows.data, g->rows_host, k * sizeof(uint32_t));
+  return tb_backend_upload_async(m->be, g->round_rows.data, g->rows_host, k * sizeof(uint32_t));
 }
 
 static void sample_cols(tb_model *m, int tree, int n_cols) {

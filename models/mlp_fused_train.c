@@ -156,7 +156,7 @@ static int upload_epoch_order(tb_fused *f) {
       for (size_t i = 0; i < rows; i++) dst[i] = f->train[f->order_one[r + i]];
     }
   }
-  return tb_backend_upload(f->be, f->perm.data, f->order, A * n * sizeof *f->order);
+  return tb_backend_upload_async(f->be, f->perm.data, f->order, A * n * sizeof *f->order);
 }
 
 /* Sum of each active member's per-row losses of the epoch (f->loss, in the batch-major layout) into
@@ -226,8 +226,8 @@ static int ensure_buf(tb_backend *be, tb_buf *buf, size_t bytes) {
 }
 
 /* Chunks queue gather, forward, the losses (copied into ev_loss, member-major) and each member's argmax (into
- * ev_pred) on the device; the host waits 3 times in all: the rows' upload, the members' loss sums, the argmax
- * download (counted against the host labels). */
+ * ev_pred) on the device after one queued upload of the rows; the host waits twice in all: the members' loss sums
+ * and the argmax download (counted against the host labels). */
 int tb_fused_eval_active(tb_fused *f, const uint32_t *rows, size_t n_rows, tb_metrics *out) {
   int rc = TB_OK;
   const int A = f->n_active;
@@ -239,7 +239,7 @@ int tb_fused_eval_active(tb_fused *f, const uint32_t *rows, size_t n_rows, tb_me
   TB_TRY(ensure_buf(f->be, &f->ev_idx, n_rows * sizeof *rows));
   TB_TRY(ensure_buf(f->be, &f->ev_loss, (size_t)A * n_rows * sizeof(float)));
   if (!f->regression) TB_TRY(ensure_buf(f->be, &f->ev_pred, (size_t)A * n_rows * sizeof(int32_t)));
-  TB_TRY(tb_backend_upload(f->be, f->ev_idx.data, rows, n_rows * sizeof *rows));
+  TB_TRY(tb_backend_upload_async(f->be, f->ev_idx.data, rows, n_rows * sizeof *rows));
   for (size_t r = 0; r < n_rows; r += R) {
     const int c = (int)(n_rows - r < R ? n_rows - r : R);
     const uint32_t *idx = (const uint32_t *)f->ev_idx.data + r;

@@ -130,7 +130,7 @@ static int train_epoch(tb_model *m, tb_mlp *p) {
   double loss_sum = 0;
   shuffle(p->order, n, p->seed_shuffle, p->epoch);
   for (size_t i = 0; i < n; i++) p->order[i] = m->train[p->order[i]];
-  TB_TRY(tb_backend_upload(m->be, p->perm.data, p->order, n * sizeof *p->order));
+  TB_TRY(tb_backend_upload_async(m->be, p->perm.data, p->order, n * sizeof *p->order));
   for (size_t r = 0; r < n; r += B) {
     const int rows = (int)(n - r < B ? n - r : B);
     const uint32_t *idx = (const uint32_t *)p->perm.data + r;
@@ -179,9 +179,9 @@ static int ensure_buf(tb_backend *be, tb_buf *buf, size_t bytes) {
   return tb_backend_alloc(be, bytes, buf);
 }
 
-/* Chunks of p->rows rows queue gather, forward and loss (into ev_loss) and argmax (into ev_pred) on the device; the
- * host waits 3 times in all: the row upload, the loss sum and the argmax download (counted against the host
- * labels). */
+/* Chunks of p->rows rows queue gather, forward and loss (into ev_loss) and argmax (into ev_pred) on the device after
+ * one queued upload of the rows; the host waits twice in all: the loss sum and the argmax download (counted against
+ * the host labels). */
 int tb_mlp_evaluate(tb_model *m, const uint32_t *rows, size_t n_rows, tb_metrics *out) {
   int rc = TB_OK;
   tb_mlp *p = m->impl;
@@ -193,7 +193,7 @@ int tb_mlp_evaluate(tb_model *m, const uint32_t *rows, size_t n_rows, tb_metrics
   TB_TRY(ensure_buf(m->be, &p->ev_idx, n_rows * sizeof *rows));
   TB_TRY(ensure_buf(m->be, &p->ev_loss, n_rows * sizeof(float)));
   if (!p->regression) TB_TRY(ensure_buf(m->be, &p->ev_pred, n_rows * sizeof(int32_t)));
-  TB_TRY(tb_backend_upload(m->be, p->ev_idx.data, rows, n_rows * sizeof *rows));
+  TB_TRY(tb_backend_upload_async(m->be, p->ev_idx.data, rows, n_rows * sizeof *rows));
   for (size_t r = 0; r < n_rows; r += R) {
     const int c = (int)(n_rows - r < R ? n_rows - r : R);
     const uint32_t *idx = (const uint32_t *)p->ev_idx.data + r;

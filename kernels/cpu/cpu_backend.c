@@ -78,4 +78,5 @@ const tb_backend_vtable tb_cpu_vtable = {
     .hist_build_level = tb_cpu_hist_build_level,
     .partition_level = tb_cpu_partition_level,
     .partition_level_cols = tb_cpu_partition_level_cols,
+    .upload_async = cpu_copy,
 };

@@ -384,6 +384,22 @@ done:
   return rc;
 }
 
+/* In pinned slots of at most TB_CUDA_PINNED_COPY bytes, no stream synchronisation. */
+static int cuda_upload_async(tb_backend *be, void *dst, const void *src, size_t bytes) {
+  int rc = TB_OK, i = 0;
+  tb_cuda_ctx *ctx;
+  TB_TRY(tb_cuda_enter(be, &ctx));
+  for (size_t off = 0; off < bytes; off += TB_CUDA_PINNED_COPY) {
+    const size_t n = bytes - off < TB_CUDA_PINNED_COPY ? bytes - off : TB_CUDA_PINNED_COPY;
+    TB_TRY(stage_slot(ctx, n, &i));
+    memcpy(ctx->hs[i], (const char *)src + off, n);
+    TB_CUDA_TRY(cudaMemcpyAsync((char *)dst + off, ctx->hs[i], n, cudaMemcpyHostToDevice, ctx->stream));
+    TB_CUDA_TRY(cudaEventRecord(ctx->hs_free[i], ctx->stream));
+  }
+done:
+  return rc;
+}
+
 static int cuda_download(tb_backend *be, void *dst, const void *src, size_t bytes) {
   int rc = TB_OK;
   tb_cuda_ctx *ctx;
@@ -491,5 +507,6 @@ extern "C" const tb_backend_vtable tb_cuda_vtable = {
     .partition_level = tb_cuda_partition_level,
     .partition_level_cols = tb_cuda_partition_level_cols,
     .trim = cuda_trim,
+    .upload_async = cuda_upload_async,
     .device_waits = cuda_device_waits,
 };
