@@ -117,7 +117,10 @@ void tb_backend_free(tb_backend *be) {
 tb_device_kind tb_backend_kind(const tb_backend *be) { return be->dev.kind; }
 const char *tb_backend_describe(const tb_backend *be) { return be->desc; }
 void tb_backend_set_threads(tb_backend *be, int n_threads) { be->n_threads = n_threads > 0 ? n_threads : 0; }
-int tb_backend_sync(tb_backend *be) { return be->vt->sync(be); }
+int tb_backend_sync(tb_backend *be) {
+  be->counts.host_syncs++;
+  return be->vt->sync(be);
+}
 
 int tb_backend_energy_mj(tb_backend *be, double *mj) {
   *mj = NAN;
@@ -147,6 +150,7 @@ int tb_backend_timer_stop(tb_backend *be, double *seconds) {
   if (be->timer_t0 < 0)
     return tb_error_set(TB_ERR_INVALID, "timer: tb_backend_timer_stop without tb_backend_timer_start on %s",
                         be->desc);
+  be->counts.host_syncs++;
   if (be->vt->timer_stop) return be->vt->timer_stop(be, seconds);
   *seconds = host_clock_s() - be->timer_t0;
   return TB_OK;
@@ -158,9 +162,7 @@ static void atomic_max(atomic_size_t *a, size_t v) {
   while (v > cur && !atomic_compare_exchange_weak(a, &cur, v)) {}
 }
 
-int tb_backend_alloc(tb_backend *be, size_t bytes, tb_buf *out) {
-  out->data = NULL;
-  out->bytes = 0;
+int tb_backend_account(tb_backend *be, size_t bytes) {
   if (bytes == 0) return TB_OK;
   if (be->budget && be->bytes_in_use + bytes > be->budget)
     return tb_error_set(TB_ERR_OOM, "out of memory: %zu bytes requested with %zu of this trial's budget of %zu in use",
@@ -173,24 +175,40 @@ int tb_backend_alloc(tb_backend *be, size_t bytes, tb_buf *out) {
     return tb_error_set(TB_ERR_OOM, "out of memory: %zu bytes requested with %zu of the device budget of %zu in use",
                         bytes, prev, dev_budget);
   }
-  int rc = be->vt->alloc(be, bytes, &out->data);
-  if (rc < 0) {
-    atomic_fetch_sub(&dm->in_use, bytes);
-    out->data = NULL;
-    return rc;
-  }
-  out->bytes = bytes;
   atomic_max(&dm->peak, prev + bytes);
   be->bytes_in_use += bytes;
   if (be->bytes_in_use > be->bytes_peak) be->bytes_peak = be->bytes_in_use;
   return TB_OK;
 }
 
+void tb_backend_unaccount(tb_backend *be, size_t bytes) {
+  if (bytes == 0) return;
+  atomic_fetch_sub(&device_mem(&be->dev)->in_use, bytes);
+  be->bytes_in_use -= bytes;
+}
+
+int tb_backend_alloc(tb_backend *be, size_t bytes, tb_buf *out) {
+  out->data = NULL;
+  out->bytes = 0;
+  if (bytes == 0) return TB_OK;
+  int rc = tb_backend_account(be, bytes);
+  if (rc < 0) return rc;
+  rc = be->vt->alloc(be, bytes, &out->data);
+  if (rc < 0) {
+    tb_backend_unaccount(be, bytes);
+    out->data = NULL;
+    return rc;
+  }
+  be->counts.allocs++;
+  out->bytes = bytes;
+  return TB_OK;
+}
+
 void tb_backend_release(tb_backend *be, tb_buf *buf) {
   if (!buf || !buf->data) return;
   be->vt->release(be, buf->data);
-  atomic_fetch_sub(&device_mem(&be->dev)->in_use, buf->bytes);
-  be->bytes_in_use -= buf->bytes;
+  be->counts.releases++;
+  tb_backend_unaccount(be, buf->bytes);
   buf->data = NULL;
   buf->bytes = 0;
 }
@@ -198,6 +216,8 @@ void tb_backend_release(tb_backend *be, tb_buf *buf) {
 void tb_backend_mem(const tb_backend *be, tb_mem_stats *out) {
   tb_device_mem *dm = device_mem(&be->dev);
   out->bytes_in_use = be->bytes_in_use;
+  out->scratch_bytes = be->scratch_bytes;
+  out->pinned_host_bytes = be->pinned_host_bytes;
   out->bytes_peak = be->bytes_peak;
   out->budget = be->budget;
   out->device_bytes_in_use = atomic_load(&dm->in_use);
@@ -205,15 +225,30 @@ void tb_backend_mem(const tb_backend *be, tb_mem_stats *out) {
   out->device_budget = atomic_load(&dm->budget);
 }
 
-void tb_backend_mem_reset_peak(tb_backend *be) { be->bytes_peak = be->bytes_in_use; }
+void tb_backend_mem_reset_peak(tb_backend *be) {
+  if (be->vt->trim) be->vt->trim(be); /* scratch grown by the last trial goes back */
+  be->bytes_peak = be->bytes_in_use;
+}
+
+void tb_backend_counts_get(const tb_backend *be, tb_backend_counts *out) {
+  *out = be->counts;
+  out->device_waits = be->vt->device_waits ? be->vt->device_waits(be) : 0;
+}
 void tb_backend_set_budget(tb_backend *be, size_t bytes) { be->budget = bytes; }
 void tb_device_set_budget(const tb_device *dev, size_t bytes) { atomic_store(&device_mem(dev)->budget, bytes); }
 
 int tb_backend_upload(tb_backend *be, void *dst, const void *src, size_t bytes) {
-  return bytes ? be->vt->upload(be, dst, src, bytes) : TB_OK;
+  if (!bytes) return TB_OK;
+  be->counts.host_syncs++;
+  return be->vt->upload(be, dst, src, bytes);
 }
 int tb_backend_download(tb_backend *be, void *dst, const void *src, size_t bytes) {
-  return bytes ? be->vt->download(be, dst, src, bytes) : TB_OK;
+  if (!bytes) return TB_OK;
+  be->counts.host_syncs++;
+  return be->vt->download(be, dst, src, bytes);
+}
+int tb_backend_upload_async(tb_backend *be, void *dst, const void *src, size_t bytes) {
+  return bytes ? be->vt->upload_async(be, dst, src, bytes) : TB_OK;
 }
 int tb_backend_copy(tb_backend *be, void *dst, const void *src, size_t bytes) {
   return bytes ? be->vt->copy(be, dst, src, bytes) : TB_OK;
@@ -329,7 +364,15 @@ int tb_op_sum(tb_backend *be, int K, size_t n, const float *x, double *sums) {
     return TB_OK;
   }
   CHECK(x, "sum: NULL buffer");
+  be->counts.host_syncs++;
   return be->vt->sum(be, K, n, x, sums);
+}
+
+int tb_op_argmax(tb_backend *be, int rows, int cols, const float *X, int32_t *idx) {
+  CHECK(rows >= 0 && cols >= 1, "argmax: bad size (rows=%d cols=%d)", rows, cols);
+  if (!rows) return TB_OK;
+  CHECK(X && idx, "argmax: NULL buffer");
+  return be->vt->argmax(be, rows, cols, X, idx);
 }
 
 int tb_op_accuracy(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,
@@ -341,6 +384,7 @@ int tb_op_accuracy(tb_backend *be, int K, int rows, int classes, const float *lo
   }
   if (!K) return TB_OK;
   CHECK(logits && labels, "accuracy: NULL buffer");
+  be->counts.host_syncs++;
   return be->vt->accuracy(be, K, rows, classes, logits, labels, correct);
 }
 
@@ -388,6 +432,7 @@ int tb_op_quantize(tb_backend *be, size_t n_rows, int n_cols, const float *X, co
   CHECK(n_cols >= 0, "quantize: negative n_cols");
   if (!n_rows || !n_cols) return TB_OK;
   CHECK(X && cuts && cut_ptr && bins, "quantize: NULL buffer");
+  be->counts.host_syncs++;
   return be->vt->quantize(be, n_rows, n_cols, X, cuts, cut_ptr, bins);
 }
 
@@ -418,6 +463,7 @@ int tb_op_split_find(tb_backend *be, const tb_split_params *params, int n_nodes,
   CHECK(params->scale > 0, "split_find: scale must be > 0");
   if (!n_nodes) return TB_OK;
   CHECK(cut_ptr && hist && out, "split_find: NULL buffer");
+  be->counts.host_syncs++;
   return be->vt->split_find(be, params, n_nodes, n_cols, cut_ptr, total_bins, hist, n_stats, feature_mask, out,
                             left_stats);
 }
@@ -428,6 +474,7 @@ int tb_op_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n_
   if (!n_rows || !forest->n_trees) return TB_OK;
   CHECK((X || bins) && out && forest->nodes && forest->roots && forest->out_col && forest->leaf_values,
         "forest_predict: NULL buffer");
+  be->counts.host_syncs++;
   return be->vt->forest_predict(be, forest, n_rows, n_cols, X, bins, scale, n_out, out);
 }
 
@@ -552,6 +599,7 @@ int tb_op_partition_level(tb_backend *be, int n_cols, const uint8_t *bins, uint3
   int rc = check_segments(n_cols, n_rows, n_seg, seg_begin, seg_count, feature, bin, n_left, &total);
   if (rc < 0 || !total) return rc;
   CHECK(bins && rows && scratch, "partition_level: NULL buffer");
+  be->counts.host_syncs++;
   return be->vt->partition_level(be, n_cols, bins, rows, n_rows, n_seg, seg_begin, seg_count, feature, bin, scratch,
                                  n_left);
 }
@@ -567,6 +615,7 @@ int tb_op_partition_level_cols(tb_backend *be, int n_cols, size_t n_data_rows, c
   int rc = check_segments(n_cols, n_rows, n_seg, seg_begin, seg_count, feature, bin, n_left, &total);
   if (rc < 0 || !total) return rc;
   CHECK(bins_cm && rows && scratch, "partition_level_cols: NULL buffer");
+  be->counts.host_syncs++;
   return be->vt->partition_level_cols(be, n_cols, n_data_rows, bins_cm, rows, n_rows, n_seg, seg_begin, seg_count,
                                       feature, bin, scratch, n_left);
 }
@@ -598,6 +647,7 @@ int tb_op_tree_grad_stats(tb_backend *be, tb_grad_objective obj, int K, size_t n
         "tree_grad_stats: NULL buffer (the %s objective needs %s)",
         obj == TB_GRAD_SQUARED ? "squared" : "classification", obj == TB_GRAD_SQUARED ? "targets" : "labels");
   CHECK(!isnan(*scale) && !isinf(*scale), "tree_grad_stats: scale %g is not finite", *scale);
+  be->counts.host_syncs++;
   return be->vt->tree_grad_stats(be, obj, K, n_rows_all, n_rows, rows, margins, margin_cols, labels, targets, scale,
                                  stats);
 }
@@ -609,6 +659,7 @@ int tb_op_class_count_stats(tb_backend *be, size_t n_rows, const uint32_t *rows,
   CHECK(scale > 0 && !isinf(scale), "class_count_stats: scale %g must be finite and > 0", scale);
   if (!n_rows) return TB_OK;
   CHECK(labels && stats, "class_count_stats: NULL buffer");
+  be->counts.host_syncs++;
   return be->vt->class_count_stats(be, n_rows, rows, labels, weights, n_classes, scale, stats);
 }
 
@@ -618,5 +669,6 @@ int tb_op_value_count_stats(tb_backend *be, size_t n_rows, const uint32_t *rows,
         "value_count_stats: scales %g, %g must be finite and > 0", scale_y, scale_y2);
   if (!n_rows) return TB_OK;
   CHECK(targets && stats, "value_count_stats: NULL buffer");
+  be->counts.host_syncs++;
   return be->vt->value_count_stats(be, n_rows, rows, targets, weights, scale_y, scale_y2, stats);
 }

@@ -41,6 +41,7 @@ typedef struct tb_backend_vtable {
   int (*sq_err)(tb_backend *be, int K, int rows, int cols, const float *pred, const float *target,
                 float grad_scale, float *loss_rows, float *dpred);
   int (*sum)(tb_backend *be, int K, size_t n, const float *x, double *sums);
+  int (*argmax)(tb_backend *be, int rows, int cols, const float *X, int32_t *idx);
   int (*accuracy)(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,
                   int64_t *correct);
   int (*gather_rows)(tb_backend *be, size_t n_idx, int cols, const float *src, const uint32_t *idx, float *dst);
@@ -87,6 +88,13 @@ typedef struct tb_backend_vtable {
   int (*partition_level_cols)(tb_backend *be, int n_cols, size_t n_data_rows, const uint8_t *bins_cm, uint32_t *rows,
                               size_t n_rows, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
                               const int32_t *feature, const int32_t *bin, uint32_t *scratch, uint32_t *n_left);
+  /* optional (NULL: nothing to trim): gives back backend scratch grown beyond its initial size (called by
+   * tb_backend_mem_reset_peak, at trial boundaries) */
+  void (*trim)(tb_backend *be);
+  /* host -> device copy without a host wait (tb_backend_upload_async); every backend has one */
+  int (*upload_async)(tb_backend *be, void *dst, const void *src, size_t bytes);
+  /* optional (NULL: 0): the number of times the backend has waited for the device since open */
+  uint64_t (*device_waits)(const tb_backend *be);
 } tb_backend_vtable;
 
 struct tb_backend {
@@ -94,10 +102,19 @@ struct tb_backend {
   tb_device dev;      /* resolved device */
   int n_threads;      /* CPU: OpenMP threads for this context (0 = all) */
   char desc[256];     /* tb_backend_describe() */
-  size_t bytes_in_use, bytes_peak, budget;
+  size_t bytes_in_use, bytes_peak, budget; /* user buffers and backend scratch (tb_backend_account) */
+  size_t scratch_bytes;     /* the backend's own device memory, part of bytes_in_use (kept up to date by the backend) */
+  size_t pinned_host_bytes; /* the backend's pinned host staging (not device memory, not budgeted) */
+  tb_backend_counts counts; /* host synchronisations and allocations, counted here in backend.c (tb_backend_counts) */
   double timer_t0;    /* tb_backend_timer_start's host clock reading (CPU); < 0: no timer started */
   void *impl;         /* backend-private state (CUDA: stream, cuBLAS handle, scratch) */
 };
+
+/* Counts `bytes` of backend-private device memory (scratch, library workspaces) into this context's and its
+ * device's use and peaks, against both budgets (TB_ERR_OOM past one, nothing counted then); call before allocating.
+ * tb_backend_unaccount gives them back after freeing. tb_backend_alloc uses the same pair. */
+int tb_backend_account(tb_backend *be, size_t bytes);
+void tb_backend_unaccount(tb_backend *be, size_t bytes);
 
 extern const tb_backend_vtable tb_cpu_vtable;
 #ifdef TB_HAVE_CUDA

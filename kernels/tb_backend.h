@@ -80,7 +80,11 @@ typedef struct tb_buf {
 } tb_buf;
 
 typedef struct tb_mem_stats {
-  size_t bytes_in_use;        /* this context's live allocations */
+  size_t bytes_in_use;        /* this context's live allocations, its backend scratch included */
+  size_t scratch_bytes;       /* of which the backend's own device scratch and library workspaces (CUDA: per-call
+                                 scratch, cuBLAS workspace; 0 on the CPU); it grows on demand and goes back to its
+                                 initial size at tb_backend_mem_reset_peak */
+  size_t pinned_host_bytes;   /* the backend's pinned host staging (CUDA; host memory, outside the budgets) */
   size_t bytes_peak;          /* this context's peak since open (or the last reset) */
   size_t budget;              /* this context's budget, 0 = none */
   size_t device_bytes_in_use; /* all contexts on this device */
@@ -94,14 +98,38 @@ typedef struct tb_mem_stats {
 int tb_backend_alloc(tb_backend *be, size_t bytes, tb_buf *out);
 void tb_backend_release(tb_backend *be, tb_buf *buf); /* empties *buf; an empty buf is a no-op */
 void tb_backend_mem(const tb_backend *be, tb_mem_stats *out);
-void tb_backend_mem_reset_peak(tb_backend *be);
+void tb_backend_mem_reset_peak(tb_backend *be); /* also trims backend scratch back to its initial size */
 void tb_backend_set_budget(tb_backend *be, size_t bytes);    /* per-context budget; 0 removes it */
 void tb_device_set_budget(const tb_device *dev, size_t bytes); /* shared by every context on dev; 0 removes it */
+
+/* ---- host synchronisation counts -------------------------------------------------------------------------
+ * Every backend, the CPU included, counts at this interface the calls that on a GPU make the host wait for the
+ * device, so tests without a GPU can bound how often a learner waits (tests/test_sync_guard.c): an MLP training step
+ * waits 0 times, an evaluation pass a number independent of its rows, a GBDT round a number bounded by its depth.
+ * The CUDA backend waits at most once per counted call and nowhere else; host arrays it passes to the device go
+ * through a ring of pinned staging slots (a wait there only when a slot's copy from several ops before is still
+ * queued) or by value as kernel arguments. */
+typedef struct tb_backend_counts {
+  uint64_t host_syncs; /* downloads, uploads (synchronous), tb_backend_sync, timer stops, every "host out" op
+                          (sum, accuracy, split_find, partition*, *_stats), and quantize and forest_predict, which
+                          read a small array back on the GPU to check it */
+  uint64_t allocs;     /* tb_backend_alloc calls that allocated (cudaMalloc may synchronise the device) */
+  uint64_t releases;   /* tb_backend_release calls that freed (cudaFree synchronises the whole device) */
+  uint64_t device_waits; /* the waits the backend itself made (CUDA: stream and event synchronisations, a staging
+                            slot still in use, scratch growth); 0 on the CPU. On a card, tests check that it stays
+                            within host_syncs over op sequences (tests/test_cuda_devices.c) */
+} tb_backend_counts;
+void tb_backend_counts_get(const tb_backend *be, tb_backend_counts *out); /* since open; never reset */
 
 /* Host <-> device copies (synchronous) and device-to-device copies and fills (asynchronous). */
 int tb_backend_upload(tb_backend *be, void *dst, const void *src, size_t bytes);
 int tb_backend_download(tb_backend *be, void *dst, const void *src, size_t bytes);
 int tb_backend_copy(tb_backend *be, void *dst, const void *src, size_t bytes);
+/* Host -> device copy queued on this context's stream without waiting (CUDA: through the pinned staging ring, 1 MiB
+ * per slot; a wait only when a slot's earlier copy is still queued): the host array may be reused on return, and
+ * this context's later ops see the data; ANOTHER context must not read dst before this one synchronises. Not a
+ * counted host synchronisation (mini-batch orders, evaluation rows, predict inputs). */
+int tb_backend_upload_async(tb_backend *be, void *dst, const void *src, size_t bytes);
 int tb_op_fill(tb_backend *be, size_t n, float value, float *x);
 
 /* ---- dense ops ------------------------------------------------------------------------------------------ */
@@ -166,6 +194,11 @@ int tb_op_softmax(tb_backend *be, int K, int rows, int classes, const float *log
 
 /* Host out: sums[k] = sum of x[k*n .. k*n+n-1] in double, in a fixed order (same result every run). */
 int tb_op_sum(tb_backend *be, int K, size_t n, const float *x, double *sums);
+
+/* idx[i] = argmax over the row i of X (rows, cols), on the device (the MLP's evaluation keeps its predictions there
+ * and downloads them once); ties give the lowest index; a NaN counts as larger than any number, so the first NaN
+ * wins (as in PyTorch). */
+int tb_op_argmax(tb_backend *be, int rows, int cols, const float *X, int32_t *idx);
 
 /* Host out: correct[k] = number of rows whose argmax of logits (K, rows, classes) equals labels[i]; the argmax of
  * a row is its lowest index of the maximum, where a NaN counts as larger than any number (the first NaN wins, as in

@@ -1,8 +1,12 @@
 /* tb_split_gain.h: the split-gain formulas of the tree learners, header-only, shared by the CPU backend
  * (kernels/cpu/tree_split.c) and the CUDA backend so that both compute bit-identical gains from the same int64
- * fixed-point sums: only + - * / and log in double, in the fixed order written here (nvcc builds with -fmad=false).
+ * fixed-point sums: only + - * / in double (and frexp, which is exact), in the fixed order written here (nvcc
+ * builds with -fmad=false, the C code with -ffp-contract=off). The entropy's logarithm is tb_split_log below, not the
+ * C library's log (glibc and CUDA's libdevice round differently in the last bit), so entropy gains are bit-identical
+ * across backends too.
  * Not here: the histogram scan itself, tie-breaking and the node loop (tree_split.c and its CUDA twin).
- * Tested through tb_op_split_find by tests/test_ops_tree.c, against formulas written independently in the test.
+ * Tested through tb_op_split_find by tests/test_ops_tree.c, against formulas written independently in the test;
+ * tb_split_log against the C library's log by tests/test_ops_tree.c (within 2 ulp over many decades).
  *
  * A candidate split of a parent P into L and R (R = P - L, computed exactly in int64 by the caller) is scored by
  * tb_split_gain(), which returns -INFINITY when a child breaks a constraint, so "gain > best" with best starting at
@@ -70,13 +74,46 @@ TB_SPLIT_FN double tb_split_gini_term(const int64_t *c, int n_classes, double sc
   return acc / N;
 }
 
+/* Natural logarithm of a finite x > 0 from + - * / and frexp only, so every backend rounds it identically.
+ * x = m 2^e with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716, summed as
+ * the odd series 2 s (1 + z/3 + z^2/5 + ... + z^12/25), z = s^2 <= 0.0295, whose next term is below 2^-64 of the
+ * sum; e ln 2 is added in two parts (ln 2 = LN2_HI + LN2_LO, fdlibm's split: LN2_HI's low 32 bits are zero, so e * LN2_HI is exact).
+ * Within about 1 ulp of the correctly rounded log. x <= 0, NaN or infinite: the caller never passes those (counts
+ * are > 0 and finite); it returns NaN for them. */
+TB_SPLIT_FN double tb_split_log(double x) {
+  if (!(x > 0.0) || x - x != 0.0) return NAN;
+  int e = 0;
+  double m = frexp(x, &e); /* x = m 2^e, m in [0.5, 1) */
+  if (m < 0.70710678118654752440) {
+    m = m * 2.0;
+    e = e - 1;
+  }
+  const double s = (m - 1.0) / (m + 1.0), z = s * s;
+  double poly = 1.0 / 25.0;
+  poly = 1.0 / 23.0 + z * poly;
+  poly = 1.0 / 21.0 + z * poly;
+  poly = 1.0 / 19.0 + z * poly;
+  poly = 1.0 / 17.0 + z * poly;
+  poly = 1.0 / 15.0 + z * poly;
+  poly = 1.0 / 13.0 + z * poly;
+  poly = 1.0 / 11.0 + z * poly;
+  poly = 1.0 / 9.0 + z * poly;
+  poly = 1.0 / 7.0 + z * poly;
+  poly = 1.0 / 5.0 + z * poly;
+  poly = 1.0 / 3.0 + z * poly;
+  const double f = m - 1.0, hs = s * f; /* log m = f - s f + 2 s z poly = 2 s (1 + z poly), with 2 s = f - s f */
+  const double log_m = f - (hs - s * (z * poly * 2.0));
+  const double LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10;
+  return (double)e * LN2_HI + ((double)e * LN2_LO + log_m);
+}
+
 /* sum_{n_c > 0} n_c * log(n_c / N) = -N * entropy, for class counts n_c = c[k] / scale and N = their sum (> 0). */
 TB_SPLIT_FN double tb_split_entropy_term(const int64_t *c, int n_classes, double scale, double N) {
   double acc = 0.0;
   for (int k = 0; k < n_classes; k++) {
     if (c[k] <= 0) continue;
     double n = (double)c[k] / scale;
-    acc = acc + n * log(n / N);
+    acc = acc + n * tb_split_log(n / N);
   }
   return acc;
 }

@@ -97,6 +97,8 @@ typedef struct {
   tb_treeset trees;
   uint32_t *tr;      /* training rows, ascending (row lists stay sorted: nearly sequential histogram reads) */
   tb_buf sums;       /* (dataset rows, n_out) float */
+  tb_buf ev_idx, ev_g; /* evaluation rows and their gathered sums, grown to the largest evaluation (evaluating
+                          after every tree allocates nothing after the first) */
   float *sums_host;  /* evaluation scratch */
 } forest;
 
@@ -160,6 +162,8 @@ static void forest_destroy(tb_model *m) {
   free(f->tr);
   tb_treeset_free(m->be, &f->trees);
   tb_backend_release(m->be, &f->sums);
+  tb_backend_release(m->be, &f->ev_g);
+  tb_backend_release(m->be, &f->ev_idx);
   free(f->sums_host);
   free(f);
   m->impl = NULL;
@@ -343,16 +347,21 @@ done:
 static int forest_evaluate(tb_model *m, const uint32_t *rows, size_t n, tb_metrics *out) {
   forest *f = m->impl;
   int rc = TB_OK;
-  tb_buf idx = {0}, g = {0};
   const tb_dataset *ds = tb_devdata_dataset(m->dd);
   const int C = f->n_out, T = f->trees.n_trees;
   float *h = malloc(n * (size_t)C * sizeof *h);
   if (!h) return tb_error_set(TB_ERR_NOMEM, "forest: out of host memory");
-  TB_TRY(tb_backend_alloc(m->be, n * sizeof(uint32_t), &idx));
-  TB_TRY(tb_backend_alloc(m->be, n * (size_t)C * sizeof(float), &g));
-  TB_TRY(tb_backend_upload(m->be, idx.data, rows, n * sizeof(uint32_t)));
-  TB_TRY(tb_op_gather_rows(m->be, n, C, f->sums.data, idx.data, g.data));
-  TB_TRY(tb_backend_download(m->be, h, g.data, n * (size_t)C * sizeof(float)));
+  if (f->ev_idx.bytes < n * sizeof(uint32_t)) {
+    tb_backend_release(m->be, &f->ev_idx);
+    TB_TRY(tb_backend_alloc(m->be, n * sizeof(uint32_t), &f->ev_idx));
+  }
+  if (f->ev_g.bytes < n * (size_t)C * sizeof(float)) {
+    tb_backend_release(m->be, &f->ev_g);
+    TB_TRY(tb_backend_alloc(m->be, n * (size_t)C * sizeof(float), &f->ev_g));
+  }
+  TB_TRY(tb_backend_upload(m->be, f->ev_idx.data, rows, n * sizeof(uint32_t)));
+  TB_TRY(tb_op_gather_rows(m->be, n, C, f->sums.data, f->ev_idx.data, f->ev_g.data));
+  TB_TRY(tb_backend_download(m->be, h, f->ev_g.data, n * (size_t)C * sizeof(float)));
   double se = 0.0, ll = 0.0;
   size_t correct = 0;
   for (size_t i = 0; i < n; i++) {
@@ -381,8 +390,6 @@ static int forest_evaluate(tb_model *m, const uint32_t *rows, size_t n, tb_metri
     out->rmse = NAN;
   }
 done:
-  tb_backend_release(m->be, &g);
-  tb_backend_release(m->be, &idx);
   free(h);
   return rc;
 }

@@ -163,8 +163,8 @@ static void gbdt_destroy(tb_model *m) {
   if (!g) return;
   tb_grow_ws_free(g->ws);
   tb_treeset_free(m->be, &g->trees);
-  tb_buf *bufs[] = {&g->obins,     &g->valid_midx, &g->margins,    &g->stats,
-                    &g->train_idx, &g->valid_idx,  &g->round_rows, &g->base_dev};
+  tb_buf *bufs[] = {&g->obins,     &g->valid_midx, &g->margins,    &g->stats,   &g->train_idx,
+                    &g->valid_idx, &g->round_rows, &g->base_dev,   &g->ev_loss, &g->ev_y, &g->ev_pred};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) tb_backend_release(m->be, bufs[i]);
   free(g->base);
   free(g->mrow);
@@ -281,7 +281,7 @@ static int sample_rows(tb_model *m, size_t *n_rows) {
     if (tb_rng_uniform_double(seed, i) < g->subsample) g->rows_host[k++] = g->tr[i];
   if (k == 0) g->rows_host[k++] = g->tr[0];
   *n_rows = k;
-  return tb_backend_upload(m->be, g->round_rows.data, g->rows_host, k * sizeof(uint32_t));
+  return tb_backend_upload_async(m->be, g->round_rows.data, g->rows_host, k * sizeof(uint32_t));
 }
 
 static void sample_cols(tb_model *m, int tree, int n_cols) {

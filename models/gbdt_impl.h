@@ -22,6 +22,8 @@ typedef struct {
   uint32_t *mrow;        /* (n_all) margin row of each dataset row: itself for training rows, n_all + k for others */
   tb_buf obins, valid_midx; /* (n_other, n_cols) bins of the non-training rows; valid rows' margin rows */
   tb_buf margins, stats, train_idx, valid_idx, round_rows, base_dev; /* stats: (k_trees, n_all, 2) int64 */
+  tb_buf ev_loss, ev_y, ev_pred; /* evaluation work buffers, grown to the largest evaluation (early stopping
+                                    evaluates every round without allocating) */
   float *base;
   uint32_t *rows_host;
   uint32_t *tr; /* the training rows in ascending order: row lists stay sorted through stable partitions, so

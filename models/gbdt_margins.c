@@ -80,38 +80,45 @@ int tb_gbdt_upload_mrows(tb_model *m, const uint32_t *rows, size_t n, uint32_t *
   return rc;
 }
 
-/* idx_dev: the dataset rows (labels, targets); midx_dev: their margin rows (g->mrow). */
+/* buf holds at least `bytes` (grown, never shrunk). */
+static int ensure_buf(tb_backend *be, tb_buf *buf, size_t bytes) {
+  if (buf->bytes >= bytes) return TB_OK;
+  tb_backend_release(be, buf);
+  return tb_backend_alloc(be, bytes, buf);
+}
+
+/* idx_dev: the dataset rows (labels, targets); midx_dev: their margin rows (g->mrow). Work buffers are the model's
+ * (g->ev_*), so evaluating every round allocates nothing after the first. */
 int tb_gbdt_eval_dev(tb_model *m, const uint32_t *idx_dev, const uint32_t *midx_dev, size_t n, tb_metrics *out) {
   gbdt *g = m->impl;
   int rc = TB_OK;
-  tb_buf loss = {0}, y = {0}, pred = {0};
   const int C = g->n_out;
   double s = 0.0;
-  TB_TRY(tb_backend_alloc(m->be, n * sizeof(float), &loss));
-  TB_TRY(tb_backend_alloc(m->be, n * sizeof(float), &y));
-  TB_TRY(tb_backend_alloc(m->be, n * (size_t)C * sizeof(float), &pred));
-  TB_TRY(tb_op_gather_rows(m->be, n, C, g->margins.data, midx_dev, pred.data));
+  TB_TRY(ensure_buf(m->be, &g->ev_loss, n * sizeof(float)));
+  TB_TRY(ensure_buf(m->be, &g->ev_y, n * sizeof(float)));
+  TB_TRY(ensure_buf(m->be, &g->ev_pred, n * (size_t)C * sizeof(float)));
+  float *loss = g->ev_loss.data, *pred = g->ev_pred.data;
+  TB_TRY(tb_op_gather_rows(m->be, n, C, g->margins.data, midx_dev, pred));
   out->n = n;
   if (g->obj == OBJ_SQUARED) {
-    TB_TRY(tb_op_gather_rows(m->be, n, 1, tb_devdata_targets(m->dd), idx_dev, y.data));
-    TB_TRY(tb_op_sq_err(m->be, 1, (int)n, 1, pred.data, y.data, 1.0f, loss.data, NULL));
-    TB_TRY(tb_op_sum(m->be, 1, n, loss.data, &s));
+    float *y = g->ev_y.data;
+    TB_TRY(tb_op_gather_rows(m->be, n, 1, tb_devdata_targets(m->dd), idx_dev, y));
+    TB_TRY(tb_op_sq_err(m->be, 1, (int)n, 1, pred, y, 1.0f, loss, NULL));
+    TB_TRY(tb_op_sum(m->be, 1, n, loss, &s));
     out->loss = s / (double)n;
     out->rmse = sqrt(2.0 * out->loss);
     out->accuracy = out->logloss = NAN;
   } else {
     int64_t correct = 0;
-    TB_TRY(tb_op_gather_i32(m->be, n, tb_devdata_labels(m->dd), idx_dev, y.data));
-    TB_TRY(tb_op_softmax_xent(m->be, 1, (int)n, C, pred.data, y.data, 1.0f, loss.data, NULL));
-    TB_TRY(tb_op_sum(m->be, 1, n, loss.data, &s));
-    TB_TRY(tb_op_accuracy(m->be, 1, (int)n, C, pred.data, y.data, &correct));
+    int32_t *y = g->ev_y.data;
+    TB_TRY(tb_op_gather_i32(m->be, n, tb_devdata_labels(m->dd), idx_dev, y));
+    TB_TRY(tb_op_softmax_xent(m->be, 1, (int)n, C, pred, y, 1.0f, loss, NULL));
+    TB_TRY(tb_op_sum(m->be, 1, n, loss, &s));
+    TB_TRY(tb_op_accuracy(m->be, 1, (int)n, C, pred, y, &correct));
     out->loss = out->logloss = s / (double)n;
     out->accuracy = (double)correct / (double)n;
     out->rmse = NAN;
   }
 done:
-  tb_backend_release(m->be, &pred);
-  tb_backend_release(m->be, &y);
-  tb_backend_release(m->be, &loss);
   return rc;
 }

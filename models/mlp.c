@@ -187,6 +187,9 @@ static void mlp_destroy(tb_model *m) {
   if (!p) return;
   int n = mlp_buffers(p, b);
   for (int i = n - 1; i >= 0; i--) tb_backend_release(m->be, b[i]);
+  tb_backend_release(m->be, &p->ev_pred);
+  tb_backend_release(m->be, &p->ev_loss);
+  tb_backend_release(m->be, &p->ev_idx);
   free(p->order);
   free(p);
   m->impl = NULL;

@@ -344,6 +344,9 @@ void tb_fused_free(tb_fused *f) {
   if (f->be) {
     int n = fused_buffers(f, b);
     for (int i = n - 1; i >= 0; i--) tb_backend_release(f->be, b[i]);
+    tb_backend_release(f->be, &f->ev_pred);
+    tb_backend_release(f->be, &f->ev_loss);
+    tb_backend_release(f->be, &f->ev_idx);
   }
   for (int k = 0; f->m && k < f->K; k++) tb_learner_config_free(f->m[k].conf);
   free(f->m);

@@ -59,6 +59,8 @@ struct tb_fused {
   tb_buf pred;                /* regression: K * rows */
   tb_buf loss;                /* K * max(n_train, rows) per-row losses */
   tb_buf cst;                 /* regression: {1, y_mean} */
+  tb_buf ev_idx, ev_loss, ev_pred; /* evaluation: its rows; (active, rows) losses; (active, rows) argmax; grown to
+                                      the largest evaluation, so an evaluation waits twice whatever its rows */
   int has_drop;               /* drop/mask allocated (some member ever had dropout > 0) */
   uint32_t *order, *order_one; /* host scratch: K * n_train, n_train */
   double *sums;               /* host scratch: K * (n_train / batch + 1) */

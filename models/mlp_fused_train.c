@@ -156,7 +156,7 @@ static int upload_epoch_order(tb_fused *f, int64_t passes, int64_t q) {
       for (size_t i = 0; i < rows; i++) dst[i] = f->train[f->order_one[r + i]];
     }
   }
-  return tb_backend_upload(f->be, f->perm.data, f->order, A * n * sizeof *f->order);
+  return tb_backend_upload_async(f->be, f->perm.data, f->order, A * n * sizeof *f->order);
 }
 
 /* Sum of each active member's per-row losses of the epoch (f->loss, in the batch-major layout) into
@@ -221,31 +221,57 @@ done:
   return rc;
 }
 
+/* buf holds at least `bytes` (grown, never shrunk). */
+static int ensure_buf(tb_backend *be, tb_buf *buf, size_t bytes) {
+  if (buf->bytes >= bytes) return TB_OK;
+  tb_backend_release(be, buf);
+  return tb_backend_alloc(be, bytes, buf);
+}
+
+/* Chunks queue gather, forward, the losses (copied into ev_loss, member-major) and each member's argmax (into
+ * ev_pred) on the device after one queued upload of the rows; the host waits twice in all: the members' loss sums
+ * and the argmax download (counted against the host labels). */
 int tb_fused_eval_active(tb_fused *f, const uint32_t *rows, size_t n_rows, tb_metrics *out) {
   int rc = TB_OK;
   const int A = f->n_active;
   const size_t R = (size_t)f->rows;
-  double *loss_sum = calloc((size_t)A, sizeof *loss_sum), *s = calloc((size_t)A, sizeof *s);
-  int64_t *correct = calloc((size_t)A, sizeof *correct), *c_chunk = calloc((size_t)A, sizeof *c_chunk);
-  if (!loss_sum || !s || !correct || !c_chunk) TB_FAIL(TB_ERR_NOMEM, "fused evaluate: out of host memory");
+  double *loss_sum = calloc((size_t)A, sizeof *loss_sum);
+  int64_t *correct = calloc((size_t)A, sizeof *correct);
+  int32_t *pred = NULL;
+  if (!loss_sum || !correct) TB_FAIL(TB_ERR_NOMEM, "fused evaluate: out of host memory");
+  TB_TRY(ensure_buf(f->be, &f->ev_idx, n_rows * sizeof *rows));
+  TB_TRY(ensure_buf(f->be, &f->ev_loss, (size_t)A * n_rows * sizeof(float)));
+  if (!f->regression) TB_TRY(ensure_buf(f->be, &f->ev_pred, (size_t)A * n_rows * sizeof(int32_t)));
+  TB_TRY(tb_backend_upload_async(f->be, f->ev_idx.data, rows, n_rows * sizeof *rows));
   for (size_t r = 0; r < n_rows; r += R) {
     const int c = (int)(n_rows - r < R ? n_rows - r : R);
-    TB_TRY(tb_backend_upload(f->be, f->idx.data, rows + r, (size_t)c * sizeof *rows));
-    TB_TRY(tb_op_gather_rows(f->be, (size_t)c, f->d, tb_devdata_X(f->dd), f->idx.data, f->xb.data));
-    if (f->regression)
-      TB_TRY(tb_op_gather_rows(f->be, (size_t)c, 1, tb_devdata_targets(f->dd), f->idx.data, f->yb.data));
-    else TB_TRY(tb_op_gather_i32(f->be, (size_t)c, tb_devdata_labels(f->dd), f->idx.data, f->yb.data));
+    const uint32_t *idx = (const uint32_t *)f->ev_idx.data + r;
+    TB_TRY(tb_op_gather_rows(f->be, (size_t)c, f->d, tb_devdata_X(f->dd), idx, f->xb.data));
+    if (f->regression) TB_TRY(tb_op_gather_rows(f->be, (size_t)c, 1, tb_devdata_targets(f->dd), idx, f->yb.data));
+    else TB_TRY(tb_op_gather_i32(f->be, (size_t)c, tb_devdata_labels(f->dd), idx, f->yb.data));
     TB_TRY(forward(f, f->xb.data, 0, c, 0, 0));
     if (f->regression) {
       TB_TRY(regression_output(f, A * c, f->pred.data));
       TB_TRY(tb_op_sq_err(f->be, A, c, 1, f->pred.data, f->yb.data, 1.0f, f->loss.data, NULL));
     } else {
       TB_TRY(tb_op_softmax_xent(f->be, A, c, f->n_out, f->out.data, f->yb.data, 1.0f, f->loss.data, NULL));
-      TB_TRY(tb_op_accuracy(f->be, A, c, f->n_out, f->out.data, f->yb.data, c_chunk));
-      for (int k = 0; k < A; k++) correct[k] += c_chunk[k];
     }
-    TB_TRY(tb_op_sum(f->be, A, (size_t)c, f->loss.data, s));
-    for (int k = 0; k < A; k++) loss_sum[k] += s[k];
+    for (int k = 0; k < A; k++) {
+      TB_TRY(tb_backend_copy(f->be, (float *)f->ev_loss.data + (size_t)k * n_rows + r,
+                             (const float *)f->loss.data + (size_t)k * c, (size_t)c * sizeof(float)));
+      if (!f->regression)
+        TB_TRY(tb_op_argmax(f->be, c, f->n_out, (const float *)f->out.data + (size_t)k * c * f->n_out,
+                            (int32_t *)f->ev_pred.data + (size_t)k * n_rows + r));
+    }
+  }
+  TB_TRY(tb_op_sum(f->be, A, n_rows, f->ev_loss.data, loss_sum));
+  if (!f->regression) {
+    const int32_t *y = tb_devdata_dataset(f->dd)->y_class;
+    pred = malloc((size_t)A * n_rows * sizeof *pred);
+    if (!pred) TB_FAIL(TB_ERR_NOMEM, "fused evaluate: out of host memory (%zu rows)", n_rows);
+    TB_TRY(tb_backend_download(f->be, pred, f->ev_pred.data, (size_t)A * n_rows * sizeof *pred));
+    for (int k = 0; k < A; k++)
+      for (size_t i = 0; i < n_rows; i++) correct[k] += pred[(size_t)k * n_rows + i] == y[rows[i]];
   }
   for (int k = 0; k < A; k++) {
     tb_metrics *o = &out[f->member[k]];
@@ -260,8 +286,7 @@ int tb_fused_eval_active(tb_fused *f, const uint32_t *rows, size_t n_rows, tb_me
   }
 done:
   free(loss_sum);
-  free(s);
   free(correct);
-  free(c_chunk);
+  free(pred);
   return rc;
 }

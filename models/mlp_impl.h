@@ -66,6 +66,9 @@ typedef struct tb_mlp {
   tb_buf pred;                  /* regression: rows, y_std * out + y_mean */
   tb_buf loss;                  /* max(n_train, rows) per-row losses of one epoch */
   tb_buf cst;                   /* regression: {1, y_mean}; unused (empty) for classification */
+  tb_buf ev_idx, ev_loss, ev_pred; /* evaluation: all its row indices, per-row losses, argmax per row (int32); grown
+                                      to the largest evaluation so far, so an evaluation waits twice whatever its
+                                      rows (loss sum, argmax download) */
   uint64_t seed_init, seed_shuffle, seed_drop;
   /* state that save/restore carries */
   int64_t step;                 /* updates done */

@@ -7,6 +7,7 @@
  * standardised problem while losses and RMSE are in the targets' own units.
  * Not here: declarations, buffers, save/restore (mlp.c). Tested by tests/test_model_mlp.c. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mlp_impl.h"
@@ -131,7 +132,7 @@ static int train_epoch(tb_model *m, tb_mlp *p) {
   for (int64_t q = 0; q < passes; q++) {
     shuffle(p->order, n, p->seed_shuffle, p->epoch * passes + q);
     for (size_t i = 0; i < n; i++) p->order[i] = m->train[p->order[i]];
-    TB_TRY(tb_backend_upload(m->be, p->perm.data, p->order, n * sizeof *p->order));
+    TB_TRY(tb_backend_upload_async(m->be, p->perm.data, p->order, n * sizeof *p->order));
     for (size_t r = 0; r < n; r += B) {
       const int rows = (int)(n - r < B ? n - r : B);
       const uint32_t *idx = (const uint32_t *)p->perm.data + r;
@@ -176,33 +177,53 @@ done:
   return rc;
 }
 
+/* buf holds at least `bytes` (grown, never shrunk: evaluations after the largest one allocate nothing). */
+static int ensure_buf(tb_backend *be, tb_buf *buf, size_t bytes) {
+  if (buf->bytes >= bytes) return TB_OK;
+  tb_backend_release(be, buf);
+  return tb_backend_alloc(be, bytes, buf);
+}
+
+/* Chunks of p->rows rows queue gather, forward and loss (into ev_loss) and argmax (into ev_pred) on the device after
+ * one queued upload of the rows; the host waits twice in all: the loss sum and the argmax download (counted against
+ * the host labels). */
 int tb_mlp_evaluate(tb_model *m, const uint32_t *rows, size_t n_rows, tb_metrics *out) {
   int rc = TB_OK;
   tb_mlp *p = m->impl;
   const size_t R = (size_t)p->rows;
   double loss_sum = 0;
   int64_t correct = 0;
+  int32_t *pred_host = NULL;
+  if (!n_rows) goto metrics; /* no rows: NaN loss and accuracy, as 0 / 0 gives */
+  TB_TRY(ensure_buf(m->be, &p->ev_idx, n_rows * sizeof *rows));
+  TB_TRY(ensure_buf(m->be, &p->ev_loss, n_rows * sizeof(float)));
+  if (!p->regression) TB_TRY(ensure_buf(m->be, &p->ev_pred, n_rows * sizeof(int32_t)));
+  TB_TRY(tb_backend_upload_async(m->be, p->ev_idx.data, rows, n_rows * sizeof *rows));
   for (size_t r = 0; r < n_rows; r += R) {
     const int c = (int)(n_rows - r < R ? n_rows - r : R);
-    double s = 0;
-    TB_TRY(tb_backend_upload(m->be, p->idx.data, rows + r, (size_t)c * sizeof *rows));
-    TB_TRY(tb_op_gather_rows(m->be, (size_t)c, p->d, tb_devdata_X(m->dd), p->idx.data, p->xb.data));
-    if (p->regression) TB_TRY(tb_op_gather_rows(m->be, (size_t)c, 1, tb_devdata_targets(m->dd), p->idx.data,
-                                                p->yb.data));
-    else TB_TRY(tb_op_gather_i32(m->be, (size_t)c, tb_devdata_labels(m->dd), p->idx.data, p->yb.data));
+    const uint32_t *idx = (const uint32_t *)p->ev_idx.data + r;
+    float *loss_rows = (float *)p->ev_loss.data + r;
+    TB_TRY(tb_op_gather_rows(m->be, (size_t)c, p->d, tb_devdata_X(m->dd), idx, p->xb.data));
+    if (p->regression) TB_TRY(tb_op_gather_rows(m->be, (size_t)c, 1, tb_devdata_targets(m->dd), idx, p->yb.data));
+    else TB_TRY(tb_op_gather_i32(m->be, (size_t)c, tb_devdata_labels(m->dd), idx, p->yb.data));
     TB_TRY(forward(m, p, p->xb.data, c, 0));
     if (p->regression) {
       TB_TRY(regression_output(m, p, c, p->pred.data));
-      TB_TRY(tb_op_sq_err(m->be, 1, c, 1, p->pred.data, p->yb.data, 1.0f, p->loss.data, NULL));
+      TB_TRY(tb_op_sq_err(m->be, 1, c, 1, p->pred.data, p->yb.data, 1.0f, loss_rows, NULL));
     } else {
-      int64_t k = 0;
-      TB_TRY(tb_op_softmax_xent(m->be, 1, c, p->n_out, p->out.data, p->yb.data, 1.0f, p->loss.data, NULL));
-      TB_TRY(tb_op_accuracy(m->be, 1, c, p->n_out, p->out.data, p->yb.data, &k));
-      correct += k;
+      TB_TRY(tb_op_softmax_xent(m->be, 1, c, p->n_out, p->out.data, p->yb.data, 1.0f, loss_rows, NULL));
+      TB_TRY(tb_op_argmax(m->be, c, p->n_out, p->out.data, (int32_t *)p->ev_pred.data + r));
     }
-    TB_TRY(tb_op_sum(m->be, 1, (size_t)c, p->loss.data, &s));
-    loss_sum += s;
   }
+  TB_TRY(tb_op_sum(m->be, 1, n_rows, p->ev_loss.data, &loss_sum));
+  if (!p->regression) {
+    const int32_t *y = tb_devdata_dataset(m->dd)->y_class;
+    pred_host = malloc(n_rows * sizeof *pred_host);
+    if (!pred_host) TB_FAIL(TB_ERR_NOMEM, "mlp: out of host memory (%zu rows)", n_rows);
+    TB_TRY(tb_backend_download(m->be, pred_host, p->ev_pred.data, n_rows * sizeof *pred_host));
+    for (size_t i = 0; i < n_rows; i++) correct += pred_host[i] == y[rows[i]];
+  }
+metrics:
   out->n = n_rows;
   out->loss = loss_sum / (double)n_rows;
   if (p->regression) {
@@ -214,6 +235,7 @@ int tb_mlp_evaluate(tb_model *m, const uint32_t *rows, size_t n_rows, tb_metrics
     out->rmse = NAN;
   }
 done:
+  free(pred_host);
   return rc;
 }
 

@@ -415,7 +415,8 @@ int tb_model_predict(tb_model *m, const float *X, size_t n, float *out) {
   TB_TRY(predict_buffers(m, chunk, d, k));
   for (size_t r = 0; r < n; r += chunk) {
     size_t c = n - r < chunk ? n - r : chunk;
-    TB_TRY(tb_backend_upload(m->be, m->pred_x.data, X + r * (size_t)d, c * (size_t)d * sizeof(float)));
+    /* no wait for the upload: the download after the ops waits once for the whole chunk */
+    TB_TRY(tb_backend_upload_async(m->be, m->pred_x.data, X + r * (size_t)d, c * (size_t)d * sizeof(float)));
     TB_TRY(m->L->predict_device(m, m->pred_x.data, c, m->pred_out.data));
     TB_TRY(tb_backend_download(m->be, out + r * (size_t)k, m->pred_out.data, c * (size_t)k * sizeof(float)));
   }

@@ -4,7 +4,7 @@
  * Covers: GEMM (four transpose cases, padded lda/ldb/ldc, alpha/beta, beta = 0 over NaN, K = 0, batched with
  * strides on both code paths), bias add and column sums (K > 1, beta), activations forward and backward (also vs
  * finite differences), mul, fill, gathers, softmax cross-entropy (reference, finite differences, logits of 1e4,
- * aliasing), squared error, the ordered sum (1 vs 2 threads, 16 runs bit-identical), accuracy (argmax ties), and
+ * aliasing), squared error, the ordered sum (1 vs 2 threads, 16 runs bit-identical), argmax ties, accuracy, and
  * bad input. Tolerances: elementwise 1e-5 + 4 FLT_EPSILON |ref|; GEMM 1e-5 relative to sum |alpha a b| + |beta c|
  * (fp32 accumulation over K terms). Dropout is in tests/test_rng.c, optimizers in tests/test_ops_optim.c. */
 #include <float.h>
@@ -368,9 +368,11 @@ static void test_argmax_accuracy(void) {
   float *Z = ctx_alloc(&c, (size_t)K * rows * cls * 4);
   uint64_t s = 1100;
   for (int i = 0; i < K * rows * cls; i++) Z[i] = (float)(rng_next(&s) % 4) - 1.5f;
-  int32_t *lab = ctx_alloc(&c, rows * 4);
+  int32_t *lab = ctx_alloc(&c, rows * 4), *idx = ctx_alloc(&c, (size_t)K * rows * 4);
   for (int i = 0; i < rows; i++) lab[i] = (int32_t)(rng_next(&s) % cls);
-  int ties = 0;
+  for (int i = 0; i < K * rows; i++) idx[i] = -7;
+  TB_CHECK_OK(tb_op_argmax(c.be, K * rows, cls, Z, idx));
+  int bad = 0, ties = 0;
   int64_t ref[3] = {0, 0, 0}, got[3] = {-1, -1, -1};
   for (int r = 0; r < K * rows; r++) {
     int best = 0, n_best = 1;
@@ -379,9 +381,11 @@ static void test_argmax_accuracy(void) {
       else if (Z[r * cls + j] == Z[r * cls + best]) n_best++;
     }
     ties += n_best > 1;
+    bad += idx[r] != best;
     ref[r / rows] += best == lab[r % rows];
   }
   CU_ASSERT(ties > 100);
+  CU_ASSERT_EQUAL(bad, 0);
   TB_CHECK_OK(tb_op_accuracy(c.be, K, rows, cls, Z, lab, got));
   for (int k = 0; k < K; k++) CU_ASSERT_EQUAL(got[k], ref[k]);
   TB_CHECK_OK(tb_op_accuracy(c.be, K, 0, cls, Z, lab, got)); /* no rows: zero correct */

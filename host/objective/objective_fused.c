@@ -83,10 +83,10 @@ static int bundle_train(tb_objective *o, tb_trial_run *runs, const int *idx, int
     TB_TRY(tb_devdata_create(wk->be, v->ds, (tb_devdata **)&wk->devdata));
   }
   tb_mem_stats ms;
+  tb_backend_mem_reset_peak(wk->be); /* first: it trims backend scratch grown by the previous trial */
   tb_backend_mem(wk->be, &ms);
   size_t base = ms.bytes_in_use, budget = runs[idx[0]].memory_budget;
   tb_backend_set_budget(wk->be, budget ? base + (size_t)nb * budget : 0);
-  tb_backend_mem_reset_peak(wk->be);
   tb_parts parts = {v->train, v->n_train, v->valid, v->n_valid};
   rc = tb_fused_create_config(cs, nb, wk->devdata, &parts, seeds, &f);
   if (rc < 0) {

@@ -255,10 +255,10 @@ static int learner_run(tb_objective *o, tb_trial_run *run) {
     }
   }
   tb_mem_stats ms;
+  tb_backend_mem_reset_peak(wk->be); /* first: it trims backend scratch grown by the previous trial */
   tb_backend_mem(wk->be, &ms);
   size_t base = ms.bytes_in_use;
   tb_backend_set_budget(wk->be, run->memory_budget ? base + run->memory_budget : 0);
-  tb_backend_mem_reset_peak(wk->be);
   tb_parts parts = {train, n_train, v->valid, v->n_valid};
   rc = tb_model_create_config(conf, wk->devdata, &parts, run->seed, &m);
   if (rc < 0) {

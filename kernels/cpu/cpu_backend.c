@@ -58,6 +58,7 @@ const tb_backend_vtable tb_cpu_vtable = {
     .softmax_xent = tb_cpu_softmax_xent,
     .sq_err = tb_cpu_sq_err,
     .sum = tb_cpu_sum,
+    .argmax = tb_cpu_argmax,
     .accuracy = tb_cpu_accuracy,
     .gather_rows = tb_cpu_gather_rows,
     .gather_i32 = tb_cpu_gather_i32,
@@ -76,4 +77,5 @@ const tb_backend_vtable tb_cpu_vtable = {
     .hist_build_level = tb_cpu_hist_build_level,
     .partition_level = tb_cpu_partition_level,
     .partition_level_cols = tb_cpu_partition_level_cols,
+    .upload_async = cpu_copy,
 };

@@ -50,6 +50,7 @@ int tb_cpu_softmax_xent(tb_backend *be, int K, int rows, int classes, const floa
 int tb_cpu_sq_err(tb_backend *be, int K, int rows, int cols, const float *pred, const float *target,
                   float grad_scale, float *loss_rows, float *dpred);
 int tb_cpu_sum(tb_backend *be, int K, size_t n, const float *x, double *sums);
+int tb_cpu_argmax(tb_backend *be, int rows, int cols, const float *X, int32_t *idx);
 int tb_cpu_accuracy(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,
                     int64_t *correct);
 

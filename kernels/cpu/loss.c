@@ -1,6 +1,5 @@
 /* loss.c: the CPU backend's losses and reductions: softmax cross-entropy and squared error (per-row loss and
- * gradient), the ordered double sum and classification accuracy
- * (the row argmax against the label). Arguments were checked by
+ * gradient), the ordered double sum, row argmax and classification accuracy (the row argmax against the label). Arguments were checked by
  * kernels/backend.c. Not here: activations or GEMM (dense.c), optimizers (optim.c).
  * Reductions that feed decisions (sum, accuracy) give the same result for any thread count: sum adds fixed blocks
  * in order, accuracy counts integers. Tested by tests/test_ops_dense.c against double-precision references,
@@ -100,6 +99,13 @@ static inline int32_t argmax_row(int cols, const float *x) {
   for (int j = 1; j < cols; j++)
     if (x[j] > x[best] || (isnan(x[j]) && !isnan(x[best]))) best = j;
   return best;
+}
+
+int tb_cpu_argmax(tb_backend *be, int rows, int cols, const float *X, int32_t *idx) {
+#pragma omp parallel for if ((long long)rows * cols >= TB_CPU_PAR_MIN) num_threads(tb_cpu_threads(be)) \
+    schedule(static)
+  for (int i = 0; i < rows; i++) idx[i] = argmax_row(cols, X + (size_t)i * cols);
+  return TB_OK;
 }
 
 int tb_cpu_accuracy(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,

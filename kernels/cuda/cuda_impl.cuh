@@ -11,19 +11,29 @@
 
 #include "backend_impl.h"
 
+#define TB_CUDA_STAGE_SLOTS 4 /* pinned staging ring: a staged copy waits only for the one 4 staged ops before it */
+#define TB_CUDA_SCRATCH_MIN ((size_t)1 << 16)
+
 /* Backend-private state of one context (be->impl). */
 typedef struct tb_cuda_ctx {
+  tb_backend *be;           /* the owning context (scratch is counted in its memory accounting) */
   int device;               /* CUDA ordinal */
   cudaStream_t stream;      /* every op of this context is queued here */
-  cublasHandle_t blas;      /* bound to `stream`, pure fp32 (no TF32) */
+  cublasHandle_t blas;      /* bound to `stream`, pure fp32 (no TF32), on our own counted workspace */
+  void *blas_ws;            /* cuBLAS workspace (cublasSetWorkspace), counted as scratch */
+  size_t blas_ws_bytes;
   int n_sm;                 /* multiprocessors, for grid sizing */
-  size_t smem_optin;        /* largest dynamic shared memory a block may ask for */
+  size_t smem_optin;        /* largest shared memory (static + dynamic) a block may ask for */
+  size_t hist_smem_max;     /* largest dynamic shared memory hist_kernel<true> may use (set once per device) */
+  size_t split_smem_max;    /* likewise for split_pair_kernel */
   void *dscratch;           /* device scratch for per-call small arrays (hyperparameters, partials, results) */
-  size_t dscratch_bytes;
-  void *hscratch;           /* pinned host staging for host->device hyperparameters and host-out results */
-  size_t hscratch_bytes;
-  cudaEvent_t hscratch_free; /* recorded after the last copy that read hscratch */
+  size_t dscratch_bytes;    /* counted as scratch; trimmed back to TB_CUDA_SCRATCH_MIN by tb_backend_mem_reset_peak */
+  void *hs[TB_CUDA_STAGE_SLOTS];            /* pinned host staging slots (host->device arrays, host-out results) */
+  size_t hs_bytes[TB_CUDA_STAGE_SLOTS];
+  cudaEvent_t hs_free[TB_CUDA_STAGE_SLOTS]; /* recorded after the last copy that read or wrote the slot */
+  int hs_next;                              /* the slot the next staged copy uses */
   cudaEvent_t timer_start, timer_stop; /* tb_backend_timer_start / _stop (timing events) */
+  uint64_t n_waits;         /* every wait for the device (tb_backend_counts.device_waits) */
 } tb_cuda_ctx;
 
 static inline tb_cuda_ctx *tb_cuda_ctx_of(tb_backend *be) { return (tb_cuda_ctx *)be->impl; }
@@ -56,11 +66,26 @@ int tb_cuda_enter(tb_backend *be, tb_cuda_ctx **ctx);
 /* Device scratch of at least `bytes` (grown on demand; contents undefined). Stream-ordered: valid for work queued
  * on the context's stream after this call. */
 int tb_cuda_dscratch(tb_cuda_ctx *ctx, size_t bytes, void **ptr);
-/* Copies `bytes` of host memory to the device scratch at byte offset `dst_off` through the pinned staging buffer,
- * asynchronously on the stream (the host array may be reused as soon as this returns). */
+/* Copies `bytes` of host memory to the device scratch at byte offset `dst_off` through the next pinned staging slot,
+ * asynchronously on the stream (the host array may be reused as soon as this returns). Waits only when that slot's
+ * previous copy (TB_CUDA_STAGE_SLOTS staged copies ago) is still queued. */
 int tb_cuda_stage_upload(tb_cuda_ctx *ctx, const void *src, size_t bytes, size_t dst_off);
+/* Host out through pinned memory: copies the n_parts device ranges src[i] (bytes[i] each) into a staging slot with
+ * asynchronous copies, waits for the stream once, then copies them to the host arrays dst[i]. */
+int tb_cuda_fetch_many(tb_cuda_ctx *ctx, int n_parts, void *const *dst, const void *const *src, const size_t *bytes);
 /* Host out: copies `bytes` from device memory to host `dst` and waits for the stream. */
 int tb_cuda_fetch(tb_cuda_ctx *ctx, void *dst, const void *src, size_t bytes);
+
+/* Once per device, at the first context open (the attribute is per kernel per device, shared by every context and
+ * thread of the process, so it is never changed per launch): opts the shared-memory kernels into the largest dynamic
+ * shared memory the device allows beside their static shared memory, and returns that size. */
+int tb_cuda_tree_smem_init(size_t smem_optin, size_t *hist_max);
+int tb_cuda_split_smem_init(size_t smem_optin, size_t *split_max);
+
+/* Per-model hyperparameters of the K-model ops (optimizers, dropout) travel by value as kernel arguments, this many
+ * models per launch (at most 44 B each: 2.8 KB, under the 4 KB kernel-argument limit of every CUDA version), so those
+ * ops need no staged copy and never wait for the host; K beyond it takes ceil(K / 64) launches. */
+#define TB_CUDA_ARG_MODELS 64
 
 /* Grid of 256-thread blocks for n independent elements (grid-stride loops cover the rest). */
 #define TB_CUDA_THREADS 256
@@ -97,6 +122,7 @@ int tb_cuda_softmax_xent(tb_backend *be, int K, int rows, int classes, const flo
 int tb_cuda_sq_err(tb_backend *be, int K, int rows, int cols, const float *pred, const float *target,
                    float grad_scale, float *loss_rows, float *dpred);
 int tb_cuda_sum(tb_backend *be, int K, size_t n, const float *x, double *sums);
+int tb_cuda_argmax(tb_backend *be, int rows, int cols, const float *X, int32_t *idx);
 int tb_cuda_accuracy(tb_backend *be, int K, int rows, int classes, const float *logits, const int32_t *labels,
                      int64_t *correct);
 /* cuda_optim.cu */
@@ -113,13 +139,11 @@ int tb_cuda_hist_subtract(tb_backend *be, size_t n, const int64_t *parent, const
 int tb_cuda_split_find(tb_backend *be, const tb_split_params *params, int n_nodes, int n_cols,
                        const uint32_t *cut_ptr, int total_bins, const int64_t *hist, int n_stats,
                        const uint8_t *feature_mask, tb_split_result *out, int64_t *left_stats);
-int tb_cuda_partition(tb_backend *be, int n_cols, const uint8_t *bins, uint32_t *rows, size_t n_rows, int feature,
-                      int bin, uint32_t *scratch, size_t *n_left);
 int tb_cuda_forest_predict(tb_backend *be, const tb_forest_view *forest, size_t n_rows, int n_cols, const float *X,
                            const uint8_t *bins, float scale, int n_out, float *out);
 int tb_cuda_segment_add(tb_backend *be, int n_seg, const uint32_t *seg_begin, const uint32_t *seg_count,
                         const float *values, const uint32_t *rows, size_t n_rows, int n_out, int col, float *out);
-/* cuda_level.cu */
+/* cuda_tree.cu (histograms), cuda_level.cu (partitions) */
 int tb_cuda_hist_build_level(tb_backend *be, int n_cols, const uint8_t *bins, const uint32_t *cut_ptr,
                              int total_bins, const uint32_t *rows, const int64_t *stats, int n_stats, int n_jobs,
                              const tb_hist_job *jobs, int64_t *hist);
@@ -130,6 +154,11 @@ int tb_cuda_partition_level_cols(tb_backend *be, int n_cols, size_t n_data_rows,
                                  uint32_t *rows, size_t n_rows, int n_seg, const uint32_t *seg_begin,
                                  const uint32_t *seg_count, const int32_t *feature, const int32_t *bin,
                                  uint32_t *scratch, uint32_t *n_left);
+/* cuda_level.cu: the batched partition behind all three partition ops (segments of rows, split by (feature, bin);
+ * bins of row r, feature f at bins[r * rs + f * fs]); n_left in the callers' segment order; one wait. */
+int tb_cuda_partition_segments(tb_backend *be, const uint8_t *bins, size_t rs, size_t fs, uint32_t *rows, int n_seg,
+                               const uint32_t *seg_begin, const uint32_t *seg_count, const int32_t *feature,
+                               const int32_t *bin, uint32_t *scratch, uint32_t *n_left);
 /* cuda_stats.cu */
 int tb_cuda_softmax(tb_backend *be, int K, int rows, int classes, const float *logits, float *probs);
 int tb_cuda_tree_grad_stats(tb_backend *be, tb_grad_objective obj, int K, size_t n_rows_all, size_t n_rows,

@@ -1,5 +1,5 @@
 /* cuda_loss.cu: the CUDA backend's losses and reductions: softmax cross-entropy (one warp per row), squared error,
- * the ordered double sum and classification accuracy (row argmax against the label). Formulas and NaN rules are
+ * the ordered double sum, row argmax and classification accuracy (row argmax against the label). Formulas and NaN rules are
  * those of kernels/cpu/loss.c. Every reduction here has a fixed order, so each result is the same on every run: sum
  * and sq_err even add in the CPU's order (bit-identical to it); softmax_xent adds its row in a fixed warp order
  * (equal to the CPU up to double rounding); accuracy is exact. Not here: dense ops (cuda_dense.cu).
@@ -161,6 +161,25 @@ static __device__ int warp_argmax(int cols, const float *x, unsigned lane) {
     if (oi >= 0 && (bi < 0 || better(ov, oi, bv, bi))) { bv = ov; bi = oi; }
   }
   return bi; /* identical in every lane */
+}
+
+static __global__ void argmax_kernel(int rows, int cols, const float *X, int32_t *idx) {
+  const unsigned lane = threadIdx.x & 31;
+  size_t warp = (blockIdx.x * (size_t)blockDim.x + threadIdx.x) / 32, n_warps = (size_t)gridDim.x * blockDim.x / 32;
+  for (size_t r = warp; r < (size_t)rows; r += n_warps) {
+    int b = warp_argmax(cols, X + r * cols, lane);
+    if (lane == 0) idx[r] = b;
+  }
+}
+
+extern "C" int tb_cuda_argmax(tb_backend *be, int rows, int cols, const float *X, int32_t *idx) {
+  int rc = TB_OK;
+  tb_cuda_ctx *ctx;
+  TB_TRY(tb_cuda_enter(be, &ctx));
+  argmax_kernel<<<warp_grid(ctx, rows), TB_CUDA_THREADS, 0, ctx->stream>>>(rows, cols, X, idx);
+  TB_CUDA_LAUNCHED();
+done:
+  return rc;
 }
 
 /* grid (x, K): block y counts the hits of model y; one integer atomic per block, so the count is exact. */

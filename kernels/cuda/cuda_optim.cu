@@ -1,12 +1,13 @@
 /* cuda_optim.cu: the CUDA backend's optimizer steps for K models of n parameters each: SGD (momentum, Nesterov,
  * l1, l2) and Adam / AdamW. The per-model hyperparameters (and the per-model constants the CPU derives from them:
- * Adam's bias corrections and decay factor) are computed on the host exactly as kernels/cpu/optim.c does, staged
- * to a device array in one asynchronous copy, and every element then follows the CPU's float expression in the
- * same order (-fmad=false), so results are bit-identical to the CPU. Not here: schedules, clipping.
+ * Adam's bias corrections and decay factor) are computed on the host exactly as kernels/cpu/optim.c does and passed
+ * by value as kernel arguments (TB_CUDA_ARG_MODELS models per launch: no staged copy, no wait), and every element
+ * then follows the CPU's float expression in the same order (-fmad=false), so results are bit-identical to the CPU. Not here: schedules, clipping.
  * Tested by tests/test_cuda_parity.c against the CPU backend on a GPU machine. */
 #include "cuda_impl.cuh"
 
 #include <math.h>
+#include <string.h>
 
 #define GRID_STRIDE(i, n) \
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n); i += (size_t)gridDim.x * blockDim.x)
@@ -17,13 +18,16 @@ typedef struct {
   float lr, mu, l1, l2;
   int nesterov;
 } sgd_model;
+typedef struct {
+  sgd_model m[TB_CUDA_ARG_MODELS];
+} sgd_models;
 
 /* g = G + l2*w + l1*sign(w); with momentum: v = mu*v + g, step = nesterov ? g + mu*v : v; without: step = g and
  * v = g when V is given. w -= lr * step. */
-static __global__ void sgd_kernel(int K, size_t n, float *W, const float *G, float *V, const sgd_model *models) {
+static __global__ void sgd_kernel(int K, size_t n, float *W, const float *G, float *V, const sgd_models models) {
   size_t total = (size_t)K * n;
   GRID_STRIDE(t, total) {
-    sgd_model h = models[t / n];
+    const sgd_model h = models.m[t / n];
     float wi = W[t];
     float g = G[t] + h.l2 * wi + h.l1 * sgnf(wi);
     float step = g;
@@ -42,24 +46,24 @@ extern "C" int tb_cuda_sgd_update(tb_backend *be, int K, size_t n, float *W, con
                                   const tb_sgd_hparams *hp) {
   int rc = TB_OK;
   tb_cuda_ctx *ctx;
-  void *dev;
-  sgd_model *host = (sgd_model *)malloc((size_t)K * sizeof *host);
-  if (!host) return tb_error_set(TB_ERR_NOMEM, "sgd: out of host memory");
-  for (int k = 0; k < K; k++) {
-    host[k].lr = hp[k].lr;
-    host[k].mu = hp[k].momentum;
-    host[k].l1 = hp[k].l1;
-    host[k].l2 = hp[k].l2;
-    host[k].nesterov = hp[k].nesterov != 0;
-  }
+  sgd_models host;
   TB_TRY(tb_cuda_enter(be, &ctx));
-  TB_TRY(tb_cuda_dscratch(ctx, (size_t)K * sizeof *host, &dev));
-  TB_TRY(tb_cuda_stage_upload(ctx, host, (size_t)K * sizeof *host, 0));
-  sgd_kernel<<<tb_cuda_grid(ctx, (size_t)K * n), TB_CUDA_THREADS, 0, ctx->stream>>>(K, n, W, G, V,
-                                                                                   (const sgd_model *)dev);
-  TB_CUDA_LAUNCHED();
+  for (int k0 = 0; k0 < K; k0 += TB_CUDA_ARG_MODELS) {
+    const int kc = K - k0 < TB_CUDA_ARG_MODELS ? K - k0 : TB_CUDA_ARG_MODELS;
+    const size_t o = (size_t)k0 * n;
+    memset(&host, 0, sizeof host);
+    for (int k = 0; k < kc; k++) {
+      host.m[k].lr = hp[k0 + k].lr;
+      host.m[k].mu = hp[k0 + k].momentum;
+      host.m[k].l1 = hp[k0 + k].l1;
+      host.m[k].l2 = hp[k0 + k].l2;
+      host.m[k].nesterov = hp[k0 + k].nesterov != 0;
+    }
+    sgd_kernel<<<tb_cuda_grid(ctx, (size_t)kc * n), TB_CUDA_THREADS, 0, ctx->stream>>>(kc, n, W + o, G + o,
+                                                                                      V ? V + o : NULL, host);
+    TB_CUDA_LAUNCHED();
+  }
 done:
-  free(host);
   return rc;
 }
 
@@ -69,14 +73,17 @@ typedef struct {
   float bc1, bc2; /* 1 - b^t in double, rounded to float */
   float c1, c2;   /* 1 - b1, 1 - b2 in float */
 } adam_model;
+typedef struct {
+  adam_model m[TB_CUDA_ARG_MODELS];
+} adam_models;
 
 /* w *= decay; g = G + l2*w + l1*sign(w); m = b1*m + c1*g; v = b2*v + c2*(g*g);
  * w -= lr * (m / bc1) / (sqrtf(v / bc2) + eps). */
 static __global__ void adam_kernel(int K, size_t n, float *W, const float *G, float *M, float *V,
-                                   const adam_model *models) {
+                                   const adam_models models) {
   size_t total = (size_t)K * n;
   GRID_STRIDE(t, total) {
-    adam_model h = models[t / n];
+    const adam_model h = models.m[t / n];
     float wi = W[t] * h.decay;
     float g = G[t] + h.l2 * wi + h.l1 * sgnf(wi);
     float mi = h.b1 * M[t] + h.c1 * g;
@@ -91,30 +98,31 @@ extern "C" int tb_cuda_adam_update(tb_backend *be, int K, size_t n, float *W, co
                                    const tb_adam_hparams *hp) {
   int rc = TB_OK;
   tb_cuda_ctx *ctx;
-  void *dev;
-  adam_model *host = (adam_model *)malloc((size_t)K * sizeof *host);
-  if (!host) return tb_error_set(TB_ERR_NOMEM, "adam: out of host memory");
-  for (int k = 0; k < K; k++) {
-    adam_model *h = &host[k];
-    h->lr = hp[k].lr;
-    h->b1 = hp[k].beta1;
-    h->b2 = hp[k].beta2;
-    h->eps = hp[k].eps;
-    h->l1 = hp[k].l1;
-    h->l2 = hp[k].l2;
-    h->decay = 1.0f - hp[k].lr * hp[k].weight_decay;
-    h->bc1 = (float)(1.0 - pow(h->b1, (double)hp[k].step));
-    h->bc2 = (float)(1.0 - pow(h->b2, (double)hp[k].step));
-    h->c1 = 1.0f - h->b1;
-    h->c2 = 1.0f - h->b2;
-  }
+  adam_models host;
   TB_TRY(tb_cuda_enter(be, &ctx));
-  TB_TRY(tb_cuda_dscratch(ctx, (size_t)K * sizeof *host, &dev));
-  TB_TRY(tb_cuda_stage_upload(ctx, host, (size_t)K * sizeof *host, 0));
-  adam_kernel<<<tb_cuda_grid(ctx, (size_t)K * n), TB_CUDA_THREADS, 0, ctx->stream>>>(K, n, W, G, M, V,
-                                                                                    (const adam_model *)dev);
-  TB_CUDA_LAUNCHED();
+  for (int k0 = 0; k0 < K; k0 += TB_CUDA_ARG_MODELS) {
+    const int kc = K - k0 < TB_CUDA_ARG_MODELS ? K - k0 : TB_CUDA_ARG_MODELS;
+    const size_t o = (size_t)k0 * n;
+    memset(&host, 0, sizeof host);
+    for (int k = 0; k < kc; k++) {
+      const tb_adam_hparams *q = &hp[k0 + k];
+      adam_model *h = &host.m[k];
+      h->lr = q->lr;
+      h->b1 = q->beta1;
+      h->b2 = q->beta2;
+      h->eps = q->eps;
+      h->l1 = q->l1;
+      h->l2 = q->l2;
+      h->decay = 1.0f - q->lr * q->weight_decay;
+      h->bc1 = (float)(1.0 - pow(h->b1, (double)q->step));
+      h->bc2 = (float)(1.0 - pow(h->b2, (double)q->step));
+      h->c1 = 1.0f - h->b1;
+      h->c2 = 1.0f - h->b2;
+    }
+    adam_kernel<<<tb_cuda_grid(ctx, (size_t)kc * n), TB_CUDA_THREADS, 0, ctx->stream>>>(kc, n, W + o, G + o, M + o,
+                                                                                        V + o, host);
+    TB_CUDA_LAUNCHED();
+  }
 done:
-  free(host);
   return rc;
 }

@@ -140,6 +140,20 @@ static __global__ void split_final_kernel(double min_gain, int n_cols, const uin
   }
 }
 
+int tb_cuda_split_smem_init(size_t smem_optin, size_t *split_max) {
+  int rc = TB_OK;
+  cudaFuncAttributes attr;
+  *split_max = 0;
+  TB_CUDA_TRY(cudaFuncGetAttributes(&attr, split_pair_kernel));
+  if (smem_optin > attr.sharedSizeBytes) {
+    TB_CUDA_TRY(cudaFuncSetAttribute(split_pair_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                     (int)(smem_optin - attr.sharedSizeBytes)));
+    *split_max = smem_optin - attr.sharedSizeBytes;
+  }
+done:
+  return rc;
+}
+
 static size_t align256(size_t x) { return (x + 255) / 256 * 256; }
 
 extern "C" int tb_cuda_split_find(tb_backend *be, const tb_split_params *params, int n_nodes, int n_cols,
@@ -175,14 +189,15 @@ extern "C" int tb_cuda_split_find(tb_backend *be, const tb_split_params *params,
   bytes = off_left + (size_t)n_nodes * n_stats * sizeof(int64_t);
   smem = (size_t)nb_max * n_stats * sizeof(int64_t);
 
-  host = (char *)malloc(off_mask + mask_bytes);
+  host = (char *)calloc(1, off_mask + mask_bytes); /* calloc: the alignment padding is staged too */
   if (!host) return tb_error_set(TB_ERR_NOMEM, "split_find: out of host memory");
   memcpy(host, cut_ptr, cp_bytes);
   if (feature_mask) memcpy(host + off_mask, feature_mask, mask_bytes);
   TB_TRY(tb_cuda_enter(be, &ctx));
-  if (smem + 8 * 1024 > ctx->smem_optin)
-    TB_FAIL(TB_ERR_UNSUPPORTED, "split_find: %u bins x %d stats need %zu bytes of shared memory per block (%zu)",
-            nb_max, n_stats, smem, ctx->smem_optin);
+  if (smem > ctx->split_smem_max)
+    TB_FAIL(TB_ERR_UNSUPPORTED, "split_find: %u bins x %d stats need %zu bytes of dynamic shared memory per block "
+            "(this device allows %zu beside the kernel's static shared memory)", nb_max, n_stats, smem,
+            ctx->split_smem_max);
   TB_TRY(tb_cuda_dscratch(ctx, bytes, &base));
   TB_TRY(tb_cuda_stage_upload(ctx, host, off_mask + mask_bytes, 0));
   {
@@ -196,17 +211,18 @@ extern "C" int tb_cuda_split_find(tb_backend *be, const tb_split_params *params,
     int nt = n_nodes * n_stats;
     split_totals_kernel<<<(nt + 127) / 128, 128, 0, ctx->stream>>>(n_nodes, d_cp, total_bins, hist, n_stats, d_tot);
     TB_CUDA_LAUNCHED();
-    if (smem > 48 * 1024)
-      TB_CUDA_TRY(cudaFuncSetAttribute(split_pair_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
     split_pair_kernel<<<(unsigned)n_pairs, PAIR_THREADS, smem, ctx->stream>>>(
         *params, n_cols, d_cp, total_bins, hist, n_stats, d_mask, d_tot, d_gain, d_bin);
     TB_CUDA_LAUNCHED();
     split_final_kernel<<<(unsigned)n_nodes, TB_MAX_STATS, 0, ctx->stream>>>(
         params->min_gain, n_cols, d_cp, total_bins, hist, n_stats, d_gain, d_bin, d_res, left_stats ? d_left : NULL);
     TB_CUDA_LAUNCHED();
-    if (left_stats) TB_CUDA_TRY(cudaMemcpyAsync(left_stats, d_left, (size_t)n_nodes * n_stats * sizeof(int64_t),
-                                                cudaMemcpyDeviceToHost, ctx->stream));
-    TB_TRY(tb_cuda_fetch(ctx, out, d_res, (size_t)n_nodes * sizeof(tb_split_result)));
+    { /* one wait for both results, through pinned memory */
+      void *dst[2] = {out, left_stats};
+      const void *src[2] = {d_res, d_left};
+      size_t nb[2] = {(size_t)n_nodes * sizeof(tb_split_result), (size_t)n_nodes * n_stats * sizeof(int64_t)};
+      TB_TRY(tb_cuda_fetch_many(ctx, left_stats ? 2 : 1, dst, src, nb));
+    }
   }
 done:
   free(host);

@@ -117,7 +117,13 @@ static __global__ void grad_check_kernel(tb_grad_objective obj, int K, size_t n_
       mx = fmax(mx, fmax(fabs(g), fabs(h)));
     }
   }
-  if (mx > 0.0) atomicMax(&flags[0], (unsigned long long)__double_as_longlong(mx));
+  /* one atomic per warp, not per thread: every thread of the block's full warps gets here */
+  unsigned long long b = (unsigned long long)__double_as_longlong(mx);
+  for (int o = 16; o > 0; o >>= 1) {
+    unsigned long long ob = __shfl_xor_sync(0xffffffffu, b, o);
+    b = ob > b ? ob : b;
+  }
+  if ((threadIdx.x & 31) == 0 && b) atomicMax(&flags[0], b);
 }
 
 static __global__ void grad_write_kernel(tb_grad_objective obj, int K, size_t n_rows_all, size_t n_rows,
