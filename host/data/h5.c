@@ -504,8 +504,9 @@ size_t tb_h5_row_layout(int n_cols, const tb_h5_col *cols, size_t *offsets) {
 
 /* The packed compound type of cols: in memory (native) or in the file (little-endian). */
 static hid_t compound_type(int n_cols, const tb_h5_col *cols, int file) {
-  size_t off[256];
-  if (n_cols <= 0 || n_cols > 256) return -1;
+  if (n_cols <= 0 || n_cols > TB_H5_MAX_COLS) return -1;
+  size_t *off = malloc((size_t)n_cols * sizeof *off);
+  if (!off) return -1;
   hid_t t = H5Tcreate(H5T_COMPOUND, tb_h5_row_layout(n_cols, cols, off));
   for (int i = 0; t >= 0 && i < n_cols; i++) {
     hid_t m = -1;
@@ -522,10 +523,12 @@ static hid_t compound_type(int n_cols, const tb_h5_col *cols, int file) {
     if (m < 0 || H5Tinsert(t, cols[i].name, off[i], m) < 0) {
       if (m >= 0) H5Tclose(m);
       H5Tclose(t);
-      return -1;
+      t = -1;
+      break;
     }
     H5Tclose(m);
   }
+  free(off);
   return t;
 }
 
@@ -535,6 +538,8 @@ int tb_h5_table_create(tb_h5_file *f, const char *path, int n_cols, const tb_h5_
   hsize_t zero = 0, unlim = H5S_UNLIMITED, chunk = chunk_rows ? chunk_rows : 256;
   hid_t t = compound_type(n_cols, cols, 1), space = H5Screate_simple(1, &zero, &unlim);
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE), d = -1;
+  if (n_cols > TB_H5_MAX_COLS)
+    TB_FAIL(TB_ERR_INVALID, "%s: table '%s': %d columns, at most %d", f->path, path, n_cols, TB_H5_MAX_COLS);
   if (t < 0) TB_FAIL(TB_ERR_INVALID, "%s: table '%s': bad columns (%d): %s", f->path, path, n_cols, h5_msg(msg));
   if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 ||
       (d = H5Dcreate2(f->id, path, t, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)

@@ -75,6 +75,8 @@ int tb_h5_attr_read_f64(tb_h5_file *f, const char *obj, const char *name, double
 
 /* ---- results store: tables (1-d extendible chunked compound datasets) -------------------------------------- */
 /* A column: F64, I64, U64, or STR (fixed length str_len bytes, NUL-terminated when shorter). */
+/* The most columns of one table (a trials table has 18 fixed ones, one per parameter and one per objective). */
+#define TB_H5_MAX_COLS 1024
 typedef struct tb_h5_col {
   const char *name;
   tb_h5_type type;

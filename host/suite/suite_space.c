@@ -189,6 +189,13 @@ static int parse_param(const tb_sx *c, struct fy_node *v, const char *key, const
   if (st && (rc = tb_sx_double(c, st, k2, 1, 1e15, &p->step)) < 0) return rc;
   if (p->type == TB_PARAM_INT && (p->lo != floor(p->lo) || p->hi != floor(p->hi) || p->step != floor(p->step)))
     return tb_sx_fail(c, lo ? lo : v, key, TB_ERR_INVALID, "an int parameter needs integer low, high and step");
+  if (p->type == TB_PARAM_INT && (fabs(p->lo) > 4503599627370496.0 || fabs(p->hi) > 4503599627370496.0))
+    return tb_sx_fail(c, fabs(p->lo) > 4503599627370496.0 && lo ? lo : hi ? hi : v, key, TB_ERR_RANGE,
+                      "int bounds must lie within +-2^52 (4503599627370496), exact as doubles; got low %.17g, high "
+                      "%.17g", p->lo, p->hi);
+  if (p->type == TB_PARAM_INT && st && p->hi > p->lo && p->step > p->hi - p->lo)
+    return tb_sx_fail(c, st, key, TB_ERR_RANGE, "step %.17g is larger than the range [%.17g, %.17g]: only low could "
+                      "be sampled (make it a fixed parameter, or a smaller step)", p->step, p->lo, p->hi);
   if (p->type == TB_PARAM_FLOAT ? p->lo >= p->hi : p->lo > p->hi)
     return tb_sx_fail(c, hi ? hi : v, key, TB_ERR_RANGE, "empty range: low %g, high %g", p->lo, p->hi);
   if (p->log && p->lo <= 0)
@@ -202,6 +209,9 @@ int tb_sx_space(const tb_sx *c, struct fy_node *map, const char *key, const tb_l
   if (rc < 0) return rc;
   int cnt = fy_node_mapping_item_count(map);
   if (cnt < 1) return tb_sx_fail(c, map, key, TB_ERR_INVALID, "an empty space");
+  if (cnt > TB_SUITE_MAX_PARAMS)
+    return tb_sx_fail(c, map, key, TB_ERR_RANGE, "%d parameters: at most %d per space (the results file stores one "
+                      "column per parameter)", cnt, TB_SUITE_MAX_PARAMS);
   *params = calloc((size_t)cnt, sizeof **params);
   if (!*params) return tb_error_set(TB_ERR_NOMEM, "suite: out of memory");
   *n_params = 0;
@@ -349,6 +359,10 @@ static int build_command(const tb_suite *s, const tb_suite_command *cmd, tb_spac
       return tb_error_set(TB_ERR_NOT_FOUND, "%s:%d:%d: command.space.%s.when: unknown parent '%s'", s->path,
                           p->loc.line, p->loc.col, p->name, p->parent);
     const tb_param *pp = tb_space_param(sp, pi);
+    if (pp->type == TB_PARAM_FLOAT)
+      return tb_error_set(TB_ERR_INVALID, "%s:%d:%d: command.space.%s.when: parent '%s' is a float parameter, which "
+                          "never takes one exact value (make the parent int or categorical)", s->path, p->loc.line,
+                          p->loc.col, p->name, p->parent);
     for (int k = 0; k < p->n_cond; k++) {
       char *end;
       vals[k] = NAN;
