@@ -65,7 +65,8 @@ class Report:
         except Exception as ex:  # noqa: BLE001 - a report section must not take the whole report down
             self.failed.append("%s: %s" % (what, ex))
             skipped.append("%s: failed (%s: %s)" % (what, type(ex).__name__, ex))
-            traceback.print_exc(file=sys.stderr)
+            if os.environ.get("TB_REPORT_DEBUG"):  # the summary at the end names each failure in one line
+                traceback.print_exc(file=sys.stderr)
             return None
 
     # ---- study ---------------------------------------------------------------------------------------------------

@@ -42,17 +42,40 @@ def _what(regret):
     return "geometric mean" if regret else "mean"
 
 
+# Values drawn beyond this magnitude are drawn at it: matplotlib's tick locator overflows on axis spans near
+# DBL_MAX (an objective printing 1.7e308 ended the figure with an IndexError). Only the drawing is clipped; the
+# tables keep the values, and the figure's title says when it happened.
+PLOT_MAX = 1e300
+
+
+def _clip(m):
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(m), np.clip(m, -PLOT_MAX, PLOT_MAX), m)
+
+
+def _clipped_note(ax):
+    return "; values beyond +-1e300 drawn at +-1e300" if getattr(ax, "_tb_clipped", False) else ""
+
+
 def _transform(e, m):
-    """Regret (>= 1e-12 so it shows on a log axis) when the optimum is known, else the values."""
+    """Regret (>= 1e-12 so it shows on a log axis) when the optimum is known, else the values; clipped to
+    +-PLOT_MAX for drawing."""
     if math.isnan(e.optimum):
-        return m, False
-    r = (e.optimum - m) if e.maximize[0] else (m - e.optimum)
-    return np.where(np.isfinite(r), np.maximum(r, 1e-12), np.nan), True
+        return _clip(m), False
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = (e.optimum - m) if e.maximize[0] else (m - e.optimum)
+    return _clip(np.where(np.isfinite(r), np.maximum(r, 1e-12), np.nan)), True
 
 
 def _band(ax, x, m, label, i, step, log=False):
     """Mean and 95% band of the rows of m; log: of log10(m) (a geometric mean, for regret on a log axis)."""
-    mean, half = rs.mean_ci_columns(np.log10(m) if log else m)
+    big = np.isfinite(m) & (np.abs(m) >= PLOT_MAX)
+    if big.any():
+        ax._tb_clipped = True
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, half = rs.mean_ci_columns(np.log10(m) if log else m / PLOT_MAX if big.any() else m)
+    if big.any() and not log:  # averaged in units of PLOT_MAX: the sum of two 1e300 values stays finite
+        mean, half = _clip(mean * PLOT_MAX), half * PLOT_MAX
     if log:
         mean, half = 10.0 ** mean, half
     ax.plot(x, mean, color=color(i), label="%s (%d reps)" % (label, m.shape[0]),
@@ -94,7 +117,7 @@ def curves_by_trials(e, allruns, out_dir):
     _fit_ylim(ax, regret)
     ax.set_xlabel("trials finished")
     ax.set_ylabel(_ylabel(e, regret))
-    ax.set_title("%s: best so far by trials (%s, 95%% CI over repetitions,\nclipped to the range the repetitions reached)" % (e.name, _what(regret)), fontsize=10)
+    ax.set_title("%s: best so far by trials (%s, 95%% CI over repetitions,\nclipped to the range the repetitions reached%s)" % (e.name, _what(regret), _clipped_note(ax)), fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save(fig, out_dir, "%s_best_by_trials.png" % e.name)
@@ -119,7 +142,7 @@ def curves_by_time(e, allruns, out_dir):
     ax.set_xlabel("wall-clock seconds since the run's first trial started")
     ax.set_ylabel(_ylabel(e, regret))
     ax.set_title("%s: best so far by wall-clock (%s, 95%% CI over repetitions,\nclipped to the range the "
-                 "repetitions reached)" % (e.name, _what(regret)), fontsize=10)
+                 "repetitions reached%s)" % (e.name, _what(regret), _clipped_note(ax)), fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save(fig, out_dir, "%s_best_by_time.png" % e.name)

@@ -21,17 +21,31 @@ struct tb_h5_file {
   char *path;
 };
 
+#ifndef TB_H5_READ_ATTEMPTS
+#define TB_H5_READ_ATTEMPTS 12
+#endif
+
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
   (void)n;
   if (e->desc && *e->desc) snprintf(data, 160, "%s", e->desc); /* keeps the innermost (last walked) */
   return 0;
 }
 
-/* HDF5's innermost error description of the failed call ("" if none), then clears its stack. */
+/* HDF5's innermost error description of the failed call ("" if none), then clears its stack. A system error
+ * ("unable to open file: name = ..., errno = 2, error message = 'No such file or directory', flags = ...") is
+ * cut to its message. */
 static const char *h5_msg(char buf[160]) {
   buf[0] = '\0';
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, buf);
   H5Eclear2(H5E_DEFAULT);
+  const char *m = strstr(buf, "error message = '");
+  if (m) {
+    m += strlen("error message = '");
+    const char *e = strchr(m, '\'');
+    size_t n = e ? (size_t)(e - m) : strlen(m);
+    memmove(buf, m, n);
+    buf[n] = '\0';
+  }
   return buf;
 }
 
@@ -102,10 +116,9 @@ static int open_dataset(tb_h5_file *f, const char *name, hid_t *dset, tb_h5_info
   memset(info, 0, sizeof *info);
   h5_quiet();
   htri_t exists = H5Lexists(f->id, name, H5P_DEFAULT);
-  if (exists <= 0) {
-    h5_msg(msg);
-    TB_FAIL(TB_ERR_NOT_FOUND, "%s: no dataset '%s'", f->path, name);
-  }
+  if (exists < 0) /* the path could not be walked: damaged metadata, not a missing name */
+    TB_FAIL(TB_ERR_FORMAT, "%s: damaged HDF5 file: cannot read '%s' (%s)", f->path, name, h5_msg(msg));
+  if (exists == 0) TB_FAIL(TB_ERR_NOT_FOUND, "%s: no dataset '%s'", f->path, name);
   if ((*dset = H5Dopen2(f->id, name, H5P_DEFAULT)) < 0)
     TB_FAIL(TB_ERR_FORMAT, "%s: '%s' is not a readable dataset: %s", f->path, name, h5_msg(msg));
   if ((type = H5Dget_type(*dset)) < 0 || (space = H5Dget_space(*dset)) < 0)
@@ -289,7 +302,14 @@ int tb_h5_open_live(const char *path, tb_h5_file **out) {
   h5_quiet();
   if (access(path, R_OK)) return tb_error_set(TB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   if (H5Fis_hdf5(path) <= 0) return tb_error_set(TB_ERR_FORMAT, "%s: not an HDF5 file", path);
-  hid_t id = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+  /* A SWMR reader retries a metadata block whose checksum fails (the writer may be midway), sleeping longer each
+   * time: 100 attempts by default, so a damaged file took over ten minutes to refuse. A writer's partial update is
+   * seen whole within a few attempts; TB_H5_READ_ATTEMPTS bounds the wait on a damaged block to well under a
+   * second. */
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl >= 0) H5Pset_metadata_read_attempts(fapl, TB_H5_READ_ATTEMPTS);
+  hid_t id = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl >= 0 ? fapl : H5P_DEFAULT);
+  if (fapl >= 0) H5Pclose(fapl);
   if (id >= 0) return wrap(path, id, out);
   h5_msg(msg);
   return tb_h5_open(path, out);
@@ -675,5 +695,52 @@ done:
   if (d >= 0) H5Dclose(d);
   if (mt >= 0) H5Tclose(mt);
   tb_h5_cols_free(cols, n_cols);
+  return rc;
+}
+
+/* ---- checking a whole file ------------------------------------------------------------------------------------ */
+typedef struct {
+  char where[256], msg[160];
+} check_ctx;
+
+static herr_t check_cb(hid_t root, const char *name, const H5O_info_t *info, void *data) {
+  check_ctx *c = data;
+  if (info->type != H5O_TYPE_DATASET) return 0;
+  hid_t d = H5Dopen2(root, name, H5P_DEFAULT), ft = -1, mt = -1, sp = -1;
+  herr_t ret = -1;
+  void *buf = NULL;
+  if (d >= 0 && (ft = H5Dget_type(d)) >= 0 && (mt = H5Tget_native_type(ft, H5T_DIR_ASCEND)) >= 0 &&
+      (sp = H5Dget_space(d)) >= 0) {
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    size_t size = H5Tget_size(mt);
+    if (n >= 0 && size > 0 && (size_t)n <= ((size_t)1 << 40) / size) {
+      buf = malloc(n ? (size_t)n * size : 1);
+      if (buf && (n == 0 || H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0)) ret = 0;
+      if (ret == 0 && H5Tdetect_class(mt, H5T_VLEN) > 0) H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, buf);
+    }
+  }
+  if (ret < 0) snprintf(c->where, sizeof c->where, "%s", name), h5_msg(c->msg);
+  free(buf);
+  if (sp >= 0) H5Sclose(sp);
+  if (mt >= 0) H5Tclose(mt);
+  if (ft >= 0) H5Tclose(ft);
+  if (d >= 0) H5Dclose(d);
+  return ret < 0 ? 1 : 0; /* 1 stops the walk */
+}
+
+int tb_h5_check(const char *path) {
+  tb_h5_file *f = NULL;
+  int rc = tb_h5_open_live(path, &f);
+  if (rc < 0) return rc;
+  check_ctx c = {"", ""};
+  herr_t r = H5Ovisit2(f->id, H5_INDEX_NAME, H5_ITER_NATIVE, check_cb, &c, H5O_INFO_BASIC);
+  if (r > 0)
+    rc = tb_error_set(TB_ERR_FORMAT, "%s: damaged HDF5 file: cannot read '%s'%s%s%s", path, c.where,
+                      c.msg[0] ? " (" : "", c.msg, c.msg[0] ? ")" : "");
+  else if (r < 0) {
+    char msg[160];
+    rc = tb_error_set(TB_ERR_FORMAT, "%s: damaged HDF5 file: cannot walk its objects (%s)", path, h5_msg(msg));
+  }
+  tb_h5_close(f);
   return rc;
 }

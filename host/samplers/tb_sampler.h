@@ -58,6 +58,9 @@ int tb_sampler_add_observation(tb_sampler *s, const double *x, const double *val
 
 /* Names of all samplers, NULL-terminated (for `tunebench list` and error messages). */
 const char *const *tb_sampler_names(void);
+/* The options sampler `name` takes, as its registry states them ("gamma, n_startup, ..." with allowed words in
+ * parentheses; "" for none), or NULL if unknown. */
+const char *tb_sampler_options(const char *name);
 
 #ifdef __cplusplus
 }

@@ -63,6 +63,8 @@ int tb_scheduler_create(const char *name, tb_sampler *sampler, const tb_schedule
 void tb_scheduler_free(tb_scheduler *s);
 const char *tb_scheduler_name(const tb_scheduler *s);
 const char *const *tb_scheduler_names(void);
+/* The options scheduler `name` takes, as its registry states them ("eta, n"; "" for none), or NULL if unknown. */
+const char *tb_scheduler_options(const char *name);
 
 int tb_scheduler_next(tb_scheduler *s, tb_job *job);
 
