@@ -120,7 +120,7 @@ static int open_dataset(tb_h5_file *f, const char *name, hid_t *dset, tb_h5_info
     TB_FAIL(TB_ERR_FORMAT, "%s: damaged HDF5 file: cannot read '%s' (%s)", f->path, name, h5_msg(msg));
   if (exists == 0) TB_FAIL(TB_ERR_NOT_FOUND, "%s: no dataset '%s'", f->path, name);
   if ((*dset = H5Dopen2(f->id, name, H5P_DEFAULT)) < 0)
-    TB_FAIL(TB_ERR_FORMAT, "%s: '%s' is not a readable dataset: %s", f->path, name, h5_msg(msg));
+    TB_FAIL(TB_ERR_FORMAT, "%s: damaged HDF5 file: '%s' is not a readable dataset (%s)", f->path, name, h5_msg(msg));
   if ((type = H5Dget_type(*dset)) < 0 || (space = H5Dget_space(*dset)) < 0)
     TB_FAIL(TB_ERR_FORMAT, "%s: dataset '%s': cannot read its type or shape: %s", f->path, name, h5_msg(msg));
   H5T_class_t cls = H5Tget_class(type);
