@@ -255,10 +255,10 @@ static int read_component(const tb_sx *c, struct fy_node *n, const char *key, co
       free(k);
       return tb_sx_fail(c, fy_node_pair_key(p), key, TB_ERR_RANGE, "more than %d options", TB_SUITE_MAX_OPTIONS);
     }
-    opt_names[*n_opts] = k;
-    snprintf(k2, sizeof k2, "%s.%s", key, k);
-    if ((rc = tb_sx_str(c, fy_node_pair_value(p), k2, &opt_values[*n_opts])) < 0) return rc;
+    opt_names[*n_opts] = k; /* counted before its value is read: tb_suite_free frees both (fuzz_suite found it) */
     (*n_opts)++;
+    snprintf(k2, sizeof k2, "%s.%s", key, k);
+    if ((rc = tb_sx_str(c, fy_node_pair_value(p), k2, &opt_values[*n_opts - 1])) < 0) return rc;
   }
   return TB_OK;
 }
