@@ -426,9 +426,9 @@ def main(argv):
         print("tunebench report: /usr/bin/python3 lacks %s: run scripts/setup (installs python3-h5py, "
               "python3-matplotlib, python3-numpy, python3-scipy)" % ", ".join(MISSING), file=sys.stderr)
         return 2
-    if not os.path.exists(args.file):
-        print("tunebench report: %s: no such file" % args.file, file=sys.stderr)
-        return 2
+    if not os.path.exists(args.file):  # an I/O failure (exit 1), as the command's other unreadable files
+        print("tunebench report: %s: cannot open: No such file or directory" % args.file, file=sys.stderr)
+        return 1
     out = args.out or (args.file[:-3] if args.file.endswith(".h5") else args.file) + "-report"
     global np, RL, RS, RF, RFX
     import numpy as np
@@ -444,8 +444,9 @@ def main(argv):
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as ex:
-        print("tunebench report: cannot create the output directory %s: %s" % (out, ex), file=sys.stderr)
-        return 2
+        print("tunebench report: %s: cannot create the output directory: %s" % (out, ex.strerror or ex),
+              file=sys.stderr)
+        return 1
     rep = Report(study, out)
     rep.write()
     figs = sorted(f for f in os.listdir(out) if f.endswith(".png"))

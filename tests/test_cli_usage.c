@@ -127,6 +127,7 @@ static void test_io_errors(void) {
   static const struct { const char *args, *want; } cases[] = {
       {"inspect /nonexistent/r.h5", "tunebench inspect: /nonexistent/r.h5: cannot open: No such file"},
       {"export /nonexistent/r.h5 --format csv", "tunebench export: /nonexistent/r.h5: cannot open"},
+      {"report /nonexistent/r.h5", "tunebench report: /nonexistent/r.h5: cannot open: No such file"},
       {"data dump gen:classification?n=50 --out /nonexistent/d.h5",
        "tunebench data dump: /nonexistent/d.h5: cannot create HDF5 file: No such file or directory"},
       {"train --learner logreg --data csv:/nonexistent/x.csv --device cpu",
