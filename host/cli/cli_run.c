@@ -88,7 +88,7 @@ static int dry_run(const tb_suite *s, const char *out, int no_report) {
     tb_suite_experiment_get(s, e, &ex);
     if (ex.learner) {
       int rc = estimate(&ex, info, sizeof info);
-      if (rc < 0) return tb_cli_fail(rc, ex.name);
+      if (rc < 0) return tb_error_prefix(rc, "%s: ", ex.name), tb_cli_fail(rc, "run");
     } else if (ex.function) {
       snprintf(info, sizeof info, "test function, %d dimensions", ex.function->dim);
     } else {
