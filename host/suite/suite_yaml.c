@@ -309,7 +309,7 @@ static int dup_walk(struct fy_node *n, int depth, key_ref *worst, key_ref *first
     if (!t || k >= cnt) continue; /* complex keys are refused later ("keys must be plain words") */
     keys[k++] = (key_ref){t, len, tb_sx_loc(key)};
   }
-  qsort(keys, (size_t)k, sizeof *keys, key_cmp);
+  if (k > 1) qsort(keys, (size_t)k, sizeof *keys, key_cmp); /* never qsort(NULL, 0): UBSan (fuzz_suite) */
   for (int i = 1; i < k; i++)
     if (keys[i].len == keys[i - 1].len && !memcmp(keys[i].text, keys[i - 1].text, keys[i].len) &&
         (!worst->text || loc_cmp(keys[i].loc, worst->loc) < 0)) {
