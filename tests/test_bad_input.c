@@ -3,7 +3,7 @@
  * 100,000 keys would take hours; the bound here is seconds); a 300-parameter command suite runs end to end (the
  * results table once stopped at 237 parameters) and 501 are refused at load; a results file damaged at several
  * places is refused by inspect, export and report in bounded time (SWMR reads retried for minutes); values near
- * DBL_MAX give a report without a traceback. The broken suite files are in tests/suites_bad/ (test_suite.c). */
+ * DBL_MAX give a report without a traceback; a LIBSVM index of 10^9 is refused, not a 4 GB dense row. The broken suite files are in tests/suites_bad/ (test_suite.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +167,13 @@ static void test_report_near_dbl_max(void) {
   CU_ASSERT_PTR_NULL(strstr(out, "failed"));
 }
 
+/* A one-line LIBSVM file with index 999,999,991 became a 4 GB dense row (fuzz_libsvm found it): refused. */
+static void test_libsvm_huge_index(void) {
+  write_file("huge.svm", "+1 999999991:90\n");
+  CU_ASSERT_EQUAL(run(60, "data info libsvm:huge.svm"), 2);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "huge.svm:1: index 999999991: the learners take dense rows of at most 1048576"));
+}
+
 static void test_cleanup(void) {
   char cmd[128];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -178,6 +185,7 @@ static const tb_test_case cases[] = {{"setup", test_setup},
                                      {"many_parameters", test_many_parameters},
                                      {"damaged_results_bounded", test_damaged_results_bounded},
                                      {"report_near_dbl_max", test_report_near_dbl_max},
+                                     {"libsvm_huge_index", test_libsvm_huge_index},
                                      {"cleanup", test_cleanup},
                                      {NULL, NULL}};
 TB_TEST_MAIN("bad_input", cases)
