@@ -10,9 +10,18 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Writes data to the file named by slot (0, 1: two files per process) and returns its path; NULL on failure. */
+static char fuzz_paths[2][64];
+
+static void fuzz_cleanup(void) {
+  for (int i = 0; i < 2; i++)
+    if (fuzz_paths[i][0]) remove(fuzz_paths[i]);
+}
+
+/* Writes data to the file named by slot (0, 1: two files per process, removed at exit) and returns its path; NULL
+ * on failure. */
 static const char *fuzz_file(int slot, const uint8_t *data, size_t size) {
-  static char paths[2][64];
+  char (*paths)[64] = fuzz_paths;
+  if (!paths[0][0] && !paths[1][0]) atexit(fuzz_cleanup);
   if (!paths[slot][0]) snprintf(paths[slot], sizeof paths[slot], "/tmp/tb_fuzz_%d_%d", (int)getpid(), slot);
   FILE *f = fopen(paths[slot], "wb");
   if (!f) return NULL;
