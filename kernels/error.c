@@ -31,10 +31,14 @@ const char *tb_strerror(int rc) {
 }
 
 int tb_error_set(int rc, const char *fmt, ...) {
+  /* Format into a local buffer first: callers may pass tb_error_detail() itself as an argument
+   * ("%s: %s", path, tb_error_detail()), and vsnprintf with an overlapping source is undefined. */
+  char msg[TB_DETAIL_MAX];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(tb_detail, sizeof tb_detail, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  memcpy(tb_detail, msg, sizeof tb_detail);
   tb_detail_code = rc;
   return rc;
 }

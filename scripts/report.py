@@ -68,7 +68,8 @@ class Report:
         except Exception as ex:  # noqa: BLE001 - a report section must not take the whole report down
             self.failed.append("%s: %s" % (what, ex))
             skipped.append("%s: failed (%s: %s)" % (what, type(ex).__name__, ex))
-            traceback.print_exc(file=sys.stderr)
+            if os.environ.get("TB_REPORT_DEBUG"):  # the summary at the end names each failure in one line
+                traceback.print_exc(file=sys.stderr)
             return None
 
     # ---- study ---------------------------------------------------------------------------------------------------
@@ -403,9 +404,9 @@ def main(argv):
         print("tunebench report: /usr/bin/python3 lacks %s: run scripts/setup (installs python3-h5py, "
               "python3-matplotlib, python3-numpy, python3-scipy)" % ", ".join(MISSING), file=sys.stderr)
         return 2
-    if not os.path.exists(args.file):
-        print("tunebench report: %s: no such file" % args.file, file=sys.stderr)
-        return 2
+    if not os.path.exists(args.file):  # an I/O failure (exit 1), as the command's other unreadable files
+        print("tunebench report: %s: cannot open: No such file or directory" % args.file, file=sys.stderr)
+        return 1
     out = args.out or (args.file[:-3] if args.file.endswith(".h5") else args.file) + "-report"
     formats = [x.strip().lower() for x in args.format.split(",") if x.strip()]
     if not formats or any(x not in ("png", "pdf", "svg") for x in formats):
@@ -431,8 +432,9 @@ def main(argv):
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as ex:
-        print("tunebench report: cannot create the output directory %s: %s" % (out, ex), file=sys.stderr)
-        return 2
+        print("tunebench report: %s: cannot create the output directory: %s" % (out, ex.strerror or ex),
+              file=sys.stderr)
+        return 1
     RF.STRATEGIES[:] = sorted(set(x for e in study.experiments for x in e.strategy()))
     rep = Report(study, out)
     rep.write()

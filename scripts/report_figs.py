@@ -37,12 +37,29 @@ def save(fig, out_dir, name):
     return "%s.%s" % (base, FORMATS[0])
 
 
+# Values drawn beyond this magnitude are drawn at it: matplotlib's tick locator overflows on axis spans near
+# DBL_MAX (an objective printing 1.7e308 ended the figure with an IndexError). Only the drawing is clipped; the
+# tables keep the values, and the figure's title says when it happened.
+PLOT_MAX = 1e300
+
+
+def _clip(m):
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(m), np.clip(m, -PLOT_MAX, PLOT_MAX), m)
+
+
+def _clipped_note(ax):
+    return "; values beyond +-1e300 drawn at +-1e300" if getattr(ax, "_tb_clipped", False) else ""
+
+
 def _transform(e, m):
-    """Regret (>= 1e-12 so it shows on a log axis) when the optimum is known, else the values."""
+    """Regret (>= 1e-12 so it shows on a log axis) when the optimum is known, else the values; clipped to
+    +-PLOT_MAX for drawing."""
     if math.isnan(e.optimum):
-        return m, False
-    r = (e.optimum - m) if e.maximize[0] else (m - e.optimum)
-    return np.where(np.isfinite(r), np.maximum(r, 1e-12), np.nan), True
+        return _clip(m), False
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = (e.optimum - m) if e.maximize[0] else (m - e.optimum)
+    return _clip(np.where(np.isfinite(r), np.maximum(r, 1e-12), np.nan)), True
 
 
 def cd_diagram(e, fr, out_dir, blocks="repetitions"):

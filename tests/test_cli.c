@@ -72,7 +72,7 @@ static void test_data_info_csv_and_errors(void) {
   snprintf(args, sizeof args, "data info 'csv:%s'", path);
   CU_ASSERT_EQUAL(cli_run(args, out, sizeof out), 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "ragged.csv:3")); /* file and line */
-  CU_ASSERT_EQUAL(cli_run("data info 'csv:/nonexistent/x.csv'", out, sizeof out), 2);
+  CU_ASSERT_EQUAL(cli_run("data info 'csv:/nonexistent/x.csv'", out, sizeof out), 1); /* I/O: a failure, not usage */
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "/nonexistent/x.csv"));
   CU_ASSERT_EQUAL(cli_run("data info 'nosuchkind:abc'", out, sizeof out), 2);
   CU_ASSERT_EQUAL(cli_run("data info 'gen:classification?n=10&bogus=1'", out, sizeof out), 2);

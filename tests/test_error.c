@@ -63,7 +63,19 @@ static void test_long_detail_truncated(void) {
   CU_ASSERT(strlen(tb_error_detail()) < 1024);
 }
 
-static const tb_test_case cases[] = {{"strerror", test_strerror},
+/* Issue 21: callers wrap the current detail into a new one ("%s: %s", where, tb_error_detail()). The source and
+ * the destination were the same buffer (undefined; glibc garbled it): the result must be the exact concatenation. */
+static void test_set_from_own_detail(void) {
+  tb_error_set(TB_ERR_FORMAT, "line 3: bad value");
+  tb_error_set(TB_ERR_FORMAT, "suite.yaml: %s (see docs)", tb_error_detail());
+  CU_ASSERT_STRING_EQUAL(tb_error_detail(), "suite.yaml: line 3: bad value (see docs)");
+  tb_error_set(TB_ERR_IO, "%s%s", tb_error_detail(), tb_error_detail());
+  CU_ASSERT_STRING_EQUAL(tb_error_detail(),
+                         "suite.yaml: line 3: bad value (see docs)suite.yaml: line 3: bad value (see docs)");
+}
+
+static const tb_test_case cases[] = {{"set_from_own_detail", test_set_from_own_detail},
+                                     {"strerror", test_strerror},
                                      {"detail_and_try", test_detail_and_try},
                                      {"per_thread", test_per_thread},
                                      {"long_detail_truncated", test_long_detail_truncated},

@@ -129,6 +129,9 @@ static void test_command_failures(void) {
       {"kill.sh", "echo dying >&2\nkill -9 $$", 0, TB_TRIAL_FAILED, "killed by signal 9"},
       {"novalue.sh", "echo step=1 value=2", 0, TB_TRIAL_FAILED, "no final value"},
       {"nan.sh", "echo value=nan", 0, TB_TRIAL_DIVERGED, "is nan"},
+      /* issue 21: a malformed number is never credited as its numeric prefix */
+      {"garbled.sh", "echo value=1.5abc", 0, TB_TRIAL_FAILED, "'value=1.5abc' is not a number"},
+      {"garbled_step.sh", "echo step=1x value=2\necho value=1", 0, TB_TRIAL_FAILED, "'step=1x' is not a number"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     tb_objective *o = cmd(sp, script(cases[i].name, cases[i].body), cases[i].timeout, 0, NULL);

@@ -311,8 +311,8 @@ static void test_bad_input(void) {
   CU_ASSERT_EQUAL(run(NULL, args), 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(text, "not an HDF5 file"));
   snprintf(args, sizeof args, "report %s/missing.h5", dir);
-  CU_ASSERT_EQUAL(run(NULL, args), 2);
-  CU_ASSERT_PTR_NOT_NULL(strstr(text, "no such file"));
+  CU_ASSERT_EQUAL(run(NULL, args), 1); /* I/O: a failure, not usage (issue 21) */
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "missing.h5: cannot open: No such file"));
   CU_ASSERT_EQUAL(run(NULL, "report"), 2);
   CU_ASSERT_PTR_NOT_NULL(strstr(text, "usage: tunebench report"));
   CU_ASSERT_EQUAL(run(NULL, "report a.h5 b.h5"), 2);
@@ -326,7 +326,9 @@ static void test_bad_input(void) {
   fputs("raise ImportError('hidden by test_report')\n", f);
   fclose(f);
   snprintf(env, sizeof env, "PYTHONPATH=%s", dir);
-  snprintf(args, sizeof args, "report %s", path);
+  snprintf(args, sizeof args, "data dump 'gen:classification?n=20' --out %s/d.h5", dir); /* a readable HDF5 file */
+  CU_ASSERT_EQUAL(run(NULL, args), 0);
+  snprintf(args, sizeof args, "report %s/d.h5", dir);
   CU_ASSERT_EQUAL(run(env, args), 2);
   char *o = text;
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "h5py"));

@@ -95,12 +95,24 @@ static const struct { const char *file, *where, *phrase; } bad[] = {
     {"type_mismatch.yaml", "6:18", "declared float"},
     {"regression_accuracy.yaml", "6:14", "does not apply to dataset friedman1"},
     {"not_a_list.yaml", "3:13", "expected a list"},
-    {"duplicate_key.yaml", "5:1", "duplicate key"},
+    {"duplicate_key.yaml", "5:1", "duplicate key 'name' (first at line 1, column 1)"},
     {"bad_choice.yaml", "6:29", "unknown choice 'tahn' (did you mean 'tanh'"},
     {"cmaes_categorical.yaml", "8:26", "CMA-ES handles float and int parameters only"},
     {"bad_when.yaml", "6:16", "'nesterov' is not a value of opt"},
     {"empty.yaml", "1:1", "empty"},
     {"no_budget.yaml", "3:15", "has no budget"},
+    /* issue 21: bad input that loaded before */
+    {"nul_byte.yaml", "5:12", "a NUL byte (at byte 99)"},
+    {"second_document.yaml", "6:1", "a second YAML document"},
+    {"zero_total.yaml", "4:29", "budget.total: 0 leaves no budget"},
+    {"zero_wall_clock.yaml", "6:15", "budget.wall_clock: 0 s leaves no time"},
+    {"zero_memory.yaml", "5:16", "memory_budget: 0 bytes"},
+    {"step_over_range.yaml", "5:44", "step 50 is larger than the range [1, 10]"},
+    {"int_bounds_2p63.yaml", "5:34", "int bounds must lie within +-2^52"},
+    {"when_float_parent.yaml", "6:16", "parent 'lr' is a float parameter"},
+    {"fidelity_too_large.yaml", "5:38", "at most 10000 epochs"},
+    {"too_many_params.yaml", "5:5", "501 parameters: at most 500 per space"},
+    {"invalid_utf8.yaml", "5:2", "byte 0x8f (at byte 89) is not UTF-8"}, /* libfyaml looped forever on it */
 };
 
 static void test_bad_suites(void) {

@@ -11,9 +11,22 @@
 /* Exit codes of the command. */
 enum { TB_EXIT_OK = 0, TB_EXIT_FAILURE = 1, TB_EXIT_USAGE = 2 };
 
-/* Prints "tunebench: <what>: <detail of the last library error>" to stderr and returns the exit code that fits
- * the error code (bad input or unsupported device: 2, other failures: 1). */
+/* Prints "tunebench <what>: <detail of the last library error>" to stderr and returns the exit code that fits
+ * the error code (bad input or unsupported device: 2; I/O errors and other failures: 1). */
 int tb_cli_fail(int rc, const char *what);
+
+/* cli_usage.c: the one table of usage lines (name as typed: "run", "data info", "bench samplers"). */
+typedef struct tb_cli_command {
+  const char *name, *synopsis, *summary; /* synopsis: without "tunebench "; may span lines */
+} tb_cli_command;
+const tb_cli_command *tb_cli_commands(void); /* NULL-name terminated */
+const tb_cli_command *tb_cli_command_find(const char *name);
+/* "usage: tunebench <synopsis>" of name (every "bench ..." for "bench") on f. */
+void tb_cli_usage_print(FILE *f, const char *name);
+/* 1 when an argument is --help or -h. */
+int tb_cli_help_wanted(int argc, char **argv);
+/* "tunebench <name>: <message>" and the usage of name on stderr; returns TB_EXIT_USAGE. */
+int tb_cli_usage_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Each subcommand gets argv after its name ("data info X" -> argc 2, {"info", "X"}). */
 int tb_cli_data(int argc, char **argv);
@@ -35,6 +48,8 @@ int tb_cli_bench_fused(int argc, char **argv); /* cli_bench_fused.c: `bench fuse
 int tb_cli_run(int argc, char **argv);
 /* cli_list.c: `list` (learners and their hyperparameters, samplers, schedulers, datasets, functions, suites) */
 int tb_cli_list(int argc, char **argv);
+/* cli_list_json.c: `list --format json` (the built-in suites from suites_dir). */
+int tb_cli_list_json(const char *suites_dir);
 
 /* cli_learner.c: the set-up `train` and `bench latency` share. Step 1 (config): the learner, its declared space and
  * the configuration (defaults, then the --set values parents first, then checked). Step 2 (data): the device

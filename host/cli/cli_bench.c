@@ -405,13 +405,10 @@ static int check_options(const bench_opts *o) {
 }
 
 static int usage_err(const char *fmt, const char *arg) {
-  fprintf(stderr, "tunebench: bench: ");
+  fprintf(stderr, "tunebench bench: ");
   fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\nusage: tunebench bench samplers [--function NAME ...] [--sampler NAME ...] [--trials N] "
-                  "[--seeds K]\n                               [--timing T1,T2,...] [--timing-budget [SAMPLER=]S ...]\n"
-                  "                               [--timing-max SAMPLER=T ...] "
-                  "[--format table|json]\n                               [--option SAMPLER:NAME=VALUE ...]\n"
-                  "       tunebench bench eval --function NAME --x V1,V2,... [--seed S]\n");
+  fputc('\n', stderr);
+  tb_cli_usage_print(stderr, "bench");
   return TB_EXIT_USAGE;
 }
 
@@ -574,7 +571,7 @@ static int bench_eval(int argc, char **argv) {
   }
   if (n != f->dim) {
     free(x);
-    fprintf(stderr, "tunebench: bench eval: %s takes %d values, --x has %d\n", f->name, f->dim, n);
+    fprintf(stderr, "tunebench bench eval: %s takes %d values, --x has %d\n", f->name, f->dim, n);
     return TB_EXIT_USAGE;
   }
   int rc = tb_testfn_eval_seeded(f, (uint64_t)seed, x, v);
@@ -588,5 +585,6 @@ static int bench_eval(int argc, char **argv) {
 int tb_cli_bench(int argc, char **argv) {
   if (argc >= 1 && !strcmp(argv[0], "samplers")) return bench_samplers(argc - 1, argv + 1);
   if (argc >= 1 && !strcmp(argv[0], "eval")) return bench_eval(argc - 1, argv + 1);
-  return usage_err("unknown or missing subcommand '%s' (samplers, eval)", argc >= 1 ? argv[0] : "");
+  return usage_err("unknown or missing subcommand '%s' (samplers, eval, store, fused, latency)",
+                   argc >= 1 ? argv[0] : "");
 }

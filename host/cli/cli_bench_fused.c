@@ -21,10 +21,6 @@
 #include "tb_model.h"
 
 #define FB_MAX_K 16
-#define FB_USAGE                                                                                                   \
-  "usage: tunebench bench fused [--k 8,32,128] [--epochs N] [--data SPEC] [--device D] [--rows N] [--valid N] "    \
-  "[--repeats N] [--threads N]"
-
 typedef struct {
   int ks[FB_MAX_K], n_k, epochs, repeats, threads;
   long rows, valid;
@@ -134,7 +130,7 @@ static int fb_run(const fb_opts *o) {
 
   TB_TRY(tb_device_parse(o->device, &req));
   TB_TRY(tb_device_resolve(&req, &dev, notice, sizeof notice));
-  if (notice[0]) fprintf(stderr, "tunebench: %s\n", notice);
+  if (notice[0]) fprintf(stderr, "tunebench bench fused: %s\n", notice);
   TB_TRY(tb_data_load(o->data, &ds));
   if (ds->task != TB_TASK_CLASSIFICATION) TB_FAIL(TB_ERR_INVALID, "bench fused: %s is not a classification set", o->data);
   if ((size_t)(o->rows + o->valid) > ds->n_rows)
@@ -219,13 +215,8 @@ int tb_cli_bench_fused(int argc, char **argv) {
   long v;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-      puts(FB_USAGE);
-      return TB_EXIT_OK;
-    }
     if (!val) {
-      fprintf(stderr, "tunebench bench fused: %s needs a value\n%s\n", a, FB_USAGE);
-      return TB_EXIT_USAGE;
+      return tb_cli_usage_error("bench fused", "%s needs a value", a);
     }
     i++;
     if (!strcmp(a, "--k")) {
@@ -252,8 +243,7 @@ int tb_cli_bench_fused(int argc, char **argv) {
     else if (!strcmp(a, "--data")) o.data = val;
     else if (!strcmp(a, "--device")) o.device = val;
     else {
-      fprintf(stderr, "tunebench bench fused: bad option or value '%s %s'\n%s\n", a, val, FB_USAGE);
-      return TB_EXIT_USAGE;
+      return tb_cli_usage_error("bench fused", "bad option or value '%s %s'", a, val);
     }
   }
   int rc = fb_run(&o);

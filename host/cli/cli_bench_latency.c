@@ -16,10 +16,6 @@
 #include "tb_error.h"
 #include "tb_model.h"
 
-#define LAT_USAGE                                                                                                     \
-  "usage: tunebench bench latency --learner NAME --data SPEC [--set key=value ...] [--units N] [--batch N] "         \
-  "[--runs N] [--warmup N] [--device D] [--seed N]"
-
 typedef struct {
   const char *learner, *data, *device;
   const char *sets[TB_CLI_MAX_SETS];
@@ -126,15 +122,12 @@ int tb_cli_bench_latency(int argc, char **argv) {
     else if (!strcmp(a, "--seed") && !lat_int(v, 0, 2147483647L, &seed)) o.seed = (unsigned long long)seed;
     else ok = 0;
     if (!ok) {
-      fprintf(stderr, "tunebench: bench latency: bad argument '%s'%s (" LAT_USAGE ")\n", a,
-              v ? "" : " (missing value?)");
-      return TB_EXIT_USAGE;
+      return tb_cli_usage_error("bench latency", "bad argument '%s'%s", a, v ? "" : " (missing value?)");
     }
     i++;
   }
   if (!o.learner || !o.data) {
-    fprintf(stderr, "tunebench: bench latency: --learner and --data are required (" LAT_USAGE ")\n");
-    return TB_EXIT_USAGE;
+    return tb_cli_usage_error("bench latency", "--learner and --data are required");
   }
   int rc = lat_run(&o);
   return rc < 0 ? tb_cli_fail(rc, "bench latency") : TB_EXIT_OK;

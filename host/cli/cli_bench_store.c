@@ -183,10 +183,7 @@ int tb_cli_bench_store(int argc, char **argv) {
       }
       if (n_threads < 1) return fputs("tunebench bench store: --threads W,W,... with 1 <= W <= 256\n", stderr), TB_EXIT_USAGE;
     } else {
-      fputs("usage: tunebench bench store [--trials N] [--curve-points M] [--threads W,W,...] [--dir D]\n"
-            "                             [--mode all|fsync|group|nosync]\n"
-            "       tunebench bench store --replay FILE.h5 [--dir D]\n", stderr);
-      return TB_EXIT_USAGE;
+      return tb_cli_usage_error("bench store", "bad argument '%s'%s", argv[i], i + 1 < argc ? "" : " (missing value?)");
     }
   }
   if (n < 1 || m < 0) return fputs("tunebench bench store: --trials >= 1, --curve-points >= 0\n", stderr), TB_EXIT_USAGE;

@@ -83,7 +83,7 @@ static int run_check(const check_opts *o) {
 
   TB_TRY(tb_device_parse(o->device, &req));
   TB_TRY(tb_device_resolve(&req, &dev, notice, sizeof notice));
-  if (notice[0]) fprintf(stderr, "tunebench: %s\n", notice);
+  if (notice[0]) fprintf(stderr, "tunebench check: %s\n", notice);
   TB_TRY(tb_data_load(o->data, &ds));
   if (ds->task != TB_TASK_CLASSIFICATION)
     TB_FAIL(TB_ERR_INVALID, "check: %s is a regression dataset; the check trains a classifier", o->data);
@@ -195,9 +195,8 @@ int tb_cli_check(int argc, char **argv) {
     else if (!strcmp(a, "--batch") && v && !parse_int(v, 1, 65536, &n)) { o.batch = (int)n; i++; }
     else if (!strcmp(a, "--seed") && v && !parse_int(v, 0, 2147483647L, &n)) { o.seed = (unsigned long long)n; i++; }
     else {
-      fprintf(stderr, "tunebench: check: bad argument '%s'%s (usage: tunebench check [--data SPEC] "
-              "[--device D] [--epochs 1..1000] [--batch 1..65536] [--seed N])\n", a, v ? "" : " (missing value?)");
-      return TB_EXIT_USAGE;
+      return tb_cli_usage_error("check", "bad argument '%s'%s (--epochs 1..1000, --batch 1..65536)", a,
+                                v ? "" : " (missing value?)");
     }
   }
   int rc = run_check(&o);

@@ -7,14 +7,13 @@
 
 int tb_cli_fail(int rc, const char *what) {
   const char *detail = tb_error_detail();
-  fprintf(stderr, "tunebench: %s: %s\n", what, detail[0] ? detail : tb_strerror(rc));
+  fprintf(stderr, "tunebench %s: %s\n", what, detail[0] ? detail : tb_strerror(rc));
   switch (rc) {
   case TB_ERR_INVALID:
   case TB_ERR_FORMAT:
   case TB_ERR_NOT_FOUND:
   case TB_ERR_RANGE:
   case TB_ERR_UNSUPPORTED:
-  case TB_ERR_IO:
     return TB_EXIT_USAGE;
   default:
     return TB_EXIT_FAILURE;

@@ -141,9 +141,6 @@ static int dump_frac(const char *s, double *out) {
   return 0;
 }
 
-#define DUMP_USAGE                                                                                                    \
-  "usage: tunebench data dump SPEC --out FILE.h5 [--seed N] [--valid-frac F] [--test-frac F] [--raw]"
-
 static int data_dump(int argc, char **argv) {
   dump_opts o = {.split = tb_split_spec_default()};
   for (int i = 0; i < argc; i++) {
@@ -167,14 +164,12 @@ static int data_dump(int argc, char **argv) {
     else if (!strcmp(a, "--test-frac")) ok = !dump_frac(v, &o.split.test_frac);
     else ok = 0;
     if (!ok) {
-      fprintf(stderr, "tunebench: data dump: bad argument '%s'%s (" DUMP_USAGE ")\n", a, v ? "" : " (missing value?)");
-      return TB_EXIT_USAGE;
+      return tb_cli_usage_error("data dump", "bad argument '%s'%s", a, v ? "" : " (missing value?)");
     }
     i++;
   }
   if (!o.spec || !o.out) {
-    fprintf(stderr, "tunebench: data dump: SPEC and --out are required (" DUMP_USAGE ")\n");
-    return TB_EXIT_USAGE;
+    return tb_cli_usage_error("data dump", "SPEC and --out are required");
   }
   int rc = dump_run(&o);
   return rc < 0 ? tb_cli_fail(rc, "data dump") : TB_EXIT_OK;
@@ -182,13 +177,9 @@ static int data_dump(int argc, char **argv) {
 
 int tb_cli_data(int argc, char **argv) {
   if (argc >= 1 && !strcmp(argv[0], "info")) {
-    if (argc != 2) {
-      fprintf(stderr, "tunebench: usage: tunebench data info SPEC (one SPEC; see tunebench --help)\n");
-      return TB_EXIT_USAGE;
-    }
+    if (argc != 2) return tb_cli_usage_error("data info", "one SPEC, got %d arguments", argc - 1);
     return data_info(argv[1]);
   }
   if (argc >= 1 && !strcmp(argv[0], "dump")) return data_dump(argc - 1, argv + 1);
-  fprintf(stderr, "tunebench: usage: tunebench data info SPEC | tunebench data dump SPEC --out FILE.h5 [...]\n");
-  return TB_EXIT_USAGE;
+  return tb_cli_usage_error("data", "unknown or missing subcommand '%s' (info, dump)", argc >= 1 ? argv[0] : "");
 }

@@ -16,8 +16,7 @@ int tb_cli_device(int argc, char **argv) {
     else if (!strncmp(argv[i], "--device=", 9))
       want = argv[i] + 9;
     else {
-      fprintf(stderr, "tunebench: device: unknown argument '%s' (usage: tunebench device [--device D])\n", argv[i]);
-      return TB_EXIT_USAGE;
+      return tb_cli_usage_error("device", "unknown argument '%s'", argv[i]);
     }
   }
   tb_device req, dev;
@@ -28,7 +27,7 @@ int tb_cli_device(int argc, char **argv) {
   printf("CUDA devices  %d\n", tb_backend_cuda_device_count());
   rc = tb_device_resolve(&req, &dev, notice, sizeof notice);
   if (rc < 0) return tb_cli_fail(rc, "device");
-  if (notice[0]) fprintf(stderr, "tunebench: %s\n", notice);
+  if (notice[0]) fprintf(stderr, "tunebench device: %s\n", notice);
   tb_backend *be = NULL;
   rc = tb_backend_open(&dev, &be);
   if (rc < 0) return tb_cli_fail(rc, "device");

@@ -78,7 +78,7 @@ int tb_cli_learner_data(const tb_cli_learner_opts *o, tb_cli_learner *c) {
   char notice[256];
   TB_TRY(tb_device_parse(o->device, &req));
   TB_TRY(tb_device_resolve(&req, &dev, notice, sizeof notice));
-  if (notice[0]) fprintf(stderr, "tunebench: %s\n", notice);
+  if (notice[0]) fprintf(stderr, "tunebench %s: %s\n", o->what, notice);
   TB_TRY(tb_data_load(o->data, &c->ds));
   if (!tb_learner_supports(c->L, c->ds->task))
     TB_FAIL(TB_ERR_INVALID, "%s does not do %s (dataset %s)", o->learner,

@@ -85,11 +85,12 @@ static void list_suites(void) {
 }
 
 int tb_cli_list(int argc, char **argv) {
-  (void)argv;
-  if (argc > 0) {
-    fprintf(stderr, "usage: tunebench list\n");
-    return TB_EXIT_USAGE;
-  }
+  if (argc == 2 && !strcmp(argv[0], "--format") && !strcmp(argv[1], "json")) return tb_cli_list_json(TB_SUITES_DIR);
+  if (argc == 2 && !strcmp(argv[0], "--format") && strcmp(argv[1], "text"))
+    return tb_cli_usage_error("list", "--format '%s': text or json", argv[1]);
+  if (argc > 0 && !(argc == 2 && !strcmp(argv[0], "--format")))
+    return tb_cli_usage_error("list", "unknown argument '%s'%s", argv[0],
+                              argc == 1 && !strcmp(argv[0], "--format") ? " (missing value?)" : "");
   printf("learners (hyperparameter, type, range or choices, default, help):\n");
   for (const tb_learner *const *L = tb_learners(); *L; L++) {
     printf("  %s (fidelity: %s)\n", tb_learner_name(*L), tb_learner_fidelity_unit(*L));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tb_h5.h"
 
 #ifndef TB_SCRIPTS_DIR
 #define TB_SCRIPTS_DIR "scripts"
@@ -18,47 +19,27 @@
 
 #define TB_REPORT_PYTHON "/usr/bin/python3"
 
-static void report_usage(FILE *f) {
-  fputs("usage: tunebench report FILE.h5 [--out DIR] [--format png,pdf,svg]\n"
-        "  writes DIR/report.md and its figures (default DIR: FILE-report beside FILE.h5; default format png, each\n"
-        "  figure in every format given, the Markdown links the first); see docs/report.md\n",
-        f);
-}
-
 int tb_cli_report(int argc, char **argv) {
   const char *file = NULL, *out = NULL, *format = NULL;
   for (int i = 0; i < argc; i++) {
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      report_usage(stdout);
-      return TB_EXIT_OK;
-    }
     if (!strcmp(argv[i], "--out")) {
-      if (i + 1 >= argc) {
-        fputs("tunebench report: --out needs a directory\n", stderr);
-        return TB_EXIT_USAGE;
-      }
+      if (i + 1 >= argc) return tb_cli_usage_error("report", "--out needs a directory");
       out = argv[++i];
     } else if (!strcmp(argv[i], "--format")) {
-      if (i + 1 >= argc) {
-        fputs("tunebench report: --format needs a list such as png,pdf,svg\n", stderr);
-        return TB_EXIT_USAGE;
-      }
+      if (i + 1 >= argc) return tb_cli_usage_error("report", "--format needs a list such as png,pdf,svg");
       format = argv[++i];
     } else if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(stderr, "tunebench report: unknown option '%s'\n", argv[i]);
-      report_usage(stderr);
-      return TB_EXIT_USAGE;
+      return tb_cli_usage_error("report", "unknown option '%s'", argv[i]);
     } else if (file) {
-      fprintf(stderr, "tunebench report: one results file only ('%s' and '%s')\n", file, argv[i]);
-      return TB_EXIT_USAGE;
+      return tb_cli_usage_error("report", "one results file only ('%s' and '%s')", file, argv[i]);
     } else {
       file = argv[i];
     }
   }
-  if (!file) {
-    report_usage(stderr);
-    return TB_EXIT_USAGE;
-  }
+  if (!file) return tb_cli_usage_error("report", "which results file? (FILE.h5)");
+  /* h5py retries a damaged metadata block for minutes: the file is read whole here first, in bounded time */
+  int rc = tb_h5_check(file);
+  if (rc < 0) return tb_cli_fail(rc, "report");
   if (access(TB_REPORT_PYTHON, X_OK) != 0) {
     fprintf(stderr, "tunebench report: %s not found: the report needs Debian's python3 with python3-h5py and "
                     "python3-matplotlib (run scripts/setup)\n", TB_REPORT_PYTHON);

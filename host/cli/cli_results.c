@@ -3,6 +3,7 @@
  * cli_export.c). Reads files with host/data/h5.c only (SWMR: works while a study runs). Not here: the layout
  * (store_h5.c). Tested by tests/test_cli_results.c. */
 #include <math.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,22 +29,23 @@ static int export_cmd(int argc, char **argv) {
     else if (!strcmp(argv[i], "--table") && i + 1 < argc) table = argv[++i];
     else if (!strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
     else if (!file && argv[i][0] != '-') file = argv[i];
-    else return fprintf(stderr, "tunebench export: unexpected argument '%s'\n", argv[i]), TB_EXIT_USAGE;
+    else return tb_cli_usage_error("export", "unexpected argument '%s'%s", argv[i],
+                                   argv[i][0] == '-' && i + 1 == argc ? " (missing value?)" : "");
   }
   int json = fmt && !strcmp(fmt, "json");
   char probe[256];
-  if (!file || !fmt || (!json && strcmp(fmt, "csv")) || !table_of(table, "x", probe, sizeof probe)) {
-    fputs("usage: tunebench export FILE.h5 --format csv|json [--table trials|curves|lineage|pareto|memory] "
-          "[--out PATH]\n", stderr);
-    return TB_EXIT_USAGE;
-  }
+  if (!file) return tb_cli_usage_error("export", "which results file? (FILE.h5)");
+  if (!fmt) return tb_cli_usage_error("export", "--format is required (csv or json)");
+  if (!json && strcmp(fmt, "csv")) return tb_cli_usage_error("export", "--format '%s': csv or json", fmt);
+  if (!table_of(table, "x", probe, sizeof probe))
+    return tb_cli_usage_error("export", "--table '%s': trials, curves, lineage, pareto or memory", table);
   tb_h5_file *f;
   int rc = tb_h5_open_live(file, &f);
   if (rc < 0) return tb_cli_fail(rc, "export");
   char **exps = NULL;
   size_t ne = 0;
   FILE *o = out ? fopen(out, "w") : stdout;
-  if (!o) rc = tb_error_set(TB_ERR_IO, "%s: cannot write", out);
+  if (!o) rc = tb_error_set(TB_ERR_IO, "%s: cannot write: %s", out, strerror(errno));
   if (rc == TB_OK) rc = tb_h5_children(f, "/experiments", &exps, &ne);
   if (rc == TB_OK) rc = tb_cli_export_tables(f, table, exps, ne, json, o); /* cli_export.c */
   if (o && o != stdout && fclose(o) && rc == TB_OK) rc = tb_error_set(TB_ERR_IO, "%s: write failed", out);
@@ -53,7 +55,7 @@ static int export_cmd(int argc, char **argv) {
 }
 
 static int inspect_cmd(int argc, char **argv) {
-  if (argc != 1) return fputs("usage: tunebench inspect FILE.h5\n", stderr), TB_EXIT_USAGE;
+  if (argc != 1) return tb_cli_usage_error("inspect", "one results file (FILE.h5), got %d arguments", argc);
   tb_h5_file *f;
   int rc = tb_h5_open_live(argv[0], &f);
   if (rc < 0) return tb_cli_fail(rc, "inspect");

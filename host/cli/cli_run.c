@@ -21,13 +21,6 @@
 #define TB_SUITES_DIR "suites"
 #endif
 
-static int usage(void) {
-  fputs("usage: tunebench run SUITE [--out FILE.h5] [--device D] [--jobs N] [--seed N] [--resume] [--force] "
-        "[--dry-run] [--no-report] [--report-dir DIR]\n  SUITE: a suite file, or a built-in suite name (tunebench "
-        "list)\n  the report goes to DIR (default: the suite's report.dir, else FILE-report beside FILE.h5)\n",
-        stderr);
-  return TB_EXIT_USAGE;
-}
 
 static int parse_long(const char *opt, const char *v, long lo, long hi, long *out) {
   char *end;
@@ -97,7 +90,7 @@ static int dry_run(const tb_suite *s, const char *out, int no_report) {
     tb_suite_experiment_get(s, e, &ex);
     if (ex.learner) {
       int rc = estimate(&ex, info, sizeof info);
-      if (rc < 0) return tb_cli_fail(rc, ex.name);
+      if (rc < 0) return tb_error_prefix(rc, "%s: ", ex.name), tb_cli_fail(rc, "run");
     } else if (ex.function) {
       snprintf(info, sizeof info, "test function, %d dimensions", ex.function->dim);
     } else {
@@ -159,15 +152,13 @@ int tb_cli_run(int argc, char **argv) {
     else if (!strcmp(a, "--no-report")) o.no_report = 1;
     else if (!strcmp(a, "--report-dir") && i + 1 < argc) o.report_dir = argv[++i];
     else if (a[0] == '-') {
-      fprintf(stderr, "tunebench run: unknown option '%s'\n", a);
-      return usage();
+      return tb_cli_usage_error("run", "unknown option '%s'%s", a, i + 1 == argc ? " (or a missing value)" : "");
     } else if (!o.suite) o.suite = a;
     else {
-      fprintf(stderr, "tunebench run: more than one suite ('%s', '%s')\n", o.suite, a);
-      return usage();
+      return tb_cli_usage_error("run", "more than one suite ('%s', '%s')", o.suite, a);
     }
   }
-  if (!o.suite) return usage();
+  if (!o.suite) return tb_cli_usage_error("run", "which suite? (a file, or a built-in name: tunebench list)");
   if (o.resume && o.force) {
     fprintf(stderr, "tunebench run: --resume continues a results file and --force replaces it: give one\n");
     return TB_EXIT_USAGE;

@@ -193,16 +193,12 @@ int tb_cli_train(int argc, char **argv) {
     else if (!strcmp(a, "--test-frac") && !parse_frac(v, &o.test_frac)) {}
     else ok = 0;
     if (!ok) {
-      fprintf(stderr, "tunebench: train: bad argument '%s'%s (usage: tunebench train --learner NAME --data SPEC "
-              "[--set key=value ...] [--device D] [--seed N] [--split-seed N] [--no-stratify] [--units N] "
-              "[--valid-frac F] [--test-frac F])\n", a,
-              v ? "" : " (missing value?)");
-      return TB_EXIT_USAGE;
+      return tb_cli_usage_error("train", "bad argument '%s'%s", a, v ? "" : " (missing value?)");
     }
     i++;
   }
   if (!o.learner || !o.data) {
-    fprintf(stderr, "tunebench: train: --learner and --data are required (learners: ");
+    fprintf(stderr, "tunebench train: --learner and --data are required (learners: ");
     list_learners(stderr);
     fprintf(stderr, ")\n");
     return TB_EXIT_USAGE;

@@ -1,6 +1,6 @@
 /* main.c: the `tunebench` command: global options and the dispatch to the subcommands (the other files here).
- * Exit codes: 0 success, 1 a failure while running, 2 bad usage or input (unknown command, bad SPEC, a device
- * that is not available). Tested by tests/test_cli.c. */
+ * Exit codes: 0 success, 1 a failure while running or an unreadable / unwritable file, 2 bad usage or input
+ * (unknown command, bad SPEC, a device that is not available). `CMD --help` prints CMD's usage (cli_usage.c). Tested by tests/test_cli.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -11,29 +11,18 @@
 #include "tb_error.h"
 
 static void usage(FILE *f) {
-  fputs("usage: tunebench [--version] [--help] <command> [<args>]\n"
+  fputs("usage: tunebench [--version] [--help] <command> [<args>]      (tunebench <command> --help: its usage)\n"
         "\n"
-        "commands:\n"
-        "  data info SPEC             load a dataset and print rows, features, classes and class balance,\n"
-        "                             memory and a checksum of the loaded data\n"
-        "  device [--device D]        show the compute devices this build can use (D: auto, cpu, cuda, cuda:N)\n"
-        "  check [--data SPEC] [--device D] [--epochs N] [--batch N] [--seed N]\n"
-        "                             end-to-end check: trains a softmax regression through the backend ops\n"
-        "                             (default: fashion-mnist, 3 epochs, batch 128, Adam 1e-3)\n"
-        "  train --learner NAME --data SPEC [--set key=value ...] [--device D] [--seed N] [--units N]\n"
-        "        [--valid-frac F] [--test-frac F]\n"
-        "                             train one model (mlp, logreg, gbdt, forest), printing validation metrics\n"
-        "                             per epoch/round/tree, then test metrics, time, peak memory, parameters\n"
-        "  bench samplers|eval ...    sampler regret and cost per suggestion on test functions (scripts/bench/)\n"
-        "  inspect FILE.h5            a results file: experiments, trials by status, best per strategy, complete?\n"
-        "  export FILE.h5 --format csv|json [--table trials|curves|lineage|pareto|memory] [--out PATH]\n"
-        "  run SUITE [--out FILE.h5] [--device D] [--jobs N] [--seed N] [--resume] [--force] [--dry-run]\n"
-        "                             run a suite (a file, or a built-in name: tunebench list); docs/suites.md\n"
-        "  list                       learners and their hyperparameters, samplers, schedulers, datasets,\n"
-        "                             test functions, objectives, built-in suites\n"
-        "  report FILE.h5 [--out DIR]\n"
-        "                             Markdown summary and PNG figures of a study (docs/report.md)\n"
-        "\n"
+        "commands:\n",
+        f);
+  for (const tb_cli_command *c = tb_cli_commands(); c->name; c++) {
+    fputs("  ", f);
+    for (const char *p = c->synopsis; *p; p++) fputc(*p, f);
+    fputs("\n        ", f);
+    for (const char *p = c->summary; *p; p++) fputs(*p == '\n' ? "\n        " : (char[2]){*p, 0}, f);
+    fputc('\n', f);
+  }
+  fputs("\n"
         "dataset SPECs:\n"
         "  fashion-mnist[?part=train|test&n=N]      the Debian dataset-fashion-mnist package (n: first N rows)\n"
         "  csv:PATH[?label=COL&header=1]            COL: column name or 0-based index (default: last)\n"
@@ -44,8 +33,24 @@ static void usage(FILE *f) {
         "  gen:friedman1?n=&d=&noise=&seed=\n"
         "  gen:rectangles?n=&seed=     gen:convex?n=&seed=\n"
         "\n"
-        "exit status: 0 success, 1 failure, 2 bad usage or input.\n",
+        "exit status: 0 success, 1 failure (including unreadable or unwritable files), 2 bad usage or input.\n",
         f);
+}
+
+/* `tunebench CMD ... --help`: CMD's usage and summary on stdout. "data" and "bench" take their subcommand when
+ * it is known (else every data / bench command). */
+static int command_help(int argc, char **argv) {
+  char name[64];
+  snprintf(name, sizeof name, "%s", argv[1]);
+  if (argc > 2 && argv[2][0] != '-') {
+    char two[64];
+    snprintf(two, sizeof two, "%s %s", argv[1], argv[2]);
+    if (tb_cli_command_find(two)) snprintf(name, sizeof name, "%s", two);
+  }
+  tb_cli_usage_print(stdout, name);
+  const tb_cli_command *c = tb_cli_command_find(name);
+  if (c) printf("\n%s\n", c->summary);
+  return TB_EXIT_OK;
 }
 
 /* OpenMP worker threads that spin while idle starve concurrent trials (several workers, OpenBLAS, other
@@ -74,6 +79,10 @@ int main(int argc, char **argv) {
     usage(stdout);
     return TB_EXIT_OK;
   }
+  int known = 0;
+  for (const tb_cli_command *c = tb_cli_commands(); c->name; c++)
+    known |= !strncmp(c->name, cmd, strlen(cmd)) && (c->name[strlen(cmd)] == ' ' || !c->name[strlen(cmd)]);
+  if (known && tb_cli_help_wanted(argc - 2, argv + 2)) return command_help(argc, argv);
   if (!strcmp(cmd, "data")) return tb_cli_data(argc - 2, argv + 2);
   if (!strcmp(cmd, "device")) return tb_cli_device(argc - 2, argv + 2);
   if (!strcmp(cmd, "check")) return tb_cli_check(argc - 2, argv + 2);
@@ -86,6 +95,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "report")) return tb_cli_report(argc - 2, argv + 2);
   if (!strcmp(cmd, "run")) return tb_cli_run(argc - 2, argv + 2);
   if (!strcmp(cmd, "list")) return tb_cli_list(argc - 2, argv + 2);
-  fprintf(stderr, "tunebench: unknown command '%s' (commands: data, device, check, train, run, list, report, inspect, export, bench; see tunebench --help)\n", cmd);
+  fprintf(stderr, "tunebench: unknown command '%s' (commands: run, report, inspect, export, list, train, data, device, "
+          "check, bench; see tunebench --help)\n", cmd);
   return TB_EXIT_USAGE;
 }

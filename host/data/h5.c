@@ -1,4 +1,4 @@
-/* h5.c: the HDF5 wrapper declared in tb_h5.h; the only file of the project that includes <hdf5.h>. Reads numeric
+/* h5.c: the HDF5 wrapper declared in tb_h5.h; with h5_check.c, the only files that include <hdf5.h>. Reads numeric
  * datasets through HDF5's own type conversion (to native float, or to 64-bit integers then range-checked to int32)
  * and writes plain contiguous datasets. HDF5's automatic error printing is off: failures come back as TB_ERR_* with
  * the file, the dataset and HDF5's innermost message. For the results store: latest-format files and SWMR, groups,
@@ -6,6 +6,7 @@
  * Not here: compression, what the store's tables hold (store_h5.c). Tested by tests/test_data_load.c (good files,
  * missing dataset, wrong rank, string class, non-HDF5 file) and tests/test_store.c (tables, attributes, SWMR). */
 #include "tb_h5.h"
+#include "h5_impl.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -16,10 +17,10 @@
 
 #include "tb_error.h"
 
-struct tb_h5_file {
-  hid_t id;
-  char *path;
-};
+
+#ifndef TB_H5_READ_ATTEMPTS
+#define TB_H5_READ_ATTEMPTS 12
+#endif
 
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
   (void)n;
@@ -27,11 +28,21 @@ static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
   return 0;
 }
 
-/* HDF5's innermost error description of the failed call ("" if none), then clears its stack. */
-static const char *h5_msg(char buf[160]) {
+/* HDF5's innermost error description of the failed call ("" if none), then clears its stack. A system error
+ * ("unable to open file: name = ..., errno = 2, error message = 'No such file or directory', flags = ...") is
+ * cut to its message. */
+const char *tb_h5_errmsg(char buf[160]) {
   buf[0] = '\0';
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, buf);
   H5Eclear2(H5E_DEFAULT);
+  const char *m = strstr(buf, "error message = '");
+  if (m) {
+    m += strlen("error message = '");
+    const char *e = strchr(m, '\'');
+    size_t n = e ? (size_t)(e - m) : strlen(m);
+    memmove(buf, m, n);
+    buf[n] = '\0';
+  }
   return buf;
 }
 
@@ -66,9 +77,9 @@ int tb_h5_open(const char *path, tb_h5_file **out) {
   htri_t is = H5Fis_hdf5(path);
 #endif
   if (is == 0) return tb_error_set(TB_ERR_FORMAT, "%s: not an HDF5 file", path);
-  if (is < 0) return tb_error_set(TB_ERR_FORMAT, "%s: cannot read as HDF5: %s", path, h5_msg(msg));
+  if (is < 0) return tb_error_set(TB_ERR_FORMAT, "%s: cannot read as HDF5: %s", path, tb_h5_errmsg(msg));
   hid_t id = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (id < 0) return tb_error_set(TB_ERR_FORMAT, "%s: corrupt HDF5 file: %s", path, h5_msg(msg));
+  if (id < 0) return tb_error_set(TB_ERR_FORMAT, "%s: corrupt HDF5 file: %s", path, tb_h5_errmsg(msg));
   return wrap(path, id, out);
 }
 
@@ -77,7 +88,7 @@ int tb_h5_create(const char *path, tb_h5_file **out) {
   *out = NULL;
   h5_quiet();
   hid_t id = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (id < 0) return tb_error_set(TB_ERR_IO, "%s: cannot create HDF5 file: %s", path, h5_msg(msg));
+  if (id < 0) return tb_error_set(TB_ERR_IO, "%s: cannot create HDF5 file: %s", path, tb_h5_errmsg(msg));
   return wrap(path, id, out);
 }
 
@@ -85,7 +96,7 @@ int tb_h5_close(tb_h5_file *f) {
   if (!f) return TB_OK;
   char msg[160];
   int rc = TB_OK;
-  if (H5Fclose(f->id) < 0) rc = tb_error_set(TB_ERR_IO, "%s: closing failed: %s", f->path, h5_msg(msg));
+  if (H5Fclose(f->id) < 0) rc = tb_error_set(TB_ERR_IO, "%s: closing failed: %s", f->path, tb_h5_errmsg(msg));
   free(f->path);
   free(f);
   return rc;
@@ -100,14 +111,13 @@ static int open_dataset(tb_h5_file *f, const char *name, hid_t *dset, tb_h5_info
   memset(info, 0, sizeof *info);
   h5_quiet();
   htri_t exists = H5Lexists(f->id, name, H5P_DEFAULT);
-  if (exists <= 0) {
-    h5_msg(msg);
-    TB_FAIL(TB_ERR_NOT_FOUND, "%s: no dataset '%s'", f->path, name);
-  }
+  if (exists < 0) /* the path could not be walked: damaged metadata, not a missing name */
+    TB_FAIL(TB_ERR_FORMAT, "%s: damaged HDF5 file: cannot read '%s' (%s)", f->path, name, tb_h5_errmsg(msg));
+  if (exists == 0) TB_FAIL(TB_ERR_NOT_FOUND, "%s: no dataset '%s'", f->path, name);
   if ((*dset = H5Dopen2(f->id, name, H5P_DEFAULT)) < 0)
-    TB_FAIL(TB_ERR_FORMAT, "%s: '%s' is not a readable dataset: %s", f->path, name, h5_msg(msg));
+    TB_FAIL(TB_ERR_FORMAT, "%s: damaged HDF5 file: '%s' is not a readable dataset (%s)", f->path, name, tb_h5_errmsg(msg));
   if ((type = H5Dget_type(*dset)) < 0 || (space = H5Dget_space(*dset)) < 0)
-    TB_FAIL(TB_ERR_FORMAT, "%s: dataset '%s': cannot read its type or shape: %s", f->path, name, h5_msg(msg));
+    TB_FAIL(TB_ERR_FORMAT, "%s: dataset '%s': cannot read its type or shape: %s", f->path, name, tb_h5_errmsg(msg));
   H5T_class_t cls = H5Tget_class(type);
   info->is_integer = cls == H5T_INTEGER;
   info->is_float = cls == H5T_FLOAT;
@@ -176,7 +186,7 @@ int tb_h5_read_float(tb_h5_file *f, const char *name, int rank, float **data, si
   float *buf = malloc((n + 1) * sizeof *buf);
   if (!buf) rc = tb_error_set(TB_ERR_NOMEM, "%s: out of host memory for dataset '%s'", f->path, name);
   else if (n && H5Dread(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-    rc = tb_error_set(TB_ERR_FORMAT, "%s: dataset '%s': read failed: %s", f->path, name, h5_msg(msg));
+    rc = tb_error_set(TB_ERR_FORMAT, "%s: dataset '%s': read failed: %s", f->path, name, tb_h5_errmsg(msg));
   H5Dclose(dset);
   if (rc < 0) free(buf);
   else *data = buf;
@@ -194,7 +204,7 @@ int tb_h5_read_int32(tb_h5_file *f, const char *name, int rank, int32_t **data, 
   int32_t *buf = malloc((n + 1) * sizeof *buf);
   if (!wide || !buf) rc = tb_error_set(TB_ERR_NOMEM, "%s: out of host memory for dataset '%s'", f->path, name);
   else if (n && H5Dread(dset, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, wide) < 0)
-    rc = tb_error_set(TB_ERR_FORMAT, "%s: dataset '%s': read failed: %s", f->path, name, h5_msg(msg));
+    rc = tb_error_set(TB_ERR_FORMAT, "%s: dataset '%s': read failed: %s", f->path, name, tb_h5_errmsg(msg));
   for (size_t i = 0; rc == TB_OK && i < n; i++) {
     if (wide[i] < INT32_MIN || wide[i] > INT32_MAX)
       rc = tb_error_set(TB_ERR_RANGE, "%s: dataset '%s': value %lld at %zu is outside int32", f->path, name,
@@ -226,7 +236,7 @@ int tb_h5_write(tb_h5_file *f, const char *name, tb_h5_type type, int rank, cons
   case TB_H5_U64: ftype = H5T_STD_U64LE, mtype = H5T_NATIVE_UINT64; break;
   case TB_H5_STR:
     if ((ftype = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(ftype, H5T_VARIABLE) < 0)
-      TB_FAIL(TB_ERR_INVALID, "%s: cannot make a string type: %s", f->path, h5_msg(msg));
+      TB_FAIL(TB_ERR_INVALID, "%s: cannot make a string type: %s", f->path, tb_h5_errmsg(msg));
     mtype = ftype;
     own_type = 1;
     break;
@@ -235,11 +245,11 @@ int tb_h5_write(tb_h5_file *f, const char *name, tb_h5_type type, int rank, cons
   hsize_t d[TB_H5_MAX_RANK + 1];
   for (int i = 0; i < rank; i++) d[i] = dims[i];
   if ((space = rank ? H5Screate_simple(rank, d, NULL) : H5Screate(H5S_SCALAR)) < 0)
-    TB_FAIL(TB_ERR_INVALID, "%s: dataset '%s': bad shape: %s", f->path, name, h5_msg(msg));
+    TB_FAIL(TB_ERR_INVALID, "%s: dataset '%s': bad shape: %s", f->path, name, tb_h5_errmsg(msg));
   if ((dset = H5Dcreate2(f->id, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
-    TB_FAIL(TB_ERR_IO, "%s: cannot create dataset '%s': %s", f->path, name, h5_msg(msg));
+    TB_FAIL(TB_ERR_IO, "%s: cannot create dataset '%s': %s", f->path, name, tb_h5_errmsg(msg));
   if (H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-    TB_FAIL(TB_ERR_IO, "%s: cannot write dataset '%s': %s", f->path, name, h5_msg(msg));
+    TB_FAIL(TB_ERR_IO, "%s: cannot write dataset '%s': %s", f->path, name, tb_h5_errmsg(msg));
 done:
   if (dset >= 0) H5Dclose(dset);
   if (space >= 0) H5Sclose(space);
@@ -266,7 +276,7 @@ int tb_h5_create_latest(const char *path, tb_h5_file **out) {
   hid_t fapl = latest_fapl();
   hid_t id = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   H5Pclose(fapl);
-  if (id < 0) return tb_error_set(TB_ERR_IO, "%s: cannot create HDF5 file: %s", path, h5_msg(msg));
+  if (id < 0) return tb_error_set(TB_ERR_IO, "%s: cannot create HDF5 file: %s", path, tb_h5_errmsg(msg));
   return wrap(path, id, out);
 }
 
@@ -277,7 +287,7 @@ int tb_h5_open_rw(const char *path, tb_h5_file **out) {
   hid_t fapl = latest_fapl();
   hid_t id = H5Fopen(path, H5F_ACC_RDWR, fapl);
   H5Pclose(fapl);
-  if (id < 0) return tb_error_set(TB_ERR_FORMAT, "%s: cannot open HDF5 file for writing: %s", path, h5_msg(msg));
+  if (id < 0) return tb_error_set(TB_ERR_FORMAT, "%s: cannot open HDF5 file for writing: %s", path, tb_h5_errmsg(msg));
   return wrap(path, id, out);
 }
 
@@ -287,30 +297,37 @@ int tb_h5_open_live(const char *path, tb_h5_file **out) {
   h5_quiet();
   if (access(path, R_OK)) return tb_error_set(TB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   if (H5Fis_hdf5(path) <= 0) return tb_error_set(TB_ERR_FORMAT, "%s: not an HDF5 file", path);
-  hid_t id = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+  /* A SWMR reader retries a metadata block whose checksum fails (the writer may be midway), sleeping longer each
+   * time: 100 attempts by default, so a damaged file took over ten minutes to refuse. A writer's partial update is
+   * seen whole within a few attempts; TB_H5_READ_ATTEMPTS bounds the wait on a damaged block to well under a
+   * second. */
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl >= 0) H5Pset_metadata_read_attempts(fapl, TB_H5_READ_ATTEMPTS);
+  hid_t id = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl >= 0 ? fapl : H5P_DEFAULT);
+  if (fapl >= 0) H5Pclose(fapl);
   if (id >= 0) return wrap(path, id, out);
-  h5_msg(msg);
+  tb_h5_errmsg(msg);
   return tb_h5_open(path, out);
 }
 
 int tb_h5_swmr_start(tb_h5_file *f) {
   char msg[160];
   if (H5Fstart_swmr_write(f->id) < 0)
-    return tb_error_set(TB_ERR_IO, "%s: cannot start SWMR writing: %s", f->path, h5_msg(msg));
+    return tb_error_set(TB_ERR_IO, "%s: cannot start SWMR writing: %s", f->path, tb_h5_errmsg(msg));
   return TB_OK;
 }
 
 int tb_h5_flush(tb_h5_file *f) {
   char msg[160];
   if (H5Fflush(f->id, H5F_SCOPE_GLOBAL) < 0)
-    return tb_error_set(TB_ERR_IO, "%s: flush failed: %s", f->path, h5_msg(msg));
+    return tb_error_set(TB_ERR_IO, "%s: flush failed: %s", f->path, tb_h5_errmsg(msg));
   return TB_OK;
 }
 
 int tb_h5_group_create(tb_h5_file *f, const char *path) {
   char msg[160];
   hid_t g = H5Gcreate2(f->id, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  if (g < 0) return tb_error_set(TB_ERR_IO, "%s: cannot create group '%s': %s", f->path, path, h5_msg(msg));
+  if (g < 0) return tb_error_set(TB_ERR_IO, "%s: cannot create group '%s': %s", f->path, path, tb_h5_errmsg(msg));
   H5Gclose(g);
   return TB_OK;
 }
@@ -344,12 +361,12 @@ int tb_h5_children(tb_h5_file *f, const char *path, char ***names, size_t *n) {
   name_list l = {NULL, 0, 0};
   *names = NULL, *n = 0;
   hid_t g = H5Gopen2(f->id, path, H5P_DEFAULT);
-  if (g < 0) return tb_error_set(TB_ERR_NOT_FOUND, "%s: no group '%s': %s", f->path, path, h5_msg(msg));
+  if (g < 0) return tb_error_set(TB_ERR_NOT_FOUND, "%s: no group '%s': %s", f->path, path, tb_h5_errmsg(msg));
   herr_t e = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, child_cb, &l);
   H5Gclose(g);
   if (e < 0) {
     tb_h5_strs_free(l.names, l.n);
-    return tb_error_set(TB_ERR_FORMAT, "%s: cannot list group '%s': %s", f->path, path, h5_msg(msg));
+    return tb_error_set(TB_ERR_FORMAT, "%s: cannot list group '%s': %s", f->path, path, tb_h5_errmsg(msg));
   }
   *names = l.names, *n = l.n;
   return TB_OK;
@@ -370,11 +387,11 @@ int tb_h5_attr_write(tb_h5_file *f, const char *obj, const char *name, tb_h5_typ
   }
   hsize_t d = n;
   if (t < 0 || (space = n ? H5Screate_simple(1, &d, NULL) : H5Screate(H5S_SCALAR)) < 0)
-    TB_FAIL(TB_ERR_INVALID, "%s: attribute '%s': %s", f->path, name, h5_msg(msg));
+    TB_FAIL(TB_ERR_INVALID, "%s: attribute '%s': %s", f->path, name, tb_h5_errmsg(msg));
   if (H5Aexists_by_name(f->id, obj, name, H5P_DEFAULT) > 0) H5Adelete_by_name(f->id, obj, name, H5P_DEFAULT);
   if ((a = H5Acreate_by_name(f->id, obj, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
       H5Awrite(a, t, type == TB_H5_STR && !n ? (const void *)&data : data) < 0)
-    TB_FAIL(TB_ERR_IO, "%s: cannot write attribute '%s' of '%s': %s", f->path, name, obj, h5_msg(msg));
+    TB_FAIL(TB_ERR_IO, "%s: cannot write attribute '%s' of '%s': %s", f->path, name, obj, tb_h5_errmsg(msg));
 done:
   if (a >= 0) H5Aclose(a);
   if (space >= 0) H5Sclose(space);
@@ -388,11 +405,11 @@ static int attr_open(tb_h5_file *f, const char *obj, const char *name, hid_t *a,
   *a = -1;
   h5_quiet();
   if (H5Aexists_by_name(f->id, obj, name, H5P_DEFAULT) <= 0) {
-    h5_msg(msg);
+    tb_h5_errmsg(msg);
     return tb_error_set(TB_ERR_NOT_FOUND, "%s: '%s' has no attribute '%s'", f->path, obj, name);
   }
   if ((*a = H5Aopen_by_name(f->id, obj, name, H5P_DEFAULT, H5P_DEFAULT)) < 0)
-    return tb_error_set(TB_ERR_FORMAT, "%s: attribute '%s' of '%s': %s", f->path, name, obj, h5_msg(msg));
+    return tb_error_set(TB_ERR_FORMAT, "%s: attribute '%s' of '%s': %s", f->path, name, obj, tb_h5_errmsg(msg));
   hid_t s = H5Aget_space(*a);
   hssize_t k = s >= 0 ? H5Sget_simple_extent_npoints(s) : -1;
   if (s >= 0) H5Sclose(s);
@@ -422,7 +439,7 @@ int tb_h5_attr_read_strs(tb_h5_file *f, const char *obj, const char *name, char 
     mt = H5Tcopy(H5T_C_S1);
     H5Tset_size(mt, H5T_VARIABLE);
     H5Tset_cset(mt, H5Tget_cset(ft));
-    if (H5Aread(a, mt, res) < 0) TB_FAIL(TB_ERR_FORMAT, "%s: attribute '%s': %s", f->path, name, h5_msg(msg));
+    if (H5Aread(a, mt, res) < 0) TB_FAIL(TB_ERR_FORMAT, "%s: attribute '%s': %s", f->path, name, tb_h5_errmsg(msg));
     for (size_t i = 0; i < k; i++) { /* HDF5 allocated them with its own allocator: copy into ours */
       char *c = strdup(res[i] ? res[i] : "");
       H5free_memory(res[i]);
@@ -433,7 +450,7 @@ int tb_h5_attr_read_strs(tb_h5_file *f, const char *obj, const char *name, char 
     size_t len = H5Tget_size(ft);
     mt = H5Tcopy(ft);
     if (!(fixed = calloc(k ? k : 1, len + 1))) TB_FAIL(TB_ERR_NOMEM, "%s: out of host memory", f->path);
-    if (H5Aread(a, mt, fixed) < 0) TB_FAIL(TB_ERR_FORMAT, "%s: attribute '%s': %s", f->path, name, h5_msg(msg));
+    if (H5Aread(a, mt, fixed) < 0) TB_FAIL(TB_ERR_FORMAT, "%s: attribute '%s': %s", f->path, name, tb_h5_errmsg(msg));
     for (size_t i = 0; i < k; i++)
       if (!(res[i] = strndup(fixed + i * len, len))) TB_FAIL(TB_ERR_NOMEM, "%s: out of host memory", f->path);
   }
@@ -476,7 +493,7 @@ int tb_h5_attr_read_f64(tb_h5_file *f, const char *obj, const char *name, double
     rc = tb_error_set(TB_ERR_FORMAT, "%s: attribute '%s' of '%s' is not numeric", f->path, name, obj);
   else if (!buf) rc = tb_error_set(TB_ERR_NOMEM, "%s: out of host memory", f->path);
   else if (H5Aread(a, H5T_NATIVE_DOUBLE, buf) < 0)
-    rc = tb_error_set(TB_ERR_FORMAT, "%s: attribute '%s': %s", f->path, name, h5_msg(msg));
+    rc = tb_error_set(TB_ERR_FORMAT, "%s: attribute '%s': %s", f->path, name, tb_h5_errmsg(msg));
   for (size_t i = 0; rc == TB_OK && i < k && i < max; i++) out[i] = buf[i];
   if (n) *n = k;
   free(buf);
@@ -502,8 +519,9 @@ size_t tb_h5_row_layout(int n_cols, const tb_h5_col *cols, size_t *offsets) {
 
 /* The packed compound type of cols: in memory (native) or in the file (little-endian). */
 static hid_t compound_type(int n_cols, const tb_h5_col *cols, int file) {
-  size_t off[256];
-  if (n_cols <= 0 || n_cols > 256) return -1;
+  if (n_cols <= 0 || n_cols > TB_H5_MAX_COLS) return -1;
+  size_t *off = malloc((size_t)n_cols * sizeof *off);
+  if (!off) return -1;
   hid_t t = H5Tcreate(H5T_COMPOUND, tb_h5_row_layout(n_cols, cols, off));
   for (int i = 0; t >= 0 && i < n_cols; i++) {
     hid_t m = -1;
@@ -520,10 +538,12 @@ static hid_t compound_type(int n_cols, const tb_h5_col *cols, int file) {
     if (m < 0 || H5Tinsert(t, cols[i].name, off[i], m) < 0) {
       if (m >= 0) H5Tclose(m);
       H5Tclose(t);
-      return -1;
+      t = -1;
+      break;
     }
     H5Tclose(m);
   }
+  free(off);
   return t;
 }
 
@@ -533,10 +553,12 @@ int tb_h5_table_create(tb_h5_file *f, const char *path, int n_cols, const tb_h5_
   hsize_t zero = 0, unlim = H5S_UNLIMITED, chunk = chunk_rows ? chunk_rows : 256;
   hid_t t = compound_type(n_cols, cols, 1), space = H5Screate_simple(1, &zero, &unlim);
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE), d = -1;
-  if (t < 0) TB_FAIL(TB_ERR_INVALID, "%s: table '%s': bad columns (%d): %s", f->path, path, n_cols, h5_msg(msg));
+  if (n_cols > TB_H5_MAX_COLS)
+    TB_FAIL(TB_ERR_INVALID, "%s: table '%s': %d columns, at most %d", f->path, path, n_cols, TB_H5_MAX_COLS);
+  if (t < 0) TB_FAIL(TB_ERR_INVALID, "%s: table '%s': bad columns (%d): %s", f->path, path, n_cols, tb_h5_errmsg(msg));
   if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 ||
       (d = H5Dcreate2(f->id, path, t, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
-    TB_FAIL(TB_ERR_IO, "%s: cannot create table '%s': %s", f->path, path, h5_msg(msg));
+    TB_FAIL(TB_ERR_IO, "%s: cannot create table '%s': %s", f->path, path, tb_h5_errmsg(msg));
 done:
   if (d >= 0) H5Dclose(d);
   if (dcpl >= 0) H5Pclose(dcpl);
@@ -557,7 +579,7 @@ int tb_h5_table_open(tb_h5_file *f, const char *path, int n_cols, const tb_h5_co
   t->mtype = compound_type(n_cols, cols, 0);
   t->dset = H5Dopen2(f->id, path, H5P_DEFAULT);
   if (t->mtype < 0 || t->dset < 0) {
-    int rc = tb_error_set(TB_ERR_FORMAT, "%s: cannot open table '%s': %s", f->path, path, h5_msg(msg));
+    int rc = tb_error_set(TB_ERR_FORMAT, "%s: cannot open table '%s': %s", f->path, path, tb_h5_errmsg(msg));
     tb_h5_table_close(t);
     return rc;
   }
@@ -571,14 +593,14 @@ int tb_h5_table_append(tb_h5_table *t, size_t n_rows, const void *rows) {
   if (!n_rows) return TB_OK;
   hid_t fs = H5Dget_space(t->dset), ms = -1;
   hsize_t cur = 0, add = n_rows;
-  if (fs < 0) TB_FAIL(TB_ERR_FORMAT, "%s: table '%s': %s", t->f->path, t->path, h5_msg(msg));
+  if (fs < 0) TB_FAIL(TB_ERR_FORMAT, "%s: table '%s': %s", t->f->path, t->path, tb_h5_errmsg(msg));
   H5Sget_simple_extent_dims(fs, &cur, NULL);
   H5Sclose(fs);
   hsize_t total = cur + add;
   if (H5Dset_extent(t->dset, &total) < 0 || (fs = H5Dget_space(t->dset)) < 0 ||
       H5Sselect_hyperslab(fs, H5S_SELECT_SET, &cur, NULL, &add, NULL) < 0 ||
       (ms = H5Screate_simple(1, &add, NULL)) < 0 || H5Dwrite(t->dset, t->mtype, ms, fs, H5P_DEFAULT, rows) < 0)
-    TB_FAIL(TB_ERR_IO, "%s: cannot append %zu rows to '%s': %s", t->f->path, n_rows, t->path, h5_msg(msg));
+    TB_FAIL(TB_ERR_IO, "%s: cannot append %zu rows to '%s': %s", t->f->path, n_rows, t->path, tb_h5_errmsg(msg));
 done:
   if (ms >= 0) H5Sclose(ms);
   if (fs >= 0) H5Sclose(fs);
@@ -609,7 +631,7 @@ int tb_h5_table_columns(tb_h5_file *f, const char *path, int *n_cols, tb_h5_col 
   if (rc < 0) return rc;
   if (info.rank != 1) TB_FAIL(TB_ERR_FORMAT, "%s: '%s' is not a table (rank %d)", f->path, path, info.rank);
   if ((t = H5Dget_type(d)) < 0 || H5Tget_class(t) != H5T_COMPOUND)
-    TB_FAIL(TB_ERR_FORMAT, "%s: '%s' is not a table (not compound): %s", f->path, path, h5_msg(msg));
+    TB_FAIL(TB_ERR_FORMAT, "%s: '%s' is not a table (not compound): %s", f->path, path, tb_h5_errmsg(msg));
   n = H5Tget_nmembers(t);
   if (n <= 0 || !(c = calloc((size_t)n, sizeof *c))) TB_FAIL(TB_ERR_FORMAT, "%s: table '%s' has no columns", f->path, path);
   for (int i = 0; i < n; i++) {
@@ -657,9 +679,9 @@ int tb_h5_table_read_col(tb_h5_file *f, const char *path, const char *col, tb_h5
     if (!(fixed = calloc(n_rows ? n_rows : 1, want.str_len))) TB_FAIL(TB_ERR_NOMEM, "%s: out of host memory", f->path);
   }
   if ((mt = compound_type(1, &want, 0)) < 0 || (d = H5Dopen2(f->id, path, H5P_DEFAULT)) < 0)
-    TB_FAIL(TB_ERR_FORMAT, "%s: table '%s': %s", f->path, path, h5_msg(msg));
+    TB_FAIL(TB_ERR_FORMAT, "%s: table '%s': %s", f->path, path, tb_h5_errmsg(msg));
   if (n_rows && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, type == TB_H5_STR ? (void *)fixed : out) < 0)
-    TB_FAIL(TB_ERR_FORMAT, "%s: table '%s': cannot read column '%s': %s", f->path, path, col, h5_msg(msg));
+    TB_FAIL(TB_ERR_FORMAT, "%s: table '%s': cannot read column '%s': %s", f->path, path, col, tb_h5_errmsg(msg));
   for (size_t i = 0; type == TB_H5_STR && i < n_rows; i++)
     if (!(((char **)out)[i] = strndup(fixed + i * want.str_len, want.str_len)))
       TB_FAIL(TB_ERR_NOMEM, "%s: out of host memory", f->path);

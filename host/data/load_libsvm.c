@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TB_LIBSVM_MAX_FEATURES (1 << 20) /* 1,048,576: the rows become dense */
+
 typedef struct {
   uint32_t col; /* 0-based */
   float val;
@@ -74,6 +76,10 @@ int tb_load_libsvm(tb_spec *spec, tb_dataset **out) {
       }
       if (idx <= 0) TB_FAIL(TB_ERR_FORMAT, "%s:%ld: index %ld (indices start at 1)", path, line_no, idx);
       if (errno || idx > INT_MAX - 1) TB_FAIL(TB_ERR_FORMAT, "%s:%ld: index %.20s is too large", path, line_no, tok);
+      /* the rows become dense: one index of 10^9 made a 4 GB row (fuzz_libsvm found it) */
+      if (idx > TB_LIBSVM_MAX_FEATURES)
+        TB_FAIL(TB_ERR_RANGE, "%s:%ld: index %ld: the learners take dense rows of at most %d features", path,
+                line_no, idx, TB_LIBSVM_MAX_FEATURES);
       if (idx <= prev)
         TB_FAIL(TB_ERR_FORMAT, "%s:%ld: index %ld after %ld (indices must ascend)", path, line_no, idx, prev);
       char *v = end + 1, *vend;

@@ -55,6 +55,10 @@ int tb_h5_create_latest(const char *path, tb_h5_file **out);
 int tb_h5_open_rw(const char *path, tb_h5_file **out);
 /* Opens for reading while another process may be writing it in SWMR mode; falls back to tb_h5_open. */
 TB_API int tb_h5_open_live(const char *path, tb_h5_file **out);
+/* Reads every dataset of path whole (a SWMR-readable open, as tb_h5_open_live): TB_OK, or TB_ERR_FORMAT naming the
+ * first object that cannot be read ("damaged HDF5 file: cannot read 'x' (checksum ...)"), in bounded time. Run
+ * before handing a file to another reader that would retry longer (the report's h5py). */
+int tb_h5_check(const char *path);
 /* Switches a writable file to SWMR writing: from now on only table appends (and flushes); no new groups,
  * datasets or attributes (close and tb_h5_open_rw again for those). Open tables must be closed first. */
 int tb_h5_swmr_start(tb_h5_file *f);
@@ -76,6 +80,8 @@ TB_API int tb_h5_attr_read_f64(tb_h5_file *f, const char *obj, const char *name,
 
 /* ---- results store: tables (1-d extendible chunked compound datasets) -------------------------------------- */
 /* A column: F64, I64, U64, or STR (fixed length str_len bytes, NUL-terminated when shorter). */
+/* The most columns of one table (a trials table has 18 fixed ones, one per parameter and one per objective). */
+#define TB_H5_MAX_COLS 1024
 typedef struct tb_h5_col {
   const char *name;
   tb_h5_type type;

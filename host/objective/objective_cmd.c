@@ -102,8 +102,10 @@ nomem:
   return tb_error_set(TB_ERR_NOMEM, "command: out of host memory");
 }
 
-/* Parses one stdout line; reports step values. */
-static int parse_line(tb_objective *o, tb_trial_run *run, char *line, double t0, int *stop, int *got_final) {
+/* Parses one stdout line; reports step values. A step=, value= or metric token whose number is malformed
+ * ("value=1.5abc") is recorded in bad (the first one) and fails the trial: a half-read number is never credited. */
+static int parse_line(tb_objective *o, tb_trial_run *run, char *line, double t0, int *stop, int *got_final,
+                      char *bad, size_t bad_len) {
   double step = NAN, value = NAN;
   int has_step = 0, has_value = 0;
   char *save = NULL;
@@ -113,6 +115,13 @@ static int parse_line(tb_objective *o, tb_trial_run *run, char *line, double t0,
     *eq = 0;
     char *end;
     double x = strtod(eq + 1, &end);
+    int known = !strcmp(tok, "step") || !strcmp(tok, "value") ||
+                (!strncmp(tok, "value", 5) && tok[5] >= '0' && tok[5] <= '9') || tb_objective_metric_find(o, tok) >= 0;
+    if (known && (end == eq + 1 || *end)) {
+      if (!bad[0]) snprintf(bad, bad_len, "stdout: '%s=%.64s' is not a number (print %s=V, V a plain number)", tok,
+                            eq + 1, tok);
+      continue;
+    }
     if (end == eq + 1) continue; /* not a number: ignored */
     if (!strcmp(tok, "step")) {
       step = x, has_step = 1;
@@ -179,7 +188,7 @@ static int cmd_run(tb_objective *o, tb_trial_run *run) {
   int rc = TB_OK, fd_in[2] = {-1, -1}, fd_out[2] = {-1, -1}, fd_err[2] = {-1, -1}, fd_exec[2] = {-1, -1};
   int n_vars = 0, spawned = 0, exited = 0;
   char **envp = NULL, **vars = NULL, *json = NULL;
-  char tail[TAIL_MAX + 1], line[LINE_MAX_LEN];
+  char tail[TAIL_MAX + 1], line[LINE_MAX_LEN], bad[160] = "";
   size_t n_tail = 0, n_line = 0, json_len = 0, json_off = 0;
   pid_t pid = -1;
   int status = 0, stop = 0, got_final = 0, timed_out = 0, killed_at = 0;
@@ -267,7 +276,7 @@ static int cmd_run(tb_objective *o, tb_trial_run *run) {
         if (buf[i] == '\n' || n_line == sizeof line - 1) {
           line[n_line] = 0;
           n_line = 0;
-          if (!killed_at || stop) TB_TRY(parse_line(o, run, line, t0, &stop, &got_final));
+          if (!killed_at || stop) TB_TRY(parse_line(o, run, line, t0, &stop, &got_final, bad, sizeof bad));
         } else {
           line[n_line++] = buf[i];
         }
@@ -276,7 +285,7 @@ static int cmd_run(tb_objective *o, tb_trial_run *run) {
   }
   if (n_line) {
     line[n_line] = 0;
-    TB_TRY(parse_line(o, run, line, t0, &stop, &got_final));
+    TB_TRY(parse_line(o, run, line, t0, &stop, &got_final, bad, sizeof bad));
   }
   kill(-pid, SIGKILL); /* what the program left running in its group */
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
@@ -297,6 +306,8 @@ static int cmd_run(tb_objective *o, tb_trial_run *run) {
                                strsignal(WTERMSIG(status)), tail);
   } else if (WIFEXITED(status) && WEXITSTATUS(status)) {
     rc = tb_objective_run_fail(run, TB_TRIAL_FAILED, "exit status %d; stderr: %s", WEXITSTATUS(status), tail);
+  } else if (bad[0]) {
+    rc = tb_objective_run_fail(run, TB_TRIAL_FAILED, "%s", bad);
   } else if (!got_final) {
     rc = tb_objective_run_fail(run, TB_TRIAL_FAILED, "no final value= line on stdout; stderr: %s", tail);
   } else {

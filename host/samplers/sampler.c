@@ -25,6 +25,12 @@ const char *const *tb_sampler_names(void) {
 }
 
 const char *tb_sampler_name(const tb_sampler *s) { return s->vt->name; }
+
+const char *tb_sampler_options(const char *name) {
+  for (size_t i = 0; name && registry[i]; i++)
+    if (!strcmp(registry[i]->name, name)) return registry[i]->options;
+  return NULL;
+}
 const tb_space *tb_sampler_space(const tb_sampler *s) { return s->sp; }
 int tb_sampler_n_objectives(const tb_sampler *s) { return s->n_obj; }
 

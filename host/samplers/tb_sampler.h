@@ -63,6 +63,9 @@ TB_API int tb_sampler_enqueue(tb_sampler *s, const double *x);
 
 /* Names of all samplers, NULL-terminated (for `tunebench list` and error messages). */
 TB_API const char *const *tb_sampler_names(void);
+/* The options sampler `name` takes, as its registry states them ("gamma, n_startup, ..." with allowed words in
+ * parentheses; "" for none), or NULL if unknown. */
+const char *tb_sampler_options(const char *name);
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,12 @@ const char *const *tb_scheduler_names(void) {
 
 const char *tb_scheduler_name(const tb_scheduler *s) { return s->vt->name; }
 
+const char *tb_scheduler_options(const char *name) {
+  for (size_t i = 0; name && registry[i]; i++)
+    if (!strcmp(registry[i]->name, name)) return registry[i]->options;
+  return NULL;
+}
+
 double tb_sched_uniform(tb_scheduler *s) { return tb_rng_next_uniform(s->seed, &s->rng_pos); }
 double tb_sched_normal(tb_scheduler *s) { return tb_rng_next_normal(s->seed, &s->rng_pos); }
 long tb_sched_randint(tb_scheduler *s, long n) { return tb_rng_next_int(s->seed, &s->rng_pos, n); }

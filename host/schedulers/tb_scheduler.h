@@ -64,6 +64,8 @@ TB_API int tb_scheduler_create(const char *name, tb_sampler *sampler, const tb_s
 TB_API void tb_scheduler_free(tb_scheduler *s);
 TB_API const char *tb_scheduler_name(const tb_scheduler *s);
 TB_API const char *const *tb_scheduler_names(void);
+/* The options scheduler `name` takes, as its registry states them ("eta, n"; "" for none), or NULL if unknown. */
+const char *tb_scheduler_options(const char *name);
 
 TB_API int tb_scheduler_next(tb_scheduler *s, tb_job *job);
 

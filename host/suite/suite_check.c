@@ -161,6 +161,15 @@ static int check_unit(const tb_sx *c, struct fy_node *root, const tb_suite *s) {
   return TB_OK;
 }
 
+/* The most units of fidelity one learner trial may train (budget.fidelity.max), per learner unit: past these a
+ * trial would train for days; 1e9 (the parser's bound) for units the suite does not know. */
+static double fidelity_max_units(const char *unit) {
+  if (unit && !strcmp(unit, "epochs")) return 10000;   /* an MLP: 10,000 passes over the training rows */
+  if (unit && !strcmp(unit, "rounds")) return 100000;  /* boosting: 100,000 rounds (one tree each) */
+  if (unit && !strcmp(unit, "trees")) return 10000;    /* a forest: 10,000 trees */
+  return 1e9;                                          /* a command's own unit, a test function's */
+}
+
 static int check_budget(const tb_sx *c, struct fy_node *root, tb_suite *s) {
   for (int i = 0; i < s->n_strategies; i++) {
     const tb_suite_strategy *t = &s->strategies[i];
@@ -190,6 +199,15 @@ static int check_budget(const tb_sx *c, struct fy_node *root, tb_suite *s) {
                    "fidelity: {max: 10}");
   if (s->fidelity_max > 0 && s->fidelity_min > s->fidelity_max)
     return tb_sx_fail(c, at(root, "budget", -1, NULL), "budget.fidelity", TB_ERR_RANGE, "min is above max");
+  for (int i = 0; i < s->n_learners && !s->fidelity_data_fraction; i++) {
+    const char *unit = tb_learner_fidelity_unit(s->learners[i].learner);
+    double most = fidelity_max_units(unit);
+    if (s->fidelity_max > most)
+      return tb_sx_fail(c, fy_node_by_path(root, "/budget/fidelity/max", (size_t)-1, FYNWF_DONT_FOLLOW),
+                        "budget.fidelity.max", TB_ERR_RANGE,
+                        "%g %s per trial is more than %s can train in any sane time (at most %g %s)",
+                        s->fidelity_max, unit, s->learners[i].name, most, unit);
+  }
   return check_unit(c, root, s);
 }
 

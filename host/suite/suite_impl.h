@@ -34,6 +34,9 @@ int tb_sx_word(const tb_sx *c, struct fy_node *n, const char *key, const char *w
 /* "1.5GiB", "512MB", "1e9", 1000 -> bytes; "90s", "10m", "2h", 30 -> seconds. */
 int tb_sx_bytes(const tb_sx *c, struct fy_node *n, const char *key, size_t *out);
 int tb_sx_seconds(const tb_sx *c, struct fy_node *n, const char *key, double *out);
+/* Every mapping of the document has distinct keys, else "path:line:col: not valid YAML: duplicate key 'k' (first
+ * at ...)" at the earliest repeat (O(n log n); libfyaml's own check is quadratic and is turned off). */
+int tb_sx_check_duplicates(const tb_sx *c, struct fy_node *root);
 /* Writes "a, b, c" into buf. */
 void tb_sx_join(const char *const *names, char *buf, size_t len);
 

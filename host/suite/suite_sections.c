@@ -20,6 +20,33 @@ static const char *const objective_keys[] = {"name", "direction", NULL};
 static const char *const directions[] = {"minimize", "maximize", NULL};
 static const char *const others_words[] = {"default", "declared", NULL};
 
+/* Names of a list's items: the first repeated one as (first index, repeat index) with the smallest repeat index,
+ * or 0 when all differ. Sorted (O(n log n)): suites may list tens of thousands of datasets. */
+typedef struct {
+  const char *name;
+  int i;
+} named;
+static int named_cmp(const void *pa, const void *pb) {
+  const named *a = pa, *b = pb;
+  int c = strcmp(a->name, b->name);
+  return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+static int first_repeat(const char *const *names, size_t stride, int n, int *first, int *again) {
+  named *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+  if (!v) return tb_error_set(TB_ERR_NOMEM, "suite: out of memory");
+  for (int i = 0; i < n; i++) v[i] = (named){*(const char *const *)((const char *)names + (size_t)i * stride), i};
+  qsort(v, (size_t)n, sizeof *v, named_cmp);
+  int found = 0;
+  for (int k = 1; k < n; k++)
+    if (!strcmp(v[k].name, v[k - 1].name) && (!found || v[k].i < *again)) {
+      int j = k - 1;
+      while (j > 0 && !strcmp(v[j - 1].name, v[k].name)) j--;
+      *first = v[j].i, *again = v[k].i, found = 1;
+    }
+  free(v);
+  return found;
+}
+
 /* A list node, its item count, and the array allocated for it. */
 static int list_of(const tb_sx *c, struct fy_node *n, const char *key, size_t size, void **arr, int *count) {
   int rc = tb_sx_need_seq(c, n, key);
@@ -108,10 +135,16 @@ int tb_sx_datasets(const tb_sx *c, struct fy_node *seq, tb_suite *s) {
     char key[64];
     snprintf(key, sizeof key, "datasets[%d]", i);
     if ((rc = read_dataset(c, item, key, &s->datasets[i])) < 0) return rc;
-    for (int j = 0; j < i; j++)
-      if (!strcmp(s->datasets[j].name, s->datasets[i].name))
-        return tb_sx_fail(c, item, key, TB_ERR_INVALID,
-                       "two datasets are both named '%s' (give one a 'name:' to tell them apart)", s->datasets[i].name);
+  }
+  int first = 0, again = 0;
+  if ((rc = first_repeat((const char *const *)&s->datasets[0].name, sizeof *s->datasets, s->n_datasets, &first,
+                         &again)) != 0) {
+    if (rc < 0) return rc;
+    char key[64];
+    snprintf(key, sizeof key, "datasets[%d]", again);
+    return tb_sx_fail(c, fy_node_sequence_get_by_index(seq, again), key, TB_ERR_INVALID,
+                      "two datasets are both named '%s' (datasets[%d] too; give one a 'name:' to tell them apart)",
+                      s->datasets[again].name, first);
   }
   return TB_OK;
 }
@@ -223,10 +256,10 @@ static int read_component(const tb_sx *c, struct fy_node *n, const char *key, co
       free(k);
       return tb_sx_fail(c, fy_node_pair_key(p), key, TB_ERR_RANGE, "more than %d options", TB_SUITE_MAX_OPTIONS);
     }
-    opt_names[*n_opts] = k;
-    snprintf(k2, sizeof k2, "%s.%s", key, k);
-    if ((rc = tb_sx_str(c, fy_node_pair_value(p), k2, &opt_values[*n_opts])) < 0) return rc;
+    opt_names[*n_opts] = k; /* counted before its value is read: tb_suite_free frees both (fuzz_suite found it) */
     (*n_opts)++;
+    snprintf(k2, sizeof k2, "%s.%s", key, k);
+    if ((rc = tb_sx_str(c, fy_node_pair_value(p), k2, &opt_values[*n_opts - 1])) < 0) return rc;
   }
   return TB_OK;
 }
@@ -268,9 +301,17 @@ int tb_sx_strategies(const tb_sx *c, struct fy_node *seq, tb_suite *s) {
       n = item;
     }
     if (strlen(t->name) >= 32) return tb_sx_fail(c, n, k2, TB_ERR_RANGE, "'%s' is longer than 31 characters", t->name);
-    for (int j = 0; j < i; j++)
-      if (!strcmp(s->strategies[j].name, t->name))
-        return tb_sx_fail(c, n, k2, TB_ERR_INVALID, "two strategies are named '%s' (names must differ)", t->name);
+  }
+  int first = 0, again = 0;
+  if ((rc = first_repeat((const char *const *)&s->strategies[0].name, sizeof *s->strategies, s->n_strategies, &first,
+                         &again)) != 0) {
+    if (rc < 0) return rc;
+    char k2[96];
+    item = fy_node_sequence_get_by_index(seq, again);
+    snprintf(k2, sizeof k2, "strategies[%d].name", again);
+    return tb_sx_fail(c, tb_sx_get(item, "name") ? tb_sx_get(item, "name") : item, k2, TB_ERR_INVALID,
+                      "two strategies are named '%s' (strategies[%d] too; names must differ)",
+                      s->strategies[again].name, first);
   }
   return TB_OK;
 }

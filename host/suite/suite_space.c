@@ -194,6 +194,13 @@ static int parse_param(const tb_sx *c, struct fy_node *v, const char *key, const
   if (st && (rc = tb_sx_double(c, st, k2, 1, 1e15, &p->step)) < 0) return rc;
   if (p->type == TB_PARAM_INT && (p->lo != floor(p->lo) || p->hi != floor(p->hi) || p->step != floor(p->step)))
     return tb_sx_fail(c, lo ? lo : v, key, TB_ERR_INVALID, "an int parameter needs integer low, high and step");
+  if (p->type == TB_PARAM_INT && (fabs(p->lo) > 4503599627370496.0 || fabs(p->hi) > 4503599627370496.0))
+    return tb_sx_fail(c, fabs(p->lo) > 4503599627370496.0 && lo ? lo : hi ? hi : v, key, TB_ERR_RANGE,
+                      "int bounds must lie within +-2^52 (4503599627370496), exact as doubles; got low %.17g, high "
+                      "%.17g", p->lo, p->hi);
+  if (p->type == TB_PARAM_INT && st && p->hi > p->lo && p->step > p->hi - p->lo)
+    return tb_sx_fail(c, st, key, TB_ERR_RANGE, "step %.17g is larger than the range [%.17g, %.17g]: only low could "
+                      "be sampled (make it a fixed parameter, or a smaller step)", p->step, p->lo, p->hi);
   if (p->type == TB_PARAM_FLOAT ? p->lo >= p->hi : p->lo > p->hi)
     return tb_sx_fail(c, hi ? hi : v, key, TB_ERR_RANGE, "empty range: low %g, high %g", p->lo, p->hi);
   if (p->log && p->lo <= 0)
@@ -213,6 +220,10 @@ static int resolve_when(const tb_sx *c, const char *key, tb_param *params, const
     return tb_error_set(TB_ERR_NOT_FOUND, "%s:%d:%d: %s.%s.when: unknown parent '%s'", c->path, locs[i].line,
                         locs[i].col, key, p->name, w->parent);
   const tb_param *pp = &params[pi];
+  if (pp->type == TB_PARAM_FLOAT)
+    return tb_error_set(TB_ERR_INVALID, "%s:%d:%d: %s.%s.when: parent '%s' is a float parameter, which never takes one "
+                        "exact value (make the parent int or categorical)", c->path, locs[i].line, locs[i].col, key,
+                        p->name, w->parent);
   for (int k = 0; k < w->n; k++) {
     char *end;
     double v = NAN;
@@ -239,6 +250,9 @@ int tb_sx_space(const tb_sx *c, struct fy_node *map, const char *key, const tb_l
   if (rc < 0) return rc;
   int cnt = fy_node_mapping_item_count(map);
   if (cnt < 1) return tb_sx_fail(c, map, key, TB_ERR_INVALID, "an empty space");
+  if (cnt > TB_SUITE_MAX_PARAMS)
+    return tb_sx_fail(c, map, key, TB_ERR_RANGE, "%d parameters: at most %d per space (the results file stores one "
+                      "column per parameter)", cnt, TB_SUITE_MAX_PARAMS);
   when_text *when = calloc((size_t)cnt, sizeof *when);
   *params = calloc((size_t)cnt, sizeof **params);
   *locs = calloc((size_t)cnt, sizeof **locs);

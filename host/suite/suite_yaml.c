@@ -259,3 +259,73 @@ int tb_sx_seconds(const tb_sx *c, struct fy_node *n, const char *key, double *ou
     }
   return tb_sx_fail(c, n, key, TB_ERR_INVALID, "unknown duration unit '%s' (allowed: s, m, min, h)", unit);
 }
+
+/* ---- duplicate keys ------------------------------------------------------------------------------------------
+ * libfyaml's own duplicate-key check compares each new key with every earlier one of its mapping (quadratic: a
+ * 10 MB suite took over an hour), so the parser runs with FYPCF_ALLOW_DUPLICATE_KEYS and this pass sorts each
+ * mapping's keys instead: O(n log n) per mapping. The error names the earliest repeated key of the file. */
+typedef struct {
+  const char *text;
+  size_t len;
+  tb_suite_loc loc;
+} key_ref;
+
+static int loc_cmp(tb_suite_loc a, tb_suite_loc b) {
+  return a.line != b.line ? (a.line < b.line ? -1 : 1) : (a.col > b.col) - (a.col < b.col);
+}
+
+static int key_cmp(const void *pa, const void *pb) {
+  const key_ref *a = pa, *b = pb;
+  size_t n = a->len < b->len ? a->len : b->len;
+  int c = n ? memcmp(a->text, b->text, n) : 0;
+  if (c) return c;
+  if (a->len != b->len) return a->len < b->len ? -1 : 1;
+  return loc_cmp(a->loc, b->loc);
+}
+
+/* Walks n (depth-bounded by the parser's nesting limit); *worst: the earliest second occurrence so far. */
+static int dup_walk(struct fy_node *n, int depth, key_ref *worst, key_ref *first) {
+  if (!n || depth > 256) return TB_OK;
+  void *it = NULL;
+  if (fy_node_is_sequence(n)) {
+    struct fy_node *item;
+    while ((item = fy_node_sequence_iterate(n, &it)))
+      if (dup_walk(item, depth + 1, worst, first) < 0) return TB_ERR_NOMEM;
+    return TB_OK;
+  }
+  if (!fy_node_is_mapping(n)) return TB_OK;
+  int cnt = fy_node_mapping_item_count(n), k = 0;
+  key_ref *keys = cnt > 0 ? malloc((size_t)cnt * sizeof *keys) : NULL;
+  if (cnt > 0 && !keys) return TB_ERR_NOMEM;
+  struct fy_node_pair *p;
+  while ((p = fy_node_mapping_iterate(n, &it))) {
+    struct fy_node *key = fy_node_pair_key(p);
+    if (dup_walk(fy_node_pair_value(p), depth + 1, worst, first) < 0) {
+      free(keys);
+      return TB_ERR_NOMEM;
+    }
+    size_t len = 0;
+    const char *t = key && fy_node_is_scalar(key) ? fy_node_get_scalar(key, &len) : NULL;
+    if (!t || k >= cnt) continue; /* complex keys are refused later ("keys must be plain words") */
+    keys[k++] = (key_ref){t, len, tb_sx_loc(key)};
+  }
+  if (k > 1) qsort(keys, (size_t)k, sizeof *keys, key_cmp); /* never qsort(NULL, 0): UBSan (fuzz_suite) */
+  for (int i = 1; i < k; i++)
+    if (keys[i].len == keys[i - 1].len && !memcmp(keys[i].text, keys[i - 1].text, keys[i].len) &&
+        (!worst->text || loc_cmp(keys[i].loc, worst->loc) < 0)) {
+      int j = i - 1; /* the first occurrence: the start of this run of equal keys */
+      while (j > 0 && keys[j - 1].len == keys[i].len && !memcmp(keys[j - 1].text, keys[i].text, keys[i].len)) j--;
+      *worst = keys[i], *first = keys[j];
+    }
+  free(keys);
+  return TB_OK;
+}
+
+int tb_sx_check_duplicates(const tb_sx *c, struct fy_node *root) {
+  key_ref worst = {NULL, 0, {0, 0}}, first = {NULL, 0, {0, 0}};
+  if (dup_walk(root, 0, &worst, &first) < 0) return tb_error_set(TB_ERR_NOMEM, "suite: out of memory");
+  if (!worst.text) return TB_OK;
+  return tb_error_set(TB_ERR_FORMAT, "%s:%d:%d: not valid YAML: duplicate key '%.*s' (first at line %d, column %d)",
+                      c->path, worst.loc.line, worst.loc.col, (int)(worst.len < 64 ? worst.len : 64), worst.text,
+                      first.loc.line, first.loc.col);
+}

@@ -24,6 +24,9 @@ extern "C" {
 
 #define TB_SUITE_MAX_OBJECTIVES 8
 #define TB_SUITE_MAX_OPTIONS 16
+/* Parameters of one search space: the results file stores one column per parameter (an HDF5 table's header fits
+ * 500 of them with 63-character names and the fixed columns). */
+#define TB_SUITE_MAX_PARAMS 500
 
 typedef struct tb_suite_loc {
   int line, col; /* 1-based position in the suite file of the key or value (0: none) */
