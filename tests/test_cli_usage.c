@@ -132,6 +132,8 @@ static void test_io_errors(void) {
        "tunebench data dump: /nonexistent/d.h5: cannot create HDF5 file: No such file or directory"},
       {"train --learner logreg --data csv:/nonexistent/x.csv --device cpu",
        "tunebench train: /nonexistent/x.csv: cannot open"},
+      {"run ../tests/kill_resume/deterministic.yaml --out /nonexistent/x.h5", /* the file asked for, not x.h5.journal.new */
+       "tunebench run: /nonexistent/x.h5: cannot create the results file: /nonexistent is not a writable folder"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     int rc = run2(cases[i].args, out, err, sizeof out);

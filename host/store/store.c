@@ -226,7 +226,16 @@ int tb_store_create(const char *path, const tb_store_study *study, const tb_stor
   size_t n = strlen(path) + 32;
   if (!(st->tmp_path = malloc(n)) || !(st->tmp_jpath = malloc(n))) TB_FAIL(TB_ERR_NOMEM, "out of host memory");
   snprintf(st->tmp_path, n, "%s.new", path), snprintf(st->tmp_jpath, n, "%s.new", st->jpath);
-  TB_TRY(tb_journal_create(st->tmp_jpath, 1, &st->j));
+  if ((rc = tb_journal_create(st->tmp_jpath, 1, &st->j)) < 0) { /* name the file the user asked for */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    if (rc == TB_ERR_IO && access(slash ? (dir[0] ? dir : "/") : ".", W_OK) != 0)
+      TB_FAIL(TB_ERR_IO, "%s: cannot create the results file: %s is not a writable folder (%s)", path,
+              slash ? (dir[0] ? dir : "/") : ".", strerror(errno));
+    goto done;
+  }
   TB_TRY(tb_store_h5_create(st->tmp_path, &st->w));
   TB_TRY(tb_store_writer_start(st));
   tb_store_event ev = {.type = TB_STORE_EV_STUDY, .u.study = *study};
