@@ -94,7 +94,7 @@ static int64_t write_branin(tb_store *st, int64_t id) {
           x[0] = fmin(10, fmax(-5, M_PI + sd * nrand())), x[1] = fmin(15, fmax(0, 2.275 + sd * nrand()));
         }
         double start = 1.7e9 + 100.0 * r + 3.0 * k + s, v;
-        tb_store_trial t = {id, 0, strategies[s], r, 1000 + (uint64_t)id, -1, -1, start, x};
+        tb_store_trial t = {id, 0, strategies[s], r, 1000 + (uint64_t)id, -1, -1, start, x, 0, 0};
         TB_CHECK_OK(tb_store_trial_begin(st, &t));
         TB_CHECK_OK(tb_testfn_eval(fn, x, &v));
         for (int c = 0; c < 3; c++) {
@@ -125,7 +125,7 @@ static void write_mlp(tb_store *st, const tb_space *sp, int64_t id) {
         tb_space_from_unit(sp, u, x);
         double start = 1.7e9 + 50.0 * r + 4.0 * k + s;
         tb_store_trial t = {id, 1, names[s], r, 5000 + (uint64_t)id, s ? -1 : (k >= 4 ? id - 4 : -1), -1,
-                            start, x};
+                            start, x, 0, 0};
         TB_CHECK_OK(tb_store_trial_begin(st, &t));
         double ve = 0.05 + 0.3 * fabs(log10(x[0]) + 2.5) / 2.5 + 0.02 * urand();
         double obj[3] = {ve, ve + 0.01 * nrand(), 1e-4 * x[1] * (1 + urand())};
@@ -271,7 +271,7 @@ static void test_degenerate(void) {
   TB_CHECK_OK(tb_store_add_experiment(st, &e0, NULL));
   TB_CHECK_OK(tb_store_add_experiment(st, &e1, NULL));
   double x[3] = {0.2, 0.4, 0.6}, v = NAN;
-  tb_store_trial t = {0, 0, "random", 0, 7, -1, -1, 1.7e9, x};
+  tb_store_trial t = {0, 0, "random", 0, 7, -1, -1, 1.7e9, x, 0, 0};
   TB_CHECK_OK(tb_store_trial_begin(st, &t));
   tb_store_result res = {0, TB_TRIAL_FAILED, &v, 0, 1.7e9 + 1, 0.1, -1, {NAN, NAN}, {NAN, NAN}, -1, "crashed"};
   TB_CHECK_OK(tb_store_trial_end(st, &res));
