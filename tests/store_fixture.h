@@ -47,7 +47,7 @@ static int fx_pause_us; /* sleep between curve points (the kill test makes trial
 
 /* Writes trial id (begin, n_curve points, end) to experiment exp; its configuration is fx_config(cfg), its seed
  * 1000 + cfg (a retry passes the original's cfg: same configuration and seed). */
-static int fx_trial(tb_store *st, const tb_space *sp, int exp, int64_t id, int64_t cfg, int64_t retry_of, int n_curve,
+__attribute__((unused)) static int fx_trial(tb_store *st, const tb_space *sp, int exp, int64_t id, int64_t cfg, int64_t retry_of, int n_curve,
                     int end) {
   double x[8], obj[2] = {fx_u(id, 10), fx_u(id, 11) * 1e-3};
   fx_config(sp, cfg, x);
