@@ -180,5 +180,39 @@ static void test_two_learners(void) {
   unlink(path), unlink(jpath);
 }
 
-static const tb_test_case cases[] = {{"inspect_export", test_cli}, {"two_learners", test_two_learners}, {NULL, NULL}};
+/* A file of format version 1 (one row per run): inspect and export refuse it, naming both versions. */
+static void test_old_version(void) {
+  snprintf(path, sizeof path, "/tmp/tb_test_cli_results3_%d.h5", (int)getpid());
+  snprintf(jpath, sizeof jpath, "%s.journal", path);
+  unlink(path), unlink(jpath);
+  tb_space *sp = fx_space();
+  tb_store_study s = {"old", "suite: old\n", 0, NULL, NULL, "cpu", "", "h", 1.7e9};
+  tb_store *st;
+  TB_CHECK_OK(tb_store_create(path, &s, NULL, &st));
+  tb_store_experiment e = {"mlp.a", "mlp", "gen:a", sp, 2, fx_obj, fx_max};
+  TB_CHECK_OK(tb_store_add_experiment(st, &e, NULL));
+  TB_CHECK_OK(fx_trial(st, sp, 0, 0, 0, -1, 1, 1));
+  TB_CHECK_OK(tb_store_study_end(st, 0, 1));
+  TB_CHECK_OK(tb_store_close(st));
+  char args[512];
+  snprintf(args, sizeof args, "inspect %s", path);
+  CU_ASSERT_EQUAL(run(args), 0);
+  tb_h5_file *f;
+  int64_t v1 = 1;
+  TB_CHECK_OK(tb_h5_open_rw(path, &f));
+  TB_CHECK_OK(tb_h5_attr_write(f, "/", "format_version", TB_H5_I64, 0, &v1));
+  TB_CHECK_OK(tb_h5_close(f));
+  CU_ASSERT_NOT_EQUAL(run(args), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "results format version 1; this tunebench reads version 2"));
+  snprintf(args, sizeof args, "export %s --format csv", path);
+  CU_ASSERT_NOT_EQUAL(run(args), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "results format version 1; this tunebench reads version 2"));
+  tb_space_free(sp);
+  unlink(path), unlink(jpath);
+}
+
+static const tb_test_case cases[] = {{"inspect_export", test_cli},
+                                     {"two_learners", test_two_learners},
+                                     {"old_version", test_old_version},
+                                     {NULL, NULL}};
 TB_TEST_MAIN("cli_results", cases)
