@@ -125,7 +125,7 @@ static void write_mlp(tb_store *st, const tb_space *sp, int64_t id) {
         tb_space_from_unit(sp, u, x);
         double start = 1.7e9 + 50.0 * r + 4.0 * k + s;
         tb_store_trial t = {id, 1, names[s], r, 5000 + (uint64_t)id, s ? -1 : (k >= 4 ? id - 4 : -1), -1,
-                            start, x, 0, 0};
+                            start, x, s == 0 && k >= 4, 0};
         TB_CHECK_OK(tb_store_trial_begin(st, &t));
         double ve = 0.05 + 0.3 * fabs(log10(x[0]) + 2.5) / 2.5 + 0.02 * urand();
         double obj[3] = {ve, ve + 0.01 * nrand(), 1e-4 * x[1] * (1 + urand())};
@@ -211,7 +211,7 @@ static void test_full(void) {
     CU_ASSERT(line && m && m < end);
   }
   /* Configurations by status: 20 per run, k % 9 == 4 fails (k = 4, 13): 18 complete, 2 failed per run; pbt's 20
-   * rows continue 4 members per repetition (parent_id chains): 8 configurations. */
+   * runs continue 4 members per repetition (segments, continues = 1): 8 configurations, 20 rung evaluations. */
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "| random | 54 | 0 | 6 | 0 | 0 | 0 | 60 | 60 |"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "| pbt | 8 | 0 | 0 | 0 | 0 | 0 | 8 | 20 |"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "Friedman over 3 repetitions"));
