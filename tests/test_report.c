@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli_fixture.h"
+#include "tb_h5.h"
 #include "tb_store.h"
 #include "tb_testfn.h"
 
@@ -294,6 +295,14 @@ static void test_degenerate(void) {
   CU_ASSERT_EQUAL(run(NULL, args), 0);
   snprintf(md, sizeof md, "%s/one-report/report.md", dir);
   CU_ASSERT_EQUAL(access(md, R_OK), 0);
+  /* A file of format version 1 (one row per run): refused, naming both versions (exit 2: bad input). */
+  tb_h5_file *f;
+  int64_t v1 = 1;
+  TB_CHECK_OK(tb_h5_open_rw(path, &f));
+  TB_CHECK_OK(tb_h5_attr_write(f, "/", "format_version", TB_H5_I64, 0, &v1));
+  TB_CHECK_OK(tb_h5_close(f));
+  CU_ASSERT_EQUAL(run(NULL, args), 2);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "results format version 1; this report reads version 2"));
   tb_space_free(sp);
   cleanup_dir();
 }
