@@ -4,9 +4,9 @@
  *    rung (fidelity_max 9) is pruned; a PBT exploit is a new row whose parent_id (and lineage) name configurations;
  *    the same journal written with the writer flushed between runs (rows rewritten in the file) and rebuilt in one
  *    pass, and a session killed mid-way then resumed, give tables equal to an uninterrupted write;
- *  - studies: successive halving, Hyperband and ASHA (random sampler, mlp on a small generated dataset): one row per
+ *  - studies: successive halving, Hyperband and ASHA (random sampler, branin with the multi-fidelity noise model): one row per
  *    configuration (as many as the study's trials), rungs rows = runs begun, a complete row at max_fidelity, a
- *    pruned one below it (a random mlp may also diverge), a row's fidelity = its highest rung's, and the compute units of the
+ *    pruned one below it, a row's fidelity = its highest rung's, and the compute units of the
  *    rows sum to the fidelity units the study reports spent (asha with 9 trials: every one stopped below the top,
  *    pruned, the issue's "complete 720, pruned 0" case). */
 #include <math.h>
@@ -15,7 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "objective_fixture.h"
+#include "tb_objective.h"
+#include "tb_testfn.h"
 #include "store_fixture.h"
 #include "tb_error.h"
 #include "tb_h5.h"
@@ -167,7 +168,7 @@ static void test_store_rows(void) {
 static void on_progress(void *ctx, const tb_study_progress *p) { *(double *)ctx = p->units_used; }
 
 /* One multi-fidelity study into its own file; checks the rows against the rungs and the study's compute. */
-static void check_scheduler(ofx *fx, const char *sched) {
+static void check_scheduler(tb_objective *o, const char *sched) {
   paths(sched);
   tb_store *st = NULL;
   tb_store_study sd = {"trials", "suite", 0, NULL, NULL, "cpu", "", NULL, 0};
@@ -177,8 +178,8 @@ static void check_scheduler(ofx *fx, const char *sched) {
   p.sampler = "random", p.scheduler = sched, p.n_trials = 9, p.min_fidelity = 1, p.max_fidelity = 9;
   p.n_workers = 2, p.seed = 11, p.progress = on_progress, p.progress_ctx = &units_used;
   tb_study *s = NULL;
-  TB_CHECK_OK(tb_study_create(fx->o, &p, &s));
-  tb_store_experiment ex = {"mlp.fashion", "mlp", "gen", NULL, 0, NULL, NULL};
+  TB_CHECK_OK(tb_study_create(o, &p, &s));
+  tb_store_experiment ex = {"mlp.fashion", "testfn", "branin", NULL, 0, NULL, NULL};
   tb_study_describe_experiment(s, &ex);
   int idx = -1;
   TB_CHECK_OK(tb_store_add_experiment(st, &ex, &idx));
@@ -241,16 +242,12 @@ static void check_scheduler(ofx *fx, const char *sched) {
 }
 
 static void test_schedulers(void) {
-  ofx fx;
-  tb_dataset *ds = ofx_load("gen:classification?n=80&d=5&informative=3&classes=2&seed=4");
-  tb_split_spec sp = tb_split_spec_default();
-  sp.stratify = 1;
-  ofx_open(&fx, tb_learner_find("mlp"), ds, &sp, NULL, 0, 0);
-  check_scheduler(&fx, "sh");
-  if (getenv("TB_QUICK")) { ofx_close(&fx); return; }
-  check_scheduler(&fx, "hyperband");
-  check_scheduler(&fx, "asha");
-  ofx_close(&fx);
+  tb_objective *o = NULL; /* branin with the multi-fidelity noise model: one unit per step, no training */
+  TB_CHECK_OK(tb_objective_testfn(tb_testfn_find("branin"), 0, 0.5, &o));
+  check_scheduler(o, "sh");
+  check_scheduler(o, "hyperband");
+  check_scheduler(o, "asha");
+  tb_objective_free(o);
 }
 
 static const tb_test_case cases[] = {{"store_rows", test_store_rows}, {"schedulers", test_schedulers}, {NULL, NULL}};
