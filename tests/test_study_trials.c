@@ -8,7 +8,9 @@
  *    configuration (as many as the study's trials), rungs rows = runs begun, a complete row at max_fidelity, a
  *    pruned one below it, a row's fidelity = its highest rung's, and the compute units of the
  *    rows sum to the fidelity units the study reports spent (asha with 9 trials: every one stopped below the top,
- *    pruned, the issue's "complete 720, pruned 0" case). */
+ *    pruned, the issue's "complete 720, pruned 0" case);
+ *  - resume: a successive-halving study stopped after 4, 8 or 12 runs and resumed from its journal writes the same
+ *    trials (status, configuration, value, fidelity, compute) and rungs as an uninterrupted one. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +243,89 @@ static void check_scheduler(tb_objective *o, const char *sched) {
   unlink(path), unlink(jpath);
 }
 
+/* Columns of table (of experiment mlp.fashion) as text, rows in order; time columns are left out by the caller. */
+static char *columns(const char *file, const char *table, const char *const *names, int n_names) {
+  char tp[128];
+  snprintf(tp, sizeof tp, "/experiments/mlp.fashion/%s", table);
+  tb_h5_file *f;
+  TB_CHECK_OK(tb_h5_open_live(file, &f));
+  int nc;
+  tb_h5_col *cols;
+  size_t n;
+  TB_CHECK_OK(tb_h5_table_columns(f, tp, &nc, &cols, &n));
+  size_t cap = 64 + n * (size_t)n_names * 40, len = 0;
+  char *out = calloc(1, cap), **sv = calloc(n + 1, sizeof *sv);
+  double *v = calloc(n + 1, sizeof *v);
+  len += (size_t)snprintf(out + len, cap - len, "%s %zu rows\n", table, n);
+  for (int k = 0; k < n_names; k++) {
+    int str = 0;
+    for (int c = 0; c < nc; c++) str |= !strcmp(cols[c].name, names[k]) && cols[c].type == TB_H5_STR;
+    TB_CHECK_OK(tb_h5_table_read_col(f, tp, names[k], str ? TB_H5_STR : TB_H5_F64, n, str ? (void *)sv : (void *)v));
+    len += (size_t)snprintf(out + len, cap - len, "%s:", names[k]);
+    for (size_t r = 0; r < n; r++) {
+      if (str) len += (size_t)snprintf(out + len, cap - len, " %s", sv[r]), free(sv[r]);
+      else len += (size_t)snprintf(out + len, cap - len, " %.17g", v[r]);
+    }
+    len += (size_t)snprintf(out + len, cap - len, "\n");
+  }
+  free(sv), free(v);
+  tb_h5_cols_free(cols, nc);
+  TB_CHECK_OK(tb_h5_close(f));
+  return out;
+}
+
+/* A successive-halving study on o into path, one worker; stop_after > 0: stopped there, then resumed from its
+ * journal in a second session. */
+static void sh_session(tb_objective *o, long stop_after) {
+  for (int session = 0; session < (stop_after > 0 ? 2 : 1); session++) {
+    tb_store *st = NULL;
+    tb_store_history *h = NULL;
+    tb_store_study sd = {"trials", "suite", 0, NULL, NULL, "cpu", "", NULL, 0};
+    if (session) TB_CHECK_OK(tb_store_open_resume(path, NULL, &st, &h));
+    else TB_CHECK_OK(tb_store_create(path, &sd, NULL, &st));
+    tb_study_params p = tb_study_params_default();
+    p.sampler = "random", p.scheduler = "sh", p.n_trials = 9, p.min_fidelity = 1, p.max_fidelity = 9;
+    p.n_workers = 1, p.seed = 5, p.stop_after = session ? 0 : stop_after;
+    tb_study *s = NULL;
+    TB_CHECK_OK(tb_study_create(o, &p, &s));
+    int idx = 0;
+    if (!session) {
+      tb_store_experiment ex = {"mlp.fashion", "testfn", "branin", NULL, 0, NULL, NULL};
+      tb_study_describe_experiment(s, &ex);
+      TB_CHECK_OK(tb_store_add_experiment(st, &ex, &idx));
+    }
+    TB_CHECK_OK(tb_study_attach_store(s, st, idx));
+    TB_CHECK_OK(tb_study_run(s, h));
+    CU_ASSERT_EQUAL(tb_study_stopped(s), !session && stop_after > 0); /* the first session really stopped early */
+    tb_study_free(s);
+    tb_store_history_free(h);
+    TB_CHECK_OK(tb_store_close(st));
+  }
+}
+
+/* The executor resumed mid-way through promotions writes the same trials and rungs as an uninterrupted run. */
+static void test_resume(void) {
+  static const char *tcols[] = {"id", "status", "param_x0", "param_x1", "obj_value", "fidelity", "compute_units"};
+  static const char *gcols[] = {"trial", "rung", "fidelity", "value", "status"};
+  tb_objective *o = NULL;
+  TB_CHECK_OK(tb_objective_testfn(tb_testfn_find("branin"), 0, 0.5, &o));
+  paths("resume_full");
+  sh_session(o, 0);
+  char *ft = columns(path, "trials", tcols, 7), *fg = columns(path, "rungs", gcols, 5);
+  unlink(path), unlink(jpath);
+  for (long stop = 4; stop <= 12; stop += 4) { /* in rung 0, after it, in rung 1 */
+    paths("resume_part");
+    sh_session(o, stop);
+    char *rt = columns(path, "trials", tcols, 7), *rg = columns(path, "rungs", gcols, 5);
+    CU_ASSERT_STRING_EQUAL(rt, ft);
+    CU_ASSERT_STRING_EQUAL(rg, fg);
+    free(rt), free(rg);
+    unlink(path), unlink(jpath);
+  }
+  free(ft), free(fg);
+  tb_objective_free(o);
+}
+
 static void test_schedulers(void) {
   tb_objective *o = NULL; /* branin with the multi-fidelity noise model: one unit per step, no training */
   TB_CHECK_OK(tb_objective_testfn(tb_testfn_find("branin"), 0, 0.5, &o));
@@ -250,5 +335,6 @@ static void test_schedulers(void) {
   tb_objective_free(o);
 }
 
-static const tb_test_case cases[] = {{"store_rows", test_store_rows}, {"schedulers", test_schedulers}, {NULL, NULL}};
+static const tb_test_case cases[] = {
+    {"store_rows", test_store_rows}, {"schedulers", test_schedulers}, {"resume", test_resume}, {NULL, NULL}};
 TB_TEST_MAIN("study_trials", cases)
