@@ -34,7 +34,7 @@ class Run:
         return float(b[-1]) if len(b) else math.nan
 
     def incumbent(self, maximize):
-        """(validation value, test value) of the validation-best complete row (the first on ties), NaN if none."""
+        """(validation value, test value) of the validation-best row with a value (the first on ties), NaN if none."""
         ok = np.isfinite(self.vals)
         if not ok.any():
             return math.nan, math.nan
