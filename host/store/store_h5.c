@@ -328,12 +328,14 @@ static int run_begin(tb_store_h5 *w, const tb_store_trial *tr) {
     r->cfg = parent->cfg;
   } else {
     cfg_row *c = calloc(1, sizeof *c + t->row_size);
-    cfg_row **nc = w->n_cfgs == w->cap_cfgs ? realloc(w->cfgs, (w->cap_cfgs * 2 + 16) * sizeof *nc) : w->cfgs;
-    if (!c || !nc) {
+    if (c && w->n_cfgs == w->cap_cfgs) {
+      cfg_row **nc = realloc(w->cfgs, (w->cap_cfgs * 2 + 16) * sizeof *nc);
+      if (nc) w->cfgs = nc, w->cap_cfgs = w->cap_cfgs * 2 + 16;
+    }
+    if (!c || w->n_cfgs == w->cap_cfgs) {
       free(c), free(r);
       return tb_error_set(TB_ERR_NOMEM, "out of host memory");
     }
-    if (nc != w->cfgs) w->cfgs = nc, w->cap_cfgs = w->cap_cfgs * 2 + 16;
     w->cfgs[w->n_cfgs++] = c;
     c->id = tr->id, c->exp = tr->experiment, c->row = -1, c->start_time = tr->start_time, c->peak_memory = -1;
     int k = 0;
