@@ -3,7 +3,8 @@
  *    value, fidelity 9, compute 9 units and the sum of its runs' seconds, three rungs rows; one stopped at its first
  *    rung (fidelity_max 9) is pruned; a PBT exploit is a new row whose parent_id (and lineage) name configurations;
  *    the same journal written with the writer flushed between runs (rows rewritten in the file) and rebuilt in one
- *    pass, and a session killed mid-way then resumed, give tables equal to an uninterrupted write;
+ *    pass, and a session killed mid-way then resumed, give tables equal to an uninterrupted write; 300
+ *    configurations each promoted once after a flush keep their own rows;
  *  - studies: successive halving, Hyperband and ASHA (random sampler, branin with the multi-fidelity noise model): one row per
  *    configuration (as many as the study's trials), rungs rows = runs begun, a complete row at max_fidelity, a
  *    pruned one below it, a row's fidelity = its highest rung's, and the compute units of the
@@ -163,6 +164,50 @@ static void test_store_rows(void) {
     free(resumed);
   }
   free(plain), free(waited), free(rebuilt);
+  unlink(path), unlink(jpath);
+  tb_space_free(sp);
+}
+
+/* Many configurations, each promoted once after all have begun (the writer's configuration list grows past its
+ * first capacities; rows rewritten in place after a flush): every row holds its own id and both runs' compute. */
+static void test_many(void) {
+  tb_space *sp = fx_space();
+  paths("many");
+  tb_store_study s = {"many", "", 0, NULL, "test", "cpu", "", "h", 1.7e9};
+  tb_store *st;
+  TB_CHECK_OK(tb_store_create(path, &s, NULL, &st));
+  tb_store_experiment e = {"mlp.fashion", "mlp", "gen:x", sp, 2, fx_obj, fx_max};
+  TB_CHECK_OK(tb_store_add_experiment(st, &e, NULL));
+  enum { N = 300 };
+  for (int64_t i = 0; i < 2 * N; i++) {
+    if (i == N) TB_CHECK_OK(tb_store_wait(st));
+    double x[8], obj[2] = {(double)i, 0};
+    fx_config(sp, i % N, x);
+    tb_store_trial t = {i, 0, "sh", 0, (uint64_t)i, i < N ? -1 : i - N, -1, 1.7e9 + (double)i, x, i >= N, 3};
+    TB_CHECK_OK(tb_store_trial_begin(st, &t));
+    tb_store_result r = {i, TB_TRIAL_COMPLETE, obj, i < N ? 1 : 3, 1.7e9 + (double)i + 1, 1, -1, {NAN, NAN},
+                         {NAN, NAN}, -1, NULL};
+    TB_CHECK_OK(tb_store_trial_end(st, &r));
+  }
+  TB_CHECK_OK(tb_store_close(st));
+  tb_h5_file *f;
+  TB_CHECK_OK(tb_h5_open_live(path, &f));
+  const char *tp = "/experiments/mlp.fashion/trials";
+  int nc;
+  tb_h5_col *cols;
+  size_t n;
+  TB_CHECK_OK(tb_h5_table_columns(f, tp, &nc, &cols, &n));
+  tb_h5_cols_free(cols, nc);
+  CU_ASSERT_EQUAL_FATAL(n, N);
+  int64_t id[N];
+  double units[N], o0[N];
+  TB_CHECK_OK(tb_h5_table_read_col(f, tp, "id", TB_H5_I64, n, id));
+  TB_CHECK_OK(tb_h5_table_read_col(f, tp, "compute_units", TB_H5_F64, n, units));
+  TB_CHECK_OK(tb_h5_table_read_col(f, tp, "obj_val_loss", TB_H5_F64, n, o0));
+  int bad = 0;
+  for (int i = 0; i < N; i++) bad += id[i] != i || units[i] != 3 || o0[i] != i + N;
+  CU_ASSERT_EQUAL(bad, 0);
+  TB_CHECK_OK(tb_h5_close(f));
   unlink(path), unlink(jpath);
   tb_space_free(sp);
 }
@@ -336,5 +381,6 @@ static void test_schedulers(void) {
 }
 
 static const tb_test_case cases[] = {
-    {"store_rows", test_store_rows}, {"schedulers", test_schedulers}, {"resume", test_resume}, {NULL, NULL}};
+    {"store_rows", test_store_rows}, {"many", test_many},          {"schedulers", test_schedulers},
+    {"resume", test_resume},         {NULL, NULL}};
 TB_TEST_MAIN("study_trials", cases)
