@@ -160,19 +160,25 @@ class Report:
             self.w()
 
     def status_table(self, e):
-        st, strat = e.status(), e.strategy()
+        strat = e.strategy()
         cs = RL.config_status(e)
+        evals = {}
+        if e.rungs is not None:
+            who = dict(zip(e.trials["id"].tolist(), strat))
+            for i in e.rungs["trial"]:
+                s = who.get(int(i), "")
+                evals[s] = evals.get(s, 0) + 1
         self.w("### Configurations by status")
         self.w()
-        self.w("One count per configuration (a promotion continues its configuration; a PBT member with its lineage "
-               "is one): the status of its last row; complete below the largest fidelity = pruned (stopped by its "
-               "scheduler). Rows: the store rows (one per rung or PBT segment).")
+        self.w("One row per configuration (a promotion continues its trial; a PBT exploit is a new configuration with "
+               "its lineage): pruned = stopped by its scheduler below the top fidelity. Rung evaluations: the runs "
+               "(the rungs table).")
         self.w()
-        self.w("| strategy | " + " | ".join(RL.STATUSES) + " | configurations | rows |")
+        self.w("| strategy | " + " | ".join(RL.STATUSES) + " | configurations | rung evaluations |")
         self.w("|---|" + "---|" * (len(RL.STATUSES) + 2))
         for s in sorted(set(strat)):
             c = [cs.get(s, {}).get(x, 0) for x in RL.STATUSES]
-            self.w("| %s | %s | %d | %d |" % (s, " | ".join(str(x) for x in c), sum(c), strat.count(s)))
+            self.w("| %s | %s | %d | %d |" % (s, " | ".join(str(x) for x in c), sum(c), evals.get(s, 0)))
         self.w()
 
     def learning_curves(self, e, skipped):

@@ -17,12 +17,14 @@ N_BOOT = 2000
 
 
 class Run:
-    """One strategy x repetition, its rows in end-time order (interrupted rows left out: a retry repeats them).
-    vals: first objective of complete rows (NaN otherwise); test: the incumbent-eligible test objective (NaN when
-    none); units/secs: cumulative compute after each row; configs: cumulative configurations after each row."""
+    """One strategy x repetition, its rows (one per configuration) in end-time order (interrupted rows left out: a
+    retry repeats them). vals: first objective of rows with a measured value (RL.row_view's valued; NaN otherwise);
+    test: the incumbent-eligible test objective (NaN when none); units/secs: cumulative compute after each row;
+    configs: cumulative configurations after each row; n_evals: rung evaluations (runs) of its configurations."""
 
-    def __init__(self, vals, test, units, secs, configs, ids):
+    def __init__(self, vals, test, units, secs, configs, ids, n_evals=0):
         self.vals, self.test, self.units, self.secs, self.configs, self.ids = vals, test, units, secs, configs, ids
+        self.n_evals = n_evals
 
     def best(self, maximize):
         return RS.running_best(self.vals, maximize)
@@ -32,7 +34,7 @@ class Run:
         return float(b[-1]) if len(b) else math.nan
 
     def incumbent(self, maximize):
-        """(validation value, test value) of the validation-best complete row (the first on ties), NaN if none."""
+        """(validation value, test value) of the validation-best row with a value (the first on ties), NaN if none."""
         ok = np.isfinite(self.vals)
         if not ok.any():
             return math.nan, math.nan
@@ -65,21 +67,22 @@ def runs(e, obj=0):
     ti = test_objective(e) if obj == 0 else None
     tcol = t["obj_" + e.objectives[ti]] if ti is not None else None
     status, strat = e.status(), e.strategy()
+    evals = {}
+    if e.rungs is not None:
+        for i in e.rungs["trial"]:
+            evals[int(i)] = evals.get(int(i), 0) + 1
     keys = {}
     for i in range(len(t)):
         if status[i] != "interrupted":
             keys.setdefault((strat[i], int(t["repetition"][i])), []).append(i)
     for (s, r), idx in sorted(keys.items()):
         idx = sorted(idx, key=lambda i: (t["end_time"][i], t["id"][i]))
-        ok = np.array([status[i] == "complete" for i in idx])
+        ok = np.array([bool(view["valued"][i]) for i in idx])
         vals = np.where(ok, col[idx].astype(float), np.nan)
         test = np.where(ok, tcol[idx].astype(float), np.nan) if tcol is not None else None
-        seen, cfg = set(), []
-        for i in idx:
-            seen.add(view["config"][i])
-            cfg.append(len(seen))
         out.setdefault(s, {})[r] = Run(vals, test, np.cumsum(view["units"][idx]), np.cumsum(view["seconds"][idx]),
-                                       np.array(cfg), t["id"][idx])
+                                       np.arange(1, len(idx) + 1), t["id"][idx],
+                                       sum(evals.get(int(t["id"][i]), 1) for i in idx))
     return out
 
 
@@ -117,9 +120,9 @@ def ranks_on_grid(allruns, grid, axis, maximize):
 
 
 def compute_table(allruns):
-    """{strategy: {repetition: (units, seconds, configurations, rows)}} of each run's totals."""
+    """{strategy: {repetition: (units, seconds, configurations, rung evaluations)}} of each run's totals."""
     return {s: {r: (float(x.units[-1]) if len(x.units) else 0.0, float(x.secs[-1]) if len(x.secs) else 0.0,
-                    int(x.configs[-1]) if len(x.configs) else 0, len(x.vals)) for r, x in rr.items()}
+                    int(x.configs[-1]) if len(x.configs) else 0, x.n_evals) for r, x in rr.items()}
             for s, rr in allruns.items()}
 
 

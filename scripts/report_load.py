@@ -1,6 +1,7 @@
 """report_load.py: reads a tunebench results file (FILE.h5, layout in docs/results-format.md) into plain Python
 objects for scripts/report.py: the study's attributes, per experiment its parameters, objectives and tables
-(trials, curves, lineage, pareto, as numpy structured arrays or None when absent), and the study-level memory table.
+(trials: one row per configuration; rungs: its rung evaluations; curves, lineage, pareto: numpy structured arrays
+or None when absent), and the study-level memory table. A file of another format version is refused, naming both.
 Not here: statistics (report_stats.py) or figures (report_figs*.py). Tested through tests/test_report.c, which writes
 study files with the store API and runs `tunebench report` on them.
 """
@@ -20,6 +21,7 @@ TESTFN_OPTIMA = {
 }
 
 STATUSES = ["complete", "pruned", "failed", "diverged", "oom", "interrupted"]
+FORMAT_VERSION = 2  # docs/results-format.md: one trials row per configuration, rung evaluations in `rungs`
 
 
 class ReportInputError(Exception):
@@ -49,7 +51,7 @@ def col_text(arr, name):
 
 
 class Experiment:
-    """One /experiments/<name> group. trials/curves/lineage/pareto: structured arrays or None."""
+    """One /experiments/<name> group. trials/rungs/curves/lineage/pareto: structured arrays or None."""
 
     def __init__(self, name):
         self.name = name
@@ -57,7 +59,7 @@ class Experiment:
         self.learner = self.dataset = ""
         self.params, self.param_types, self.choices = [], [], {}
         self.objectives, self.maximize = [], []
-        self.trials = self.curves = self.lineage = self.pareto = None
+        self.trials = self.rungs = self.curves = self.lineage = self.pareto = None
         self.optimum = math.nan       # known optimum of the first objective, NaN when unknown
         self.optimum_source = ""
         self.n_valid = 0              # validation rows (B&B validation-uncertainty scoring), 0 when unknown
@@ -131,6 +133,11 @@ def load(path):
         if fmt != "tunebench-results":
             raise ReportInputError("%s: an HDF5 file but not a tunebench results file (root attribute format = '%s', "
                                    "expected 'tunebench-results')" % (path, fmt))
+        ver = int(np.atleast_1d(st.attrs.get("format_version", 0))[0])
+        if ver != FORMAT_VERSION:
+            raise ReportInputError("%s: results format version %d; this report reads version %d (one trials row per "
+                                   "configuration, rung evaluations in a rungs table): re-run the study to write it "
+                                   "anew" % (path, ver, FORMAT_VERSION))
         exps = f.get("experiments")
         if exps is not None:
             named = []
@@ -155,6 +162,7 @@ def _load_experiment(name, g):
     e.maximize = [d == "maximize" for d in text_list(e.attrs.get("objective_directions"))]
     e.maximize += [False] * (len(e.objectives) - len(e.maximize))
     e.trials = _table(g, "trials")
+    e.rungs = _table(g, "rungs")
     e.curves = _table(g, "curves")
     e.lineage = _table(g, "lineage")
     e.pareto = _table(g, "pareto")
@@ -186,58 +194,38 @@ def param_label(e, p, v):
 
 
 def row_view(e):
-    """Per row of e.trials (same order), numpy arrays:
-    units: fidelity units this row trained: its fidelity minus the fidelity of the row it continued (parent_id: a
-      scheduler's promotion or a PBT exploit starts from its parent's state), else its fidelity;
-    seconds: end_time - start_time (wall seconds of the row);
-    config: the configuration the row belongs to: a promotion continues its parent's configuration (the root of
-      its parent_id chain); a PBT member's segments chain the same way, so a population of P members counts P
-      configurations, each with its lineage; a retry (retry_of) is the configuration it re-ran;
-    max_fidelity: the largest fidelity any row of e reached (a complete configuration stopped below it by its
-      scheduler counts as pruned in config_status)."""
+    """Per row (configuration) of e.trials (same order), numpy arrays read from the table:
+    units, seconds: its compute_units and compute_seconds (every run of the configuration: promotions add only what
+      they trained; a PBT exploit counts from its parent's state);
+    config: its id (one row per configuration; a PBT exploit is a new configuration, its lineage in parent_id);
+    valued: 1 where its first objective is a measured result: complete (at the top fidelity), or pruned by its
+      scheduler after its last rung completed (its value is that rung's); a trial pruned mid-run has none;
+    max_fidelity: the largest fidelity any row of e reached."""
     t = e.trials
     n = 0 if t is None else len(t)
-    units, secs, config = np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.int64)
     if n == 0:
-        return {"units": units, "seconds": secs, "config": config, "max_fidelity": math.nan}
+        z = np.zeros(0)
+        return {"units": z, "seconds": z, "config": np.zeros(0, dtype=np.int64), "valued": np.zeros(0, dtype=bool),
+                "max_fidelity": math.nan}
     ids = t["id"].astype(np.int64)
-    pos = {int(i): k for k, i in enumerate(ids)}
+    st = e.status()
+    last = {}  # trial id -> status of its last rung evaluation (rows in the order the runs ended)
+    g = e.rungs
+    if g is not None:
+        for k in range(len(g)):
+            last[int(g["trial"][k])] = text(g["status"][k])
+    valued = np.array([st[k] == "complete" or (st[k] == "pruned" and last.get(int(ids[k])) == "complete")
+                       for k in range(n)])
     fid = np.nan_to_num(t["fidelity"].astype(float), nan=0.0)
-    par = t["parent_id"].astype(np.int64) if "parent_id" in t.dtype.names else np.full(n, -1)
-    rty = t["retry_of"].astype(np.int64) if "retry_of" in t.dtype.names else np.full(n, -1)
-
-    def root(k):
-        for _ in range(n + 1):  # a chain longer than the table would be a cycle: stop there
-            p = int(par[k]) if par[k] >= 0 else int(rty[k])
-            if p < 0 or p not in pos:
-                break
-            k = pos[p]
-        return int(ids[k])
-    for k in range(n):
-        p = int(par[k])
-        units[k] = max(0.0, fid[k] - fid[pos[p]]) if p >= 0 and p in pos else fid[k]
-        secs[k] = max(0.0, float(t["end_time"][k]) - float(t["start_time"][k]))
-        config[k] = root(k)
-    return {"units": units, "seconds": secs, "config": config, "max_fidelity": float(fid.max())}
+    return {"units": np.nan_to_num(t["compute_units"].astype(float)),
+            "seconds": np.nan_to_num(t["compute_seconds"].astype(float)), "config": ids, "valued": valued,
+            "max_fidelity": float(fid.max())}
 
 
-def config_status(e, view=None):
-    """{strategy: {status: configurations}}: each configuration counted once, with the status of its last row
-    (the highest fidelity it reached); a complete configuration that stopped below the experiment's largest
-    fidelity was stopped by its scheduler and counts as pruned."""
-    view = view or row_view(e)
-    t, st, strat = e.trials, e.status(), e.strategy()
-    last = {}
-    for k in range(0 if t is None else len(t)):
-        key = (strat[k], int(view["config"][k]))
-        if key not in last or (t["fidelity"][k], t["end_time"][k]) >= (t["fidelity"][last[key]],
-                                                                      t["end_time"][last[key]]):
-            last[key] = k
+def config_status(e):
+    """{strategy: {status: configurations}} (one row per configuration: the table says its status)."""
     out = {}
-    for (s, _), k in last.items():
-        x = st[k]
-        if x == "complete" and float(t["fidelity"][k]) < view["max_fidelity"]:
-            x = "pruned"
+    for s, x in zip(e.strategy(), e.status()):
         out.setdefault(s, {})
         out[s][x] = out[s].get(x, 0) + 1
     return out

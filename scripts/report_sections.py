@@ -109,7 +109,7 @@ def compute_detail(R, e, allruns):
     R.w("### Compute per strategy and repetition")
     R.w()
     R.w("Fidelity units trained (a promotion or PBT continuation counts only the fidelity it added) / wall "
-        "seconds of its rows / configurations / rows.")
+        "seconds of its runs / configurations / rung evaluations (runs).")
     R.w()
     reps = sorted(set(r for rr in allruns.values() for r in rr))
     R.w("| strategy | " + " | ".join("rep %d" % r for r in reps) + " |")

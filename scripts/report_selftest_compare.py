@@ -13,15 +13,21 @@ import report_load as RL
 import report_stats as RS
 
 
-def _experiment(rows, maximize=False):
-    """An in-memory experiment: rows of (id, strategy, rep, parent, status, fidelity, value, test, start, end)."""
+def _experiment(rows, maximize=False, rungs=None):
+    """An in-memory experiment (format 2): rows of (id, strategy, rep, parent, status, fidelity, value, test, start,
+    end, compute units); rungs: (trial, rung, fidelity, value, seconds, status) rows, or None."""
     dt = [("id", "<i8"), ("strategy", "S32"), ("repetition", "<i8"), ("seed", "<u8"), ("parent_id", "<i8"),
           ("retry_of", "<i8"), ("status", "S16"), ("param_x", "<f8"), ("obj_loss", "<f8"), ("obj_test_loss", "<f8"),
-          ("fidelity", "<f8"), ("start_time", "<f8"), ("end_time", "<f8")]
-    t = np.array([(i, s.encode(), r, i, p, -1, st.encode(), 0.1 * i, v, tv, f, a, b)
-                  for i, s, r, p, st, f, v, tv, a, b in rows], dtype=dt)
+          ("fidelity", "<f8"), ("compute_units", "<f8"), ("compute_seconds", "<f8"), ("start_time", "<f8"),
+          ("end_time", "<f8")]
+    t = np.array([(i, s.encode(), r, i, p, -1, st.encode(), 0.1 * i, v, tv, f, u, b - a, a, b)
+                  for i, s, r, p, st, f, v, tv, a, b, u in rows], dtype=dt)
     e = RL.Experiment("synthetic")
     e.trials, e.objectives, e.maximize = t, ["loss", "test_loss"], [maximize, maximize]
+    if rungs is not None:
+        gt = [("trial", "<i8"), ("rung", "<i8"), ("fidelity", "<f8"), ("value", "<f8"), ("seconds", "<f8"),
+              ("status", "S16")]
+        e.rungs = np.array([(a, b, c, d, x, y.encode()) for a, b, c, d, x, y in rungs], dtype=gt)
     e.params, e.param_types = ["x"], ["float"]
     return e
 
@@ -64,26 +70,31 @@ def check_all(close, check):
     check("equal-compute over", RC.equal_compute_flags({"a": [10], "b": [10], "c": [12]})[1]["c"] == "over")
     close("hypervolume 2d", RC.hypervolume_2d([[1, 2], [2, 1], [2.5, 2.5]], [3, 3]), 3.0, 1e-12)
     check("reference point", np.allclose(RC.reference_point([[0, 0], [10, 1]]), [11, 1.1]))
-    # promotions: 0 (fid 1) -> 1 (fid 3) -> 2 (fid 9) is one configuration of 9 units; 3 stops at fid 1: pruned
-    e = _experiment([(0, "sh", 0, -1, "complete", 1, 0.5, 0.6, 0, 1), (1, "sh", 0, 0, "complete", 3, 0.4, 0.5, 1, 2),
-                     (2, "sh", 0, 1, "complete", 9, 0.3, 0.35, 2, 3), (3, "sh", 0, -1, "complete", 1, 0.2, 0.9, 0, 1)])
+    # format 2: trial 0 promoted 1 -> 3 -> 9 (one row, 9 units, three rungs); 3 stopped at its first rung (pruned,
+    # valued: its rung completed); 4 pruned mid-run by a pruner (no value)
+    e = _experiment([(3, "sh", 0, -1, "pruned", 1, 0.2, 0.9, 0, 1, 1), (4, "sh", 0, -1, "pruned", 0.5, 0.1, 0.1, 0, 1.5, 0.5),
+                     (0, "sh", 0, -1, "complete", 9, 0.3, 0.35, 0, 3, 9)],
+                    rungs=[(0, 0, 1, 0.5, 1, "complete"), (3, 0, 1, 0.2, 1, "complete"), (4, 0, 0.5, 0.1, 1.5, "pruned"),
+                           (0, 1, 3, 0.4, 1, "complete"), (0, 2, 9, 0.3, 1, "complete")])
     v = RL.row_view(e)
-    check("row units", list(v["units"]) == [1, 2, 6, 1] and list(v["config"]) == [0, 0, 0, 3])
-    check("configurations by status", RL.config_status(e) == {"sh": {"complete": 1, "pruned": 1}})
+    check("row units", list(v["units"]) == [1, 0.5, 9] and list(v["config"]) == [3, 4, 0]
+          and list(v["valued"]) == [True, False, True])
+    check("configurations by status", RL.config_status(e) == {"sh": {"complete": 1, "pruned": 2}})
     r = RC.runs(e)["sh"][0]
     check("incumbent is validation-best with its test score", r.incumbent(False) == (0.2, 0.9))
-    check("cumulative compute", list(r.units) == [1, 2, 4, 10] and list(r.configs) == [1, 2, 2, 2])
+    check("cumulative compute", list(r.units) == [1, 1.5, 10.5] and list(r.configs) == [1, 2, 3] and r.n_evals == 5)
     _rank_agreement(check)
     try:
         import results_frames as RF
     except ImportError:  # python3-pandas missing: the loader is optional for the report
         return
     e.choices = {"x": ["a", "b"]}
-    e.trials["param_x"][:] = [0, 1, np.nan, 1]
-    fr = RF.experiment_frames(e)["trials"]
-    check("frames: labels", list(fr["param_x"]) == ["a", "b", None, "b"])
-    check("frames: compute and configuration", list(fr["compute_units"]) == [1, 2, 6, 1]
-          and list(fr["configuration"]) == [0, 0, 0, 3] and fr["strategy"][0] == "sh")
+    e.trials["param_x"][:] = [0, np.nan, 1]
+    fr = RF.experiment_frames(e)
+    check("frames: labels", list(fr["trials"]["param_x"]) == ["a", None, "b"])
+    check("frames: compute", list(fr["trials"]["compute_units"]) == [1, 0.5, 9] and fr["trials"]["strategy"][0] == "sh")
+    check("frames: rungs with strategy", list(fr["rungs"]["trial"]) == [0, 3, 4, 0, 0]
+          and list(fr["rungs"]["strategy"]) == ["sh"] * 5)
 
 
 def _rank_agreement(check):
@@ -93,7 +104,7 @@ def _rank_agreement(check):
     for rep in range(3):
         for s, vals in (("fast", [0.5, 0.3]), ("slow", [0.9, 0.8, 0.7, 0.6, 0.2, 0.1]), ("mid", [0.6, 0.4, 0.35, 0.25])):
             for k, v in enumerate(vals):
-                rows.append((i, s, rep, -1, "complete", 1, v + 0.01 * rep, math.nan, k, k + 1))
+                rows.append((i, s, rep, -1, "complete", 1, v + 0.01 * rep, math.nan, k, k + 1, 1))
                 i += 1
     e = _experiment(rows)
     ar = RC.runs(e)

@@ -1,11 +1,10 @@
 #!/usr/bin/python3
 """results_frames.py: a tunebench results file (FILE.h5, docs/results-format.md) as pandas DataFrames, for your own
-analysis. `frames(path)` returns {experiment name: {"trials": ..., "curves": ..., "lineage": ..., "pareto": ...}}
-(tables absent from the file are left out). trials: one row per store row with categorical parameters (fixed ones
-too, when the file labels them) as their labels, an inactive parameter as None, and the derived columns of
-report_load.row_view: `configuration` (the configuration a row belongs to: a promotion continues its parent's),
-`compute_units` (fidelity units the row trained) and `compute_seconds`; curves: with the `strategy` and
-`repetition` of their trial. String columns are str, seeds Python ints.
+analysis. `frames(path)` returns {experiment name: {"trials": ..., "rungs": ..., "curves": ..., "lineage": ...,
+"pareto": ...}} (tables absent from the file are left out). trials: one row per configuration (its status, fidelity
+reached, compute_units and compute_seconds as the file holds them) with categorical parameters (fixed ones too,
+when the file labels them) as their labels, an inactive parameter as None; rungs and curves: with the `strategy`
+and `repetition` of their trial. String columns are str, seeds Python ints.
     import sys; sys.path.insert(0, "scripts"); import results_frames as R
     d = R.frames("study.h5")["mlp.fmnist6k"]["trials"]
     d[d.status == "complete"].groupby("strategy").compute_units.sum()
@@ -48,16 +47,17 @@ def experiment_frames(e):
                 labels = e.choices[p]
                 t[c] = [labels[int(v)] if isinstance(v, float) and math.isfinite(v) and 0 <= int(v) < len(labels)
                         else None for v in t[c].astype(float)]
-        v = RL.row_view(e)
-        t["configuration"], t["compute_units"], t["compute_seconds"] = v["config"], v["units"], v["seconds"]
         out["trials"] = t
-    if e.curves is not None:
-        c = _frame(e.curves)
+    for name in ("rungs", "curves"):
+        arr = getattr(e, name)
+        if arr is None:
+            continue
+        c = _frame(arr)
         if e.trials is not None:
             who = dict(zip(e.trials["id"].tolist(), zip(e.strategy(), e.trials["repetition"].tolist())))
             c["strategy"] = [who.get(int(i), ("", -1))[0] for i in c["trial"]]
             c["repetition"] = np.array([who.get(int(i), ("", -1))[1] for i in c["trial"]], dtype=np.int64)
-        out["curves"] = c
+        out[name] = c
     for name in ("lineage", "pareto"):
         arr = getattr(e, name)
         if arr is not None:

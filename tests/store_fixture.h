@@ -47,12 +47,12 @@ static int fx_pause_us; /* sleep between curve points (the kill test makes trial
 
 /* Writes trial id (begin, n_curve points, end) to experiment exp; its configuration is fx_config(cfg), its seed
  * 1000 + cfg (a retry passes the original's cfg: same configuration and seed). */
-static int fx_trial(tb_store *st, const tb_space *sp, int exp, int64_t id, int64_t cfg, int64_t retry_of, int n_curve,
+__attribute__((unused)) static int fx_trial(tb_store *st, const tb_space *sp, int exp, int64_t id, int64_t cfg, int64_t retry_of, int n_curve,
                     int end) {
   double x[8], obj[2] = {fx_u(id, 10), fx_u(id, 11) * 1e-3};
   fx_config(sp, cfg, x);
   tb_store_trial t = {id, exp, id % 2 ? "tpe" : "random", (int)(id % 3), 1000 + (uint64_t)cfg, id > 4 ? id - 4 : -1,
-                      retry_of, 1.7e9 + (double)id, x};
+                      retry_of, 1.7e9 + (double)id, x, 0, 0};
   int rc = tb_store_trial_begin(st, &t);
   for (int s = 0; rc == TB_OK && s < n_curve; s++) {
     tb_store_curve c = {id, s, s + 1.0, 1.0 / (s + 1 + fx_u(id, 20)), fx_u(id, 21 + s), 0.1 * s};

@@ -53,7 +53,7 @@ static void test_cli(void) {
   const char *head = "experiment,id,strategy,repetition,seed,parent_id,retry_of,status,param_lr,";
   CU_ASSERT_EQUAL(strncmp(o, head, strlen(head)), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "\nmlp.fashion,2,random,2,1002,-1,-1,failed,"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(o, ",loss is NaN at step 3,")); /* then compute_units, compute_seconds */
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, ",loss is NaN at step 3\n")); /* the last column (format 2) */
   int lines = 0;
   for (char *c = o; *c; c++) lines += *c == '\n';
   CU_ASSERT_EQUAL(lines, 11);
@@ -115,15 +115,17 @@ static void test_two_learners(void) {
   tb_store_experiment eb = {"logreg.a", "logreg", "gen:a", sb, 1, obj1, max1};
   TB_CHECK_OK(tb_store_add_experiment(st, &ea, NULL));
   TB_CHECK_OK(tb_store_add_experiment(st, &eb, NULL));
-  /* logreg: strategy r's values 0.5, 0.2, 0.4 in row order (its best is its second row); rung-like rows: row k's
-   * parent is row k - 1 (fidelity 1, 3, 9: compute 1, 2, 6) */
+  /* logreg: random's three configurations have values 0.5, 0.2, 0.4 in row order (its best is its second row);
+   * sh's three runs are one configuration promoted twice (fidelity 1, 3, 9: compute 1 + 2 + 6 units, 3 x 0.5 s),
+   * one row (id 3, its first run's) and three rung rows */
   static const double val[3] = {0.5, 0.2, 0.4}, fid[3] = {1, 3, 9};
   const char *names[2] = {"random", "sh"};
   int64_t id = 0;
   for (int k = 0; k < 2; k++)
     for (int j = 0; j < 3; j++, id++) {
       double x[2] = {2, 0.1 * (j + 1)}, v = val[j] + k;
-      tb_store_trial t = {id, 1, names[k], 0, 77 + (uint64_t)id, j ? id - 1 : -1, -1, 1.7e9 + (double)id, x};
+      tb_store_trial t = {id, 1, names[k], 0, 77 + (uint64_t)id, k && j ? id - 1 : -1, -1, 1.7e9 + (double)id, x,
+                          k && j, k ? 9 : 0};
       TB_CHECK_OK(tb_store_trial_begin(st, &t));
       tb_store_curve c = {id, 0, fid[j], 0.5, v, 0.1};
       TB_CHECK_OK(tb_store_curve_add(st, &c));
@@ -138,9 +140,9 @@ static void test_two_learners(void) {
   snprintf(args, sizeof args, "inspect %s", path);
   CU_ASSERT_EQUAL(run(args), 0);
   char *o = text; /* every run below writes here */
-  CU_ASSERT_PTR_NOT_NULL(strstr(o, "experiment logreg.a: 6 trials (rows), 2 configurations"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "experiment logreg.a: 4 trials (configurations), 6 rung evaluations"));
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "best random           trial 1  val_loss = 0.2"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(o, "best sh               trial 4  val_loss = 1.2"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "best sh               trial 3  val_loss = 1.4"));
   snprintf(args, sizeof args, "export %s --format csv", path);
   CU_ASSERT_EQUAL(run(args), 0);
   int fields = -1, ok = 1, rows = 0, f = 1, quoted = 0;
@@ -154,18 +156,23 @@ static void test_two_learners(void) {
     }
   }
   CU_ASSERT(ok);
-  CU_ASSERT_EQUAL(rows, 10);
+  CU_ASSERT_EQUAL(rows, 8);
   CU_ASSERT_PTR_NOT_NULL(strstr(o, ",param_penalty,param_C,"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(o, ",compute_units,compute_seconds\n"));
-  /* logreg row 2 (fidelity 9, parent fidelity 3): penalty labelled l2, compute 6 units in 0.5 s */
-  CU_ASSERT_PTR_NOT_NULL(strstr(o, "\nlogreg.a,2,random,0,79,1,-1,complete,"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(o, ",l2,0.30000000000000004,"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(o, ",6,0.5\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, ",fidelity,compute_units,compute_seconds,start_time,"));
+  /* logreg row 2 (fidelity 9 from scratch): penalty labelled l2, compute 9 units in 0.5 s; the sh trial: its first
+   * run's configuration, its last run's value and fidelity, 9 units in 1.5 s */
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "\nlogreg.a,2,random,0,79,-1,-1,complete,l2,0.30000000000000004,0.40000000000000002,9,9,0.5,"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "\nlogreg.a,3,sh,0,80,-1,-1,complete,l2,0.10000000000000001,1.3999999999999999,9,9,1.5,"));
   CU_ASSERT_PTR_NULL(strstr(o, "\nmlp.a,6,random,0,1006,-1,-1,complete,0.")); /* act is a label, not an index */
   snprintf(args, sizeof args, "export %s --format csv --table curves", path);
   CU_ASSERT_EQUAL(run(args), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(o, "experiment,trial,step,fidelity,train_loss,val_metric,elapsed,strategy,repetition\n"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(o, "\nlogreg.a,4,0,3,0.5,1.2,0.10000000000000001,sh,0\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "\nlogreg.a,3,0,3,0.5,1.2,0.10000000000000001,sh,0\n")); /* run 4's point */
+  snprintf(args, sizeof args, "export %s --format csv --table rungs", path);
+  CU_ASSERT_EQUAL(run(args), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "experiment,trial,rung,fidelity,value,seconds,status,strategy,repetition\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "\nlogreg.a,3,1,3,1.2,0.5,complete,sh,0\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(o, "\nlogreg.a,2,0,9,0.40000000000000002,0.5,complete,random,0\n"));
   snprintf(args, sizeof args, "export %s --format json", path);
   CU_ASSERT_EQUAL(run(args), 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"seed\": \"79\""));
@@ -173,5 +180,39 @@ static void test_two_learners(void) {
   unlink(path), unlink(jpath);
 }
 
-static const tb_test_case cases[] = {{"inspect_export", test_cli}, {"two_learners", test_two_learners}, {NULL, NULL}};
+/* A file of format version 1 (one row per run): inspect and export refuse it, naming both versions. */
+static void test_old_version(void) {
+  snprintf(path, sizeof path, "/tmp/tb_test_cli_results3_%d.h5", (int)getpid());
+  snprintf(jpath, sizeof jpath, "%s.journal", path);
+  unlink(path), unlink(jpath);
+  tb_space *sp = fx_space();
+  tb_store_study s = {"old", "suite: old\n", 0, NULL, NULL, "cpu", "", "h", 1.7e9};
+  tb_store *st;
+  TB_CHECK_OK(tb_store_create(path, &s, NULL, &st));
+  tb_store_experiment e = {"mlp.a", "mlp", "gen:a", sp, 2, fx_obj, fx_max};
+  TB_CHECK_OK(tb_store_add_experiment(st, &e, NULL));
+  TB_CHECK_OK(fx_trial(st, sp, 0, 0, 0, -1, 1, 1));
+  TB_CHECK_OK(tb_store_study_end(st, 0, 1));
+  TB_CHECK_OK(tb_store_close(st));
+  char args[512];
+  snprintf(args, sizeof args, "inspect %s", path);
+  CU_ASSERT_EQUAL(run(args), 0);
+  tb_h5_file *f;
+  int64_t v1 = 1;
+  TB_CHECK_OK(tb_h5_open_rw(path, &f));
+  TB_CHECK_OK(tb_h5_attr_write(f, "/", "format_version", TB_H5_I64, 0, &v1));
+  TB_CHECK_OK(tb_h5_close(f));
+  CU_ASSERT_NOT_EQUAL(run(args), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "results format version 1; this tunebench reads version 2"));
+  snprintf(args, sizeof args, "export %s --format csv", path);
+  CU_ASSERT_NOT_EQUAL(run(args), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "results format version 1; this tunebench reads version 2"));
+  tb_space_free(sp);
+  unlink(path), unlink(jpath);
+}
+
+static const tb_test_case cases[] = {{"inspect_export", test_cli},
+                                     {"two_learners", test_two_learners},
+                                     {"old_version", test_old_version},
+                                     {NULL, NULL}};
 TB_TEST_MAIN("cli_results", cases)

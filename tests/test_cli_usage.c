@@ -95,7 +95,7 @@ static void test_help_and_readme_agree(void) {
 /* One error style: "tunebench CMD: what", the wrong value named, the usage after it; exit 2. */
 static void test_errors_name_the_argument(void) {
   static const struct { const char *args, *want; } cases[] = {
-      {"export x.h5 --format csv --table bogus", "tunebench export: --table 'bogus': trials, curves"},
+      {"export x.h5 --format csv --table bogus", "tunebench export: --table 'bogus': trials, rungs, curves"},
       {"export x.h5 --format xml", "tunebench export: --format 'xml': csv or json"},
       {"export x.h5", "tunebench export: --format is required"},
       {"inspect", "tunebench inspect: one results file"},

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli_fixture.h"
+#include "tb_h5.h"
 #include "tb_store.h"
 #include "tb_testfn.h"
 
@@ -94,7 +95,7 @@ static int64_t write_branin(tb_store *st, int64_t id) {
           x[0] = fmin(10, fmax(-5, M_PI + sd * nrand())), x[1] = fmin(15, fmax(0, 2.275 + sd * nrand()));
         }
         double start = 1.7e9 + 100.0 * r + 3.0 * k + s, v;
-        tb_store_trial t = {id, 0, strategies[s], r, 1000 + (uint64_t)id, -1, -1, start, x};
+        tb_store_trial t = {id, 0, strategies[s], r, 1000 + (uint64_t)id, -1, -1, start, x, 0, 0};
         TB_CHECK_OK(tb_store_trial_begin(st, &t));
         TB_CHECK_OK(tb_testfn_eval(fn, x, &v));
         for (int c = 0; c < 3; c++) {
@@ -125,7 +126,7 @@ static void write_mlp(tb_store *st, const tb_space *sp, int64_t id) {
         tb_space_from_unit(sp, u, x);
         double start = 1.7e9 + 50.0 * r + 4.0 * k + s;
         tb_store_trial t = {id, 1, names[s], r, 5000 + (uint64_t)id, s ? -1 : (k >= 4 ? id - 4 : -1), -1,
-                            start, x};
+                            start, x, s == 0 && k >= 4, 0};
         TB_CHECK_OK(tb_store_trial_begin(st, &t));
         double ve = 0.05 + 0.3 * fabs(log10(x[0]) + 2.5) / 2.5 + 0.02 * urand();
         double obj[3] = {ve, ve + 0.01 * nrand(), 1e-4 * x[1] * (1 + urand())};
@@ -211,7 +212,7 @@ static void test_full(void) {
     CU_ASSERT(line && m && m < end);
   }
   /* Configurations by status: 20 per run, k % 9 == 4 fails (k = 4, 13): 18 complete, 2 failed per run; pbt's 20
-   * rows continue 4 members per repetition (parent_id chains): 8 configurations. */
+   * runs continue 4 members per repetition (segments, continues = 1): 8 configurations, 20 rung evaluations. */
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "| random | 54 | 0 | 6 | 0 | 0 | 0 | 60 | 60 |"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "| pbt | 8 | 0 | 0 | 0 | 0 | 0 | 8 | 20 |"));
   CU_ASSERT_PTR_NOT_NULL(strstr(r, "Friedman over 3 repetitions"));
@@ -271,7 +272,7 @@ static void test_degenerate(void) {
   TB_CHECK_OK(tb_store_add_experiment(st, &e0, NULL));
   TB_CHECK_OK(tb_store_add_experiment(st, &e1, NULL));
   double x[3] = {0.2, 0.4, 0.6}, v = NAN;
-  tb_store_trial t = {0, 0, "random", 0, 7, -1, -1, 1.7e9, x};
+  tb_store_trial t = {0, 0, "random", 0, 7, -1, -1, 1.7e9, x, 0, 0};
   TB_CHECK_OK(tb_store_trial_begin(st, &t));
   tb_store_result res = {0, TB_TRIAL_FAILED, &v, 0, 1.7e9 + 1, 0.1, -1, {NAN, NAN}, {NAN, NAN}, -1, "crashed"};
   TB_CHECK_OK(tb_store_trial_end(st, &res));
@@ -294,6 +295,14 @@ static void test_degenerate(void) {
   CU_ASSERT_EQUAL(run(NULL, args), 0);
   snprintf(md, sizeof md, "%s/one-report/report.md", dir);
   CU_ASSERT_EQUAL(access(md, R_OK), 0);
+  /* A file of format version 1 (one row per run): refused, naming both versions (exit 2: bad input). */
+  tb_h5_file *f;
+  int64_t v1 = 1;
+  TB_CHECK_OK(tb_h5_open_rw(path, &f));
+  TB_CHECK_OK(tb_h5_attr_write(f, "/", "format_version", TB_H5_I64, 0, &v1));
+  TB_CHECK_OK(tb_h5_close(f));
+  CU_ASSERT_EQUAL(run(NULL, args), 2);
+  CU_ASSERT_PTR_NOT_NULL(strstr(text, "results format version 1; this report reads version 2"));
   tb_space_free(sp);
   cleanup_dir();
 }

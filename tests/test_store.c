@@ -84,7 +84,7 @@ static void test_write_read_back(void) {
   size_t n;
   TB_CHECK_OK(tb_h5_table_columns(f, tp, &nc, &cols, &n));
   CU_ASSERT_EQUAL(n, 10);
-  CU_ASSERT_EQUAL(nc, 7 + 5 + 2 + 11);
+  CU_ASSERT_EQUAL(nc, 7 + 5 + 2 + 13); /* format 2: compute_units, compute_seconds */
   tb_h5_cols_free(cols, nc);
   int64_t ids[10];
   uint64_t seed[10];

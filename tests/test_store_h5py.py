@@ -22,7 +22,7 @@ def main(path):
     with h5py.File(path, "r", libver="latest", swmr=True) as f:
         a = f.attrs
         assert a["format"] == "tunebench-results", a["format"]
-        assert a["format_version"] == 1
+        assert a["format_version"] == 2
         assert a["suite_name"] == "quick"
         assert a["suite_text"].startswith("suite: quick")
         assert list(a["seeds"]) == [1, 2, 3] and a["seeds"].dtype == np.uint64
@@ -39,7 +39,7 @@ def main(path):
         d = t[...]
         names = d.dtype.names
         for col in ("id", "strategy", "repetition", "seed", "parent_id", "retry_of", "status", "param_lr",
-                    "obj_val_loss", "obj_latency", "fidelity", "start_time", "end_time", "train_time", "peak_memory",
+                    "obj_val_loss", "obj_latency", "fidelity", "compute_units", "compute_seconds", "start_time", "end_time", "train_time", "peak_memory",
                     "latency_p50_b1", "latency_p99_b1", "latency_p50_b256", "latency_p99_b256", "n_params", "reason"):
             assert col in names, col
         assert d.dtype["id"] == np.int64 and d.dtype["seed"] == np.uint64 and d.dtype["param_lr"] == np.float64
@@ -55,6 +55,11 @@ def main(path):
             assert 0 <= row["param_act"] <= 2 and row["param_act"] == int(row["param_act"])
             assert math.isnan(row["param_drop"]) == (row["param_act"] == 0)
             assert row["reason"].decode() == ("loss is NaN at step 3" if i % 5 == 2 else "")
+        rg = g["rungs"][...]  # one run per configuration here: one rung evaluation each, in end order
+        assert list(rg.dtype.names) == ["trial", "rung", "fidelity", "value", "seconds", "status"]
+        assert list(rg["trial"]) == list(range(10)) and not rg["rung"].any()
+        assert [s.decode() for s in rg["status"]] == [["complete", "pruned", "failed", "diverged", "oom"][i % 5]
+                                                     for i in range(10)]
         c = g["curves"][...]
         assert len(c) == 50 and c.dtype["step"] == np.int64
         assert np.array_equal(c["trial"], np.repeat(np.arange(10), 5))

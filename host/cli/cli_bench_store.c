@@ -66,7 +66,7 @@ static void *writer(void *arg) {
   shared *s = arg;
   for (long i; (i = atomic_fetch_add(&s->next, 1)) < s->n && atomic_load(&s->rc) == TB_OK;) {
     double x[2] = {0.001 * (double)(i % 997 + 1), 8.0 * (double)(i % 64 + 1)}, v = 1.0 / (double)(i + 1);
-    tb_store_trial t = {i, 0, "random", 0, (uint64_t)i, -1, -1, (double)i, x};
+    tb_store_trial t = {i, 0, "random", 0, (uint64_t)i, -1, -1, (double)i, x, 0, 0};
     int rc = tb_store_trial_begin(s->st, &t);
     for (long k = 0; rc == TB_OK && k < s->m; k++) {
       tb_store_curve c = {i, k, (double)k, 1.0 / (double)(k + 1), v, 0.01 * (double)k};

@@ -2,9 +2,8 @@
  * the union of the experiments' columns in first-seen order, an `experiment` column first, an empty cell where an
  * experiment lacks a column: suites with two learners have different parameters) or one JSON array of row
  * objects. Categorical parameters, fixed ones too, are written as their labels (the trials table's choices_<name>
- * attributes); trials rows get compute_units (the fidelity units the row trained: its fidelity minus its parent's,
- * a promotion or PBT continuation counting only what it added) and compute_seconds (end_time - start_time); curves
- * rows get the strategy and repetition of their trial; u64 seeds are strings in JSON (a double cannot hold them).
+ * attributes); trials rows (one per configuration) carry their own compute_units and compute_seconds; curves and
+ * rungs rows get the strategy and repetition of their trial; u64 seeds are strings in JSON (a double cannot hold them).
  * Not here: the arguments (cli_results.c). Tested by tests/test_cli_results.c. */
 #include <math.h>
 #include <stdio.h>
@@ -28,7 +27,6 @@ typedef struct xtab {
   int nc;
   tb_h5_col *cols;
   xcol *x;
-  double *units, *secs; /* trials: derived compute columns */
   char **strat;         /* curves: the strategy of each row's trial (owned strings, "" unknown) */
   int64_t *rep;         /* curves: the repetition (-1 unknown) */
 } xtab;
@@ -40,7 +38,7 @@ static void xtab_free(xtab *t) {
     tb_h5_strs_free(t->x[c].labels, t->x[c].n_labels);
   }
   for (size_t r = 0; t->strat && r < t->n; r++) free(t->strat[r]);
-  free(t->x), free(t->units), free(t->secs), free(t->strat), free(t->rep);
+  free(t->x), free(t->strat), free(t->rep);
   tb_h5_cols_free(t->cols, t->nc);
   memset(t, 0, sizeof *t);
 }
@@ -73,22 +71,7 @@ static int xtab_read(tb_h5_file *f, const char *table, const char *exp, xtab *t)
       tb_error_clear(); /* no such attribute: a numeric parameter */
     }
   }
-  int ci = col_of(t, "id"), cp = col_of(t, "parent_id"), cf = col_of(t, "fidelity"), cs = col_of(t, "start_time"),
-      ce = col_of(t, "end_time");
-  if (exp && !strcmp(table, "trials") && ci >= 0 && cp >= 0 && cf >= 0 && cs >= 0 && ce >= 0) {
-    t->units = calloc(t->n + 1, sizeof *t->units), t->secs = calloc(t->n + 1, sizeof *t->secs);
-    if (!t->units || !t->secs) TB_FAIL(TB_ERR_NOMEM, "out of host memory");
-    const int64_t *id = t->x[ci].data, *par = t->x[cp].data;
-    const double *fid = t->x[cf].data, *st = t->x[cs].data, *en = t->x[ce].data;
-    for (size_t r = 0; r < t->n; r++) {
-      double from = 0;
-      for (size_t q = 0; par[r] >= 0 && q < t->n; q++)
-        if (id[q] == par[r]) from = isfinite(fid[q]) ? fid[q] : 0;
-      t->units[r] = isfinite(fid[r]) && fid[r] > from ? fid[r] - from : 0;
-      t->secs[r] = en[r] - st[r];
-    }
-  }
-  if (exp && !strcmp(table, "curves") && col_of(t, "trial") >= 0) {
+  if (exp && (!strcmp(table, "curves") || !strcmp(table, "rungs")) && col_of(t, "trial") >= 0) {
     xtab tr;
     snprintf(tpath, sizeof tpath, "trials");
     TB_TRY(xtab_read(f, tpath, exp, &tr));
@@ -170,12 +153,12 @@ int tb_cli_export_tables(tb_h5_file *f, const char *table, char **exps, size_t n
       for (int u = 0; u < nu && !seen; u++) seen = !strcmp(uni[u], t[e].cols[c].name);
       if (!seen) uni[nu++] = t[e].cols[c].name;
     }
-  int derived = !strcmp(table, "trials") ? 1 : !strcmp(table, "curves") ? 2 : 0;
-  static const char *const extra[3][2] = {{NULL, NULL}, {"compute_units", "compute_seconds"}, {"strategy", "repetition"}};
+  int derived = !strcmp(table, "curves") || !strcmp(table, "rungs");
+  static const char *const extra[2] = {"strategy", "repetition"};
   if (!json) {
     fputs(study_level ? "" : "experiment", o);
     for (int u = 0; u < nu; u++) fprintf(o, "%s%s", u || !study_level ? "," : "", uni[u]);
-    for (int k = 0; derived && k < 2; k++) fprintf(o, ",%s", extra[derived][k]);
+    for (int k = 0; derived && k < 2; k++) fprintf(o, ",%s", extra[k]);
     fputc('\n', o);
   } else {
     fputc('[', o);
@@ -193,10 +176,9 @@ int tb_cli_export_tables(tb_h5_file *f, const char *table, char **exps, size_t n
         cell(o, c >= 0 ? &t[e].x[c] : NULL, r, json);
       }
       for (int k = 0; derived && k < 2; k++) {
-        if (json) fputs(", ", o), json_str(o, extra[derived][k]), fputs(": ", o);
+        if (json) fputs(", ", o), json_str(o, extra[k]), fputs(": ", o);
         else fputc(',', o);
-        if (derived == 1) t[e].units ? num(o, k ? t[e].secs[r] : t[e].units[r], json) : (void)fputs(json ? "null" : "", o);
-        else if (k == 0) t[e].strat ? (json ? json_str(o, t[e].strat[r]) : csv_str(o, t[e].strat[r]))
+        if (k == 0) t[e].strat ? (json ? json_str(o, t[e].strat[r]) : csv_str(o, t[e].strat[r]))
                                     : (void)fputs(json ? "null" : "", o);
         else fprintf(o, "%lld", (long long)(t[e].rep ? t[e].rep[r] : -1));
       }

@@ -17,9 +17,26 @@
 
 static int table_of(const char *name, const char *exp, char *path, size_t n) {
   if (!strcmp(name, "memory")) return snprintf(path, n, "/memory"), 1;
-  if (strcmp(name, "trials") && strcmp(name, "curves") && strcmp(name, "lineage") && strcmp(name, "pareto")) return 0;
+  if (strcmp(name, "trials") && strcmp(name, "rungs") && strcmp(name, "curves") && strcmp(name, "lineage") &&
+      strcmp(name, "pareto"))
+    return 0;
   snprintf(path, n, "/experiments/%s/%s", exp, name);
   return 1;
+}
+
+/* TB_OK when f is a results file of this build's format version; else an error naming both versions. */
+static int check_format(tb_h5_file *f, const char *path) {
+  char *fmt = NULL;
+  double v = 0;
+  int rc = tb_h5_attr_read_str(f, "/", "format", &fmt);
+  if (rc < 0 || strcmp(fmt, "tunebench-results")) rc = tb_error_set(TB_ERR_FORMAT, "%s: not a tunebench results file", path);
+  else if (tb_h5_attr_read_f64(f, "/", "format_version", &v, 1, NULL) < 0 || v != TB_STORE_FORMAT_VERSION)
+    rc = tb_error_set(TB_ERR_FORMAT,
+                      "%s: results format version %g; this tunebench reads version %d (one trials row per "
+                      "configuration, rung evaluations in a rungs table): re-run the study to write it anew",
+                      path, v, TB_STORE_FORMAT_VERSION);
+  free(fmt);
+  return rc;
 }
 
 static int export_cmd(int argc, char **argv) {
@@ -38,14 +55,15 @@ static int export_cmd(int argc, char **argv) {
   if (!fmt) return tb_cli_usage_error("export", "--format is required (csv or json)");
   if (!json && strcmp(fmt, "csv")) return tb_cli_usage_error("export", "--format '%s': csv or json", fmt);
   if (!table_of(table, "x", probe, sizeof probe))
-    return tb_cli_usage_error("export", "--table '%s': trials, curves, lineage, pareto or memory", table);
+    return tb_cli_usage_error("export", "--table '%s': trials, rungs, curves, lineage, pareto or memory", table);
   tb_h5_file *f;
   int rc = tb_h5_open_live(file, &f);
   if (rc < 0) return tb_cli_fail(rc, "export");
   char **exps = NULL;
   size_t ne = 0;
-  FILE *o = out ? fopen(out, "w") : stdout;
-  if (!o) rc = tb_error_set(TB_ERR_IO, "%s: cannot write: %s", out, strerror(errno));
+  FILE *o = NULL;
+  if ((rc = check_format(f, file)) == TB_OK && !(o = out ? fopen(out, "w") : stdout))
+    rc = tb_error_set(TB_ERR_IO, "%s: cannot write: %s", out, strerror(errno));
   if (rc == TB_OK) rc = tb_h5_children(f, "/experiments", &exps, &ne);
   if (rc == TB_OK) rc = tb_cli_export_tables(f, table, exps, ne, json, o); /* cli_export.c */
   if (o && o != stdout && fclose(o) && rc == TB_OK) rc = tb_error_set(TB_ERR_IO, "%s: write failed", out);
@@ -59,11 +77,10 @@ static int inspect_cmd(int argc, char **argv) {
   tb_h5_file *f;
   int rc = tb_h5_open_live(argv[0], &f);
   if (rc < 0) return tb_cli_fail(rc, "inspect");
-  char *fmt = NULL, *name = NULL, *device = NULL, **exps = NULL;
+  char *name = NULL, *device = NULL, **exps = NULL;
   size_t ne = 0;
   double complete = 0;
-  if ((rc = tb_h5_attr_read_str(f, "/", "format", &fmt)) < 0 || strcmp(fmt, "tunebench-results"))
-    rc = tb_error_set(TB_ERR_FORMAT, "%s: not a tunebench results file", argv[0]);
+  rc = check_format(f, argv[0]);
   if (rc == TB_OK) rc = tb_h5_attr_read_str(f, "/", "suite_name", &name);
   if (rc == TB_OK) rc = tb_h5_attr_read_str(f, "/", "device", &device);
   if (rc == TB_OK) rc = tb_h5_attr_read_f64(f, "/", "complete", &complete, 1, NULL);
@@ -73,20 +90,23 @@ static int inspect_cmd(int argc, char **argv) {
                           ne == 1 ? "" : "s");
   for (size_t e = 0; rc == TB_OK && e < ne; e++) {
     char tp[256], pp[256], **dirs = NULL, **objs = NULL;
-    size_t nd = 0, no = 0, n = 0, np = 0;
+    size_t nd = 0, no = 0, n = 0, np = 0, ng = 0;
     int nc;
     tb_h5_col *cols;
     snprintf(tp, sizeof tp, "/experiments/%s/trials", exps[e]);
     snprintf(pp, sizeof pp, "/experiments/%s/pareto", exps[e]);
     if ((rc = tb_h5_table_columns(f, pp, &nc, &cols, &np)) < 0) break;
     tb_h5_cols_free(cols, nc);
+    snprintf(pp, sizeof pp, "/experiments/%s/rungs", exps[e]);
+    if ((rc = tb_h5_table_columns(f, pp, &nc, &cols, &ng)) < 0) break;
+    tb_h5_cols_free(cols, nc);
     if ((rc = tb_h5_table_columns(f, tp, &nc, &cols, &n)) < 0) break;
     tb_h5_cols_free(cols, nc);
     char **strat = calloc(n + 1, sizeof *strat), **status = calloc(n + 1, sizeof *status), obj[80];
     double *v = calloc(n + 1, sizeof *v);
-    int64_t *id = calloc(n + 1, sizeof *id), *par = calloc(n + 1, sizeof *par), *rty = calloc(n + 1, sizeof *rty);
+    int64_t *id = calloc(n + 1, sizeof *id);
     snprintf(pp, sizeof pp, "/experiments/%s", exps[e]);
-    if (!strat || !status || !v || !id || !par || !rty) rc = tb_error_set(TB_ERR_NOMEM, "out of host memory");
+    if (!strat || !status || !v || !id) rc = tb_error_set(TB_ERR_NOMEM, "out of host memory");
     if (rc == TB_OK) rc = tb_h5_attr_read_strs(f, pp, "objectives", &objs, &no);
     if (rc == TB_OK) rc = tb_h5_attr_read_strs(f, pp, "objective_directions", &dirs, &nd);
     if (rc == TB_OK) snprintf(obj, sizeof obj, "obj_%s", no ? objs[0] : "");
@@ -94,12 +114,9 @@ static int inspect_cmd(int argc, char **argv) {
     if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, "status", TB_H5_STR, n, status);
     if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, obj, TB_H5_F64, n, v);
     if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, "id", TB_H5_I64, n, id);
-    if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, "parent_id", TB_H5_I64, n, par);
-    if (rc == TB_OK) rc = tb_h5_table_read_col(f, tp, "retry_of", TB_H5_I64, n, rty);
     if (rc == TB_OK) {
-      size_t n_cfg = 0; /* a row that neither continues (promotion, PBT segment) nor retries one starts a configuration */
-      for (size_t r = 0; r < n; r++) n_cfg += par[r] < 0 && rty[r] < 0;
-      printf("\nexperiment %s: %zu trials (rows), %zu configurations, pareto rows %zu\n", exps[e], n, n_cfg, np);
+      printf("\nexperiment %s: %zu trials (configurations), %zu rung evaluations, pareto rows %zu\n", exps[e], n, ng,
+             np);
       for (int s = 0; s < TB_TRIAL_N_STATUS; s++) {
         size_t k = 0;
         for (size_t r = 0; r < n; r++) k += !strcmp(status[r], tb_trial_status_name((tb_trial_status)s));
@@ -120,10 +137,10 @@ static int inspect_cmd(int argc, char **argv) {
       }
     }
     for (size_t r = 0; r < n; r++) free(strat && strat[r] ? strat[r] : NULL), free(status && status[r] ? status[r] : NULL);
-    free(strat), free(status), free(v), free(id), free(par), free(rty);
+    free(strat), free(status), free(v), free(id);
     tb_h5_strs_free(objs, no), tb_h5_strs_free(dirs, nd);
   }
-  free(fmt), free(name), free(device);
+  free(name), free(device);
   tb_h5_strs_free(exps, ne);
   tb_h5_close(f);
   return rc < 0 ? tb_cli_fail(rc, "inspect") : TB_EXIT_OK;

@@ -16,7 +16,7 @@ static const tb_cli_command commands[] = {
     {"report", "report FILE.h5 [--out DIR] [--format png,pdf,svg]",
      "Markdown summary and figures of a study, in each format given (docs/report.md)"},
     {"inspect", "inspect FILE.h5", "a results file: experiments, trials by status, best per strategy, complete?"},
-    {"export", "export FILE.h5 --format csv|json [--table trials|curves|lineage|pareto|memory] [--out PATH]",
+    {"export", "export FILE.h5 --format csv|json [--table trials|rungs|curves|lineage|pareto|memory] [--out PATH]",
      "a table of a results file as CSV or JSON"},
     {"list", "list [--format text|json]",
      "learners and their hyperparameters, samplers and schedulers with their options, dataset kinds, test\n"

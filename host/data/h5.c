@@ -607,6 +607,24 @@ done:
   return rc;
 }
 
+int tb_h5_table_write_at(tb_h5_table *t, size_t index, const void *row) {
+  char msg[160];
+  int rc = TB_OK;
+  hid_t fs = H5Dget_space(t->dset), ms = -1;
+  hsize_t cur = 0, at = index, one = 1;
+  if (fs < 0) TB_FAIL(TB_ERR_FORMAT, "%s: table '%s': %s", t->f->path, t->path, tb_h5_errmsg(msg));
+  H5Sget_simple_extent_dims(fs, &cur, NULL);
+  if (at >= cur) TB_FAIL(TB_ERR_INVALID, "%s: table '%s' has %llu rows, no row %zu", t->f->path, t->path,
+                         (unsigned long long)cur, index);
+  if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, &at, NULL, &one, NULL) < 0 || (ms = H5Screate_simple(1, &one, NULL)) < 0 ||
+      H5Dwrite(t->dset, t->mtype, ms, fs, H5P_DEFAULT, row) < 0)
+    TB_FAIL(TB_ERR_IO, "%s: cannot rewrite row %zu of '%s': %s", t->f->path, index, t->path, tb_h5_errmsg(msg));
+done:
+  if (ms >= 0) H5Sclose(ms);
+  if (fs >= 0) H5Sclose(fs);
+  return rc;
+}
+
 void tb_h5_table_close(tb_h5_table *t) {
   if (!t) return;
   if (t->dset >= 0) H5Dclose(t->dset);

@@ -96,6 +96,8 @@ int tb_h5_table_create(tb_h5_file *f, const char *path, int n_cols, const tb_h5_
 /* Opens it for appending rows laid out as tb_h5_row_layout says; cols must match the creation's. */
 int tb_h5_table_open(tb_h5_file *f, const char *path, int n_cols, const tb_h5_col *cols, tb_h5_table **out);
 int tb_h5_table_append(tb_h5_table *t, size_t n_rows, const void *rows);
+/* Rewrites row index (< the table's length) with row (one packed row, as for append). */
+int tb_h5_table_write_at(tb_h5_table *t, size_t index, const void *row);
 void tb_h5_table_close(tb_h5_table *t); /* NULL is a no-op */
 
 /* Columns of the compound dataset at path: *cols (tb_h5_cols_free) with names malloc'ed; integer columns are

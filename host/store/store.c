@@ -308,6 +308,10 @@ static int record(tb_store *st, const tb_store_event *ev) {
     if (!len_ok(t->strategy, TB_STORE_STRATEGY_MAX))
       return tb_error_set(TB_ERR_INVALID, "trial %lld: strategy name longer than %d bytes", (long long)t->id,
                           TB_STORE_STRATEGY_MAX - 1);
+    if (t->continues && (t->parent_id < 0 || (int)(intptr_t)tb_idmap_get(&st->known, t->parent_id) != t->experiment + 1 ||
+                         tb_idmap_get(&st->running, t->parent_id)))
+      return tb_error_set(TB_ERR_INVALID, "trial %lld: continues trial %lld, which is not an ended trial of experiment %d",
+                          (long long)t->id, (long long)t->parent_id, t->experiment);
     n_values = st->exps[t->experiment].dim;
     sync = 2; /* a begun trial survives a kill of the process: resume reports it as interrupted */
     if (n_values && !t->config) return tb_error_set(TB_ERR_INVALID, "trial %lld: no configuration", (long long)t->id);

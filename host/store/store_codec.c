@@ -75,6 +75,8 @@ void tb_store_encode(const tb_store_event *ev, int n_values, tb_bytes *b) {
     put_u32(b, (uint32_t)t->repetition), put_i64(b, (int64_t)t->seed), put_i64(b, t->parent_id);
     put_i64(b, t->retry_of), put_f64(b, t->start_time), put_u32(b, (uint32_t)n_values);
     for (int i = 0; i < n_values; i++) put_f64(b, t->config[i]);
+    if (t->continues || t->fidelity_max > 0) /* optional tail: records without it end before it */
+      put_u32(b, (uint32_t)t->continues), put_f64(b, t->fidelity_max);
     break;
   }
   case TB_STORE_EV_CURVE: {
@@ -230,6 +232,7 @@ int tb_store_decode(uint32_t type, const uint8_t *p, size_t n, tb_store_event *e
     t->repetition = (int)get_u32(&r), t->seed = (uint64_t)get_i64(&r), t->parent_id = get_i64(&r);
     t->retry_of = get_i64(&r), t->start_time = get_f64(&r);
     t->config = get_arr(&r, get_u32(&r));
+    if (!r.bad && r.off < r.n) t->continues = (int)get_u32(&r), t->fidelity_max = get_f64(&r);
     break;
   }
   case TB_STORE_EV_CURVE: {

@@ -26,6 +26,8 @@ extern "C" {
 #define TB_STORE_JSON_MAX 1024    /* lineage hyperparameters as JSON text */
 #define TB_STORE_MAX_OBJECTIVES 8
 #define TB_STORE_MAX_ATTRS 8      /* numeric attributes of an experiment */
+#define TB_STORE_FORMAT_VERSION 2 /* the .h5's format_version (docs/results-format.md): 2 = one trials row per
+                                     configuration, a rungs table; 1 = one row per run */
 
 typedef struct tb_store tb_store; /* an open study (opaque) */
 
@@ -57,7 +59,7 @@ typedef struct tb_store_experiment {
   const int *maximize;     /* per objective: 1 maximise, 0 minimise */
 } tb_store_experiment;
 
-/* A trial's start. */
+/* A run's start: a new configuration (a trial: one row of the trials table) or a promotion continuing one. */
 typedef struct tb_store_trial {
   int64_t id;              /* >= 0, unique in the study */
   int experiment;          /* experiment index */
@@ -68,6 +70,12 @@ typedef struct tb_store_trial {
   int64_t retry_of;        /* the interrupted trial this one repeats, -1 if none */
   double start_time;       /* unix seconds */
   const double *config;    /* tb_space_dim values (tb_space.h's encoding; NAN = inactive) */
+  int continues;           /* 1: a promotion (or a PBT member's next segment): this run continues parent_id's
+                              configuration, whose row it updates (same trial); 0: a new configuration (a PBT
+                              exploit's parent_id is its lineage) */
+  double fidelity_max;     /* the fidelity at which the configuration is complete (a multi-fidelity scheduler's
+                              max_fidelity): a run that completes below it leaves its trial pruned until a promotion
+                              continues it; 0: no rungs */
 } tb_store_trial;
 
 /* A trial's end. */

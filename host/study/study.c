@@ -3,7 +3,8 @@
  * workers (study_worker.c), answers their intermediate reports (scheduler report -> stop), records every trial
  * (memory and store) when its job ends, drains scheduler events into lineage records, and replays a resume
  * history. Promoted and exploited trials continue from the saved state of the trial (a tb_model_save blob kept in
- * memory per trial, the latest one only); each job is one store row whose parent_id is the row it continues.
+ * memory per trial, the latest one only); each job is one store run: a promotion (RESUME) continues its trial's row
+ * (continues = 1), an exploit is a new configuration whose parent_id is its lineage.
  * Fused trials (fuse >= 2): consecutive NEW jobs of one shape and fidelity go to one worker as a bundle (at most
  * fuse members, never waiting for more); each member is recorded as its own trial (docs/executor.md).
  * Data-fraction studies (p.data_fraction) pass the flag and the study seed to every job; never fused.
@@ -229,7 +230,9 @@ static int prepare_job(coord *c, const tb_job *job, study_job *j, int *replayed)
   r->pub.status = -1;
   r->running = 1;
   r->bracket = job->bracket, r->rung = job->rung;
-  TB_TRY(tb_study_store_begin(s, r, r->pub.store_id, parent, retry_of));
+  /* a promotion continues its trial's row; a run that stops below the top fidelity leaves it pruned until then */
+  TB_TRY(tb_study_store_begin(s, r, r->pub.store_id, parent, retry_of, job->kind == TB_JOB_RESUME,
+                              job->fidelity_to < s->p.max_fidelity ? s->p.max_fidelity : 0));
   j->trial = job->trial, j->store_id = r->pub.store_id, j->seed = r->pub.seed, j->x = r->x;
   j->fidelity_from = from, j->fidelity_to = job->fidelity_to;
   j->state = src ? src->state : job->kind == TB_JOB_RESUME ? r->state : NULL;

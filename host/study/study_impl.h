@@ -117,7 +117,8 @@ int tb_study_workers_start(tb_study *s);
 void tb_study_workers_stop(tb_study *s);
 
 /* study_store.c: records (no-ops without a store) */
-int tb_study_store_begin(tb_study *s, const study_rec *r, int64_t store_id, int64_t parent_id, int64_t retry_of);
+int tb_study_store_begin(tb_study *s, const study_rec *r, int64_t store_id, int64_t parent_id, int64_t retry_of,
+                         int continues, double fidelity_max);
 int tb_study_store_curve(tb_study *s, int64_t store_id, int64_t step, double fidelity, double value, double train_loss,
                          double elapsed);
 int tb_study_store_end(tb_study *s, const study_rec *r, const tb_trial_run *run, int64_t store_id);

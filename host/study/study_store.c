@@ -28,10 +28,11 @@ void tb_study_describe_experiment(const tb_study *s, struct tb_store_experiment 
   exp->maximize = s->p.maximize;
 }
 
-int tb_study_store_begin(tb_study *s, const study_rec *r, int64_t store_id, int64_t parent_id, int64_t retry_of) {
+int tb_study_store_begin(tb_study *s, const study_rec *r, int64_t store_id, int64_t parent_id, int64_t retry_of,
+                         int continues, double fidelity_max) {
   if (!s->store) return TB_OK;
   tb_store_trial t = {store_id, s->experiment, s->strategy, s->p.repetition, r->pub.seed, parent_id, retry_of,
-                      unix_now(), r->x};
+                      unix_now(), r->x, continues, fidelity_max};
   return tb_store_trial_begin(s->store, &t);
 }
 
