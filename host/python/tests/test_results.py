@@ -108,6 +108,11 @@ objectives: [valid_accuracy]
     assert set(t["strategy"]) == {"random", "asha"} and set(t["repetition"]) == {0, 1}
     assert set(zip(c["strategy"], c["repetition"])) == {(s, r) for s in ("random", "asha") for r in (0, 1)}
     assert "obj_valid_accuracy" in t and any(col.startswith("params_") for col in t)
+    # one row per configuration; ASHA's rung evaluations in their own frame, each with its trial's strategy
+    assert len(t) == len(set(zip(t["experiment"], t["id"])))
+    r = res.rungs
+    assert len(r) and set(r["strategy"]) <= {"random", "asha"} and set(r["trial"]) <= set(t["id"])
+    assert "compute_units" in t and (t["compute_units"] > 0).all()
 
 
 def test_bad_files_raise(tmp_path):

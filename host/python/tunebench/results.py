@@ -88,7 +88,8 @@ class _File:
 
 
 class Results:
-    """A results file as DataFrames: .trials, .curves, .pareto, .lineage, .memory; .experiments (dict name ->
+    """A results file as DataFrames: .trials (one row per configuration), .rungs (rung evaluations), .curves, .pareto,
+    .lineage, .memory; .experiments (dict name ->
     attributes: learner, dataset, parameters, parameter_types, objectives, objective_directions) and .attrs (the
     file's attributes: suite_name, device, complete, ...)."""
 
@@ -102,7 +103,7 @@ class Results:
             self.attrs = {k: f.attr_str("/", k) for k in ("suite_name", "device", "card", "host")}
             self.attrs["complete"] = bool(f.attr_f64("/", "complete")[0] == 1)
             self.experiments = {}
-            tables = {k: [] for k in ("trials", "curves", "pareto", "lineage")}
+            tables = {k: [] for k in ("trials", "rungs", "curves", "pareto", "lineage")}
             for e in f.children("/experiments"):
                 g = f"/experiments/{e}"
                 info = {k: f.attr_strs(g, k) for k in ("parameters", "parameter_types", "objectives",
@@ -121,9 +122,11 @@ class Results:
             self.memory = pd.DataFrame(f.table("/memory"))
         finally:
             f.close()
-        if len(self.curves) and len(self.trials):
-            keys = self.trials[["id", "strategy", "repetition"]].rename(columns={"id": "trial"})
-            self.curves = self.curves.merge(keys, on="trial", how="left")
+        if len(self.trials):  # curves and rung evaluations with their trial's strategy and repetition
+            keys = self.trials[["experiment", "id", "strategy", "repetition"]].rename(columns={"id": "trial"})
+            for name in ("curves", "rungs"):
+                if len(getattr(self, name)):
+                    setattr(self, name, getattr(self, name).merge(keys, on=["experiment", "trial"], how="left"))
 
     @staticmethod
     def _params(f, g, info, df):
