@@ -15,6 +15,11 @@ enum { TB_EXIT_OK = 0, TB_EXIT_FAILURE = 1, TB_EXIT_USAGE = 2 };
  * the error code (bad input or unsupported device: 2; I/O errors and other failures: 1). */
 int tb_cli_fail(int rc, const char *what);
 
+/* The folder of the built-in suites (sub "suites") or the report scripts (sub "scripts"): `built` (the source tree's,
+ * compiled in) when it exists, else PREFIX/share/tunebench/SUB beside an installed binary (PREFIX/bin/tunebench),
+ * else `built` (messages then name it). The result lives until the next call with the same sub. */
+const char *tb_cli_share_dir(const char *built, const char *sub);
+
 /* cli_usage.c: the one table of usage lines (name as typed: "run", "data info", "bench samplers"). */
 typedef struct tb_cli_command {
   const char *name, *synopsis, *summary; /* synopsis: without "tunebench "; may span lines */

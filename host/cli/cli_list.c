@@ -54,8 +54,9 @@ static void hparam_print(const tb_learner *L, const tb_param *h) {
 }
 
 static void list_suites(void) {
-  printf("built-in suites (%s; run one with: tunebench run NAME):\n", TB_SUITES_DIR);
-  DIR *d = opendir(TB_SUITES_DIR);
+  const char *suites_dir = tb_cli_share_dir(TB_SUITES_DIR, "suites");
+  printf("built-in suites (%s; run one with: tunebench run NAME):\n", suites_dir);
+  DIR *d = opendir(suites_dir);
   struct dirent *e;
   char *names[256];
   int n = 0;
@@ -73,7 +74,7 @@ static void list_suites(void) {
   for (int i = 0; i < n; i++) {
     if (!names[i]) continue;
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", TB_SUITES_DIR, names[i]);
+    snprintf(path, sizeof path, "%s/%s", suites_dir, names[i]);
     tb_suite *s = NULL;
     int rc = tb_suite_load(path, &s);
     printf("  %-22.*s %s\n", (int)strlen(names[i]) - 5, names[i],
@@ -85,7 +86,8 @@ static void list_suites(void) {
 }
 
 int tb_cli_list(int argc, char **argv) {
-  if (argc == 2 && !strcmp(argv[0], "--format") && !strcmp(argv[1], "json")) return tb_cli_list_json(TB_SUITES_DIR);
+  if (argc == 2 && !strcmp(argv[0], "--format") && !strcmp(argv[1], "json"))
+    return tb_cli_list_json(tb_cli_share_dir(TB_SUITES_DIR, "suites"));
   if (argc == 2 && !strcmp(argv[0], "--format") && strcmp(argv[1], "text"))
     return tb_cli_usage_error("list", "--format '%s': text or json", argv[1]);
   if (argc > 0 && !(argc == 2 && !strcmp(argv[0], "--format")))

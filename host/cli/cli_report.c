@@ -1,6 +1,7 @@
 /* cli_report.c: `tunebench report FILE.h5 [--out DIR] [--format png,pdf,svg]`: runs /usr/bin/python3
- * <scripts>/report.py on the file, which writes DIR/report.md and its figures (docs/report.md). <scripts> is the source tree's scripts/ directory
- * (TB_SCRIPTS_DIR, set by the build), or the environment variable TB_SCRIPTS_DIR when set. The exit status is the
+ * <scripts>/report.py on the file, which writes DIR/report.md and its figures (docs/report.md). <scripts> is the
+ * environment variable TB_SCRIPTS_DIR when set, else the source tree's scripts/ directory (TB_SCRIPTS_DIR, set by the
+ * build), else share/tunebench/scripts of an installed prefix (tb_cli_share_dir). The exit status is the
  * script's (0 written, 1 a section failed, 2 bad usage, a file that is not a results file, or missing Python
  * packages). Not here: anything about the report's content (scripts/report*.py). Tested by tests/test_report.c. */
 #include <errno.h>
@@ -46,7 +47,7 @@ int tb_cli_report(int argc, char **argv) {
     return TB_EXIT_USAGE;
   }
   const char *dir = getenv("TB_SCRIPTS_DIR");
-  if (!dir || !dir[0]) dir = TB_SCRIPTS_DIR;
+  if (!dir || !dir[0]) dir = tb_cli_share_dir(TB_SCRIPTS_DIR, "scripts");
   char script[4096];
   if ((size_t)snprintf(script, sizeof script, "%s/report.py", dir) >= sizeof script || access(script, R_OK) != 0) {
     fprintf(stderr, "tunebench report: cannot read %s/report.py (the source tree's scripts/ directory; set "

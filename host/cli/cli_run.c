@@ -164,7 +164,7 @@ int tb_cli_run(int argc, char **argv) {
     return TB_EXIT_USAGE;
   }
   char path[4096], out[4096];
-  int rc = tb_suite_resolve(o.suite, TB_SUITES_DIR, path, sizeof path);
+  int rc = tb_suite_resolve(o.suite, tb_cli_share_dir(TB_SUITES_DIR, "suites"), path, sizeof path);
   if (rc < 0) return tb_cli_fail(rc, "run");
   tb_suite *s = NULL;
   if ((rc = tb_suite_load(path, &s)) < 0) {
