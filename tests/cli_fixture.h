@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "tb_test.h"
 
@@ -40,6 +42,29 @@ static inline int cli_run_in(const char *dir, const char *env, const char *args,
   }
   int st = pclose(p);
   return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Starts the binary with args (NULL-terminated, without argv[0]; at most 14) without a shell, stdout and stderr to
+ * the file log (appended to when append, else truncated); returns the child's pid (tests that signal it) or -1. */
+static inline pid_t cli_spawn(const char *log, int append, const char *const *args) {
+  const char *bin = cli_binary();
+  const char *argv[16] = {bin};
+  for (int i = 0; args[i] && i < 14; i++) argv[i + 1] = args[i];
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
+    if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
+    execv(bin, (char *const *)argv);
+    _exit(127);
+  }
+  return pid;
+}
+
+/* Waits for a cli_spawn child: its exit status, 128 + the signal that ended it, or -1. */
+static inline int cli_wait(pid_t pid) {
+  int st;
+  if (pid < 0 || waitpid(pid, &st, 0) != pid) return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 }
 
 /* cli_run_in from the current directory with the test's environment. */

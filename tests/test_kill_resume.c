@@ -31,7 +31,6 @@ typedef struct row { long long id; char strategy[32]; int rep; char status[16]; 
 typedef struct table { int n; row r[MAX_ROWS]; } table;
 
 static char dir[64], suite[1024], logpath[128];
-static const char *bin;
 
 static double now_s(void) {
   struct timespec t;
@@ -39,24 +38,9 @@ static double now_s(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Starts the binary with argv (NULL-terminated, without argv[0]); output appended to the log. */
-static pid_t start(const char *const *args) {
-  const char *argv[16] = {bin};
-  for (int i = 0; args[i] && i < 14; i++) argv[i + 1] = args[i];
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
-    execv(bin, (char *const *)argv);
-    _exit(127);
-  }
-  return pid;
-}
-static int finish(pid_t pid) {
-  int st;
-  if (waitpid(pid, &st, 0) != pid) return -1;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-}
+/* The binary with args, output appended to the log (cli_fixture.h). */
+static pid_t start(const char *const *args) { return cli_spawn(logpath, 1, args); }
+static int finish(pid_t pid) { return cli_wait(pid); }
 static int run(const char *const *args) { return finish(start(args)); }
 
 static int exists(const char *p) { return access(p, F_OK) == 0; }
@@ -291,7 +275,7 @@ static void kill_and_resume(const char *out, double study_s, uint64_t seed) {
 }
 
 static void setup(const char *name) {
-  bin = cli_binary();
+  cli_binary(); /* skips the test outside ctest */
   const char *src = getenv("TB_SOURCE_DIR");
   if (!src) tb_test_skip("TB_SOURCE_DIR not set (run through ctest)");
   snprintf(suite, sizeof suite, "%s/tests/kill_resume/%s", src, name);

@@ -56,24 +56,9 @@ static const char *suite(const char *name, double sleep_s, int trials, int seed,
   return p;
 }
 
-/* Starts the binary with args (NULL-terminated); stdout and stderr to the log (truncated). */
-static pid_t start(const char *const *args) {
-  const char *argv[16] = {bin};
-  for (int i = 0; args[i] && i < 14; i++) argv[i + 1] = args[i];
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
-    execv(bin, (char *const *)argv);
-    _exit(127);
-  }
-  return pid;
-}
-static int finish(pid_t pid) {
-  int st;
-  if (waitpid(pid, &st, 0) != pid) return -1;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-}
+/* The binary with args, stdout and stderr to the log (truncated; cli_fixture.h). */
+static pid_t start(const char *const *args) { return cli_spawn(logpath, 0, args); }
+static int finish(pid_t pid) { return cli_wait(pid); }
 static int run(const char *const *args) { return finish(start(args)); }
 
 /* The log of the last run. */
