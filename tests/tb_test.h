@@ -40,6 +40,21 @@ static inline int tb_test_run(const char *suite_name, const tb_test_case *cases)
 #define TB_TEST_MAIN(suite_name, cases) \
   int main(void) { return tb_test_run(suite_name, cases); }
 
+/* A whole file's bytes (malloc'ed, NUL-terminated; *n its size); the test stops when it cannot be read. */
+static inline char *tb_test_file_bytes(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = (char *)malloc((size_t)len + 1);
+  CU_ASSERT_FATAL(b && fread(b, 1, (size_t)len, f) == (size_t)len);
+  fclose(f);
+  b[len] = 0;
+  *n = (size_t)len;
+  return b;
+}
+
 /* Exits the test program as skipped (77) with a reason, e.g. when no GPU is present. */
 static inline void tb_test_skip(const char *why) {
   printf("SKIPPED: %s\n", why);

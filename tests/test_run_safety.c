@@ -73,22 +73,9 @@ static const char *log_text(void) {
 
 static int exists(const char *p) { return access(p, F_OK) == 0; }
 
-/* A file's bytes as a malloc'ed buffer (*n its size). */
-static char *slurp(const char *p, size_t *n) {
-  FILE *f = fopen(p, "rb");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)len + 1);
-  CU_ASSERT_FATAL(b && fread(b, 1, (size_t)len, f) == (size_t)len);
-  fclose(f);
-  *n = (size_t)len;
-  return b;
-}
 static int same_bytes(const char *p, const char *ref, size_t n_ref) {
   size_t n;
-  char *b = slurp(p, &n);
+  char *b = tb_test_file_bytes(p, &n);
   int same = n == n_ref && !memcmp(b, ref, n);
   free(b);
   return same;
@@ -122,7 +109,7 @@ static void test_force(void) {
   const char *a0[] = {"run", s, "--out", out, NULL};
   CU_ASSERT_EQUAL_FATAL(run(a0), 0);
   size_t nj, nh;
-  char *jb = slurp(j, &nj), *hb = slurp(out, &nh);
+  char *jb = tb_test_file_bytes(j, &nj), *hb = tb_test_file_bytes(out, &nh);
   /* bad data, a device that does not exist, too many jobs: refused before any file is touched */
   const char *bad = path("bad.yaml");
   FILE *f = fopen(bad, "w");

@@ -278,19 +278,6 @@ static void test_bad_files(void) {
   unlink(path), unlink(jpath);
 }
 
-/* Reads a whole file (malloc'ed, *n its size). */
-static char *file_bytes(const char *p, size_t *n) {
-  FILE *f = fopen(p, "rb");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)len + 1);
-  CU_ASSERT_FATAL(b && fread(b, 1, (size_t)len, f) == (size_t)len);
-  fclose(f);
-  *n = (size_t)len;
-  return b;
-}
 
 /* Issue 21: force keeps the old study until the new one has finished a trial, never replaces a journal another
  * writer holds, and a second start beside a pending one leaves the first one's files alone. */
@@ -301,7 +288,7 @@ static void test_force_replace(void) {
   char tmp_j[200], tmp_h[200];
   snprintf(tmp_j, sizeof tmp_j, "%s.new", jpath), snprintf(tmp_h, sizeof tmp_h, "%s.new", path);
   size_t nj, nh, n2;
-  char *j0 = file_bytes(jpath, &nj), *h0 = file_bytes(path, &nh);
+  char *j0 = tb_test_file_bytes(jpath, &nj), *h0 = tb_test_file_bytes(path, &nh);
   tb_store_study s = study();
   s.suite_name = "replacement";
   tb_store_options o = tb_store_options_default();
@@ -325,10 +312,10 @@ static void test_force_replace(void) {
   CU_ASSERT(access(tmp_j, F_OK) == 0 && access(tmp_h, F_OK) == 0);
   TB_CHECK_OK(tb_store_close(st));
   CU_ASSERT(access(tmp_j, F_OK) != 0 && access(tmp_h, F_OK) != 0);
-  char *j1 = file_bytes(jpath, &n2);
+  char *j1 = tb_test_file_bytes(jpath, &n2);
   CU_ASSERT(n2 == nj && !memcmp(j0, j1, nj));
   free(j1);
-  j1 = file_bytes(path, &n2);
+  j1 = tb_test_file_bytes(path, &n2);
   CU_ASSERT(n2 == nh && !memcmp(h0, j1, nh));
   free(j1);
   /* a finished trial: the new study is in place */

@@ -103,19 +103,6 @@ static void test_run_and_progress(void) {
   CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
-/* A file's bytes (malloc'ed; *n its size). */
-static char *slurp(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)len + 1);
-  CU_ASSERT_FATAL(b && fread(b, 1, (size_t)len, f) == (size_t)len);
-  fclose(f);
-  *n = (size_t)len;
-  return b;
-}
 
 /* Issue 21: bad jobs or device and an edited suite are refused before a file is touched; tb_suite_compare tells
  * what defines a trial from what may change on resume. */
@@ -129,7 +116,7 @@ static void test_preflight_and_compare(void) {
   tb_suite_run_result res;
   TB_CHECK_OK(tb_suite_run(s, &o, &res));
   size_t n0, n1;
-  char *j0 = slurp(jpath, &n0);
+  char *j0 = tb_test_file_bytes(jpath, &n0);
   o.force = 1;
   s->jobs = 2000;
   CU_ASSERT_EQUAL(tb_suite_run(s, &o, &res), TB_ERR_INVALID);
@@ -155,7 +142,7 @@ static void test_preflight_and_compare(void) {
   CU_ASSERT_EQUAL(diff[0], 0);
   tb_suite_run_options r = {out, 1, 0, NULL, NULL, NULL};
   CU_ASSERT_EQUAL(tb_suite_run(edited, &r, &res), TB_ERR_INVALID);
-  char *j1 = slurp(jpath, &n1);
+  char *j1 = tb_test_file_bytes(jpath, &n1);
   CU_ASSERT(n0 == n1 && !memcmp(j0, j1, n0)); /* none of the refused runs touched the study */
   free(j1);
   TB_CHECK_OK(tb_suite_run(safe, &r, &res)); /* 3 more trials per study */
